@@ -1,0 +1,1 @@
+"""Model registry, ONNX runner and detection post-processing (no Qt, no torch)."""

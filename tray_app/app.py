@@ -1,0 +1,168 @@
+"""Composition root: builds the services from the config and starts/stops them.
+
+Threads: watchdog observers and the supervisor discover paths; the readiness monitor
+promotes complete files; one analysis worker takes them through intake and the model.
+SQLite (WAL) is the only shared state, so any of them can die and restart without loss.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import registry
+from .analysis.manifest import ManifestError
+from .analysis.model import OnnxModel
+from .config import Config, Paths, SourceConfig, bundled_models_dir
+from .intake.errors import RetryLater
+from .intake.pipeline import Outcome, Processor
+from .sources.readiness import ReadinessMonitor
+from .sources.watch import Discovery, Watcher
+from .store import images as image_repo
+from .store.db import Database, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def model_search_dirs(paths: Paths) -> list[tuple[Path, str]]:
+    return [(paths.user_models_dir, "user"), (bundled_models_dir(), "bundled")]
+
+
+def load_configured_model(config: Config, paths: Paths) -> tuple[OnnxModel | None, str]:
+    """The model to use and, when there is none, a sentence saying why."""
+    entries = registry.discover(model_search_dirs(paths))
+    entry = registry.choose(entries, config.analysis.model)
+    if entry is None:
+        broken = [e.error for e in entries if e.error]
+        if config.analysis.model:
+            why = f"model {config.analysis.model!r} is not installed"
+        else:
+            why = "no model is installed (put a model folder with model.onnx + model.json in " f"{paths.user_models_dir})"
+        return None, why + ("; " + "; ".join(broken) if broken else "")
+    try:
+        return OnnxModel(entry.manifest, threads=config.analysis.threads), ""
+    except ManifestError as exc:
+        return None, str(exc)
+
+
+def sync_sources(db: Database, sources: list[SourceConfig]) -> list[tuple[int, SourceConfig]]:
+    out = []
+    with db.tx() as c:
+        for s in sources:
+            if not s.enabled:
+                continue
+            c.execute(
+                "INSERT INTO sources(path, kind, updated_at) VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET kind=excluded.kind",
+                (s.path, s.kind, utcnow()),
+            )
+            out.append((c.execute("SELECT id FROM sources WHERE path=?", (s.path,)).fetchone()[0], s))
+    return out
+
+
+@dataclass
+class Service:
+    config: Config
+    paths: Paths
+    db: Database = field(init=False)
+    model: OnnxModel | None = field(init=False, default=None)
+    model_problem: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        self.paths.ensure()
+        self.db = Database(self.paths.database)
+        self.sources = sync_sources(self.db, self.config.sources)
+        self.wake_worker = threading.Event()
+        self.discovery = Discovery(self.db, threading.Event())
+        self.readiness = ReadinessMonitor(self.db, self.config.intake.settle_seconds, self.wake_worker)
+        self.discovery.wake = self.readiness.wake
+        self.watcher = Watcher(
+            self.db, self.discovery, self.sources,
+            reconcile_seconds=self.config.intake.reconcile_minutes * 60,
+            supervise_seconds=self.config.intake.supervise_seconds,
+        )
+        self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._retry_at: dict[int, float] = {}
+
+    # -- model -----------------------------------------------------------------------------
+    def load_model(self) -> None:
+        self.model, self.model_problem = load_configured_model(self.config, self.paths)
+        self.processor.model = self.model
+        if self.model is None:
+            log.warning("analysis paused: %s", self.model_problem)
+        else:
+            m = self.model.manifest
+            log.info("model %s %s loaded%s", m.name, m.version, " (demonstration model)" if m.is_demonstration else "")
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work_loop, name="analysis-worker", daemon=True)
+        self._worker.start()
+        self.readiness.start()
+        self.watcher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake_worker.set()
+        self.watcher.stop()
+        self.readiness.stop()
+        if self._worker:
+            self._worker.join(timeout=30)
+        self.db.close()
+
+    # -- work ------------------------------------------------------------------------------
+    def _work_loop(self) -> None:
+        self.load_model()  # off the GUI thread; a slow model load never blocks watching
+        while not self._stop.is_set():
+            try:
+                did = self.work_once()
+            except Exception:
+                log.exception("analysis worker pass failed; continuing")
+                did = False
+            if not did:
+                self.wake_worker.wait(1.0)
+                self.wake_worker.clear()
+
+    def work_once(self) -> Outcome | None:
+        now = time.monotonic()
+        for image_id, t in list(self._retry_at.items()):
+            if t <= now:
+                del self._retry_at[image_id]
+        row = image_repo.next_work(self.db, model_available=self.model is not None, skip=self._retry_at)
+        if row is None:
+            return None
+        try:
+            return self.processor.process(row["id"])
+        except RetryLater as exc:
+            attempts = image_repo.record_attempt(self.db, row["id"], str(exc))
+            delay = min(300.0, 0.5 * 2 ** min(attempts, 10))  # sharing violations pass; never give up
+            self._retry_at[row["id"]] = time.monotonic() + delay
+            log.info("image %d: %s; retrying in %.0f s", row["id"], exc, delay)
+            return Outcome(row["id"], row["path"], "retry", str(exc))
+
+    def run_once(self) -> None:
+        """Scan the folders, process everything there, return (no background threads)."""
+        self.load_model()
+        for w in self.watcher.watches:
+            w_path = w.source.path
+            if os.path.isdir(w_path):
+                self.discovery.scan(w_path, w.source_id)
+            else:
+                log.warning("source %d is not reachable; skipped", w.source_id)
+        self.drain()
+
+    def drain(self, timeout: float = 600.0) -> None:
+        """Process everything pending now (used by --once and ingest); returns when idle."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pending_discovered = self.readiness.check_once()
+            outcome = self.work_once()
+            if outcome is None and pending_discovered == 0 and not self._retry_at:
+                return
+            if outcome is None:
+                time.sleep(0.2)

@@ -1,0 +1,333 @@
+"""`dental-bridge` command line: the product's support, scripting and headless interface.
+
+JSON shapes are documented in docs/cli.md and kept stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from . import __version__
+
+log = logging.getLogger("tray_app.cli")
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _paths():
+    from .config import Paths
+
+    return Paths.resolve().ensure()
+
+
+def _config(paths):
+    from .config import Config
+
+    return Config.load(paths.config_file)
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _run_service(service, *, once: bool, stop: threading.Event | None = None) -> int:
+    stop = stop or threading.Event()
+
+    def _on_signal(signum, frame):
+        log.info("signal %s: stopping", signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        if hasattr(signal, "SIGBREAK"):
+            signal.signal(signal.SIGBREAK, _on_signal)
+    try:
+        if once:
+            service.run_once()
+            return 0
+        service.start()
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        log.info("interrupted: stopping")
+    finally:
+        service.stop()
+    return 0
+
+
+# -- commands --------------------------------------------------------------------------------
+def cmd_run(args) -> int:
+    from .app import Service
+    from .logging_setup import setup_logging
+
+    paths = _paths()
+    headless = args.headless or not has_display()
+    setup_logging(paths.log_dir, to_stderr=headless)
+    if not args.headless and not has_display():
+        print("No display found: running headless (services only). Stop with Ctrl-C.", file=sys.stderr)
+    elif not args.headless:
+        print("The review window is not part of this build yet: running the services headless. "
+              "Stop with Ctrl-C.", file=sys.stderr)
+    config = _config(paths)
+    if not config.sources:
+        print("No watch folders are configured yet. Add one with:\n"
+              "  dental-bridge config add-source \\\\server\\share\\xrays", file=sys.stderr)
+    service = Service(config, paths)
+    return _run_service(service, once=False)
+
+
+def cmd_demo(args) -> int:
+    from .demo.workspace import run_demo
+
+    return run_demo(headless=args.headless or not has_display(), once=args.once, explicit_headless=args.headless,
+                    run_service=_run_service)
+
+
+def cmd_ingest(args) -> int:
+    from .app import Service
+    from .intake.ingest import ingest_paths
+    from .logging_setup import setup_logging
+
+    paths = _paths()
+    setup_logging(paths.log_dir, to_stderr=False)
+    service = Service(_config(paths), paths)
+    service.load_model()
+    if service.model is None and not args.json:
+        print(f"note: {service.model_problem}; images are recorded and will be analysed once a model is installed",
+              file=sys.stderr)
+    worst = 0
+    try:
+        for outcome in ingest_paths(service, [Path(p) for p in args.paths]):
+            if args.json:
+                _print_json(outcome.as_json())
+            else:
+                extra = f" ({outcome.reason})" if outcome.reason else ""
+                counted = f", {outcome.findings} finding(s)" if outcome.status == "analyzed" else ""
+                print(f"{outcome.status:<12} {outcome.path}{extra}{counted}")
+            if outcome.status == "quarantined":
+                worst = max(worst, 2)
+            elif outcome.status == "missing":
+                worst = max(worst, 1)
+    finally:
+        service.db.close()
+    return worst
+
+
+def cmd_queue(args) -> int:
+    from .store.db import Database
+    from .store.studies import queue
+
+    paths = _paths()
+    db = Database(paths.database)
+    try:
+        studies = queue(db, include_done=args.all)
+    finally:
+        db.close()
+    if args.json:
+        _print_json({"studies": studies})
+        return 0
+    if not studies:
+        print("No studies are waiting for review.")
+        return 0
+    for s in studies:
+        p = s["patient"]
+        who = (p["name"].replace("^", ", ") or "unknown patient") + (f"  #{p['id']}" if p["id"] else "")
+        print(f"Study {s['id']}  {who}  {s['image_count']} image(s), {s['findings_count']} finding(s)  [{s['status']}]")
+        for im in s["images"]:
+            tops = ", ".join(f"{f['label']} {f['confidence']:.0%}" for f in im["findings"][:4])
+            more = f" +{len(im['findings']) - 4}" if len(im["findings"]) > 4 else ""
+            state = im["state"] + (f": {im['reason']}" if im["reason"] else "")
+            print(f"    image {im['id']:<5} {im['kind'] or '?':<11} {state:<10} {tops}{more}")
+    return 0
+
+
+def cmd_config(args) -> int:
+    from .config import ConfigError, SourceConfig
+    from .intake.naming import TemplateError, validate_template
+
+    paths = _paths()
+    try:
+        config = _config(paths)
+        if args.action == "show":
+            import tomli_w
+
+            if args.json:
+                _print_json({"file": str(paths.config_file), "config": config.to_dict()})
+            else:
+                print(f"# {paths.config_file}")
+                print(tomli_w.dumps(config.to_dict()))
+            return 0
+        if args.action == "set":
+            config.set_value(args.key, args.value)
+        elif args.action == "add-source":
+            source = SourceConfig(path=args.path, kind=args.kind, patient_id=args.patient_id)
+            if args.template:
+                source.name_template = args.template
+            validate_template(source.name_template)
+            if any(s.path == source.path for s in config.sources):
+                raise ConfigError(f"{source.path} is already a watch folder")
+            config.sources.append(source)
+            errors = config.validate()
+            if errors:
+                raise ConfigError("; ".join(errors))
+            if not Path(args.path).is_dir():
+                print(f"note: {args.path} is not reachable right now; it will be watched once it is.", file=sys.stderr)
+        elif args.action == "remove-source":
+            before = len(config.sources)
+            config.sources = [s for s in config.sources if s.path != args.path]
+            if len(config.sources) == before:
+                raise ConfigError(f"{args.path} is not a watch folder")
+        config.save(paths.config_file)
+        print(f"saved {paths.config_file}")
+        return 0
+    except (ConfigError, TemplateError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_models(args) -> int:
+    from .app import model_search_dirs
+    from .analysis import registry
+    from .analysis.manifest import ManifestError
+    from .analysis.model import OnnxModel
+
+    paths = _paths()
+    entries = registry.discover(model_search_dirs(paths))
+    config = _config(paths)
+    chosen = registry.choose(entries, config.analysis.model)
+    rows, failed = [], False
+    for e in entries:
+        row = {"directory": str(e.directory), "origin": e.origin, "ok": e.manifest is not None, "error": e.error or None}
+        if e.manifest:
+            m = e.manifest
+            row.update(name=m.name, version=m.version, labels=list(m.label_names),
+                       input=[m.input.width, m.input.height], demonstration=m.is_demonstration,
+                       selected=chosen is not None and chosen.directory == e.directory)
+            if args.action == "check":
+                try:
+                    import numpy as np
+
+                    model = OnnxModel(m)
+                    probe = np.full((m.input.height, m.input.width), 100, dtype=np.uint8)
+                    model.detect(probe)
+                    row["check"] = "ok: sha256 matches, shapes fit, one inference ran"
+                except ManifestError as exc:
+                    row.update(ok=False, error=str(exc))
+        failed |= not row["ok"]
+        rows.append(row)
+    if args.json:
+        _print_json({"models": rows})
+    elif not rows:
+        print(f"No models found. Put a folder with model.onnx and model.json into {paths.user_models_dir}")
+    else:
+        for r in rows:
+            mark = "*" if r.get("selected") else " "
+            if r["ok"]:
+                demo = "  (demonstration only — not for clinical use)" if r.get("demonstration") else ""
+                print(f"{mark} {r['name']} {r['version']}  [{r['origin']}]  {len(r['labels'])} labels{demo}")
+                if r.get("check"):
+                    print(f"    {r['check']}")
+            else:
+                print(f"  {r['directory']}: {r['error']}")
+    return 1 if failed and args.action == "check" else 0
+
+
+def cmd_audit(args) -> int:
+    from . import audit
+    from .store.db import Database
+
+    db = Database(_paths().database)
+    try:
+        result = audit.verify(db.conn())
+    finally:
+        db.close()
+    if args.json:
+        _print_json(result.__dict__)
+    elif result.ok:
+        print(f"audit log intact: {result.entries} entries")
+    else:
+        print(f"audit log BROKEN at entry {result.first_bad_seq}: {result.problem}")
+    return 0 if result.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dental-bridge", description="Dental AI Bridge: local AI findings for radiographs.")
+    p.add_argument("--version", action="version", version=f"dental-bridge {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="watch folders and analyse (tray + review window; --headless for services only)")
+    run.add_argument("--headless", action="store_true", help="services only, log to stderr, Ctrl-C stops")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="a demo workspace with generated radiographs, analysed by the bundled model")
+    demo.add_argument("--headless", action="store_true")
+    demo.add_argument("--once", action="store_true", help="process the demo images, print the queue and exit")
+    demo.set_defaults(func=cmd_demo)
+
+    ingest = sub.add_parser("ingest", help="process files or folders now; one result per file")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--json", action="store_true", help="one JSON object per line (docs/cli.md)")
+    ingest.set_defaults(func=cmd_ingest)
+
+    q = sub.add_parser("queue", help="studies awaiting review, with findings")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("--all", action="store_true", help="include signed and exported studies")
+    q.set_defaults(func=cmd_queue)
+
+    cfg = sub.add_parser("config", help="show or change settings")
+    cfg_sub = cfg.add_subparsers(dest="action", required=True)
+    show = cfg_sub.add_parser("show")
+    show.add_argument("--json", action="store_true")
+    s = cfg_sub.add_parser("set", help="e.g. intake.settle_seconds 3")
+    s.add_argument("key")
+    s.add_argument("value")
+    add = cfg_sub.add_parser("add-source", help="watch a folder (UNC paths welcome)")
+    add.add_argument("path")
+    add.add_argument("--kind", default="auto", choices=["auto", "native", "polling"])
+    add.add_argument("--template", help="file-name template for non-DICOM files, e.g. {chart}_{last}_{first}_{date:%%Y%%m%%d}_{seq}")
+    add.add_argument("--patient-id", default="chartnumber", choices=["patnum", "chartnumber"],
+                     help="what the patient id in these files means in the PMS")
+    rm = cfg_sub.add_parser("remove-source")
+    rm.add_argument("path")
+    cfg.set_defaults(func=cmd_config)
+
+    models = sub.add_parser("models", help="installed models")
+    models.add_argument("action", choices=["list", "check"])
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(func=cmd_models)
+
+    au = sub.add_parser("audit", help="audit log")
+    au.add_argument("action", choices=["verify"])
+    au.add_argument("--json", action="store_true")
+    au.set_defaults(func=cmd_audit)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .logging_setup import ensure_std_streams
+
+    ensure_std_streams()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    from .config import ConfigError
+
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

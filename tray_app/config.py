@@ -1,0 +1,179 @@
+"""Settings (TOML in the user config dir) and the folders the app writes to.
+
+`DENTAL_BRIDGE_HOME=DIR` puts config, database, logs, caches and user models under DIR,
+so tests, demos and several instances never touch the real profile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+APP_NAME = "DentalAIBridge"
+SOURCE_KINDS = ("auto", "native", "polling")
+PATIENT_ID_MEANINGS = ("patnum", "chartnumber")
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_file: Path
+    data_dir: Path
+    log_dir: Path
+    cache_dir: Path
+    user_models_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "bridge.sqlite3"
+
+    @classmethod
+    def resolve(cls) -> "Paths":
+        home = os.environ.get("DENTAL_BRIDGE_HOME")
+        if home:
+            root = Path(home).expanduser().resolve()
+            return cls(root / "config.toml", root / "data", root / "logs", root / "cache", root / "models")
+        data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        return cls(
+            Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml",
+            data,
+            Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+            data / "models",
+        )
+
+    def ensure(self) -> "Paths":
+        for d in (self.config_file.parent, self.data_dir, self.log_dir, self.cache_dir, self.user_models_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def bundled_models_dir() -> Path:
+    """`models/` shipped with the app: beside the package in a checkout, in _MEIPASS when frozen."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "models"
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass
+class SourceConfig:
+    path: str
+    kind: str = "auto"  # auto | native | polling
+    name_template: str = "{chart}_{last}_{first}_{date:%Y%m%d}_{seq}"
+    patient_id: str = "chartnumber"  # what the patient id in files means: patnum | chartnumber
+    enabled: bool = True
+
+    def validate(self) -> list[str]:
+        errors = []
+        if not self.path.strip():
+            errors.append("a watch folder needs a path")
+        if self.kind not in SOURCE_KINDS:
+            errors.append(f"watch folder kind must be one of {', '.join(SOURCE_KINDS)} (got {self.kind!r})")
+        if self.patient_id not in PATIENT_ID_MEANINGS:
+            errors.append(
+                f"patient id meaning must be one of {', '.join(PATIENT_ID_MEANINGS)} (got {self.patient_id!r})"
+            )
+        return errors
+
+
+@dataclass
+class IntakeConfig:
+    settle_seconds: float = 2.0  # size+mtime must hold this long before a file counts as complete
+    reconcile_minutes: float = 2.0  # periodic rescan that catches missed events
+    supervise_seconds: float = 5.0  # how often dead/vanished watches are checked
+    study_window_minutes: float = 30.0  # images of one patient+folder within this gap form one study
+    max_pixels: int = 120_000_000  # decompression-bomb bound (a pano is ~4 MP, a CBCT volume far more)
+    max_file_mb: int = 2048
+
+
+@dataclass
+class AnalysisConfig:
+    model: str = ""  # model name; empty = the preferred available model
+    threads: int = 0  # 0 = fitted to this PC
+
+
+@dataclass
+class Config:
+    sources: list[SourceConfig] = field(default_factory=list)
+    intake: IntakeConfig = field(default_factory=IntakeConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+    # -- persistence -------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path) -> "Config":
+        if not path.exists():
+            return cls()
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from exc
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Config":
+        try:
+            cfg = cls(
+                sources=[SourceConfig(**s) for s in raw.get("sources", [])],
+                intake=IntakeConfig(**raw.get("intake", {})),
+                analysis=AnalysisConfig(**raw.get("analysis", {})),
+            )
+        except TypeError as exc:
+            raise ConfigError(f"unknown setting in settings file: {exc}") from exc
+        errors = cfg.validate()
+        if errors:
+            raise ConfigError("; ".join(errors))
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(tomli_w.dumps(self.to_dict()), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def validate(self) -> list[str]:
+        errors = [e for s in self.sources for e in s.validate()]
+        if self.intake.settle_seconds < 0.2:
+            errors.append("intake.settle_seconds must be at least 0.2")
+        if self.analysis.threads < 0:
+            errors.append("analysis.threads must be 0 (automatic) or more")
+        return errors
+
+    # -- `config set KEY VALUE` -----------------------------------------------------------
+    def set_value(self, key: str, value: str) -> None:
+        section, _, name = key.partition(".")
+        target = {"intake": self.intake, "analysis": self.analysis}.get(section)
+        if target is None or not name or not hasattr(target, name):
+            known = [f"{s}.{f.name}" for s, obj in (("intake", self.intake), ("analysis", self.analysis))
+                     for f in dataclasses.fields(obj)]
+            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(known)} (watch folders: config add-source)")
+        current = getattr(target, name)
+        try:
+            parsed: Any = type(current)(value) if not isinstance(current, bool) else value.lower() in ("1", "true", "yes", "on")
+        except ValueError as exc:
+            raise ConfigError(f"{key} expects a {type(current).__name__}, got {value!r}") from exc
+        setattr(target, name, parsed)
+        errors = self.validate()
+        if errors:
+            setattr(target, name, current)
+            raise ConfigError("; ".join(errors))
+
+
+class ConfigError(Exception):
+    """A settings problem, phrased for the person who can fix it."""
+
+
+def default_threads() -> int:
+    # Leave a core for the front-desk user: a 2-core PC gets one inference thread.
+    cores = os.cpu_count() or 2
+    return max(1, min(4, cores // 2))

@@ -1,0 +1,1 @@
+"""Reads each new file: hash, dedupe, decode, metadata, patient identity, study grouping."""

@@ -1,0 +1,70 @@
+"""`dental-bridge ingest PATH...`: the same intake path as a watched file, run now."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+from ..sources.filters import is_ignored
+from ..sources.readiness import can_open_exclusively
+from ..store import images as image_repo
+from .errors import RetryLater
+from .pipeline import Outcome
+
+
+def _files(paths: list[Path]) -> Iterator[Path]:
+    for p in paths:
+        if p.is_dir():
+            for dirpath, dirnames, names in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(names):
+                    f = Path(dirpath) / name
+                    if not is_ignored(str(f)):
+                        yield f
+        else:
+            yield p
+
+
+def _source_for(service, path: Path) -> int | None:
+    resolved = str(path)
+    for sid, src in service.sources:
+        root = os.path.abspath(src.path)
+        if resolved == root or resolved.startswith(root.rstrip(os.sep) + os.sep):
+            return sid
+    return None
+
+
+def ingest_paths(service, paths: list[Path]) -> Iterator[Outcome]:
+    db = service.db
+    for f in _files(paths):
+        path = str(f.absolute())
+        try:
+            st = os.stat(path)
+        except OSError:
+            yield Outcome(0, path, "missing", "no such file")
+            continue
+        existing = db.one("SELECT * FROM images WHERE path=? AND size=? AND mtime_ns=? ORDER BY id LIMIT 1",
+                          (path, st.st_size, st.st_mtime_ns))
+        if existing is not None and existing["state"] not in image_repo.PENDING_STATES:
+            yield Outcome(existing["id"], path, existing["state"], existing["reason"] or "already processed",
+                          existing["study_id"], db.one("SELECT COUNT(*) FROM findings WHERE image_id=?",
+                                                       (existing["id"],))[0], existing["duplicate_of"])
+            continue
+        if existing is None:
+            image_id = image_repo.discover(db, path, _source_for(service, f), st.st_size, st.st_mtime_ns)
+            if image_id is None:  # a pending row for an older version of this path
+                row = db.one("SELECT id FROM images WHERE path=? AND state='discovered'", (path,))
+                image_id = row["id"]
+        else:
+            image_id = existing["id"]
+        if image_repo.get(db, image_id)["state"] == "discovered":
+            if not can_open_exclusively(path):
+                yield Outcome(image_id, path, "retry", "file is in use by another program; the service will retry")
+                continue
+            image_repo.mark_ready(db, image_id, st.st_size, st.st_mtime_ns)
+        try:
+            yield service.processor.process(image_id)
+        except RetryLater as exc:
+            image_repo.record_attempt(db, image_id, str(exc))
+            yield Outcome(image_id, path, "retry", f"{exc}; the service will retry")

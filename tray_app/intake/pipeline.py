@@ -1,0 +1,304 @@
+"""One image from `ready` to `analyzed` (or `duplicate` / `quarantined`), crash-safe.
+
+Every step commits its state before the next starts; findings, the `analyzed` state and
+the inference audit entry commit in one transaction, so a crash never leaves an image
+analysed twice or half-recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from .. import audit
+from ..analysis.model import Detection, OnnxModel
+from ..config import Config, Paths, SourceConfig
+from ..store import images as image_repo
+from ..store.db import Database, utcnow
+from ..store.studies import assign_study
+from .decode import DecodedImage, decode_file, encode_png
+from .errors import QuarantineError, RetryLater
+from .kind import guess_kind
+from .metadata import split_person_name
+from .naming import TemplateError, parse_name
+
+log = logging.getLogger(__name__)
+
+INTRAORAL_KINDS = {"bitewing", "periapical", "intraoral", "occlusal"}
+
+
+@dataclass
+class Outcome:
+    image_id: int
+    path: str
+    status: str  # analyzed | decoded | duplicate | quarantined | retry | changed
+    reason: str = ""
+    study_id: int | None = None
+    findings: int = 0
+    duplicate_of: int | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "path": self.path, "status": self.status, "reason": self.reason or None, "study_id": self.study_id,
+            "image_id": self.image_id, "findings": self.findings, "duplicate_of": self.duplicate_of,
+        }
+
+
+@dataclass
+class Processor:
+    db: Database
+    config: Config
+    paths: Paths
+    model: OnnxModel | None = None
+    sources: dict[int, SourceConfig] = field(default_factory=dict)
+    on_change: Callable[[str, int], None] | None = None  # UI/tray hook: (event, image_id)
+    _decoded_cache: dict[int, np.ndarray] = field(default_factory=dict)  # pixels just decoded, to skip a re-read
+
+    def __post_init__(self) -> None:
+        self.staging = self.paths.cache_dir / "staging"
+        self.image_cache = self.paths.cache_dir / "images"
+        self.staging.mkdir(parents=True, exist_ok=True)
+        self.image_cache.mkdir(parents=True, exist_ok=True)
+
+    # -- entry point -----------------------------------------------------------------------
+    def process(self, image_id: int) -> Outcome:
+        row = image_repo.get(self.db, image_id)
+        if row is None:
+            return Outcome(image_id, "", "changed", "image row is gone")
+        if row["state"] == "ready":
+            outcome = self._intake(row)
+            if outcome.status != "decoded" or self.model is None:
+                self._decoded_cache.pop(image_id, None)
+                return self._notify(outcome)
+            row = image_repo.get(self.db, image_id)
+            return self._notify(self._analyze(row, self._decoded_cache.pop(image_id, None)))
+        if row["state"] == "decoded":
+            if self.model is None:
+                return Outcome(image_id, row["path"], "decoded", "waiting for a model", row["study_id"])
+            return self._notify(self._analyze(row, None))
+        return Outcome(image_id, row["path"], row["state"], row["reason"], row["study_id"])
+
+    def _notify(self, outcome: Outcome) -> Outcome:
+        if self.on_change and outcome.status in ("analyzed", "decoded", "duplicate", "quarantined"):
+            try:
+                self.on_change(outcome.status, outcome.image_id)
+            except Exception:  # a UI hook must never stop the pipeline
+                log.exception("change hook failed")
+        return outcome
+
+    # -- intake ------------------------------------------------------------------------------
+    def _intake(self, row) -> Outcome:
+        image_id, path = row["id"], Path(row["path"])
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            if not path.parent.is_dir():
+                raise RetryLater("the export folder is not reachable (share down?)")
+            image_repo.quarantine(self.db, image_id, "file was removed from the export folder before it could be read")
+            return Outcome(image_id, str(path), "quarantined", "file was removed before it could be read")
+        except PermissionError as exc:
+            raise RetryLater(f"file is locked ({exc.strerror or exc})") from exc
+        except OSError as exc:
+            raise RetryLater(f"file cannot be reached ({exc.strerror or exc})") from exc
+        if (st.st_size, st.st_mtime_ns) != (row["size"], row["mtime_ns"]):
+            self._back_to_discovered(image_id, st.st_size, st.st_mtime_ns)
+            return Outcome(image_id, str(path), "changed", "file changed after it looked complete; waiting again")
+        limit = self.config.intake.max_file_mb * 1024 * 1024
+        if st.st_size > limit:
+            reason = f"file is larger than the {self.config.intake.max_file_mb} MB limit ({st.st_size / 2**20:.0f} MB)"
+            image_repo.quarantine(self.db, image_id, reason)
+            return Outcome(image_id, str(path), "quarantined", reason)
+
+        staged = self.staging / f"{image_id}{path.suffix.lower()[:8]}"
+        sha256 = self._stage(path, staged)
+        try:
+            with self.db.tx() as c:
+                original = image_repo.find_original(c, image_id, sha256)
+                if original is not None:
+                    image_repo.mark_duplicate(c, image_id, original, sha256, "content")
+                    return Outcome(image_id, str(path), "duplicate", f"same content as image {original['id']}",
+                                   duplicate_of=original["id"])
+            try:
+                decoded = decode_file(staged, max_pixels=self.config.intake.max_pixels)
+            except QuarantineError as exc:
+                image_repo.quarantine(self.db, image_id, str(exc), sha256)
+                return Outcome(image_id, str(path), "quarantined", str(exc))
+            except MemoryError:
+                reason = "image is too large for the memory of this PC"
+                image_repo.quarantine(self.db, image_id, reason, sha256)
+                return Outcome(image_id, str(path), "quarantined", reason)
+            return self._record_decoded(row, path, st, sha256, decoded)
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def _stage(self, path: Path, staged: Path) -> str:
+        """Copy to local staging while hashing: releases the share quickly, and the bytes
+        hashed are exactly the bytes decoded."""
+        h = hashlib.sha256()
+        try:
+            with open(path, "rb") as src, open(staged, "wb") as dst:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    h.update(chunk)
+                    dst.write(chunk)
+        except PermissionError as exc:
+            staged.unlink(missing_ok=True)
+            raise RetryLater(f"file is locked by another program ({exc.strerror or exc})") from exc
+        except FileNotFoundError as exc:
+            staged.unlink(missing_ok=True)
+            raise RetryLater("file vanished while reading") from exc
+        except OSError as exc:
+            staged.unlink(missing_ok=True)
+            raise RetryLater(f"reading the file failed ({exc.strerror or exc})") from exc
+        return h.hexdigest()
+
+    def _back_to_discovered(self, image_id: int, size: int, mtime_ns: int) -> None:
+        with self.db.tx() as c:
+            pending = c.execute(
+                "SELECT 1 FROM images WHERE path=(SELECT path FROM images WHERE id=?) AND state='discovered'", (image_id,)
+            ).fetchone()
+            if pending:
+                c.execute("DELETE FROM images WHERE id=?", (image_id,))
+            else:
+                c.execute("UPDATE images SET state='discovered', size=?, mtime_ns=?, updated_at=? WHERE id=?",
+                          (size, mtime_ns, utcnow(), image_id))
+
+    def _patient(self, row, path: Path, decoded: DecodedImage) -> dict[str, str]:
+        source = self.sources.get(row["source_id"]) if row["source_id"] is not None else None
+        id_kind = source.patient_id if source else "chartnumber"
+        meta = decoded.meta
+        pid, last, first, birth, study_date = (meta.get("patient_id", ""), meta.get("patient_last", ""),
+                                               meta.get("patient_first", ""), meta.get("birth_date", ""),
+                                               meta.get("study_date", ""))
+        if decoded.fmt != "dicom" or not (pid or last):
+            template = source.name_template if source else SourceConfig(path="").name_template
+            try:
+                fields = parse_name(path.stem, template) or {}
+            except TemplateError:
+                fields = {}
+            if fields:
+                if "patnum" in fields:
+                    pid, id_kind = fields["patnum"], "patnum"
+                elif "chart" in fields:
+                    pid, id_kind = fields["chart"], "chartnumber"
+                elif "id" in fields:
+                    pid = fields["id"]
+                last, first = fields.get("last", last), fields.get("first", first)
+                birth = fields.get("birth", birth)
+                study_date = fields.get("date", study_date)
+                meta["name_fields"] = {k: v for k, v in fields.items() if k not in ("last", "first")}
+        if pid:
+            key = f"{id_kind}:{pid.strip().upper()}"
+        elif last:
+            key = f"name:{last.upper()}^{first.upper()}^{birth}"
+        else:
+            key = ""
+        return {"key": key, "id": pid, "id_kind": id_kind if pid else "", "name": f"{last}^{first}".strip("^"),
+                "birth_date": birth, "study_date": study_date}
+
+    def _record_decoded(self, row, path: Path, st: os.stat_result, sha256: str, decoded: DecodedImage) -> Outcome:
+        image_id = row["id"]
+        meta = decoded.meta
+        meta["file_name"] = path.name
+        meta["format"] = decoded.fmt
+        meta["frames"] = decoded.frames
+        patient = self._patient(row, path, decoded)
+        kind = guess_kind(meta, decoded.width, decoded.height, decoded.frames)
+        cache_path = self.image_cache / f"{image_id}.png"
+        tmp = cache_path.with_suffix(".tmp")
+        tmp.write_bytes(encode_png(decoded.pixels))
+        os.replace(tmp, cache_path)
+        image_time = datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat(timespec="milliseconds")
+        sop_uid = meta.get("sop_uid", "")
+        with self.db.tx() as c:
+            original = image_repo.find_original(c, image_id, sha256, sop_uid)
+            if original is not None:
+                image_repo.mark_duplicate(c, image_id, original, sha256, "SOPInstanceUID")
+                cache_path.unlink(missing_ok=True)
+                return Outcome(image_id, str(path), "duplicate", f"same SOPInstanceUID as image {original['id']}",
+                               duplicate_of=original["id"])
+            study_id = assign_study(
+                c, study_uid=meta.get("study_uid", ""), patient=patient, source_id=row["source_id"],
+                folder=str(path.parent), image_time=image_time,
+                window_minutes=self.config.intake.study_window_minutes,
+                description=meta.get("study_description") or meta.get("series_description", ""),
+            )
+            c.execute(
+                "UPDATE images SET state='decoded', sha256=?, sop_uid=?, study_id=?, kind=?, width=?, height=?, meta=?, "
+                "cache_path=?, reason='', updated_at=? WHERE id=? AND state='ready'",
+                (sha256, sop_uid or None, study_id, kind, decoded.width, decoded.height,
+                 json.dumps(meta, default=str), str(cache_path), utcnow(), image_id),
+            )
+            audit.append(c, "decoded", f"image:{image_id}", sha256=sha256, study=study_id, kind=kind,
+                         format=decoded.fmt, width=decoded.width, height=decoded.height)
+        self._decoded_cache[image_id] = decoded.pixels
+        return Outcome(image_id, str(path), "decoded", "", study_id)
+
+    # -- analysis ----------------------------------------------------------------------------
+    def _pixels_for(self, row) -> np.ndarray:
+        cache = Path(row["cache_path"] or "")
+        if cache.is_file():
+            try:
+                with Image.open(cache) as im:
+                    return np.asarray(im.convert("L"))
+            except OSError:
+                pass
+        # cache lost (cleanup, crash during write): decode the source again
+        staged = self.staging / f"{row['id']}.redecode"
+        try:
+            self._stage(Path(row["path"]), staged)
+            return decode_file(staged, max_pixels=self.config.intake.max_pixels).pixels
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def _analyze(self, row, pixels: np.ndarray | None) -> Outcome:
+        image_id = row["id"]
+        model = self.model
+        m = model.manifest
+        kinds = set(m.image_kinds)
+        applies = not kinds or row["kind"] in kinds or (row["kind"] in INTRAORAL_KINDS and kinds & INTRAORAL_KINDS)
+        detections: list[Detection] = []
+        note = ""
+        if applies:
+            if pixels is None:
+                try:
+                    pixels = self._pixels_for(row)
+                except QuarantineError as exc:
+                    image_repo.quarantine(self.db, image_id, str(exc), row["sha256"])
+                    return Outcome(image_id, row["path"], "quarantined", str(exc), row["study_id"])
+            detections = model.detect(pixels)
+        else:
+            note = f"{m.name} does not analyse {row['kind'] or 'this kind of'} images"
+        labels = {l.name: l for l in m.labels}
+        now = utcnow()
+        with self.db.tx() as c:
+            state = c.execute("SELECT state FROM images WHERE id=?", (image_id,)).fetchone()
+            if state is None or state[0] != "decoded":
+                return Outcome(image_id, row["path"], state[0] if state else "changed", "", row["study_id"])
+            c.execute("DELETE FROM findings WHERE image_id=? AND source='model'", (image_id,))
+            for d in detections:
+                spec = labels[d.label]
+                c.execute(
+                    "INSERT INTO findings(image_id, study_id, label, code, confidence, x1, y1, x2, y2, severity, "
+                    "model_name, model_version, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (image_id, row["study_id"], d.label, spec.code, d.score, *d.box, spec.severity, m.name, m.version, now),
+                )
+            c.execute(
+                "UPDATE images SET state='analyzed', model_name=?, model_version=?, reason=?, updated_at=? WHERE id=?",
+                (m.name, m.version, note, now, image_id),
+            )
+            audit.append(
+                c, "inference", f"image:{image_id}", input_sha256=row["sha256"], model=m.name, version=m.version,
+                manifest_sha256=m.sha256, thresholds={l.name: l.threshold for l in m.labels},
+                outputs=[[d.label, round(d.score, 4), [round(v, 1) for v in d.box]] for d in detections], note=note,
+            )
+        return Outcome(image_id, row["path"], "analyzed", note, row["study_id"], len(detections))

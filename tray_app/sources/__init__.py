@@ -1,0 +1,1 @@
+"""Folder sources: they only discover paths; intake decides what the files are."""

@@ -1,0 +1,116 @@
+"""Decides when a discovered file is complete: size and mtime stable for the settle time,
+then it opens. Imaging software, copy tools and antivirus hold files open while writing,
+so a sharing violation means "not yet", never "failed"."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from ..store import images as image_repo
+from ..store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def can_open_exclusively(path: str) -> bool:
+    """True when nobody holds the file open for writing (Windows); a plain open elsewhere."""
+    if sys.platform == "win32":
+        import ctypes
+        from ctypes import wintypes
+
+        GENERIC_READ, FILE_SHARE_READ, OPEN_EXISTING = 0x80000000, 0x1, 3
+        create = ctypes.windll.kernel32.CreateFileW
+        create.restype = wintypes.HANDLE
+        handle = create(str(path), GENERIC_READ, FILE_SHARE_READ, None, OPEN_EXISTING, 0, None)
+        if handle == wintypes.HANDLE(-1).value:
+            return False
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return True
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+        return True
+    except OSError:
+        return False
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime_ns: int
+    stable_since: float
+
+
+class ReadinessMonitor:
+    def __init__(self, db: Database, settle_seconds: float, wake_worker: threading.Event, poll: float = 0.25):
+        self.db = db
+        self.settle = settle_seconds
+        self.poll = poll
+        self.wake_worker = wake_worker
+        self.wake = threading.Event()
+        self._seen: dict[int, _Seen] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="readiness", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                pending = self.check_once()
+            except Exception:
+                log.exception("readiness check failed; retrying")
+                pending = 1
+            # nothing pending: sleep until a watcher or scan wakes us
+            self.wake.wait(self.poll if pending else 5.0)
+            self.wake.clear()
+
+    def check_once(self, now: float | None = None) -> int:
+        """One pass over discovered files; returns how many are still pending."""
+        now = time.monotonic() if now is None else now
+        rows = image_repo.pending_discovered(self.db)
+        live = {r.id for r in rows}
+        for stale in set(self._seen) - live:
+            del self._seen[stale]
+        pending = 0
+        for r in rows:
+            try:
+                st = os.stat(r.path)
+            except FileNotFoundError:
+                parent_ok = os.path.isdir(os.path.dirname(r.path))
+                if parent_ok:
+                    image_repo.forget_vanished(self.db, r.id)
+                    self._seen.pop(r.id, None)
+                else:
+                    pending += 1  # share down: keep the row, try again later
+                continue
+            except OSError:
+                pending += 1
+                continue
+            seen = self._seen.get(r.id)
+            if seen is None or (seen.size, seen.mtime_ns) != (st.st_size, st.st_mtime_ns):
+                self._seen[r.id] = _Seen(st.st_size, st.st_mtime_ns, now)
+                if (r.size, r.mtime_ns) != (st.st_size, st.st_mtime_ns):
+                    image_repo.observe(self.db, r.id, st.st_size, st.st_mtime_ns)
+                pending += 1
+                continue
+            if now - seen.stable_since < self.settle or not can_open_exclusively(r.path):
+                pending += 1
+                continue
+            if image_repo.mark_ready(self.db, r.id, st.st_size, st.st_mtime_ns):
+                self.wake_worker.set()
+            self._seen.pop(r.id, None)
+        return pending

@@ -1,0 +1,251 @@
+"""Watching export folders: native or polling observers, start-up and reconcile scans,
+and a supervisor that re-arms a watch whose folder vanished (share dropped, PC resumed).
+
+Watch events are only hints: a scan at start-up and every few minutes finds whatever the
+events missed, and discovery is idempotent (path + size + mtime), so a file is recorded
+once however many events or scans report it. Source folders are only ever read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from ..config import SourceConfig
+from ..store import images as image_repo
+from ..store.db import Database, utcnow
+from .filters import is_ignored
+
+log = logging.getLogger(__name__)
+
+_REMOTE_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afpfs", "davfs", "fuse.rclone"}
+
+
+def is_network_path(path: str) -> bool:
+    if path.startswith(("\\\\", "//")):
+        return True
+    if sys.platform == "win32":
+        import ctypes
+
+        drive = os.path.splitdrive(os.path.abspath(path))[0]
+        if drive:
+            DRIVE_REMOTE = 4
+            return ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == DRIVE_REMOTE
+        return False
+    try:
+        real = os.path.realpath(path)
+        best, fstype = "", ""
+        with open("/proc/mounts", encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and (real == parts[1] or real.startswith(parts[1].rstrip("/") + "/")):
+                    if len(parts[1]) > len(best):
+                        best, fstype = parts[1], parts[2]
+        return fstype in _REMOTE_FS
+    except OSError:
+        return False
+
+
+def observer_kind(source: SourceConfig) -> str:
+    if source.kind in ("native", "polling"):
+        return source.kind
+    return "polling" if is_network_path(source.path) else "native"
+
+
+class Discovery:
+    """Turns paths into `discovered` rows; de-bounces the flood of events one write causes."""
+
+    def __init__(self, db: Database, wake: threading.Event):
+        self.db = db
+        self.wake = wake
+        self._recent: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def offer(self, path: str, source_id: int | None) -> bool:
+        if is_ignored(path):
+            return False
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if not os.path.isfile(path):
+            return False
+        key = (st.st_size, st.st_mtime_ns)
+        with self._lock:
+            if self._recent.get(path) == key:
+                return False
+            if len(self._recent) > 50_000:
+                self._recent.clear()
+            self._recent[path] = key
+        if image_repo.is_known_version(self.db, path, st.st_size, st.st_mtime_ns):
+            return False  # plain read first: a reconcile of a big folder must not take write locks
+        new_id = image_repo.discover(self.db, path, source_id, st.st_size, st.st_mtime_ns)
+        if new_id is not None:
+            self.wake.set()
+        return new_id is not None
+
+    def scan(self, root: str, source_id: int | None) -> int:
+        found = 0
+        for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: log.warning("scan: %s", e.strerror)):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if self.offer(os.path.join(dirpath, name), source_id):
+                    found += 1
+        return found
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, on_path: Callable[[str], None], on_dir: Callable[[str], None]):
+        self.on_path = on_path
+        self.on_dir = on_dir
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("deleted", "opened", "closed_no_write"):
+            return
+        path = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
+        try:
+            if event.is_directory:
+                if event.event_type in ("created", "moved"):
+                    self.on_dir(path)  # files copied in with a folder may predate its watch
+            else:
+                self.on_path(path)
+        except Exception:
+            log.exception("handling a folder event failed")
+
+
+@dataclass
+class SourceWatch:
+    source: SourceConfig
+    source_id: int
+    observer: object | None = None
+    identity: tuple[int, int] | None = None
+    status: str = "starting"
+    detail: str = ""
+    kind: str = field(default="")
+
+
+class Watcher:
+    """All configured folders, plus the supervisor thread that keeps them armed."""
+
+    def __init__(self, db: Database, discovery: Discovery, sources: list[tuple[int, SourceConfig]], *,
+                 reconcile_seconds: float = 120.0, supervise_seconds: float = 5.0, poll_seconds: float = 2.0,
+                 on_status: Callable[[int, str, str], None] | None = None):
+        self.db = db
+        self.discovery = discovery
+        self.watches = [SourceWatch(s, sid) for sid, s in sources]
+        self.reconcile_seconds = reconcile_seconds
+        self.supervise_seconds = supervise_seconds
+        self.poll_seconds = poll_seconds
+        self.on_status = on_status
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.paused = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        for w in self.watches:
+            self._arm(w)
+        self._thread = threading.Thread(target=self._supervise, name="watch-supervisor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        for w in self.watches:
+            self._disarm(w)
+
+    def scan_all(self) -> int:
+        return sum(self.discovery.scan(w.source.path, w.source_id) for w in self.watches if w.status == "watching")
+
+    # -- one watch ----------------------------------------------------------------------
+    def _set_status(self, w: SourceWatch, status: str, detail: str = "") -> None:
+        if (w.status, w.detail) == (status, detail):
+            return
+        w.status, w.detail = status, detail
+        with self.db.tx() as c:
+            c.execute("UPDATE sources SET status=?, status_detail=?, updated_at=? WHERE id=?",
+                      (status, detail, utcnow(), w.source_id))
+        log.info("source %d: %s %s", w.source_id, status, detail)
+        if self.on_status:
+            self.on_status(w.source_id, status, detail)
+
+    def _arm(self, w: SourceWatch) -> None:
+        path = w.source.path
+        try:
+            st = os.stat(path)
+            if not os.path.isdir(path):
+                raise NotADirectoryError(path)
+        except OSError:
+            self._set_status(w, "waiting_for_folder", "the folder is not reachable; checking again shortly")
+            return
+        w.kind = observer_kind(w.source)
+        observer = PollingObserver(timeout=self.poll_seconds) if w.kind == "polling" else Observer()
+        handler = _Handler(lambda p: self.discovery.offer(p, w.source_id),
+                           lambda d: self.discovery.scan(d, w.source_id))
+        try:
+            observer.schedule(handler, path, recursive=True)
+            observer.start()
+        except OSError as exc:
+            # e.g. inotify watch limit: fall back to polling rather than not watching at all
+            log.warning("native watch failed for source %d (%s); polling instead", w.source_id, exc)
+            observer = PollingObserver(timeout=self.poll_seconds)
+            w.kind = "polling"
+            observer.schedule(handler, path, recursive=True)
+            observer.start()
+        w.observer = observer
+        w.identity = (st.st_dev, st.st_ino)
+        self._set_status(w, "watching", w.kind)
+        # files already there (or written while we were not watching) give no events
+        self.discovery.scan(path, w.source_id)
+
+    def _disarm(self, w: SourceWatch) -> None:
+        obs, w.observer = w.observer, None
+        if obs is not None:
+            try:
+                obs.stop()
+                obs.join(timeout=5)
+            except Exception:
+                log.debug("observer stop failed", exc_info=True)
+
+    def _healthy(self, w: SourceWatch) -> bool:
+        try:
+            st = os.stat(w.source.path)
+        except OSError:
+            return False
+        if (st.st_dev, st.st_ino) != w.identity:
+            return False  # folder deleted and created again: the old watch points at nothing
+        obs = w.observer
+        if obs is None or not obs.is_alive():
+            return False
+        return all(e.is_alive() for e in list(getattr(obs, "emitters", ())))
+
+    def _supervise(self) -> None:
+        last_reconcile = time.monotonic()
+        while not self._stop.wait(self.supervise_seconds):
+            try:
+                if self.paused:
+                    continue
+                for w in self.watches:
+                    if w.observer is not None and not self._healthy(w):
+                        log.warning("source %d lost its watch; re-arming when the folder is back", w.source_id)
+                        self._disarm(w)
+                        self._set_status(w, "waiting_for_folder", "the folder went away; checking again shortly")
+                    if w.observer is None:
+                        self._arm(w)
+                if time.monotonic() - last_reconcile >= self.reconcile_seconds:
+                    last_reconcile = time.monotonic()
+                    found = self.scan_all()
+                    if found:
+                        log.info("reconcile scan found %d file(s) the watch missed", found)
+            except Exception:
+                log.exception("watch supervisor pass failed; continuing")

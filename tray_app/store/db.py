@@ -1,0 +1,110 @@
+"""Connections (one per thread, WAL), transactions and numbered migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _migrations() -> list[tuple[int, str]]:
+    found = []
+    for entry in resources.files("tray_app.store").joinpath("migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """Opens one connection per thread; `tx()` is a write transaction taken up front.
+
+    BEGIN IMMEDIATE takes the write lock at the start, so two writers never deadlock on
+    a lock upgrade, and busy_timeout makes concurrent writers (watchers, worker, CLI) wait.
+    """
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 30_000):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.migrate()
+
+    def conn(self) -> sqlite3.Connection:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout_ms / 1000)
+            c.row_factory = sqlite3.Row
+            c.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+            c.execute("PRAGMA journal_mode = WAL")
+            c.execute("PRAGMA synchronous = FULL")  # a committed state must survive power loss
+            c.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        c = self.conn()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            yield c
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        else:
+            c.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        return self.conn().execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        return self.conn().execute(sql, params).fetchone()
+
+    def migrate(self) -> int:
+        with self.tx() as c:
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            for number, sql in _migrations():
+                if number > version:
+                    for statement in _split_sql(sql):
+                        c.execute(statement)
+                    c.execute(f"PRAGMA user_version = {number}")
+                    version = number
+        return version
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._all:
+                try:
+                    c.close()
+                except sqlite3.ProgrammingError:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _split_sql(sql: str) -> list[str]:
+    # executescript() would COMMIT our transaction; split on complete statements instead.
+    statements, buf = [], []
+    for line in sql.splitlines():
+        buf.append(line)
+        candidate = "\n".join(buf)
+        if sqlite3.complete_statement(candidate):
+            if candidate.strip():
+                statements.append(candidate)
+            buf = []
+    rest = "\n".join(buf).strip()
+    if rest and not all(l.strip().startswith("--") or not l.strip() for l in buf):
+        statements.append(rest)
+    return statements

@@ -1,0 +1,142 @@
+"""Image rows and their state transitions. Each function is one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .. import audit
+from .db import Database, utcnow
+
+PENDING_STATES = ("discovered", "ready", "decoded")
+
+
+@dataclass
+class ImageRow:
+    id: int
+    source_id: int | None
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    state: str
+    sha256: str | None
+    attempts: int
+
+    @classmethod
+    def of(cls, r: sqlite3.Row) -> "ImageRow":
+        return cls(r["id"], r["source_id"], r["path"], r["size"], r["mtime_ns"], r["state"], r["sha256"], r["attempts"])
+
+
+def is_known_version(db: Database, path: str, size: int, mtime_ns: int) -> bool:
+    return db.one("SELECT 1 FROM images WHERE path=? AND size=? AND mtime_ns=? LIMIT 1", (path, size, mtime_ns)) is not None
+
+
+def discover(db: Database, path: str, source_id: int | None, size: int, mtime_ns: int) -> int | None:
+    """Record a new file (or a new version of a path); returns the new row id, or None if known."""
+    with db.tx() as c:
+        if c.execute("SELECT 1 FROM images WHERE path=? AND size=? AND mtime_ns=? LIMIT 1",
+                     (path, size, mtime_ns)).fetchone():
+            return None
+        now = utcnow()
+        cur = c.execute(
+            "INSERT OR IGNORE INTO images(source_id, path, size, mtime_ns, state, discovered_at, updated_at) "
+            "VALUES (?,?,?,?,'discovered',?,?)",
+            (source_id, path, size, mtime_ns, now, now),
+        )
+        if cur.rowcount == 0:
+            return None
+        audit.append(c, "discovered", f"image:{cur.lastrowid}", source=source_id)
+        return cur.lastrowid
+
+
+def pending_discovered(db: Database) -> list[ImageRow]:
+    return [ImageRow.of(r) for r in db.query("SELECT * FROM images WHERE state='discovered' ORDER BY id")]
+
+
+def mark_ready(db: Database, image_id: int, size: int, mtime_ns: int) -> bool:
+    with db.tx() as c:
+        # an older row may already hold this exact version (rescan raced the watcher)
+        dup = c.execute(
+            "SELECT id FROM images WHERE path=(SELECT path FROM images WHERE id=?) AND size=? AND mtime_ns=? AND id<>?",
+            (image_id, size, mtime_ns, image_id),
+        ).fetchone()
+        if dup:
+            c.execute("DELETE FROM images WHERE id=? AND state='discovered'", (image_id,))
+            return False
+        cur = c.execute(
+            "UPDATE images SET state='ready', size=?, mtime_ns=?, updated_at=? WHERE id=? AND state='discovered'",
+            (size, mtime_ns, utcnow(), image_id),
+        )
+        return cur.rowcount == 1
+
+
+def observe(db: Database, image_id: int, size: int, mtime_ns: int) -> None:
+    db.conn().execute("UPDATE images SET size=?, mtime_ns=? WHERE id=? AND state='discovered'", (size, mtime_ns, image_id))
+
+
+def forget_vanished(db: Database, image_id: int) -> None:
+    """A file that disappeared before it was complete was a temp file; nothing to keep."""
+    with db.tx() as c:
+        c.execute("DELETE FROM images WHERE id=? AND state='discovered'", (image_id,))
+
+
+def next_work(db: Database, *, model_available: bool, skip: Iterable[int] = ()) -> sqlite3.Row | None:
+    states = ("ready", "decoded") if model_available else ("ready",)
+    skip = tuple(skip)
+    sql = f"SELECT * FROM images WHERE state IN ({','.join('?' * len(states))})"
+    if skip:
+        sql += f" AND id NOT IN ({','.join('?' * len(skip))})"
+    return db.one(sql + " ORDER BY id LIMIT 1", (*states, *skip))
+
+
+def get(db: Database, image_id: int) -> sqlite3.Row | None:
+    return db.one("SELECT * FROM images WHERE id=?", (image_id,))
+
+
+def quarantine(db: Database, image_id: int, reason: str, sha256: str | None = None) -> None:
+    with db.tx() as c:
+        c.execute(
+            "UPDATE images SET state='quarantined', reason=?, sha256=COALESCE(?, sha256), updated_at=? WHERE id=?",
+            (reason, sha256, utcnow(), image_id),
+        )
+        audit.append(c, "quarantined", f"image:{image_id}", reason=reason, sha256=sha256)
+
+
+def find_original(c: sqlite3.Connection, image_id: int, sha256: str, sop_uid: str = "") -> sqlite3.Row | None:
+    """An earlier image with the same bytes, or the same SOPInstanceUID, that is not itself a duplicate."""
+    row = c.execute(
+        "SELECT id, state, reason FROM images WHERE sha256=? AND id<>? AND state NOT IN ('duplicate','discovered','ready') "
+        "ORDER BY id LIMIT 1",
+        (sha256, image_id),
+    ).fetchone()
+    if row is None and sop_uid:
+        row = c.execute(
+            "SELECT id, state, reason FROM images WHERE sop_uid=? AND id<>? AND state NOT IN ('duplicate','discovered','ready','quarantined') "
+            "ORDER BY id LIMIT 1",
+            (sop_uid, image_id),
+        ).fetchone()
+    return row
+
+
+def mark_duplicate(c: sqlite3.Connection, image_id: int, original: sqlite3.Row, sha256: str, why: str) -> None:
+    reason = f"same {why} as image {original['id']}"
+    c.execute(
+        "UPDATE images SET state='duplicate', duplicate_of=?, sha256=?, reason=?, updated_at=? WHERE id=?",
+        (original["id"], sha256, reason, utcnow(), image_id),
+    )
+    audit.append(c, "duplicate", f"image:{image_id}", of=original["id"], by=why, sha256=sha256)
+
+
+def record_attempt(db: Database, image_id: int, reason: str) -> int:
+    with db.tx() as c:
+        c.execute("UPDATE images SET attempts=attempts+1, reason=?, updated_at=? WHERE id=?", (reason, utcnow(), image_id))
+        return c.execute("SELECT attempts FROM images WHERE id=?", (image_id,)).fetchone()[0]
+
+
+def meta_of(row: sqlite3.Row) -> dict[str, Any]:
+    try:
+        return json.loads(row["meta"] or "{}")
+    except json.JSONDecodeError:
+        return {}

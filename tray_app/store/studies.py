@@ -1,0 +1,100 @@
+"""Study grouping and the review-queue read model."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Any
+
+from .db import Database
+
+
+def assign_study(
+    c: sqlite3.Connection, *, study_uid: str, patient: dict[str, str], source_id: int | None, folder: str,
+    image_time: str, window_minutes: float, description: str = "",
+) -> int:
+    """The study this image belongs to (created if needed), inside the caller's transaction.
+
+    StudyInstanceUID wins; otherwise images of one patient from one folder arriving within
+    the window form a study, which is how an FMX from a raster-only exporter arrives.
+    """
+    if study_uid:
+        row = c.execute("SELECT id, last_image_at FROM studies WHERE study_uid=?", (study_uid,)).fetchone()
+        if row:
+            if image_time > row["last_image_at"]:
+                c.execute("UPDATE studies SET last_image_at=? WHERE id=?", (image_time, row["id"]))
+            return row["id"]
+        group_key = f"uid:{study_uid}"
+    else:
+        group_key = f"{patient.get('key') or 'unknown'}|{source_id}|{folder}"
+        t = datetime.fromisoformat(image_time)
+        lo = (t - timedelta(minutes=window_minutes)).isoformat(timespec="milliseconds")
+        hi = (t + timedelta(minutes=window_minutes)).isoformat(timespec="milliseconds")
+        row = c.execute(
+            "SELECT id, first_seen_at, last_image_at FROM studies WHERE group_key=? AND study_uid IS NULL "
+            "AND last_image_at>=? AND first_seen_at<=? ORDER BY last_image_at DESC LIMIT 1",
+            (group_key, lo, hi),
+        ).fetchone()
+        if row:
+            c.execute(
+                "UPDATE studies SET last_image_at=MAX(last_image_at, ?), first_seen_at=MIN(first_seen_at, ?) WHERE id=?",
+                (image_time, image_time, row["id"]),
+            )
+            return row["id"]
+    cur = c.execute(
+        "INSERT INTO studies(study_uid, group_key, patient_key, patient_id, patient_id_kind, patient_name, birth_date, "
+        "source_id, study_date, description, first_seen_at, last_image_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            study_uid or None, group_key, patient.get("key", ""), patient.get("id", ""), patient.get("id_kind", ""),
+            patient.get("name", ""), patient.get("birth_date", ""), source_id, patient.get("study_date", ""),
+            description, image_time, image_time,
+        ),
+    )
+    return cur.lastrowid
+
+
+def queue(db: Database, *, include_done: bool = False) -> list[dict[str, Any]]:
+    """Studies awaiting review with their images and findings, most urgent first."""
+    where = "" if include_done else "WHERE s.status IN ('new','in_review')"
+    studies = db.query(f"SELECT s.* FROM studies s {where} ORDER BY s.priority DESC, s.last_image_at DESC")
+    out = []
+    for s in studies:
+        images = db.query("SELECT * FROM images WHERE study_id=? AND state<>'duplicate' ORDER BY id", (s["id"],))
+        findings = db.query("SELECT * FROM findings WHERE study_id=? ORDER BY image_id, confidence DESC", (s["id"],))
+        by_image: dict[int, list[dict]] = {}
+        for f in findings:
+            by_image.setdefault(f["image_id"], []).append(
+                {
+                    "id": f["id"], "label": f["label"], "code": f["code"], "confidence": round(f["confidence"], 4),
+                    "box": [round(f[k], 1) for k in ("x1", "y1", "x2", "y2")],
+                    "tooth_universal": f["tooth_universal"] or None, "tooth_fdi": f["tooth_fdi"],
+                    "surfaces": f["surfaces"], "severity": f["severity"], "status": f["status"],
+                    "model": f"{f['model_name']} {f['model_version']}".strip(),
+                }
+            )
+        img_list = []
+        for im in images:
+            img_list.append(
+                {
+                    "id": im["id"], "path": im["path"], "state": im["state"], "reason": im["reason"] or None,
+                    "kind": im["kind"], "width": im["width"], "height": im["height"], "sha256": im["sha256"],
+                    "model": f"{im['model_name']} {im['model_version']}".strip() or None,
+                    "findings": by_image.get(im["id"], []),
+                }
+            )
+        if not img_list:
+            continue
+        out.append(
+            {
+                "id": s["id"], "status": s["status"], "priority": s["priority"],
+                "patient": {"id": s["patient_id"], "id_kind": s["patient_id_kind"], "name": s["patient_name"],
+                            "birth_date": s["birth_date"]},
+                "study_uid": s["study_uid"], "study_date": s["study_date"], "description": s["description"],
+                "tags": json.loads(s["tags"] or "[]"), "first_image_at": s["first_seen_at"],
+                "last_image_at": s["last_image_at"], "image_count": len(img_list),
+                "findings_count": sum(len(i["findings"]) for i in img_list),
+                "images": img_list,
+            }
+        )
+    return out
