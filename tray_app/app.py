@@ -105,6 +105,7 @@ class Service:
         self._worker.start()
         self.readiness.start()
         self.watcher.start()
+        log.info("service started: watching %d folder(s)", len(self.sources))
 
     def stop(self) -> None:
         self._stop.set()

@@ -206,7 +206,10 @@ def decode_raster(path: Path, *, max_pixels: int) -> DecodedImage:
     try:
         im = Image.open(path)
     except UnidentifiedImageError as exc:
-        raise QuarantineError("not a DICOM or image file") from exc
+        with open(path, "rb") as f:
+            looks_like_image = _looks_raster(f.read(16))
+        raise QuarantineError("image file is damaged (its header is unreadable)" if looks_like_image
+                              else "not a DICOM or image file") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise QuarantineError(f"image file is damaged ({_short(exc)})") from exc
     with im:

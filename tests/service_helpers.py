@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tray_app.config import Config, IntakeConfig, Paths, SourceConfig
+
+
+def fast_config(*folders: Path, kind: str = "auto", **intake) -> Config:
+    opts = dict(settle_seconds=0.4, supervise_seconds=0.3, reconcile_minutes=60.0)
+    opts.update(intake)
+    return Config(sources=[SourceConfig(path=str(f), kind=kind) for f in folders], intake=IntakeConfig(**opts))
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {message}")
+
+
+def states(db) -> dict[str, str]:
+    return {r["path"]: r["state"] for r in db.query("SELECT path, state FROM images ORDER BY id")}
+
+
+def home_paths() -> Paths:
+    return Paths.resolve().ensure()

@@ -1,0 +1,88 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import write_dicom, write_png
+from service_helpers import home_paths, wait_for
+from tray_app.cli import main
+
+
+def test_ingest_json_and_queue_json(home, export_dir, capsys):
+    write_png(export_dir / "A1_Doe_Jo_20261128_1.png", seed=1)
+    write_png(export_dir / "c copy.png", seed=1)
+    write_dicom(export_dir / "b.dcm", seed=2)
+    (export_dir / "junk.dcm").write_bytes(b"junk" * 100)
+    assert main(["ingest", str(export_dir), "--json"]) == 2  # something was quarantined
+    lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
+    by_name = {os.path.basename(l["path"]): l for l in lines}
+    lines = [by_name[n] for n in ("A1_Doe_Jo_20261128_1.png", "c copy.png", "b.dcm", "junk.dcm")]
+    assert [l["status"] for l in lines] == ["analyzed", "duplicate", "analyzed", "quarantined"]
+    assert set(lines[0]) == {"path", "status", "reason", "study_id", "image_id", "findings", "duplicate_of"}
+    assert lines[0]["findings"] == 2 and lines[1]["duplicate_of"] == lines[0]["image_id"]
+    assert lines[3]["reason"] == "not a DICOM or image file"
+
+    assert main(["ingest", str(export_dir / "b.dcm"), "--json"]) == 0  # again: reported, not redone
+    again = json.loads(capsys.readouterr().out)
+    assert again["status"] == "analyzed" and again["image_id"] == lines[2]["image_id"]
+
+    assert main(["queue", "--json"]) == 0
+    q = json.loads(capsys.readouterr().out)
+    assert len(q["studies"]) == 2
+    s = next(s for s in q["studies"] if s["patient"]["id"] == "A1")
+    assert s["patient"]["name"] == "Doe^Jo" and s["image_count"] == 1 and s["findings_count"] == 2
+    f = s["images"][0]["findings"][0]
+    assert f["label"] == "caries" and f["confidence"] == 0.9 and len(f["box"]) == 4 and f["model"] == "stub-model 1.0.0"
+
+    assert main(["queue"]) == 0
+    assert "Doe, Jo" in capsys.readouterr().out
+    assert main(["audit", "verify"]) == 0
+
+
+def test_config_commands(home, export_dir, capsys):
+    assert main(["config", "add-source", str(export_dir), "--patient-id", "patnum",
+                 "--template", "{patnum}_{date:%Y%m%d}_{seq}"]) == 0
+    assert main(["config", "set", "intake.settle_seconds", "3"]) == 0
+    assert main(["config", "set", "intake.bogus", "3"]) == 2
+    assert main(["config", "add-source", str(export_dir)]) == 2  # already there
+    capsys.readouterr()
+    assert main(["config", "show", "--json"]) == 0
+    cfg = json.loads(capsys.readouterr().out)["config"]
+    assert cfg["sources"][0]["patient_id"] == "patnum" and cfg["intake"]["settle_seconds"] == 3.0
+    assert main(["config", "remove-source", str(export_dir)]) == 0
+
+
+def test_models_list_and_check(home, capsys):
+    assert main(["models", "check", "--json"]) in (0, 1)
+    rows = json.loads(capsys.readouterr().out)["models"]
+    stub = next(r for r in rows if r.get("name") == "stub-model")
+    assert stub["ok"] and stub["origin"] == "user" and stub["selected"] and stub["check"].startswith("ok")
+
+
+def test_run_headless_stops_cleanly_on_sigterm(home, export_dir):
+    assert main(["config", "add-source", str(export_dir)]) == 0
+    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home))
+    env.pop("DISPLAY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        write_png(export_dir / "x.png")
+        from tray_app.store import Database
+
+        db = Database(home_paths().database)
+        wait_for(lambda: db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 1, 60,
+                 message="the headless service to analyse a file")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert b"No display found: running headless" in err
+
+
+def test_import_contract_keeps_qt_out_of_the_core():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    lint = os.path.join(os.path.dirname(sys.executable), "lint-imports")
+    res = subprocess.run([lint], cwd=root, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr

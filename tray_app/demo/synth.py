@@ -1,0 +1,1005 @@
+"""Synthetic dental radiographs (bitewing, periapical, panoramic) with exact ground truth.
+
+No openly licensed dental dataset exists, so the demo detector, the demo UI and the
+benchmarks all run on these images.  Pure numpy, seeded, fast.
+
+How an image is made (and why):
+* Every tooth lives in its own local frame (u across the tooth, v from the occlusal
+  surface toward the apex), so shapes are simple 1-D profiles in v and every finding is
+  placed relative to anatomy (CEJ, DEJ, contact point, apex) rather than to pixels.
+* Brightness comes from a projection model: each structure contributes an attenuation
+  proportional to the X-ray path length through it (half-chords of cylinders), so enamel
+  caps get bright rims, pulp is darker, overlapping contacts are brighter and the cervical
+  neck is naturally darker (burn-out) -- the cues a radiograph reader expects.
+* Attenuation -> transmission (exposure) -> blur -> quantum + electronic noise -> display
+  curve -> sensor code range (8/12/16 bit).
+* Ground-truth boxes are the exact pixel extent of what was drawn (x2/y2 exclusive, in
+  pixel units, clipped to the image).  Objects whose analytic extent is < 25 % inside the
+  image are dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import numpy as np
+
+LABELS: tuple[str, ...] = ("tooth", "caries", "restoration", "crown", "root_canal", "implant",
+                           "calculus", "periapical_radiolucency", "bone_loss")
+KINDS = ("bitewing", "periapical", "panoramic")
+
+F32 = np.float32
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    label: str                                  # one of LABELS
+    box: tuple[float, float, float, float]      # x1, y1, x2, y2 in image pixels (x right, y down)
+    tooth_fdi: int | None                       # FDI number of the tooth it belongs to
+    surfaces: str = ""                          # "M", "D", "O", "MO", ... when meaningful
+
+
+@dataclass
+class Sample:
+    image: np.ndarray       # 2-D; uint8 when bits_stored == 8, else uint16 holding bits_stored bits
+    bits_stored: int        # 8, 12 or 16
+    kind: str               # one of KINDS
+    teeth_fdi: list[int]    # teeth shown (FDI), whole or partial
+    laterality: str         # "R", "L" or "B"
+    pixel_spacing_mm: float
+    objects: list[GroundTruth]
+    seed: int
+
+
+# --------------------------------------------------------------------------- anatomy tables
+# FDI position -> (crown MD width, crown height, root length [mm], BL/MD depth ratio)
+_DIMS = {
+    "U": {1: (8.6, 10.5, 13.0, .80), 2: (6.6, 9.0, 13.0, .90), 3: (7.6, 10.0, 17.0, 1.05),
+          4: (7.0, 8.5, 14.0, 1.25), 5: (6.8, 8.0, 14.0, 1.25), 6: (10.2, 7.5, 12.5, 1.10),
+          7: (9.2, 7.0, 12.0, 1.10), 8: (8.6, 6.5, 11.0, 1.10)},
+    "L": {1: (5.2, 9.0, 12.5, 1.15), 2: (5.8, 9.5, 14.0, 1.10), 3: (6.9, 11.0, 16.0, 1.10),
+          4: (7.0, 8.5, 14.0, 1.10), 5: (7.1, 8.0, 14.5, 1.15), 6: (11.2, 7.5, 14.0, .95),
+          7: (10.5, 7.0, 13.0, .95), 8: (10.0, 7.0, 11.0, .95)},
+}
+# attenuation per mm of path ("units" are arbitrary; exposure k scales them)
+MU_ENAMEL, MU_DENTIN, MU_PULP = 1.0, 0.55, 0.08
+BONE_MM = 16.0          # bucco-lingual bone thickness a root displaces
+
+
+def _ss(e0, e1, x):
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def _hc(r, d):
+    """Half chord through a cylinder of radius r at lateral offset d (0 outside)."""
+    return np.sqrt(np.maximum(r * r - d * d, 0.0))
+
+
+def _bbox(mask, x0, y0):
+    """Exact pixel bbox (x2/y2 exclusive) of a window mask, or None."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return (float(x0 + cols[0]), float(y0 + rows[0]), float(x0 + cols[-1] + 1), float(y0 + rows[-1] + 1))
+
+
+def _union(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+# --------------------------------------------------------------------------- tooth model
+@dataclass
+class _Tooth:
+    fdi: int
+    x: float                 # occlusal centre in image px
+    y: float
+    ang: float               # tilt of the long axis (rad)
+    ppm: float               # pixels per mm
+    W: float                 # half crown width (px)
+    ch: float                # crown height (px)
+    rl: float                # root length (px)
+    depth: float             # bucco-lingual / mesio-distal ratio (path length factor)
+    ms: int                  # +1 when mesial is toward +u (image right)
+    tc: float = .3           # contact level (fraction of crown height) = widest point
+    k_occ: float = .12
+    k_cerv: float = .25
+    cusp: tuple = ("two", 0.0, .45, 0.0)
+    e_occ: float = 0.0
+    e_lat: float = 0.0
+    roots: list = field(default_factory=list)   # [c0, cA, r0, L, weight]
+    trunk: float = 0.0       # v where the root trunk ends (multi-rooted), else 0
+    pulp: float = 1.0
+    # findings
+    implant: dict | None = None
+    crown: bool = False
+    rct: bool = False
+    resto: str = ""
+    caries: list = field(default_factory=list)
+    calculus: list = field(default_factory=list)
+    parl: dict | None = None
+    crest: dict = field(default_factory=dict)      # side -> mm below CEJ
+    bone_loss: set = field(default_factory=set)
+
+    @property
+    def upper(self):
+        return self.fdi // 10 in (1, 2)
+
+    @property
+    def pos(self):
+        return self.fdi % 10
+
+    @property
+    def L(self):
+        if self.implant:
+            return self.implant["vt"] + self.implant["len"]
+        return max(r[3] for r in self.roots)
+
+    def axes(self):
+        s = -1.0 if self.upper else 1.0
+        a = (s * math.sin(self.ang), s * math.cos(self.ang))
+        p = (math.cos(self.ang), -math.sin(self.ang))
+        return a, p
+
+    def to_img(self, u, v):
+        (ax, ay), (px, py) = self.axes()
+        return self.x + u * px + v * ax, self.y + u * py + v * ay
+
+    def img_rect(self, u1, u2, v1, v2):
+        xs, ys = zip(*(self.to_img(u, v) for u in (u1, u2) for v in (v1, v2)))
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def crown_w(self, v):
+        t = np.clip(v / self.ch, 0, 1)
+        a = 1 - self.k_occ * np.clip((self.tc - t) / self.tc, 0, 1) ** 2
+        b = 1 - self.k_cerv * np.clip((t - self.tc) / (1 - self.tc), 0, 1) ** 1.5
+        return self.W * a * b
+
+    @property
+    def w_cej(self):
+        return float(self.crown_w(np.float32(self.ch)))
+
+    def top(self, u):
+        kind, d, cp, dm = self.cusp
+        a = np.abs(u) / self.W
+        if kind == "inc":
+            return d * a ** 4
+        if kind == "can":
+            return d * a ** 1.4
+        inner = d * 0.5 * (1 + np.cos(np.pi * np.minimum(a / cp, 1)))
+        outer = dm * np.clip((a - cp) / (1 - cp), 0, None) ** 2
+        return np.where(a < cp, inner, outer)
+
+    def root_parts(self, v, grow=0.0):
+        """[(centre, radius, weight)] of every root (and the trunk) at depth v."""
+        parts = []
+        start = self.ch * 0.85
+        for c0, cA, r0, L, wgt in self.roots:
+            s = np.clip((v - self.ch) / (L - self.ch), 0, 1)
+            c = c0 + (cA - c0) * s ** 1.5
+            r = r0 * (1 - 0.68 * s ** 1.2)
+            ra = max(0.5 * r0, 2.0)
+            r = (r + grow) * np.sqrt(np.clip((L + grow - v) / (ra + grow), 0, 1)) * (v >= start)
+            parts.append((c, r, wgt))
+        if self.trunk > self.ch:
+            s = np.clip((v - self.ch) / (self.trunk - self.ch), 0, 1)
+            rt = self.w_cej * (1 - 0.12 * s)
+            rt = (rt + grow) * np.sqrt(np.clip((self.trunk + grow - v) / (0.5 * (self.trunk - self.ch) + grow), 0, 1))
+            parts.append((0.0, rt * (v >= start), 1.0))
+        return parts
+
+    def surface(self, v, sigma):
+        """u-distance (signed by side sigma) of the outer root/crown surface at depth v."""
+        out = np.where(v <= self.ch, self.crown_w(v), 0.0)
+        for c, r, _ in self.root_parts(v):
+            out = np.maximum(out, np.where(r > 0, sigma * c + r, 0.0))
+        return out
+
+
+def _make_tooth(rng, fdi, ppm, x, y, ang, ms, wscale=1.0):
+    pos = fdi % 10
+    upper = fdi // 10 in (1, 2)
+    cw, chm, rlm, depth = _DIMS["U" if upper else "L"][pos]
+    j = rng.uniform(0.93, 1.07)
+    W = cw / 2 * ppm * j * wscale
+    ch = chm * ppm * rng.uniform(0.92, 1.08)
+    rl = rlm * ppm * rng.uniform(0.9, 1.08)
+    t = _Tooth(fdi=fdi, x=x, y=y, ang=ang, ppm=ppm, W=W, ch=ch, rl=rl, depth=depth, ms=ms)
+    t.pulp = rng.uniform(0.65, 1.25)
+    d = ms  # mesial sign; distal root curvature uses -d
+    if pos <= 2:
+        t.tc, t.k_occ, t.k_cerv = .18, .05, .36
+        t.cusp = ("inc", 0.5 * ppm, 0, 0)
+        t.e_occ, t.e_lat = 1.0 * ppm, 0.8 * ppm
+    elif pos == 3:
+        t.tc, t.k_occ, t.k_cerv = .32, .22, .32
+        t.cusp = ("can", 2.2 * ppm * rng.uniform(.8, 1.2), 0, 0)
+        t.e_occ, t.e_lat = 1.4 * ppm, 1.0 * ppm
+    elif pos <= 5:
+        t.tc, t.k_occ, t.k_cerv = .3, .14, .3
+        t.cusp = ("two", 1.0 * ppm * rng.uniform(.7, 1.3), .38, 1.2 * ppm)
+        t.e_occ, t.e_lat = 1.5 * ppm, 1.1 * ppm
+    else:
+        t.tc, t.k_occ, t.k_cerv = .3, .1, .22
+        t.cusp = ("two", 1.4 * ppm * rng.uniform(.7, 1.3), .45, 1.3 * ppm)
+        t.e_occ, t.e_lat = 1.7 * ppm, 1.25 * ppm
+    L = ch + rl
+    rc = t.w_cej
+    curve = -d * W * rng.uniform(0.0, 0.15)
+    if pos == 4 and upper:                      # two superimposed roots splitting mid-way
+        r0 = 0.5 * rc
+        t.roots = [[-0.45 * rc, -0.55 * rc + curve, r0, L, 1.0], [0.45 * rc, 0.5 * rc + curve, r0, L * 0.97, 1.0]]
+        t.trunk = ch + 0.5 * rl
+    elif pos >= 6:
+        r0 = 0.4 * rc
+        off = rc - r0
+        spread = rng.uniform(1.0, 1.3)
+        if upper:
+            t.roots = [[d * off, d * off * spread + curve, r0, L, 1.0],
+                       [-d * off, -d * off * spread + curve, 0.9 * r0, ch + 0.9 * rl, 1.0],
+                       [0.0, curve, 0.95 * r0, ch + 1.05 * rl, 0.45]]   # palatal, superimposed
+            t.trunk = ch + 0.3 * rl
+        else:
+            t.roots = [[d * off, d * off * spread + curve, r0, L, 1.0],
+                       [-d * off, -d * off * spread + curve, 0.95 * r0, ch + 0.93 * rl, 1.0]]
+            t.trunk = ch + 0.22 * rl
+        if pos == 8 and rng.random() < 0.5:     # fused third-molar roots
+            for r in t.roots:
+                r[1] *= 0.3
+    else:
+        t.roots = [[0.0, curve, rc, L, 1.0]]
+    t.crest = {"M": rng.uniform(1.0, 2.0), "D": rng.uniform(1.0, 2.0)}
+    return t
+
+
+# --------------------------------------------------------------------------- image helpers
+def _gauss_kernel(sigma):
+    r = max(1, int(3 * sigma + 0.5))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2).astype(F32)
+    return k / k.sum()
+
+
+def _blur(img, sigma):
+    """Separable Gaussian blur with edge padding (pure numpy)."""
+    if sigma < 0.25:
+        return img
+    k = _gauss_kernel(sigma)
+    r = len(k) // 2
+    H, W = img.shape
+    p = np.pad(img, ((r, r), (0, 0)), mode="edge")
+    out = k[0] * p[0:H]
+    for i in range(1, len(k)):
+        out += k[i] * p[i:i + H]
+    p = np.pad(out, ((0, 0), (r, r)), mode="edge")
+    out = k[0] * p[:, 0:W]
+    for i in range(1, len(k)):
+        out += k[i] * p[:, i:i + W]
+    return out
+
+
+def _blur_big(img, sigma, factor=4):
+    """Large blur on a downsampled copy (trend/unsharp masks need no precision)."""
+    H, W = img.shape
+    h, w = H // factor, W // factor
+    small = img[:h * factor, :w * factor].reshape(h, factor, w, factor).mean(axis=(1, 3))
+    small = _blur(small, sigma / factor)
+    ys = np.minimum((np.arange(H) + 0.5) / factor - 0.5, h - 1).clip(0)
+    xs = np.minimum((np.arange(W) + 0.5) / factor - 0.5, w - 1).clip(0)
+    y0 = ys.astype(int); x0 = xs.astype(int)
+    y1 = np.minimum(y0 + 1, h - 1); x1 = np.minimum(x0 + 1, w - 1)
+    fy = (ys - y0).astype(F32)[:, None]; fx = (xs - x0).astype(F32)[None, :]
+    top = small[y0][:, x0] * (1 - fx) + small[y0][:, x1] * fx
+    bot = small[y1][:, x0] * (1 - fx) + small[y1][:, x1] * fx
+    return (top * (1 - fy) + bot * fy).astype(F32)
+
+
+def _bandpass(rng, H, W, lam, bw=0.45):
+    """Band-pass noise (unit std) around wavelength lam px, via FFT."""
+    n = rng.standard_normal((H, W), dtype=F32)
+    F = np.fft.rfft2(n)
+    f = np.sqrt(np.fft.fftfreq(H)[:, None] ** 2 + np.fft.rfftfreq(W)[None, :] ** 2) + 1e-6
+    filt = np.exp(-(np.log(f * lam) ** 2) / (2 * bw * bw))
+    z = np.fft.irfft2(F * filt, s=(H, W)).astype(F32)
+    return z / (z.std() + 1e-6)
+
+
+def _lowfreq(rng, H, W, cells=6):
+    """Smooth random field in [-1, 1] (bilinear upsample of a tiny grid)."""
+    g = rng.uniform(-1, 1, (cells + 1, cells + 1)).astype(F32)
+    ys = np.linspace(0, cells, H, dtype=F32); xs = np.linspace(0, cells, W, dtype=F32)
+    y0 = np.minimum(ys.astype(int), cells - 1); x0 = np.minimum(xs.astype(int), cells - 1)
+    fy = (ys - y0)[:, None]; fx = (xs - x0)[None, :]
+    fy = fy * fy * (3 - 2 * fy); fx = fx * fx * (3 - 2 * fx)
+    a = g[y0][:, x0]; b = g[y0][:, x0 + 1]; c = g[y0 + 1][:, x0]; d = g[y0 + 1][:, x0 + 1]
+    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+
+
+# --------------------------------------------------------------------------- layouts
+_SIZES_LAND = [(640, 480), (704, 512), (768, 576), (800, 600)]
+
+
+def _row_positions(rng, teeth_order, widths_px, ppm):
+    """Centre offsets along the row for teeth listed left->right (contacts touch or overlap)."""
+    cs, acc = [], 0.0
+    for i, w in enumerate(widths_px):
+        if i:
+            acc += rng.uniform(-0.25, 0.35) * ppm
+        cs.append(acc + w / 2)
+        acc += w
+    return dict(zip(teeth_order, cs))
+
+
+def _build_row(rng, order, ppm, anchor, anchor_along, origin, row_ang, normal_off, ms_of, wscale=None):
+    """Create teeth along a straight (tilted) row; the anchor tooth centre sits at anchor_along."""
+    protos = {f: _make_tooth(rng, f, ppm, 0, 0, 0, ms_of(f), (wscale or {}).get(f, 1.0)) for f in order}
+    pos = _row_positions(rng, order, [2 * protos[f].W for f in order], ppm)
+    if isinstance(anchor, tuple):        # anchor between two teeth (midline)
+        a0 = (pos[anchor[0]] + protos[anchor[0]].W + pos[anchor[1]] - protos[anchor[1]].W) / 2
+    else:
+        a0 = pos[anchor]
+    dx, dy = math.cos(row_ang), math.sin(row_ang)
+    nx, ny = -math.sin(row_ang), math.cos(row_ang)
+    out = []
+    for f in order:
+        t = protos[f]
+        al = pos[f] - a0 + anchor_along
+        t.x = origin[0] + al * dx + normal_off * nx
+        t.y = origin[1] + al * dy + normal_off * ny
+        t.ang = -row_ang + rng.normal(0, math.radians(2.0))
+        out.append(t)
+    return out
+
+
+def _ms_intra(f):
+    return 1 if f // 10 in (1, 4) else -1
+
+
+def _layout_bitewing(rng):
+    Wi, Hi = _SIZES_LAND[rng.integers(len(_SIZES_LAND))]
+    fov = rng.uniform(30, 35)
+    ppm = Wi / fov
+    ppm = min(max(ppm, 1 / 0.06), 1 / 0.04)
+    lat = "R" if rng.random() < 0.5 else "L"
+    molar = rng.random() < 0.6
+    q_up, q_lo = (1, 4) if lat == "R" else (2, 3)
+    ups = [q_up * 10 + p for p in (range(3, 9) if not molar else range(4, 9))]
+    los = [q_lo * 10 + p for p in (range(3, 9) if not molar else range(4, 9))]
+    if rng.random() < 0.4:
+        ups = [f for f in ups if f % 10 != 8]
+    if rng.random() < 0.4:
+        los = [f for f in los if f % 10 != 8]
+    ms = 1 if lat == "R" else -1
+    if ms == 1:                 # right side: distal on image left
+        ups, los = ups[::-1], los[::-1]
+    row = rng.normal(0, math.radians(3))
+    y_occ = Hi / 2 + rng.uniform(-0.06, 0.06) * Hi
+    gap = rng.uniform(-0.2, 1.2) * ppm
+    anchor = q_lo * 10 + (6 if molar else 5)
+    along = rng.uniform(-0.08, 0.08) * Wi - (0 if molar else ms * 3.5 * ppm)
+    origin = (Wi / 2, y_occ)
+    lower = _build_row(rng, los, ppm, anchor, along, origin, row, gap / 2, _ms_intra)
+    upper = _build_row(rng, ups, ppm, q_up * 10 + 6, 0.0, origin, row, -gap / 2, _ms_intra)
+    # Class I occlusion: the upper first molar sits ~2.5 mm distal to the lower one
+    l6 = next((t for t in lower if t.pos == 6), None)
+    u6 = next((t for t in upper if t.pos == 6), None)
+    shift = (l6.x - ms * 2.5 * ppm * math.cos(row)) - u6.x
+    for t in upper:
+        t.x += shift
+        t.y += shift * math.tan(row)
+    desc = "molar" if molar else "premolar"
+    return Wi, Hi, ppm, upper + lower, lat, desc
+
+
+def _layout_periapical(rng):
+    region = rng.choice(["anterior", "canine", "posterior", "posterior"])
+    upper = rng.random() < 0.5
+    lat = "R" if rng.random() < 0.5 else "L"
+    q = (1 if lat == "R" else 2) if upper else (4 if lat == "R" else 3)
+    portrait = region != "posterior"
+    Wl, Hl = _SIZES_LAND[rng.integers(len(_SIZES_LAND))]
+    Wi, Hi = (Hl, Wl) if portrait else (Wl, Hl)
+    if region == "anterior":
+        lat = "B"
+        if upper:
+            order, anchor = [13, 12, 11, 21, 22, 23], (11, 21)
+        else:
+            order, anchor = [43, 42, 41, 31, 32, 33], (41, 31)
+        focus = [11, 21, 41, 31][(0 if upper else 2) + int(rng.random() < 0.5)]
+    elif region == "canine":
+        order = [q * 10 + p for p in (5, 4, 3, 2, 1)]
+        anchor = focus = q * 10 + 3
+    else:
+        fp = int(rng.choice([4, 5, 6, 7]))
+        order = [q * 10 + p for p in range(max(3, fp - 2), min(8, fp + 2) + 1)]
+        if rng.random() < 0.4 and order[-1] % 10 == 8:
+            order = order[:-1]
+        anchor = focus = q * 10 + fp
+    ms = 1 if lat in ("R",) else -1
+    if region != "anterior" and ms == 1:
+        order = order[::-1]
+    # pixel spacing so the longest tooth in view plus margins fits vertically
+    longest = max(sum(_DIMS["U" if upper else "L"][f % 10][1:3]) for f in order if abs(f % 10 - (focus % 10)) <= 1)
+    ppm = min(Hi / (longest * 1.08 + rng.uniform(3.0, 5.0)), Wi / rng.uniform(22, 30))
+    ppm = min(max(ppm, 1 / 0.06), 1 / 0.04)
+    margin = rng.uniform(1.0, 2.5) * ppm
+    row = rng.normal(0, math.radians(3))
+    y_occ = margin if not upper else Hi - margin
+    along = rng.uniform(-0.06, 0.06) * Wi
+    teeth = _build_row(rng, order, ppm, anchor, along, (Wi / 2, y_occ), row, 0.0, _ms_intra)
+    return Wi, Hi, ppm, teeth, lat, focus
+
+
+def _layout_pano(rng):
+    Wi, Hi = [(1280, 640), (1216, 608), (1344, 672)][rng.integers(3)]
+    ups = [10 + p for p in range(8, 0, -1)] + [20 + p for p in range(1, 9)]
+    los = [40 + p for p in range(8, 0, -1)] + [30 + p for p in range(1, 9)]
+    span_mm = 2 * sum(_DIMS["U"][p][0] * (0.85 if p <= 3 else 1.0) for p in range(1, 9)) + 5
+    ppm = Wi * rng.uniform(0.76, 0.84) / span_mm
+    cx = Wi / 2 + rng.uniform(-0.02, 0.02) * Wi
+    y0 = Hi * rng.uniform(0.5, 0.55)
+    smile = rng.uniform(0.04, 0.09) * Hi
+    half = Wi / 2
+    gap = rng.uniform(0.0, 1.5) * ppm
+    teeth = []
+    for order, anchor, sgn in ((ups, (11, 21), -1), (los, (41, 31), 1)):
+        present = [f for f in order if not (f % 10 == 8 and rng.random() < 0.35)]
+        ws = {f: (0.85 if f % 10 <= 3 else 1.0) for f in present}
+        row = _build_row(rng, present, ppm, anchor, 0.0, (cx, y0), 0.0, 0.0, lambda f: 1 if f // 10 in (1, 4) else -1, ws)
+        for t in row:
+            xr = (t.x - cx) / half
+            t.y = y0 - smile * xr * xr + sgn * gap / 2
+            slope = -2 * smile * xr / half
+            t.ang = math.atan(-slope) + rng.normal(0, math.radians(2.5))
+            # posterior teeth on a pano lean slightly toward the midline (lower) / away (upper)
+            t.ang += math.radians(4) * xr * (1 if sgn > 0 else -1)
+        teeth += row
+    # a few missing teeth (extractions) leave gaps
+    teeth = [t for t in teeth if not (t.pos in (4, 5, 6, 7) and rng.random() < 0.03)]
+    return Wi, Hi, ppm, teeth, "B", (cx, y0, smile, half)
+
+
+# --------------------------------------------------------------------------- findings
+def _frac_inside(rect, Wi, Hi):
+    x1, y1, x2, y2 = rect
+    area = max(x2 - x1, 1e-6) * max(y2 - y1, 1e-6)
+    ix = max(0.0, min(x2, Wi) - max(x1, 0)); iy = max(0.0, min(y2, Hi) - max(y1, 0))
+    return ix * iy / area
+
+
+def _assign_findings(rng, teeth, kind, Wi, Hi):
+    pano = kind == "panoramic"
+    ppm = teeth[0].ppm
+
+    def crown_in(t):
+        return _frac_inside(t.img_rect(-t.W, t.W, 0, t.ch), Wi, Hi) > 0.95
+
+    cand = [t for t in teeth if crown_in(t)]
+    if not cand:
+        return
+    scale = 2 if pano else 1
+
+    def pick(pool, n):
+        pool = list(pool)
+        idx = rng.permutation(len(pool))[:n]
+        return [pool[i] for i in idx]
+
+    # implants (posterior or anterior single sites)
+    n_imp = int(rng.random() < (0.2 if not pano else 0.35)) * (1 + int(pano and rng.random() < 0.4))
+    for t in pick(cand, n_imp):
+        t.implant = {"vt": t.ch + rng.uniform(0.2, 0.8) * ppm, "len": rng.uniform(9, 12) * ppm,
+                     "r": min(rng.uniform(1.8, 2.3) * ppm, 0.75 * t.W), "pitch": rng.uniform(0.8, 1.1) * ppm}
+        t.crown = True
+    natural = [t for t in cand if not t.implant]
+    # crowns (often root-filled)
+    n_cr = int(rng.choice([0, 1, 2], p=[.7, .22, .08])) * scale
+    for t in pick(natural, n_cr):
+        t.crown = True
+        t.rct = rng.random() < 0.55
+    # root canal fillings
+    if rng.random() < 0.22 * scale:
+        for t in pick([t for t in natural if not t.rct], 1 + int(rng.random() < 0.3)):
+            t.rct = True
+    # restorations
+    n_rs = int(rng.choice([0, 1, 2], p=[.45, .35, .2])) * scale
+    pool = [t for t in natural if not t.crown]
+    for t in pick(pool, n_rs):
+        if t.pos <= 3:
+            t.resto = str(rng.choice(["M", "D"]))
+        else:
+            t.resto = str(rng.choice(["O", "MO", "DO", "MOD"], p=[.2, .3, .3, .2]))
+    # caries: interproximal (most) and occlusal
+    n_ca = int(rng.choice([0, 1, 2, 3], p=[.3, .3, .25, .15])) * scale
+    pool = [t for t in natural if not t.crown]
+    for _ in range(n_ca):
+        if not pool:
+            break
+        t = pool[rng.integers(len(pool))]
+        taken = {c["surf"] for c in t.caries} | set(t.resto)
+        free = [s for s in ("M", "D") if s not in taken]
+        if t.pos >= 4 and "O" not in taken and rng.random() < 0.25:
+            free = ["O"]
+        if not free:
+            continue
+        s = str(rng.choice(free))
+        size = ppm * (1.0 if not pano else 1.35)
+        if s == "O":
+            t.caries.append({"surf": "O", "u0": rng.uniform(-0.25, 0.25) * t.W,
+                             "rx": rng.uniform(0.9, 1.6) * size, "ry": rng.uniform(0.7, 1.2) * size,
+                             "k": rng.uniform(0.55, 0.8)})
+        else:
+            t.caries.append({"surf": s, "vc": t.ch * rng.uniform(0.38, 0.55),
+                             "h": rng.uniform(1.5, 2.6) * size, "d": rng.uniform(1.3, 2.8) * size,
+                             "k": rng.uniform(0.55, 0.85)})
+    # calculus spurs
+    if rng.random() < 0.3 * scale:
+        for t in pick(natural, int(rng.integers(1, 4))):
+            s = str(rng.choice(["M", "D"]))
+            big = 1.0 if not pano else 1.5
+            t.calculus.append({"surf": s, "v0": t.ch + rng.uniform(0.1, 0.6) * ppm,
+                               "h": rng.uniform(1.2, 2.2) * ppm * big, "p": rng.uniform(0.55, 1.0) * ppm * big})
+    # bone loss: crest several mm below the CEJ on some interproximal sides
+    if rng.random() < 0.3 * scale:
+        n = int(rng.integers(1, 4)) * scale
+        for t in pick(natural + [t for t in cand if t.implant], n):
+            s = str(rng.choice(["M", "D"]))
+            t.bone_loss.add(s)
+            t.crest[s] = rng.uniform(3.5, 6.5)
+    # periapical radiolucency: only where the apex is in view
+    if kind != "bitewing" and rng.random() < (0.45 if not pano else 0.6):
+        def apex_in(t):
+            if t.implant:
+                return False
+            for c0, cA, r0, L, w in t.roots:
+                if w < 1:
+                    continue
+                x, y = t.to_img(cA, L)
+                m = 2.5 * ppm
+                if not (m < x < Wi - m and m < y < Hi - m):
+                    return False
+            return True
+        pool = [t for t in cand if apex_in(t)]
+        pref = [t for t in pool if t.rct or t.crown or any(c["d"] > 2.2 * ppm for c in t.caries if "d" in c)]
+        if pool:
+            t = (pref or pool)[rng.integers(len(pref or pool))]
+            roots = [i for i, r in enumerate(t.roots) if r[4] >= 1]
+            t.parl = {"root": int(rng.choice(roots)), "rx": rng.uniform(1.4, 2.8) * ppm * (1.3 if pano else 1),
+                      "ry": rng.uniform(1.2, 2.4) * ppm * (1.3 if pano else 1),
+                      "soft": rng.uniform(0.15, 0.5), "k": rng.uniform(0.6, 0.85)}
+
+
+# --------------------------------------------------------------------------- rendering
+class _Canvas:
+    def __init__(self, Wi, Hi):
+        self.W, self.H = Wi, Hi
+        self.tatt = np.zeros((Hi, Wi), F32)     # tooth + restorative attenuation (additive)
+        self.bmul = np.ones((Hi, Wi), F32)      # multiplier on bone (roots, PDL, lamina, lesions)
+        self.objects: list[GroundTruth] = []
+
+    def add(self, label, box, fdi, frac, surfaces=""):
+        if box is None or frac < 0.25:
+            return
+        x1, y1, x2, y2 = box
+        x1, y1 = max(0.0, x1), max(0.0, y1)
+        x2, y2 = min(float(self.W), x2), min(float(self.H), y2)
+        if x2 - x1 < 2 or y2 - y1 < 2:
+            return
+        self.objects.append(GroundTruth(label, (x1, y1, x2, y2), fdi, surfaces))
+
+
+def _render_tooth(t: _Tooth, cv: _Canvas, cerv_burn: float):
+    ppm = t.ppm
+    L = t.L
+    lat_pad = 1.6 * ppm
+    apex_pad = (max(t.parl["rx"], t.parl["ry"]) * 1.6 if t.parl else 0) + 1.2 * ppm
+    x1, y1, x2, y2 = t.img_rect(-t.W - lat_pad, t.W + lat_pad, -0.6 * ppm, L + apex_pad)
+    X0, Y0 = max(0, int(x1)), max(0, int(y1))
+    X1, Y1 = min(cv.W, int(math.ceil(x2)) + 1), min(cv.H, int(math.ceil(y2)) + 1)
+    if X1 <= X0 or Y1 <= Y0:
+        return
+    (ax, ay), (px, py) = t.axes()
+    dx = np.arange(X0, X1, dtype=F32)[None, :] - F32(t.x)
+    dy = np.arange(Y0, Y1, dtype=F32)[:, None] - F32(t.y)
+    u = dx * F32(px) + dy * F32(py)
+    v = dx * F32(ax) + dy * F32(ay)
+    sc = F32(2.0 * t.depth / ppm)          # half-chord px -> path length mm
+    fdi = t.fdi
+
+    def frac(u1, u2, v1, v2):
+        return _frac_inside(t.img_rect(u1, u2, v1, v2), cv.W, cv.H)
+
+    cw = t.crown_w(v)
+    top = t.top(u)
+    in_cv = (v >= top) & (v <= t.ch)
+    hc_c = np.where(in_cv, _hc(cw, u), 0).astype(F32)
+    att = np.zeros_like(u)
+    bmul = np.ones_like(u)
+    tooth_box = None
+
+    if t.implant:
+        im = t.implant
+        vt, Lf, rf, pitch = im["vt"], im["len"], im["r"], im["pitch"]
+        s = np.clip((v - vt) / Lf, 0, 1)
+        phase = ((v - vt) / pitch) % 1.0
+        rr = rf * (1 - 0.18 * s ** 2) - 0.16 * rf * np.abs(2 * phase - 1)
+        rr = rr * np.sqrt(np.clip((vt + Lf - v) / (0.35 * rf), 0, 1)) * (v >= vt)
+        hc_f = _hc(rr, u)
+        rab = 0.5 * t.w_cej
+        ab = (v >= 0.45 * t.ch) & (v < vt)
+        hc_a = np.where(ab, _hc(rab, u), 0)
+        f_mask = (hc_f > 0) | (hc_a > 0)
+        att += (5.0 + 2.4 * np.maximum(hc_f, hc_a) * sc) * f_mask
+        cap = hc_c > 0
+        att += np.where(cap, 4.0 + 1.6 * hc_c * sc, 0)
+        bmul *= np.where(hc_f > 0, 0.25, 1.0)
+        cb = _bbox(cap, X0, Y0)
+        cv.add("crown", cb, fdi, frac(-t.W, t.W, 0, t.ch))
+        fb = _bbox(f_mask, X0, Y0)
+        cv.add("implant", fb, fdi, frac(-rf, rf, 0.45 * t.ch, vt + Lf))
+        tooth_box = _union(cb, fb)
+    else:
+        parts = t.root_parts(v)
+        hc_r = np.zeros_like(u)
+        hc_x = np.zeros_like(u)
+        for c, r, w in parts:
+            h = _hc(r, u - c)
+            if w >= 1:
+                hc_r = np.maximum(hc_r, h)
+            else:
+                hc_x += w * h
+        # enamel shell: outer chord minus the inner (dentin) chord of the crown
+        e_side = t.e_lat * np.clip((t.ch - v) / (0.55 * t.ch), 0, 1) ** 0.7
+        in_inner = (v >= top + t.e_occ) & (v <= t.ch)
+        hc_ci = np.where(in_inner, _hc(np.maximum(cw - e_side, 0), u), 0)
+        hc_out = np.maximum(hc_c, hc_r)
+        hc_den = np.maximum(hc_ci, hc_r)
+        # pulp: chamber + canals
+        roof = 0.42 * t.ch if t.pos >= 4 else 0.3 * t.ch
+        floor = (t.trunk * 0.92) if t.trunk > t.ch else t.ch + 0.2 * t.rl
+        pw = 0.42 * t.pulp * t.crown_w(np.minimum(v, t.ch)) * np.sqrt(np.clip((v - roof) / (0.12 * t.ch), 0, 1)) \
+            * np.sqrt(np.clip((floor - v) / (0.1 * t.ch), 0, 1))
+        hc_p = _hc(pw, u)
+        rc_min = 0.1 * ppm
+        for (c, r, w), root in zip(parts, t.roots + [None]):
+            if root is None:
+                break
+            rc = np.where((r > 0) & (v < root[3] - 0.4 * ppm), np.maximum(0.22 * t.pulp * r, rc_min), 0)
+            hc_p = np.maximum(hc_p, _hc(rc, u - c))
+        hc_p = np.minimum(hc_p, hc_den)
+        if t.crown:
+            # prepared tooth under a full-coverage cap: no enamel, reduced coronal dentin
+            tcap = 0.35 * ppm
+            cap = (v >= top - tcap) & (v <= t.ch - 0.25 * ppm) & (np.abs(u) <= cw + tcap)
+            hc_cap = np.where(cap, _hc(cw + tcap, u), 0)
+            hc_prep = np.where(cap & (v >= top + 1.6 * ppm), _hc(0.62 * cw, u), 0)
+            hc_den = np.where(cap, np.maximum(hc_prep, hc_r), hc_den)
+            hc_out = np.where(cap, hc_den, hc_out)
+            hc_p = np.minimum(hc_p, 0.5 * hc_den)
+        enamel = hc_out - hc_den
+        tatt = sc * (MU_ENAMEL * enamel + MU_DENTIN * (hc_den - hc_p) + MU_PULP * hc_p + MU_DENTIN * hc_x)
+        # cervical burn-out: the neck (no enamel, no bone yet) reads darker than it should
+        band = np.exp(-((v - t.ch) / (1.0 * ppm)) ** 2) * np.clip(np.abs(u) / (t.w_cej + 1e-3) - 0.35, 0, 1)
+        tatt *= 1 - cerv_burn * band
+        tooth_mask = (hc_out > 0) | (hc_x > 0)
+        # caries: radiolucent wedge at the proximal enamel toward dentin, or occlusal blob
+        for ca in t.caries:
+            if ca["surf"] == "O":
+                vt0 = float(t.top(np.float32(ca["u0"]))) + t.e_occ * 0.85
+                m = ((u - ca["u0"]) / ca["rx"]) ** 2 + ((v - vt0 - 0.35 * ca["ry"]) / ca["ry"]) ** 2 <= 1
+                # a narrow fissure track connecting the lesion to the surface
+                m |= (np.abs(u - ca["u0"]) < 0.25 * ca["rx"]) & (v < vt0) & (v >= top)
+                ext = (ca["u0"] - ca["rx"], ca["u0"] + ca["rx"], vt0 - t.e_occ, vt0 + 1.35 * ca["ry"])
+            else:
+                sg = t.ms if ca["surf"] == "M" else -t.ms
+                din = cw - sg * u
+                tri = ca["d"] * np.clip(1 - np.abs(v - ca["vc"]) / (ca["h"] / 2), 0, 1) ** 0.8
+                m = (din >= -1.0) & (din <= tri) & (np.abs(v - ca["vc"]) <= ca["h"] / 2)
+                wv = float(t.crown_w(np.float32(ca["vc"])))
+                ext = tuple(sorted((sg * (wv - ca["d"]), sg * wv))) + (ca["vc"] - ca["h"] / 2, ca["vc"] + ca["h"] / 2)
+            m &= in_cv
+            tatt = np.where(m, tatt * (1 - ca["k"]), tatt)
+            cv.add("caries", _bbox(m, X0, Y0), fdi, frac(*ext), ca["surf"])
+        att += tatt
+        # restorations: sharp, very radiopaque occlusal/proximal boxes
+        if t.resto:
+            ow = 0.32 * t.W
+            cd = t.cusp[1]
+            vfl = cd + rng_free_depth(t)
+            rm = np.zeros(u.shape, bool)
+            if "O" in t.resto or len(t.resto) > 1:
+                rm |= (np.abs(u) <= ow) & (v <= vfl)
+            for s in ("M", "D"):
+                if s in t.resto:
+                    sg = t.ms if s == "M" else -t.ms
+                    vg = t.ch - 1.0 * ppm if t.pos >= 4 else t.ch * 0.6
+                    v_top = 0.0 if t.pos >= 4 else t.ch * 0.15
+                    rm |= (sg * u >= (0.15 * t.W if len(t.resto) > 1 else 0.35 * t.W)) & (v <= vg) & (v >= v_top)
+            rm &= (v >= top - 0.5) & (np.abs(u) <= cw + 0.5)
+            att += np.where(rm, 5.5 + 1.5 * hc_c * sc, 0)
+            tooth_box = _bbox(rm, X0, Y0)
+            cv.add("restoration", tooth_box, fdi, frac(-t.W, t.W, 0, t.ch * 0.9), t.resto)
+        # full-coverage crown
+        if t.crown:
+            att += np.where(cap, 3.0 + 1.8 * (hc_cap - hc_prep) * sc, 0)
+            tooth_box = _union(tooth_box, _bbox(cap, X0, Y0))
+            cv.add("crown", _bbox(cap, X0, Y0), fdi, frac(-t.W, t.W, 0, t.ch))
+        # root canal filling: bright thin lines down each canal + chamber
+        if t.rct:
+            gm = (hc_p > 0) & (v >= roof) & (pw > 0) if True else None
+            hc_g = np.where(gm, np.minimum(hc_p, 0.6 * ppm), 0)
+            for (c, r, w), root in zip(parts, t.roots):
+                rg = np.where((r > 0) & (v < root[3] - 0.6 * ppm) & (v > t.ch * 0.8), np.maximum(0.2 * r, 0.3 * ppm), 0)
+                hc_g = np.maximum(hc_g, _hc(rg, u - c))
+            gm = hc_g > 0
+            att += np.where(gm, 4.0 + 3.0 * hc_g * sc, 0)
+            cv.add("root_canal", _bbox(gm, X0, Y0), fdi, frac(-t.W, t.W, t.ch * 0.5, L))
+        # bone: the root displaces bone; PDL dark line, lamina dura bright line
+        rootzone = v > t.ch * 0.9
+        occ = np.clip((2 * hc_r + hc_x) / ppm * t.depth / BONE_MM, 0, 0.85)
+        bmul *= 1 - occ
+        d1, d2 = 0.22 * ppm, 0.5 * ppm
+        in0 = hc_r > 0
+        in1 = np.zeros_like(in0); in2 = np.zeros_like(in0)
+        for (c, r, w) in t.root_parts(v, d1):
+            if w >= 1:
+                in1 |= r > np.abs(u - c)
+        for (c, r, w) in t.root_parts(v, d2):
+            if w >= 1:
+                in2 |= r > np.abs(u - c)
+        bmul = np.where(rootzone & in1 & ~in0, bmul * 0.35, bmul)
+        bmul = np.where(rootzone & in2 & ~in1, bmul * 1.45, bmul)
+        if t.parl:
+            pa = t.parl
+            c0, cA, r0, Lr, _ = t.roots[pa["root"]]
+            cu, cvv = cA, Lr + 0.15 * pa["ry"]
+            mq = ((u - cu) / pa["rx"]) ** 2 + ((v - cvv) / pa["ry"]) ** 2
+            ms = np.clip((1 - mq) / pa["soft"], 0, 1)
+            bmul *= 1 - pa["k"] * ms
+            cv.add("periapical_radiolucency", _bbox(ms >= 0.5, X0, Y0), fdi,
+                   frac(cu - pa["rx"], cu + pa["rx"], cvv - pa["ry"], cvv + pa["ry"]))
+        tooth_box = _union(_bbox(tooth_mask, X0, Y0), tooth_box)
+        # calculus: small radiopaque spurs on the root surface just below the CEJ
+        for ca in t.calculus:
+            sg = t.ms if ca["surf"] == "M" else -t.ms
+            vm = ca["v0"] + 0.4 * ca["h"]
+            dout = sg * u - t.surface(v, sg)
+            prof = ca["p"] * np.clip(1 - ((v - vm) / (ca["h"] / 2)) ** 2, 0, 1)
+            m = (dout >= -1.0) & (dout <= prof) & (prof > 0)
+            att += np.where(m, 2.6, 0)
+            wv = t.w_cej
+            ext = tuple(sorted((sg * wv, sg * (wv + ca["p"])))) + (vm - ca["h"] / 2, vm + ca["h"] / 2)
+            cv.add("calculus", _bbox(m, X0, Y0), fdi, frac(*ext), ca["surf"])
+    cv.tatt[Y0:Y1, X0:X1] += att
+    cv.bmul[Y0:Y1, X0:X1] *= bmul
+    cv.add("tooth", tooth_box, fdi, frac(-t.W, t.W, 0, L))
+
+
+def rng_free_depth(t):
+    """Depth of an occlusal restoration floor below the cusp line (deterministic per tooth)."""
+    return 2.2 * t.ppm
+
+
+def _crest_points(teeth, ppm):
+    """Interdental crest polyline for one arch: (x, y) points sorted by x."""
+    pts = []
+    for t in teeth:
+        for s in ("M", "D"):
+            sg = t.ms if s == "M" else -t.ms
+            base = t.implant["vt"] + 0.4 * ppm if t.implant else t.ch
+            depth = t.crest.get(s, 1.5) * ppm
+            if t.implant and s not in t.bone_loss:
+                depth = 0.3 * ppm
+            pts.append(t.to_img(sg * (t.w_cej + 0.35 * ppm), base + depth))
+    pts.sort()
+    return np.array(pts, dtype=F32)
+
+
+def _bone_loss_objects(teeth, cv, ppm):
+    by_x = sorted(teeth, key=lambda t: t.x)
+    for i, t in enumerate(by_x):
+        for s in sorted(t.bone_loss):
+            sg = t.ms if s == "M" else -t.ms
+            nb = by_x[i + 1] if sg > 0 and i + 1 < len(by_x) else (by_x[i - 1] if sg < 0 and i > 0 else None)
+            half = 1.5 * ppm
+            if nb is not None:
+                half = min(max((abs(nb.x - t.x) - t.w_cej - nb.w_cej) / 2, 0.6 * ppm), 2.5 * ppm)
+            base = t.implant["vt"] + 0.4 * ppm if t.implant else t.ch
+            u1, u2 = sorted((sg * (t.w_cej - 0.6 * ppm), sg * (t.w_cej + half)))
+            v1, v2 = base if not t.implant else t.implant["vt"], base + t.crest[s] * ppm
+            rect = t.img_rect(u1, u2, v1, v2)
+            cv.add("bone_loss", rect, t.fdi, _frac_inside(rect, cv.W, cv.H), s)
+
+
+def _arch_bone(X, Y, pts, upper, soft=1.5):
+    cy = np.interp(X[0], pts[:, 0], pts[:, 1]).astype(F32)[None, :]
+    d = (cy - Y) if upper else (Y - cy)          # >0 inside bone
+    return _ss(-soft, soft, d), d
+
+
+def _background(rng, kind, Wi, Hi, ppm, teeth, extra):
+    """Soft tissue and bone attenuation (bone before root/PDL modulation)."""
+    X = np.arange(Wi, dtype=F32)[None, :].repeat(1, 0)
+    Y = np.arange(Hi, dtype=F32)[:, None]
+    X2 = np.broadcast_to(X, (Hi, Wi))
+    lam = rng.uniform(1.0, 1.6) * max(ppm, 12)
+    z = _bandpass(rng, Hi, Wi, lam, 0.6)
+    trab = np.exp(-1.2 * z * z)                      # ridge noise: network of trabeculae
+    low = _lowfreq(rng, Hi, Wi, 5)
+    bone_den = rng.uniform(1.8, 2.5) * (0.72 + 0.4 * trab) * (1 + 0.15 * low)
+    soft = (rng.uniform(0.7, 1.1) * (1 + 0.12 * _lowfreq(rng, Hi, Wi, 3))).astype(F32)
+    ups = [t for t in teeth if t.upper]
+    los = [t for t in teeth if not t.upper]
+    bone = np.zeros((Hi, Wi), F32)
+    cortex_w = rng.uniform(0.25, 0.45) * ppm
+    for grp, up in ((ups, True), (los, False)):
+        if not grp:
+            continue
+        pts = _crest_points(grp, ppm)
+        m, d = _arch_bone(X2, Y, pts, up)
+        crest_cortex = 1 + 0.45 * np.exp(-((d - cortex_w) / cortex_w) ** 2)
+        if kind == "panoramic":
+            m = m * _pano_arch_limit(X, Y, up, Wi, Hi, extra, ppm)
+        bone = np.maximum(bone, m * crest_cortex)
+    if kind == "panoramic":
+        soft, bone_den, bone = _pano_anatomy(rng, X, Y, Wi, Hi, ppm, extra, soft, bone_den, bone)
+    elif kind == "periapical":
+        # crowns side of a periapical is mouth air / tongue: darker
+        up = teeth[0].upper
+        pts = _crest_points(teeth, ppm)
+        cy = np.interp(X[0], pts[:, 0], pts[:, 1])[None, :]
+        occ = (cy - Y) if not up else (Y - cy)       # >0 toward the crowns
+        soft = soft * (1 - 0.35 * _ss(0, 8 * ppm, occ))
+    else:
+        # bitewing: the occlusal plane region (bite tab, air, tongue) is darker
+        yc = np.mean([t.y for t in teeth])
+        soft = soft * (1 - 0.25 * np.exp(-((Y - yc) / (3 * ppm)) ** 2))
+    return soft.astype(F32), (bone_den * bone).astype(F32)
+
+
+def _pano_arch_limit(X, Y, up, Wi, Hi, extra, ppm):
+    cx, y0, smile, half = extra
+    xr = (X - cx) / half
+    if up:   # maxillary alveolus stops at the sinus / nasal floor
+        lim = y0 - smile * xr * xr - 26 * ppm
+        return _ss(lim - 3 * ppm, lim + 3 * ppm, Y)
+    return np.ones_like(Y)
+
+
+def _pano_anatomy(rng, X, Y, Wi, Hi, ppm, extra, soft, bone_den, bone):
+    cx, y0, smile, half = extra
+    xr = (X - cx) / half                               # -1..1 across the dental arch
+    ax = np.abs(xr)
+    # mandible: body down to a cortical inferior border rising toward the angles, plus rami
+    y_inf = Hi * rng.uniform(0.9, 0.95) - (Hi * 0.18) * np.clip(ax - 0.55, 0, None) ** 2 / 0.2
+    body = _ss(-4, 4, y_inf - Y) * _ss(y0 - 3 * ppm, y0 + 6 * ppm, Y)
+    ramus_x = 1.16 - 0.12 * np.clip((y0 - Y) / (0.5 * Hi), -1, 1)
+    ramus = _ss(-0.02, 0.02, ax - ramus_x + 0.16) * _ss(-4, 4, y_inf - Y) * _ss(Hi * 0.12, Hi * 0.2, Y)
+    mand = np.maximum(body, ramus)
+    bone = np.maximum(bone, mand)
+    cort = np.exp(-((y_inf - 2.2 * ppm - Y) / (1.6 * ppm)) ** 2) * (ax < 1.05)
+    bone = bone + 0.9 * cort
+    # mandibular canal: dark band with thin bright walls beneath the molars
+    yc = y0 + 24 * ppm - 6 * ppm * np.clip(ax - 0.45, 0, None) / 0.5 - smile * xr * xr * 0.5
+    dc = np.abs(Y - yc)
+    canal = (ax > 0.35) & (ax < 1.05)
+    bone = bone * np.where(canal, 1 - 0.35 * np.exp(-(dc / (1.3 * ppm)) ** 2) + 0.25 * np.exp(-((dc - 1.9 * ppm) / (0.4 * ppm)) ** 2), 1)
+    # maxilla above the alveolus: sinuses (dark), nasal cavity, hard palate (bright line)
+    y_pal = y0 - smile * xr * xr * 0.3 - 27 * ppm
+    palate = np.exp(-((Y - y_pal) / (1.8 * ppm)) ** 2) * (ax < 0.7)
+    maxilla = _ss(y_pal - 14 * ppm, y_pal, Y) * (ax < 1.0) * (1 - _ss(-2, 2, y0 - 4 * ppm - Y + 0) * 0)
+    bone = np.maximum(bone, 0.75 * maxilla * _ss(y0 - 2 * ppm, y0 - 10 * ppm, Y)) + 1.1 * palate
+    sinus = np.exp(-(((ax - 0.55) / 0.2) ** 2 + ((Y - y_pal + 6 * ppm) / (8 * ppm)) ** 2) ** 1.5)
+    soft = soft * (1 - 0.45 * sinus)
+    bone = bone * (1 - 0.55 * sinus)
+    nasal = np.exp(-((xr / 0.13) ** 2 + ((Y - y_pal + 12 * ppm) / (10 * ppm)) ** 2) ** 1.5)
+    bone = bone * (1 - 0.6 * nasal)
+    # cervical spine ghost: a wide diffuse opacity over the anterior region
+    soft = soft + 0.6 * np.exp(-(xr / 0.09) ** 2) * _ss(Hi * 0.1, Hi * 0.5, Y)
+    # outside the head (beyond the rami) and the air under the chin are darker
+    soft = soft * (0.5 + 0.5 * _ss(1.32, 1.18, ax)) * (0.55 + 0.45 * _ss(6, -6, Y - y_inf - 8 * ppm))
+    # tongue / palatoglossal air space: a dark band above the lower teeth toward the back
+    air = np.exp(-((Y - (y0 - 10 * ppm + 8 * ppm * ax)) / (3 * ppm)) ** 2) * _ss(0.45, 0.75, ax)
+    soft = soft * (1 - 0.4 * air)
+    return soft, bone_den, bone
+
+
+# --------------------------------------------------------------------------- sensor
+def _sensor(rng, att, kind, bits, ppm):
+    Hi, Wi = att.shape
+    pano = kind == "panoramic"
+    k = rng.uniform(0.22, 0.32)                      # effective energy/exposure
+    # cone/heel vignetting: less exposure toward the edges and one side
+    yy = (np.arange(Hi, dtype=F32)[:, None] / Hi - 0.5)
+    xx = (np.arange(Wi, dtype=F32)[None, :] / Wi - 0.5)
+    vig = 1 - rng.uniform(0.0, 0.35) * (xx * xx + yy * yy) * 2 + rng.uniform(-0.1, 0.1) * xx
+    T = np.exp(-k * att) * vig
+    T = _blur(T, rng.uniform(0.6, 1.3) if not pano else rng.uniform(0.9, 1.6))
+    n0 = rng.uniform(500, 3000)                      # photons / pixel: quantum noise
+    T = T + np.sqrt(np.maximum(T, 0) / n0) * rng.standard_normal(T.shape, dtype=F32) \
+        + rng.uniform(0.001, 0.004) * rng.standard_normal(T.shape, dtype=F32)
+    T = _blur(T, 0.55)                               # scintillator spreads noise too
+    # processed images are ~linear in attenuation (log of transmission)
+    p = -np.log(np.clip(T, 1e-4, None)) / k
+    lo = rng.uniform(0.3, 1.0) * (1.3 if pano else 1.0)   # clipping thin tissue = burn-out
+    hi = rng.uniform(8.5, 11.0)
+    img = np.clip((p - lo) / (hi - lo), 0, 1) ** rng.uniform(0.65, 0.95)
+    amt = rng.uniform(0.0, 0.8)
+    if amt > 0.05:
+        img = img + amt * (img - _blur_big(img, 3.0 * ppm / 20 * (2 if pano else 1) + 2.0, 2))
+    img = np.clip(img, 0, 1)
+    vmax = (1 << bits) - 1
+    c_lo = rng.uniform(0, 0.04) * vmax
+    c_hi = rng.uniform(0.9, 1.0) * vmax
+    out = np.rint(c_lo + img * (c_hi - c_lo))
+    return out.astype(np.uint8 if bits == 8 else np.uint16)
+
+
+# --------------------------------------------------------------------------- public API
+def generate_sample(kind: str, seed: int, *, bits_stored: int | None = None) -> Sample:
+    """One synthetic radiograph; deterministic for (kind, seed, bits_stored).
+
+    The anatomy depends only on (kind, seed); the bit depth, when not given, is drawn from
+    a separate stream so forcing bits_stored keeps the same teeth and findings.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if bits_stored is None:
+        bits_stored = int(np.random.default_rng([seed & 0xFFFFFFFF, 7, 7]).choice([8, 12, 16], p=[.35, .4, .25]))
+    if bits_stored not in (8, 12, 16):
+        raise ValueError("bits_stored must be 8, 12 or 16")
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, KINDS.index(kind)])
+    if kind == "bitewing":
+        Wi, Hi, ppm, teeth, lat, extra = _layout_bitewing(rng)
+    elif kind == "periapical":
+        Wi, Hi, ppm, teeth, lat, extra = _layout_periapical(rng)
+    else:
+        Wi, Hi, ppm, teeth, lat, extra = _layout_pano(rng)
+    _assign_findings(rng, teeth, kind, Wi, Hi)
+    cv = _Canvas(Wi, Hi)
+    soft, bone = _background(rng, kind, Wi, Hi, ppm, teeth, extra)
+    cerv = rng.uniform(0.1, 0.35)
+    for t in teeth:
+        _render_tooth(t, cv, cerv)
+    _bone_loss_objects(teeth, cv, ppm)
+    att = soft + bone * cv.bmul + cv.tatt
+    image = _sensor(rng, att, kind, bits_stored, ppm)
+    shown = sorted({o.tooth_fdi for o in cv.objects if o.label == "tooth"},
+                   key=lambda f: (f // 10, f % 10))
+    order = {t.fdi: i for i, t in enumerate(sorted(teeth, key=lambda t: (not t.upper, t.x)))}
+    shown.sort(key=lambda f: order.get(f, 0))
+    return Sample(image=image, bits_stored=bits_stored, kind=kind, teeth_fdi=shown, laterality=lat,
+                  pixel_spacing_mm=round(1.0 / ppm, 5), objects=cv.objects, seed=seed)
+
+
+def generate_batch(n: int, seed: int, kinds: Iterable[str] = KINDS) -> Iterator[Sample]:
+    """n samples of mixed kinds; deterministic. Each Sample.seed regenerates it alone."""
+    kinds = tuple(kinds)
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, 1234])
+    for _ in range(n):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        s = int(rng.integers(0, 2 ** 31 - 1))
+        yield generate_sample(kind, s)
+
+
+def to_uint8(sample_or_image, bits_stored: int | None = None) -> np.ndarray:
+    """Display/model view: linear scale of the full code range [0, 2**bits-1] to uint8."""
+    if isinstance(sample_or_image, Sample):
+        img, bits = sample_or_image.image, bits_stored or sample_or_image.bits_stored
+    else:
+        img, bits = np.asarray(sample_or_image), bits_stored
+    if bits is None:
+        if img.dtype == np.uint8:
+            return img.copy()
+        if np.issubdtype(img.dtype, np.floating):
+            return np.rint(np.clip(img, 0, 1) * 255).astype(np.uint8)
+        bits = 12 if int(img.max(initial=0)) <= 4095 else 16
+    if bits == 8 and img.dtype == np.uint8:
+        return img.copy()
+    scale = 255.0 / ((1 << bits) - 1)
+    return np.clip(np.rint(img.astype(np.float32) * scale), 0, 255).astype(np.uint8)
