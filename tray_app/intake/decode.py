@@ -6,7 +6,6 @@ then MONOCHROME1 inversion. Without a window the robust data range is used.
 
 from __future__ import annotations
 
-import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,9 +246,3 @@ def _raster_array(im: Image.Image) -> tuple[np.ndarray, int]:
     if mode in ("1", "P", "LA", "PA", "RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
         return np.asarray(im.convert("L")), 8
     raise ValueError(f"unsupported pixel mode {mode}")
-
-
-def encode_png(pixels: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image
 
 from .. import audit
 from ..analysis.model import Detection, OnnxModel
@@ -26,7 +25,7 @@ from ..config import Config, Paths, SourceConfig
 from ..store import images as image_repo
 from ..store.db import Database, utcnow
 from ..store.studies import assign_study
-from .decode import DecodedImage, decode_file, encode_png
+from .decode import DecodedImage, decode_file
 from .errors import QuarantineError, RetryLater
 from .kind import guess_kind
 from .metadata import split_person_name
@@ -213,9 +212,10 @@ class Processor:
         meta["frames"] = decoded.frames
         patient = self._patient(row, path, decoded)
         kind = guess_kind(meta, decoded.width, decoded.height, decoded.frames)
-        cache_path = self.image_cache / f"{image_id}.png"
-        tmp = cache_path.with_suffix(".tmp")
-        tmp.write_bytes(encode_png(decoded.pixels))
+        # raw .npy: ~1 ms to write, where even a fast PNG costs ~20 ms per image
+        cache_path = self.image_cache / f"{image_id}.npy"
+        tmp = self.image_cache / f"{image_id}.tmp.npy"
+        np.save(tmp, decoded.pixels, allow_pickle=False)
         os.replace(tmp, cache_path)
         image_time = datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat(timespec="milliseconds")
         sop_uid = meta.get("sop_uid", "")
@@ -248,9 +248,10 @@ class Processor:
         cache = Path(row["cache_path"] or "")
         if cache.is_file():
             try:
-                with Image.open(cache) as im:
-                    return np.asarray(im.convert("L"))
-            except OSError:
+                pixels = np.load(cache, allow_pickle=False)
+                if pixels.ndim == 2 and pixels.dtype == np.uint8:
+                    return pixels
+            except (OSError, ValueError):
                 pass
         # cache lost (cleanup, crash during write): decode the source again
         staged = self.staging / f"{row['id']}.redecode"
