@@ -118,7 +118,8 @@ class Service:
 
     # -- work ------------------------------------------------------------------------------
     def _work_loop(self) -> None:
-        self.load_model()  # off the GUI thread; a slow model load never blocks watching
+        if self.model is None:
+            self.load_model()  # off the GUI thread; a slow model load never blocks watching
         while not self._stop.is_set():
             try:
                 did = self.work_once()

@@ -142,16 +142,29 @@ def cmd_queue(args) -> int:
     if not studies:
         print("No studies are waiting for review.")
         return 0
+    from .analysis.tooth_mapping import ANATOMY_LABELS
+
     for s in studies:
         p = s["patient"]
         who = (p["name"].replace("^", ", ") or "unknown patient") + (f"  #{p['id']}" if p["id"] else "")
-        print(f"Study {s['id']}  {who}  {s['image_count']} image(s), {s['findings_count']} finding(s)  [{s['status']}]")
+        findings = sum(1 for im in s["images"] for f in im["findings"] if f["label"] not in ANATOMY_LABELS)
+        print(f"Study {s['id']}  {who}  {s['image_count']} image(s), {findings} finding(s)  [{s['status']}]")
         for im in s["images"]:
-            tops = ", ".join(f"{f['label']} {f['confidence']:.0%}" for f in im["findings"][:4])
-            more = f" +{len(im['findings']) - 4}" if len(im["findings"]) > 4 else ""
+            shown = [f for f in im["findings"] if f["label"] not in ANATOMY_LABELS]
+            teeth = sum(1 for f in im["findings"] if f["label"] in ANATOMY_LABELS)
+            tops = ", ".join(_finding_text(f) for f in shown[:4])
+            more = f" +{len(shown) - 4} more" if len(shown) > 4 else ""
             state = im["state"] + (f": {im['reason']}" if im["reason"] else "")
-            print(f"    image {im['id']:<5} {im['kind'] or '?':<11} {state:<10} {tops}{more}")
+            teeth_note = f"  ({teeth} teeth)" if teeth else ""
+            print(f"    image {im['id']:<5} {im['kind'] or '?':<11} {state:<10} {tops or '-'}{more}{teeth_note}")
     return 0
+
+
+def _finding_text(f: dict) -> str:
+    where = f"#{f['tooth_universal']}" if f.get("tooth_universal") else "tooth ?"
+    if f.get("surfaces"):
+        where += f" {f['surfaces']}"
+    return f"{f['label'].replace('_', ' ')} {where} {f['confidence']:.0%}"
 
 
 def cmd_config(args) -> int:

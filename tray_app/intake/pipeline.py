@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import audit
 from ..analysis.model import Detection, OnnxModel
+from ..analysis.tooth_mapping import place_findings
 from ..config import Config, Paths, SourceConfig
 from ..store import images as image_repo
 from ..store.db import Database, utcnow
@@ -280,18 +281,23 @@ class Processor:
         else:
             note = f"{m.name} does not analyse {row['kind'] or 'this kind of'} images"
         labels = {l.name: l for l in m.labels}
+        meta = image_repo.meta_of(row)
+        placed = place_findings(detections, kind=row["kind"], width=row["width"] or 0, height=row["height"] or 0,
+                                listed_fdi=meta.get("teeth_fdi") or ())
         now = utcnow()
         with self.db.tx() as c:
             state = c.execute("SELECT state FROM images WHERE id=?", (image_id,)).fetchone()
             if state is None or state[0] != "decoded":
                 return Outcome(image_id, row["path"], state[0] if state else "changed", "", row["study_id"])
             c.execute("DELETE FROM findings WHERE image_id=? AND source='model'", (image_id,))
-            for d in detections:
+            for d, p in zip(detections, placed):
                 spec = labels[d.label]
                 c.execute(
                     "INSERT INTO findings(image_id, study_id, label, code, confidence, x1, y1, x2, y2, severity, "
-                    "model_name, model_version, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (image_id, row["study_id"], d.label, spec.code, d.score, *d.box, spec.severity, m.name, m.version, now),
+                    "tooth_fdi, tooth_universal, surfaces, model_name, model_version, created_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (image_id, row["study_id"], d.label, spec.code, d.score, *d.box, spec.severity,
+                     p.tooth_fdi, p.tooth_universal, p.surfaces, m.name, m.version, now),
                 )
             c.execute(
                 "UPDATE images SET state='analyzed', model_name=?, model_version=?, reason=?, updated_at=? WHERE id=?",

@@ -1,0 +1,162 @@
+"""`dental-bridge demo`: a self-contained practice with generated radiographs.
+
+A demo home (separate from the real profile unless DENTAL_BRIDGE_HOME is set) holds an
+"imaging export" folder that is watched like a real share. It is seeded with a few patients
+(bitewings and periapicals as DICOM, a panoramic PNG and a 16-bit TIFF named by the
+file-name template), and while the demo runs a new radiograph arrives every so often.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import platformdirs
+
+from ..config import APP_NAME, Config, Paths, SourceConfig
+
+DRIP_SECONDS = 30.0
+
+# (chart, last, first, birth date, [(kind, format, bits)])
+PATIENTS = [
+    ("DEMO001", "Demo", "Alice", "19790412", [("bitewing", "dcm", 12)] * 4),
+    ("DEMO002", "Demo", "Bruno", "19620930", [("periapical", "dcm", 12), ("periapical", "dcm", 8)]),
+    ("DEMO003", "Demo", "Carla", "19880105", [("panoramic", "png", 8)]),
+    ("DEMO004", "Demo", "Dmitri", "19550718", [("periapical", "tif", 16), ("bitewing", "png", 8)]),
+]
+
+
+def demo_home() -> Path:
+    if os.environ.get("DENTAL_BRIDGE_HOME"):
+        return Path(os.environ["DENTAL_BRIDGE_HOME"])
+    home = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "demo"
+    os.environ["DENTAL_BRIDGE_HOME"] = str(home)  # config, db, logs of the demo stay apart
+    return home
+
+
+def _write(kind: str, fmt: str, bits: int, seed: int, folder: Path, patient, seq: int, study_uid: str | None) -> Path:
+    from . import writers
+    from .synth import generate_sample
+
+    chart, last, first, birth, _ = patient
+    sample = generate_sample(kind, seed, bits_stored=bits)
+    date = time.strftime("%Y%m%d")
+    if fmt == "dcm":
+        final = folder / f"{chart}_{seq:02d}.dcm"
+    else:
+        final = folder / f"{chart}_{last}_{first}_{date}_{seq:02d}.{fmt}"
+    tmp = folder / f"~{final.name}"  # written under an ignored name, then renamed, as imaging software does
+    if fmt == "dcm":
+        writers.write_dicom(sample, tmp, patient_id=chart, patient_name=f"{last}^{first}", birth_date=birth,
+                            study_uid=study_uid, instance_number=seq, study_date=date,
+                            series_description={"bitewing": "BW", "periapical": "PA", "panoramic": "PAN"}[kind])
+    else:
+        (writers.write_png if fmt == "png" else writers.write_tiff)(sample, tmp)
+    os.replace(tmp, final)
+    return final
+
+
+def seed_workspace(folder: Path) -> int:
+    from pydicom.uid import generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if any(p.is_file() for p in folder.iterdir()):
+        return 0
+    n = 0
+    for p_index, patient in enumerate(PATIENTS):
+        study_uid = generate_uid(entropy_srcs=["dental-bridge-demo", patient[0]])
+        for seq, (kind, fmt, bits) in enumerate(patient[4], start=1):
+            _write(kind, fmt, bits, 1000 + p_index * 10 + seq, folder, patient, seq, study_uid)
+            n += 1
+    return n
+
+
+def _drip(folder: Path, stop: threading.Event) -> None:
+    """A new radiograph now and then, so the demo shows live watching."""
+    i = 0
+    kinds = [("bitewing", "dcm", 12), ("periapical", "png", 8), ("periapical", "dcm", 16), ("panoramic", "png", 8)]
+    while not stop.wait(DRIP_SECONDS):
+        patient = PATIENTS[i % len(PATIENTS)]
+        kind, fmt, bits = kinds[i % len(kinds)]
+        try:
+            _write(kind, fmt, bits, 5000 + i, folder, patient, 50 + i, None)
+        except OSError as exc:
+            print(f"demo: could not write a new radiograph ({exc})", file=sys.stderr)
+        i += 1
+
+
+def _announce(db, status: str, image_id: int) -> None:
+    row = db.one("SELECT i.kind, i.reason, s.patient_id, (SELECT COUNT(*) FROM findings f WHERE f.image_id=i.id) n "
+                 "FROM images i LEFT JOIN studies s ON s.id=i.study_id WHERE i.id=?", (image_id,))
+    if row is None or status not in ("analyzed", "quarantined"):
+        return
+    if status == "analyzed":
+        labels = db.query("SELECT label, COUNT(*) c FROM findings WHERE image_id=? GROUP BY label ORDER BY c DESC",
+                          (image_id,))
+        summary = ", ".join(f"{r['c']} {r['label']}" for r in labels) or "no findings"
+        print(f"  analysed image {image_id} ({row['kind']}, patient {row['patient_id'] or '?'}): {summary}", flush=True)
+    else:
+        print(f"  quarantined image {image_id}: {row['reason']}", flush=True)
+
+
+def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service: Callable) -> int:
+    from ..app import Service
+    from ..cli import cmd_queue
+    from ..logging_setup import setup_logging
+
+    home = demo_home()
+    paths = Paths.resolve().ensure()
+    setup_logging(paths.log_dir, to_stderr=False)
+    export = home / "imaging-export"
+    config = Config.load(paths.config_file)
+    if not any(Path(s.path) == export for s in config.sources):
+        config.sources.append(SourceConfig(path=str(export), kind="native"))
+        config.save(paths.config_file)
+    print("Dental AI Bridge demo — generated radiographs, no real patients.")
+    print(f"  workspace:       {home}")
+    print(f"  imaging export:  {export}  (watched like the practice's share)")
+    seeded = seed_workspace(export)
+    if seeded:
+        print(f"  wrote {seeded} demo radiographs for {len(PATIENTS)} patients")
+    if not headless and not explicit_headless:
+        print("  The review window is not part of this build yet: showing the queue here instead.")
+    elif headless and not explicit_headless:
+        print("  No display found: running headless.")
+
+    service = Service(config, paths)
+    service.processor.on_change = lambda status, image_id: _announce(service.db, status, image_id)
+    service.load_model()
+    if service.model is None:
+        print(f"  Analysis is off: {service.model_problem}")
+    else:
+        m = service.model.manifest
+        print(f"  model:           {m.name} {m.version}" + ("  — DEMONSTRATION ONLY, not for clinical use"
+                                                            if m.is_demonstration else ""))
+    print("  AI-Assisted Preliminary Findings — not a diagnosis.\n")
+
+    if once:
+        service.processor.on_change = None
+        service.run_once()
+        service.db.close()
+        return _print_queue(cmd_queue)
+
+    print(f"Watching; a new radiograph arrives every {DRIP_SECONDS:.0f} s. Stop with Ctrl-C.\n", flush=True)
+    stop = threading.Event()
+    drip = threading.Thread(target=_drip, args=(export, stop), name="demo-drip", daemon=True)
+    drip.start()
+    try:
+        return run_service(service, once=False, stop=stop)
+    finally:
+        stop.set()
+        print()
+        _print_queue(cmd_queue)
+
+
+def _print_queue(cmd_queue) -> int:
+    import argparse
+
+    return cmd_queue(argparse.Namespace(json=False, all=False))
