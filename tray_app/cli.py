@@ -220,7 +220,9 @@ def cmd_models(args) -> int:
     paths = _paths()
     entries = registry.discover(model_search_dirs(paths))
     config = _config(paths)
-    chosen = registry.choose(entries, config.analysis.model)
+    chosen = registry.choose(entries, args.model or config.analysis.model)
+    if args.action == "evaluate":
+        return _models_evaluate(args, chosen)
     rows, failed = [], False
     for e in entries:
         row = {"directory": str(e.directory), "origin": e.origin, "ok": e.manifest is not None, "error": e.error or None}
@@ -256,6 +258,30 @@ def cmd_models(args) -> int:
             else:
                 print(f"  {r['directory']}: {r['error']}")
     return 1 if failed and args.action == "check" else 0
+
+
+def _models_evaluate(args, chosen) -> int:
+    from .analysis.evaluate_dataset import DatasetError, format_report, run_evaluation
+    from .analysis.manifest import ManifestError
+    from .analysis.model import OnnxModel
+
+    if not args.dataset:
+        print("error: models evaluate needs a DATASET folder (images + YOLO labels) or a COCO JSON file",
+              file=sys.stderr)
+        return 2
+    if chosen is None:
+        print("error: no usable model (see: dental-bridge models list)", file=sys.stderr)
+        return 2
+    try:
+        result = run_evaluation(OnnxModel(chosen.manifest), Path(args.dataset), iou=args.iou)
+    except (DatasetError, ManifestError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(result)
+    else:
+        print(format_report(result))
+    return 0
 
 
 def cmd_audit(args) -> int:
@@ -317,8 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("path")
     cfg.set_defaults(func=cmd_config)
 
-    models = sub.add_parser("models", help="installed models")
-    models.add_argument("action", choices=["list", "check"])
+    models = sub.add_parser("models", help="installed models: list, check, evaluate DATASET")
+    models.add_argument("action", choices=["list", "check", "evaluate"])
+    models.add_argument("dataset", nargs="?", help="for evaluate: folder of images + YOLO labels, or COCO JSON")
+    models.add_argument("--model", help="model name (default: the one in use)")
+    models.add_argument("--iou", type=float, default=0.5)
     models.add_argument("--json", action="store_true")
     models.set_defaults(func=cmd_models)
 

@@ -1,0 +1,26 @@
+"""The embedded default: `dental-bridge demo --headless --once` on a fresh home."""
+
+import json
+import os
+import subprocess
+import sys
+
+
+def test_demo_once_prints_studies_with_findings(tmp_path):
+    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(tmp_path / "demo"))
+    env.pop("DISPLAY", None)
+    res = subprocess.run([sys.executable, "-m", "tray_app", "demo", "--headless", "--once"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout
+    assert "DEMONSTRATION ONLY" in out and "AI-Assisted Preliminary Findings" in out
+    assert out.count("Study ") == 4
+    q = subprocess.run([sys.executable, "-m", "tray_app", "queue", "--json"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    studies = json.loads(q.stdout)["studies"]
+    assert len(studies) == 4 and sum(s["image_count"] for s in studies) == 9
+    labels = {f["label"] for s in studies for im in s["images"] for f in im["findings"]}
+    assert "tooth" in labels and len(labels - {"tooth"}) >= 2, labels
+    # DICOM bitewings carry a tooth list, so their findings are placed on numbered teeth
+    bw = [f for s in studies for im in s["images"] if im["kind"] == "bitewing" for f in im["findings"]]
+    assert sum(f["tooth_universal"] is not None for f in bw) >= 0.8 * len(bw)
