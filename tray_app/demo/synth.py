@@ -122,6 +122,7 @@ class _Tooth:
     crown: bool = False
     rct: bool = False
     resto: str = ""
+    resto_p: dict = field(default_factory=dict)
     caries: list = field(default_factory=list)
     calculus: list = field(default_factory=list)
     parl: dict | None = None
@@ -212,7 +213,7 @@ def _make_tooth(rng, fdi, ppm, x, y, ang, ms, wscale=1.0):
     ch = chm * ppm * rng.uniform(0.92, 1.08)
     rl = rlm * ppm * rng.uniform(0.9, 1.08)
     t = _Tooth(fdi=fdi, x=x, y=y, ang=ang, ppm=ppm, W=W, ch=ch, rl=rl, depth=depth, ms=ms)
-    t.pulp = rng.uniform(0.65, 1.25)
+    t.pulp = rng.uniform(0.7, 1.15)
     d = ms  # mesial sign; distal root curvature uses -d
     if pos <= 2:
         t.tc, t.k_occ, t.k_cerv = .18, .05, .36
@@ -224,11 +225,11 @@ def _make_tooth(rng, fdi, ppm, x, y, ang, ms, wscale=1.0):
         t.e_occ, t.e_lat = 1.4 * ppm, 1.0 * ppm
     elif pos <= 5:
         t.tc, t.k_occ, t.k_cerv = .3, .14, .3
-        t.cusp = ("two", 1.0 * ppm * rng.uniform(.7, 1.3), .38, 1.2 * ppm)
+        t.cusp = ("two", 0.8 * ppm * rng.uniform(.7, 1.3), .38, 1.2 * ppm)
         t.e_occ, t.e_lat = 1.5 * ppm, 1.1 * ppm
     else:
-        t.tc, t.k_occ, t.k_cerv = .3, .1, .22
-        t.cusp = ("two", 1.4 * ppm * rng.uniform(.7, 1.3), .45, 1.3 * ppm)
+        t.tc, t.k_occ, t.k_cerv = .32, .14, .3
+        t.cusp = ("two", 1.0 * ppm * rng.uniform(.7, 1.3), .45, 1.3 * ppm)
         t.e_occ, t.e_lat = 1.7 * ppm, 1.25 * ppm
     L = ch + rl
     rc = t.w_cej
@@ -260,65 +261,92 @@ def _make_tooth(rng, fdi, ppm, x, y, ang, ms, wscale=1.0):
 
 
 # --------------------------------------------------------------------------- image helpers
-def _gauss_kernel(sigma):
-    r = max(1, int(3 * sigma + 0.5))
-    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2).astype(F32)
-    return k / k.sum()
+def _binomial(a, axis):
+    """One [1, 2, 1] / 4 pass (variance 0.5 px^2) along an axis, edge clamped."""
+    a = np.moveaxis(a, axis, 0)
+    out = np.empty_like(a)
+    out[1:-1] = a[:-2] + a[2:]
+    out[1:-1] += 2 * a[1:-1]
+    out[0] = 3 * a[0] + a[1]
+    out[-1] = 3 * a[-1] + a[-2]
+    out *= F32(0.25)
+    return np.moveaxis(out, 0, axis)
 
 
 def _blur(img, sigma):
-    """Separable Gaussian blur with edge padding (pure numpy)."""
-    if sigma < 0.25:
+    """Gaussian-like blur as repeated binomial passes (cheaper than a tap loop; pure numpy)."""
+    n = int(round(2 * sigma * sigma))
+    if sigma < 0.25 or n < 1:
         return img
-    k = _gauss_kernel(sigma)
-    r = len(k) // 2
-    H, W = img.shape
-    p = np.pad(img, ((r, r), (0, 0)), mode="edge")
-    out = k[0] * p[0:H]
-    for i in range(1, len(k)):
-        out += k[i] * p[i:i + H]
-    p = np.pad(out, ((0, 0), (r, r)), mode="edge")
-    out = k[0] * p[:, 0:W]
-    for i in range(1, len(k)):
-        out += k[i] * p[:, i:i + W]
+    out = img.astype(F32, copy=False)
+    for _ in range(n):
+        out = _binomial(_binomial(out, 0), 1)
     return out
+
+
+def _up2(a, axis):
+    """Linear 2x upsampling along one axis (half-pixel centred, edge clamped)."""
+    a = np.moveaxis(a, axis, 0)
+    prev = np.concatenate([a[:1], a[:-1]]); nxt = np.concatenate([a[1:], a[-1:]])
+    out = np.empty((2 * a.shape[0],) + a.shape[1:], F32)
+    out[0::2] = 0.75 * a + 0.25 * prev
+    out[1::2] = 0.75 * a + 0.25 * nxt
+    return np.moveaxis(out, 0, axis)
+
+
+def _upsample(small, H, W):
+    """Smooth upsampling of a small field to at least (H, W), cropped (noise fields only)."""
+    a = np.asarray(small, F32)
+    while a.shape[0] < H:
+        a = _up2(a, 0)
+    while a.shape[1] < W:
+        a = _up2(a, 1)
+    return np.ascontiguousarray(a[:H, :W])
 
 
 def _blur_big(img, sigma, factor=4):
     """Large blur on a downsampled copy (trend/unsharp masks need no precision)."""
     H, W = img.shape
-    h, w = H // factor, W // factor
-    small = img[:h * factor, :w * factor].reshape(h, factor, w, factor).mean(axis=(1, 3))
-    small = _blur(small, sigma / factor)
-    ys = np.minimum((np.arange(H) + 0.5) / factor - 0.5, h - 1).clip(0)
-    xs = np.minimum((np.arange(W) + 0.5) / factor - 0.5, w - 1).clip(0)
-    y0 = ys.astype(int); x0 = xs.astype(int)
-    y1 = np.minimum(y0 + 1, h - 1); x1 = np.minimum(x0 + 1, w - 1)
-    fy = (ys - y0).astype(F32)[:, None]; fx = (xs - x0).astype(F32)[None, :]
-    top = small[y0][:, x0] * (1 - fx) + small[y0][:, x1] * fx
-    bot = small[y1][:, x0] * (1 - fx) + small[y1][:, x1] * fx
-    return (top * (1 - fy) + bot * fy).astype(F32)
+    h, w = -(-H // factor), -(-W // factor)
+    p = np.pad(img, ((0, h * factor - H), (0, w * factor - W)), mode="edge")
+    small = p.reshape(h, factor, w, factor).mean(axis=(1, 3))
+    return _upsample(_blur(small, sigma / factor), H, W)
 
 
-def _bandpass(rng, H, W, lam, bw=0.45):
-    """Band-pass noise (unit std) around wavelength lam px, via FFT."""
-    n = rng.standard_normal((H, W), dtype=F32)
-    F = np.fft.rfft2(n)
-    f = np.sqrt(np.fft.fftfreq(H)[:, None] ** 2 + np.fft.rfftfreq(W)[None, :] ** 2) + 1e-6
-    filt = np.exp(-(np.log(f * lam) ** 2) / (2 * bw * bw))
-    z = np.fft.irfft2(F * filt, s=(H, W)).astype(F32)
-    return z / (z.std() + 1e-6)
+def _bandpass(rng, H, W, lams, bw=0.45, factor=2):
+    """Band-pass noise fields (unit std) around each wavelength in lams (px), from one
+    white-noise FFT at reduced resolution (returned at that resolution)."""
+    h, w = max(8, H // factor), max(8, W // factor)
+    F = np.fft.rfft2(rng.random((h, w), dtype=F32))   # uniform white noise: same after filtering
+    f = np.sqrt(np.fft.fftfreq(h)[:, None] ** 2 + np.fft.rfftfreq(w)[None, :] ** 2) + 1e-6
+    out = []
+    for lam in lams:
+        filt = np.exp(-(np.log(f * lam / factor) ** 2) / (2 * bw * bw))
+        z = np.fft.irfft2(F * filt, s=(h, w)).astype(F32)
+        out.append(z / (z.std() + 1e-6))
+    return out
+
+
+def _interp_matrix(n_out, n_in):
+    x = np.linspace(0, n_in - 1, n_out, dtype=F32)
+    i0 = np.minimum(x.astype(np.intp), n_in - 2)
+    f = x - i0
+    f = f * f * (3 - 2 * f)                           # smooth (C1) between grid nodes
+    m = np.zeros((n_out, n_in), F32)
+    m[np.arange(n_out), i0] = 1 - f
+    m[np.arange(n_out), i0 + 1] = f
+    return m
 
 
 def _lowfreq(rng, H, W, cells=6):
-    """Smooth random field in [-1, 1] (bilinear upsample of a tiny grid)."""
-    g = rng.uniform(-1, 1, (cells + 1, cells + 1)).astype(F32)
-    ys = np.linspace(0, cells, H, dtype=F32); xs = np.linspace(0, cells, W, dtype=F32)
-    y0 = np.minimum(ys.astype(int), cells - 1); x0 = np.minimum(xs.astype(int), cells - 1)
-    fy = (ys - y0)[:, None]; fx = (xs - x0)[None, :]
-    fy = fy * fy * (3 - 2 * fy); fx = fx * fx * (3 - 2 * fx)
-    a = g[y0][:, x0]; b = g[y0][:, x0 + 1]; c = g[y0 + 1][:, x0]; d = g[y0 + 1][:, x0 + 1]
-    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+    """Smooth random field in about [-1, 1] with a few cells across the image.  Rank-2
+    (sum of two separable products): plenty for density trends, and far cheaper."""
+    out = np.zeros((H, W), F32)
+    for _ in range(2):
+        fy = _interp_matrix(H, cells + 1) @ rng.uniform(-1, 1, cells + 1).astype(F32)
+        fx = _interp_matrix(W, cells + 1) @ rng.uniform(-1, 1, cells + 1).astype(F32)
+        out += fy[:, None] * fx[None, :]
+    return out * F32(0.7)
 
 
 # --------------------------------------------------------------------------- layouts
@@ -369,8 +397,8 @@ def _layout_bitewing(rng):
     lat = "R" if rng.random() < 0.5 else "L"
     molar = rng.random() < 0.6
     q_up, q_lo = (1, 4) if lat == "R" else (2, 3)
-    ups = [q_up * 10 + p for p in (range(3, 9) if not molar else range(4, 9))]
-    los = [q_lo * 10 + p for p in (range(3, 9) if not molar else range(4, 9))]
+    ups = [q_up * 10 + p for p in (range(2, 9) if not molar else range(3, 9))]
+    los = [q_lo * 10 + p for p in (range(2, 9) if not molar else range(3, 9))]
     if rng.random() < 0.4:
         ups = [f for f in ups if f % 10 != 8]
     if rng.random() < 0.4:
@@ -514,6 +542,9 @@ def _assign_findings(rng, teeth, kind, Wi, Hi):
             t.resto = str(rng.choice(["M", "D"]))
         else:
             t.resto = str(rng.choice(["O", "MO", "DO", "MOD"], p=[.2, .3, .3, .2]))
+        t.resto_p = {"ow": rng.uniform(0.22, 0.34) * t.W, "od": rng.uniform(1.6, 2.6) * ppm,
+                     "pw": rng.uniform(0.3, 0.45) * t.W, "pv": rng.uniform(0.55, 0.75) * t.ch,
+                     "u0": rng.uniform(-0.08, 0.08) * t.W}
     # caries: interproximal (most) and occlusal
     n_ca = int(rng.choice([0, 1, 2, 3], p=[.3, .3, .25, .15])) * scale
     pool = [t for t in natural if not t.crown]
@@ -594,11 +625,29 @@ class _Canvas:
 
 
 def _render_tooth(t: _Tooth, cv: _Canvas, cerv_burn: float):
+    """Rasterise one tooth and its findings; emits exact pixel boxes.
+
+    Done in two passes split at 0.85 x crown height (where roots start): the crown pass
+    never evaluates roots/PDL and the root pass never evaluates enamel/caries/fillings,
+    which roughly halves the per-pixel work."""
     ppm = t.ppm
     L = t.L
-    lat_pad = 1.6 * ppm
-    apex_pad = (max(t.parl["rx"], t.parl["ry"]) * 1.6 if t.parl else 0) + 1.2 * ppm
-    x1, y1, x2, y2 = t.img_rect(-t.W - lat_pad, t.W + lat_pad, -0.6 * ppm, L + apex_pad)
+    split = 0.85 * t.ch
+    apex_pad = (max(t.parl["rx"], t.parl["ry"]) * 1.6 if t.parl else 0) + 1.0 * ppm
+    boxes: dict = {}
+    meta: dict = {}
+    for v_lo, v_hi in ((-0.8 * ppm, split), (split, L + apex_pad)):
+        _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta)
+    for key, box in boxes.items():
+        label, frac, surfaces = meta[key]
+        cv.add(label, box, t.fdi, frac, surfaces)
+
+
+def _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta):
+    ppm = t.ppm
+    L = t.L
+    lat_pad = (1.2 if t.calculus else 0.8) * ppm
+    x1, y1, x2, y2 = t.img_rect(-t.W - lat_pad, t.W + lat_pad, v_lo, v_hi)
     X0, Y0 = max(0, int(x1)), max(0, int(y1))
     X1, Y1 = min(cv.W, int(math.ceil(x2)) + 1), min(cv.H, int(math.ceil(y2)) + 1)
     if X1 <= X0 or Y1 <= Y0:
@@ -608,181 +657,221 @@ def _render_tooth(t: _Tooth, cv: _Canvas, cerv_burn: float):
     dy = np.arange(Y0, Y1, dtype=F32)[:, None] - F32(t.y)
     u = dx * F32(px) + dy * F32(py)
     v = dx * F32(ax) + dy * F32(ay)
+    inr = (v >= v_lo) & (v < v_hi)
     sc = F32(2.0 * t.depth / ppm)          # half-chord px -> path length mm
-    fdi = t.fdi
+    crown_pass = v_lo < 0
+    # profiles depend on v (or u) only: evaluate on 1-D tables (0.5 px) and gather per pixel
+    vmin = v_lo - 0.4 * (t.W + lat_pad) - 4
+    nv = int((v_hi + 0.4 * (t.W + lat_pad) + 4 - vmin) * 2) + 2
+    vs = vmin + np.arange(nv, dtype=F32) / 2
+    vi = np.clip(((v - vmin) * 2 + 0.5).astype(np.intp), 0, nv - 1)
+
+    def V(a):
+        return np.take(a, vi) if isinstance(a, np.ndarray) and a.ndim == 1 else a
+
+    def parts_at(grow=0.0):
+        return [(V(np.asarray(c, F32)) if np.ndim(c) else c, V(r), w) for c, r, w in t.root_parts(vs, grow)]
 
     def frac(u1, u2, v1, v2):
         return _frac_inside(t.img_rect(u1, u2, v1, v2), cv.W, cv.H)
 
-    cw = t.crown_w(v)
-    top = t.top(u)
-    in_cv = (v >= top) & (v <= t.ch)
-    hc_c = np.where(in_cv, _hc(cw, u), 0).astype(F32)
+    def put(key, mask, label, fr, surfaces=""):
+        b = _bbox(mask & inr, X0, Y0)
+        if b is not None:
+            boxes[key] = _union(boxes.get(key), b)
+            meta[key] = (label, fr, surfaces)
+
     att = np.zeros_like(u)
     bmul = np.ones_like(u)
-    tooth_box = None
+    tooth_frac = frac(-t.W, t.W, 0, L)
+    if crown_pass or v_lo < t.ch:
+        cw = V(t.crown_w(vs))
+        if crown_pass:
+            umax = (t.W + lat_pad) * 1.6 + 4
+            nu = int(umax * 4) + 2
+            us = -umax + np.arange(nu, dtype=F32) / 2
+            top = np.take(t.top(us), np.clip(((u + umax) * 2 + 0.5).astype(np.intp), 0, nu - 1))
+        else:
+            top = F32(0.0)
+        in_cv = (v >= top) & (v <= t.ch)
+        hc_c = np.where(in_cv, _hc(cw, u), F32(0))
 
     if t.implant:
         im = t.implant
         vt, Lf, rf, pitch = im["vt"], im["len"], im["r"], im["pitch"]
-        s = np.clip((v - vt) / Lf, 0, 1)
-        phase = ((v - vt) / pitch) % 1.0
-        rr = rf * (1 - 0.18 * s ** 2) - 0.16 * rf * np.abs(2 * phase - 1)
-        rr = rr * np.sqrt(np.clip((vt + Lf - v) / (0.35 * rf), 0, 1)) * (v >= vt)
+        s = np.clip((vs - vt) / Lf, 0, 1)
+        phase = ((vs - vt) / pitch) % 1.0
+        rr = rf * (1 - 0.18 * s ** 2) - 0.16 * rf * np.abs(2 * phase - 1)   # threads
+        rr = V(rr * np.sqrt(np.clip((vt + Lf - vs) / (0.35 * rf), 0, 1)) * (vs >= vt))
         hc_f = _hc(rr, u)
-        rab = 0.5 * t.w_cej
         ab = (v >= 0.45 * t.ch) & (v < vt)
-        hc_a = np.where(ab, _hc(rab, u), 0)
+        hc_a = np.where(ab, _hc(F32(0.5 * t.w_cej), u), F32(0))
         f_mask = (hc_f > 0) | (hc_a > 0)
         att += (5.0 + 2.4 * np.maximum(hc_f, hc_a) * sc) * f_mask
-        cap = hc_c > 0
-        att += np.where(cap, 4.0 + 1.6 * hc_c * sc, 0)
-        bmul *= np.where(hc_f > 0, 0.25, 1.0)
-        cb = _bbox(cap, X0, Y0)
-        cv.add("crown", cb, fdi, frac(-t.W, t.W, 0, t.ch))
-        fb = _bbox(f_mask, X0, Y0)
-        cv.add("implant", fb, fdi, frac(-rf, rf, 0.45 * t.ch, vt + Lf))
-        tooth_box = _union(cb, fb)
+        bmul *= np.where(hc_f > 0, F32(0.25), F32(1))
+        put("implant", f_mask, "implant", frac(-rf, rf, 0.45 * t.ch, vt + Lf))
+        put("tooth", f_mask, "tooth", tooth_frac)
+        if v_lo < t.ch:
+            cap = hc_c > 0
+            att += np.where(cap, 4.0 + 1.6 * hc_c * sc, F32(0))
+            put("crown", cap, "crown", frac(-t.W, t.W, 0, t.ch))
+            put("tooth", cap, "tooth", tooth_frac)
     else:
-        parts = t.root_parts(v)
+        if not crown_pass:
+            parts = parts_at()
+        else:
+            parts = []
         hc_r = np.zeros_like(u)
         hc_x = np.zeros_like(u)
+        rbl = 1.9 if t.pos >= 4 else 1.4     # root BL/MD ratio (roots are ribbon-shaped)
         for c, r, w in parts:
             h = _hc(r, u - c)
             if w >= 1:
                 hc_r = np.maximum(hc_r, h)
             else:
                 hc_x += w * h
-        # enamel shell: outer chord minus the inner (dentin) chord of the crown
-        e_side = t.e_lat * np.clip((t.ch - v) / (0.55 * t.ch), 0, 1) ** 0.7
-        in_inner = (v >= top + t.e_occ) & (v <= t.ch)
-        hc_ci = np.where(in_inner, _hc(np.maximum(cw - e_side, 0), u), 0)
-        hc_out = np.maximum(hc_c, hc_r)
-        hc_den = np.maximum(hc_ci, hc_r)
+        if v_lo < t.ch:
+            # enamel shell: outer chord minus the inner (dentin) chord of the crown
+            e_side = V(t.e_lat * np.clip((t.ch - vs) / (0.55 * t.ch), 0, 1) ** 0.7)
+            in_inner = (v >= top + t.e_occ) & (v <= t.ch)
+            hc_ci = np.where(in_inner, _hc(np.maximum(cw - e_side, 0), u), F32(0))
+            hc_out = np.maximum(hc_c, hc_r)
+            hc_den = np.maximum(hc_ci, hc_r)
+        else:
+            hc_out = hc_den = hc_r
         # pulp: chamber + canals
         roof = 0.42 * t.ch if t.pos >= 4 else 0.3 * t.ch
         floor = (t.trunk * 0.92) if t.trunk > t.ch else t.ch + 0.2 * t.rl
-        pw = 0.42 * t.pulp * t.crown_w(np.minimum(v, t.ch)) * np.sqrt(np.clip((v - roof) / (0.12 * t.ch), 0, 1)) \
-            * np.sqrt(np.clip((floor - v) / (0.1 * t.ch), 0, 1))
+        pw = V(0.3 * t.pulp * t.crown_w(np.minimum(vs, t.ch)) * np.sqrt(np.clip((vs - roof) / (0.12 * t.ch), 0, 1))
+               * np.sqrt(np.clip((floor - vs) / (0.1 * t.ch), 0, 1)))
         hc_p = _hc(pw, u)
-        rc_min = 0.1 * ppm
-        for (c, r, w), root in zip(parts, t.roots + [None]):
-            if root is None:
-                break
-            rc = np.where((r > 0) & (v < root[3] - 0.4 * ppm), np.maximum(0.22 * t.pulp * r, rc_min), 0)
+        if crown_pass and t.pos >= 4:
+            hc_p = np.where(v >= roof + 0.14 * t.ch * np.clip(1 - (u / (0.5 * t.pulp * 0.3 * t.W + 1)) ** 2, 0, 1), hc_p, F32(0))
+        for (c, r, w), root in zip(parts, t.roots):
+            rc = np.where((r > 0) & (v < root[3] - 0.4 * ppm), np.maximum(0.22 * t.pulp * r, 0.1 * ppm), F32(0))
             hc_p = np.maximum(hc_p, _hc(rc, u - c))
         hc_p = np.minimum(hc_p, hc_den)
-        if t.crown:
+        if t.crown and v_lo < t.ch:
             # prepared tooth under a full-coverage cap: no enamel, reduced coronal dentin
             tcap = 0.35 * ppm
             cap = (v >= top - tcap) & (v <= t.ch - 0.25 * ppm) & (np.abs(u) <= cw + tcap)
-            hc_cap = np.where(cap, _hc(cw + tcap, u), 0)
-            hc_prep = np.where(cap & (v >= top + 1.6 * ppm), _hc(0.62 * cw, u), 0)
+            hc_cap = np.where(cap, _hc(cw + tcap, u), F32(0))
+            hc_prep = np.where(cap & (v >= top + 1.6 * ppm), _hc(0.62 * cw, u), F32(0))
             hc_den = np.where(cap, np.maximum(hc_prep, hc_r), hc_den)
             hc_out = np.where(cap, hc_den, hc_out)
             hc_p = np.minimum(hc_p, 0.5 * hc_den)
         enamel = hc_out - hc_den
-        tatt = sc * (MU_ENAMEL * enamel + MU_DENTIN * (hc_den - hc_p) + MU_PULP * hc_p + MU_DENTIN * hc_x)
-        # cervical burn-out: the neck (no enamel, no bone yet) reads darker than it should
-        band = np.exp(-((v - t.ch) / (1.0 * ppm)) ** 2) * np.clip(np.abs(u) / (t.w_cej + 1e-3) - 0.35, 0, 1)
-        tatt *= 1 - cerv_burn * band
-        tooth_mask = (hc_out > 0) | (hc_x > 0)
-        # caries: radiolucent wedge at the proximal enamel toward dentin, or occlusal blob
-        for ca in t.caries:
+        # below the CEJ the path length follows the root's bucco-lingual width
+        rootw = V(1 + (rbl - 1) * np.clip((vs - t.ch) / (0.15 * t.rl), 0, 1)) if not crown_pass else F32(1)
+        tatt = sc * (MU_ENAMEL * enamel + MU_DENTIN * (hc_den - hc_p) * rootw + MU_PULP * hc_p + MU_DENTIN * hc_x * rbl)
+        if not crown_pass:
+            # cervical burn-out: the neck (no enamel, no bone yet) reads darker than it should
+            band = V(np.exp(-((vs - t.ch) / (1.0 * ppm)) ** 2)) * np.clip(np.abs(u) / (t.w_cej + 1e-3) - 0.35, 0, 1)
+            tatt *= 1 - cerv_burn * band
+        put("tooth", (hc_out > 0) | (hc_x > 0), "tooth", tooth_frac)
+        # caries: radiolucent wedge through the proximal enamel toward dentin, or occlusal lesion
+        for i, ca in enumerate(t.caries):
             if ca["surf"] == "O":
+                if not crown_pass:
+                    continue
                 vt0 = float(t.top(np.float32(ca["u0"]))) + t.e_occ * 0.85
-                m = ((u - ca["u0"]) / ca["rx"]) ** 2 + ((v - vt0 - 0.35 * ca["ry"]) / ca["ry"]) ** 2 <= 1
-                # a narrow fissure track connecting the lesion to the surface
-                m |= (np.abs(u - ca["u0"]) < 0.25 * ca["rx"]) & (v < vt0) & (v >= top)
+                q = ((u - ca["u0"]) / ca["rx"]) ** 2 + ((v - vt0 - 0.35 * ca["ry"]) / ca["ry"]) ** 2
+                m = q <= 1
+                m |= (np.abs(u - ca["u0"]) < 0.25 * ca["rx"]) & (v < vt0) & (v >= top)   # fissure track
+                dark = ca["k"] * np.where(m, np.clip(1.6 * (1 - q), 0.5, 1), 0)
                 ext = (ca["u0"] - ca["rx"], ca["u0"] + ca["rx"], vt0 - t.e_occ, vt0 + 1.35 * ca["ry"])
             else:
+                if ca["vc"] - ca["h"] / 2 > v_hi or ca["vc"] + ca["h"] / 2 < v_lo:
+                    continue
                 sg = t.ms if ca["surf"] == "M" else -t.ms
-                din = cw - sg * u
-                tri = ca["d"] * np.clip(1 - np.abs(v - ca["vc"]) / (ca["h"] / 2), 0, 1) ** 0.8
-                m = (din >= -1.0) & (din <= tri) & (np.abs(v - ca["vc"]) <= ca["h"] / 2)
+                din = cw - sg * u                       # depth in from the proximal surface
+                tri = V(ca["d"] * np.clip(1 - np.abs(vs - ca["vc"]) / (ca["h"] / 2), 0, 1) ** 0.8
+                        * (1 + 0.18 * np.sin(vs / (0.35 * ppm) + ca["vc"])))
+                m = (din >= -1.0) & (din <= tri) & (tri > 0)
+                # darkest at the surface, fading toward the lesion front
+                dark = ca["k"] * np.where(m, 1 - 0.45 * np.clip(din / ca["d"], 0, 1), 0)
                 wv = float(t.crown_w(np.float32(ca["vc"])))
                 ext = tuple(sorted((sg * (wv - ca["d"]), sg * wv))) + (ca["vc"] - ca["h"] / 2, ca["vc"] + ca["h"] / 2)
             m &= in_cv
-            tatt = np.where(m, tatt * (1 - ca["k"]), tatt)
-            cv.add("caries", _bbox(m, X0, Y0), fdi, frac(*ext), ca["surf"])
+            tatt = tatt * (1 - dark * m)
+            put(("caries", i), m, "caries", frac(*ext), ca["surf"])
         att += tatt
-        # restorations: sharp, very radiopaque occlusal/proximal boxes
-        if t.resto:
-            ow = 0.32 * t.W
+        # restorations: sharp, very radiopaque occlusal/proximal boxes with rounded corners
+        if t.resto and crown_pass:
+            rp = t.resto_p
             cd = t.cusp[1]
-            vfl = cd + rng_free_depth(t)
             rm = np.zeros(u.shape, bool)
-            if "O" in t.resto or len(t.resto) > 1:
-                rm |= (np.abs(u) <= ow) & (v <= vfl)
-            for s in ("M", "D"):
-                if s in t.resto:
-                    sg = t.ms if s == "M" else -t.ms
-                    vg = t.ch - 1.0 * ppm if t.pos >= 4 else t.ch * 0.6
-                    v_top = 0.0 if t.pos >= 4 else t.ch * 0.15
-                    rm |= (sg * u >= (0.15 * t.W if len(t.resto) > 1 else 0.35 * t.W)) & (v <= vg) & (v >= v_top)
+            vfl = cd + rp["od"]
+            v0 = 0.55 * cd                 # cusps overlap the box in projection: start at the fossa
+            if "O" in t.resto:
+                vh = (vfl - v0) / 2
+                rm |= ((u - rp["u0"]) / rp["ow"]) ** 4 + ((v - v0 - vh) / vh) ** 4 <= 1
+            for sd in ("M", "D"):
+                if sd in t.resto:
+                    sg = t.ms if sd == "M" else -t.ms
+                    v_top = 0.35 * cd if t.pos >= 4 else t.ch * 0.15
+                    vh = (rp["pv"] - v_top) / 2
+                    uc = sg * (float(t.crown_w(np.float32(v_top + vh))) - 0.3 * rp["pw"])
+                    rm |= ((u - uc) / rp["pw"]) ** 4 + ((v - v_top - vh) / vh) ** 4 <= 1
+                    if "O" in t.resto:   # connect the proximal box to the occlusal box
+                        rm |= (sg * (u - rp["u0"]) >= 0) & (sg * u <= t.W) & (v >= v0) & (v <= v0 + 0.8 * (vfl - v0))
             rm &= (v >= top - 0.5) & (np.abs(u) <= cw + 0.5)
-            att += np.where(rm, 5.5 + 1.5 * hc_c * sc, 0)
-            tooth_box = _bbox(rm, X0, Y0)
-            cv.add("restoration", tooth_box, fdi, frac(-t.W, t.W, 0, t.ch * 0.9), t.resto)
-        # full-coverage crown
-        if t.crown:
-            att += np.where(cap, 3.0 + 1.8 * (hc_cap - hc_prep) * sc, 0)
-            tooth_box = _union(tooth_box, _bbox(cap, X0, Y0))
-            cv.add("crown", _bbox(cap, X0, Y0), fdi, frac(-t.W, t.W, 0, t.ch))
-        # root canal filling: bright thin lines down each canal + chamber
+            att += np.where(rm, 5.5 + 1.5 * hc_c * sc, F32(0))
+            put("restoration", rm, "restoration", frac(-t.W, t.W, 0, t.ch * 0.75), t.resto)
+            put("tooth", rm, "tooth", tooth_frac)
+        # full-coverage crown: metal/ceramic shell brighter than anything natural
+        if t.crown and v_lo < t.ch:
+            att += np.where(cap, 3.0 + 1.8 * (hc_cap - hc_prep) * sc, F32(0))
+            put("crown", cap, "crown", frac(-t.W, t.W, 0, t.ch))
+            put("tooth", cap, "tooth", tooth_frac)
+        # root canal filling: bright thin lines down each canal + the chamber
         if t.rct:
-            gm = (hc_p > 0) & (v >= roof) & (pw > 0) if True else None
-            hc_g = np.where(gm, np.minimum(hc_p, 0.6 * ppm), 0)
+            hc_g = np.where((hc_p > 0) & (v >= roof), np.minimum(hc_p, 0.6 * ppm), F32(0))
             for (c, r, w), root in zip(parts, t.roots):
-                rg = np.where((r > 0) & (v < root[3] - 0.6 * ppm) & (v > t.ch * 0.8), np.maximum(0.2 * r, 0.3 * ppm), 0)
+                rg = np.where((r > 0) & (v < root[3] - 0.6 * ppm) & (v > t.ch * 0.8), np.maximum(0.2 * r, 0.3 * ppm), F32(0))
                 hc_g = np.maximum(hc_g, _hc(rg, u - c))
             gm = hc_g > 0
-            att += np.where(gm, 4.0 + 3.0 * hc_g * sc, 0)
-            cv.add("root_canal", _bbox(gm, X0, Y0), fdi, frac(-t.W, t.W, t.ch * 0.5, L))
-        # bone: the root displaces bone; PDL dark line, lamina dura bright line
-        rootzone = v > t.ch * 0.9
-        occ = np.clip((2 * hc_r + hc_x) / ppm * t.depth / BONE_MM, 0, 0.85)
-        bmul *= 1 - occ
-        d1, d2 = 0.22 * ppm, 0.5 * ppm
-        in0 = hc_r > 0
-        in1 = np.zeros_like(in0); in2 = np.zeros_like(in0)
-        for (c, r, w) in t.root_parts(v, d1):
-            if w >= 1:
-                in1 |= r > np.abs(u - c)
-        for (c, r, w) in t.root_parts(v, d2):
-            if w >= 1:
-                in2 |= r > np.abs(u - c)
-        bmul = np.where(rootzone & in1 & ~in0, bmul * 0.35, bmul)
-        bmul = np.where(rootzone & in2 & ~in1, bmul * 1.45, bmul)
-        if t.parl:
-            pa = t.parl
-            c0, cA, r0, Lr, _ = t.roots[pa["root"]]
-            cu, cvv = cA, Lr + 0.15 * pa["ry"]
-            mq = ((u - cu) / pa["rx"]) ** 2 + ((v - cvv) / pa["ry"]) ** 2
-            ms = np.clip((1 - mq) / pa["soft"], 0, 1)
-            bmul *= 1 - pa["k"] * ms
-            cv.add("periapical_radiolucency", _bbox(ms >= 0.5, X0, Y0), fdi,
-                   frac(cu - pa["rx"], cu + pa["rx"], cvv - pa["ry"], cvv + pa["ry"]))
-        tooth_box = _union(_bbox(tooth_mask, X0, Y0), tooth_box)
-        # calculus: small radiopaque spurs on the root surface just below the CEJ
-        for ca in t.calculus:
-            sg = t.ms if ca["surf"] == "M" else -t.ms
-            vm = ca["v0"] + 0.4 * ca["h"]
-            dout = sg * u - t.surface(v, sg)
-            prof = ca["p"] * np.clip(1 - ((v - vm) / (ca["h"] / 2)) ** 2, 0, 1)
-            m = (dout >= -1.0) & (dout <= prof) & (prof > 0)
-            att += np.where(m, 2.6, 0)
-            wv = t.w_cej
-            ext = tuple(sorted((sg * wv, sg * (wv + ca["p"])))) + (vm - ca["h"] / 2, vm + ca["h"] / 2)
-            cv.add("calculus", _bbox(m, X0, Y0), fdi, frac(*ext), ca["surf"])
-    cv.tatt[Y0:Y1, X0:X1] += att
-    cv.bmul[Y0:Y1, X0:X1] *= bmul
-    cv.add("tooth", tooth_box, fdi, frac(-t.W, t.W, 0, L))
-
-
-def rng_free_depth(t):
-    """Depth of an occlusal restoration floor below the cusp line (deterministic per tooth)."""
-    return 2.2 * t.ppm
+            att += np.where(gm, 4.0 + 3.0 * hc_g * sc, F32(0))
+            put("root_canal", gm, "root_canal", frac(-t.W, t.W, t.ch * 0.5, L))
+        if not crown_pass:
+            # bone: the root displaces bone; PDL dark line, lamina dura bright line
+            occ = np.clip((2 * hc_r + hc_x) * rbl / ppm * t.depth / BONE_MM, 0, 0.85)
+            bmul *= 1 - occ
+            d1, d2 = 0.16 * ppm, 0.45 * ppm
+            in0 = hc_r > 0
+            in1 = np.zeros_like(in0); in2 = np.zeros_like(in0)
+            # grown roots share the centre lines, so only the radii are re-evaluated
+            for (c, r, w), (_, r1, _), (_, r2, _) in zip(parts, parts_at(d1), parts_at(d2)):
+                if w >= 1:
+                    dd = np.abs(u - c)
+                    in1 |= r1 > dd
+                    in2 |= r2 > dd
+            bmul = np.where(in1 & ~in0, bmul * F32(0.5), bmul)
+            bmul = np.where(in2 & ~in1, bmul * F32(1.35), bmul)
+            if t.parl:
+                pa = t.parl
+                c0, cA, r0, Lr, _ = t.roots[pa["root"]]
+                cu, cvv = cA, Lr + 0.15 * pa["ry"]
+                mq = ((u - cu) / pa["rx"]) ** 2 + ((v - cvv) / pa["ry"]) ** 2
+                ms = np.clip((1 - mq) / pa["soft"], 0, 1)
+                bmul *= 1 - pa["k"] * ms
+                put("parl", ms >= 0.5, "periapical_radiolucency",
+                    frac(cu - pa["rx"], cu + pa["rx"], cvv - pa["ry"], cvv + pa["ry"]))
+            # calculus: small radiopaque spurs on the root surface just below the CEJ
+            for i, ca in enumerate(t.calculus):
+                sg = t.ms if ca["surf"] == "M" else -t.ms
+                vm = ca["v0"] + 0.4 * ca["h"]
+                dout = sg * u - V(t.surface(vs, sg))
+                prof = V(ca["p"] * np.clip(1 - ((vs - vm) / (ca["h"] / 2)) ** 2, 0, 1)
+                         * (1 + 0.25 * np.sin(vs / (0.2 * ppm) + i)))
+                m = (dout >= -1.0) & (dout <= prof) & (prof > 0)
+                att += np.where(m, F32(2.6), F32(0))
+                wv = t.w_cej
+                ext = tuple(sorted((sg * wv, sg * (wv + ca["p"])))) + (vm - ca["h"] / 2, vm + ca["h"] / 2)
+                put(("calculus", i), m, "calculus", frac(*ext), ca["surf"])
+    cv.tatt[Y0:Y1, X0:X1] += att * inr
+    if not crown_pass or t.implant:
+        cv.bmul[Y0:Y1, X0:X1] *= np.where(inr, bmul, F32(1))
 
 
 def _crest_points(teeth, ppm):
@@ -819,7 +908,7 @@ def _bone_loss_objects(teeth, cv, ppm):
 def _arch_bone(X, Y, pts, upper, soft=1.5):
     cy = np.interp(X[0], pts[:, 0], pts[:, 1]).astype(F32)[None, :]
     d = (cy - Y) if upper else (Y - cy)          # >0 inside bone
-    return _ss(-soft, soft, d), d
+    return np.clip(d * F32(0.5 / soft) + F32(0.5), 0, 1), d
 
 
 def _background(rng, kind, Wi, Hi, ppm, teeth, extra):
@@ -827,12 +916,13 @@ def _background(rng, kind, Wi, Hi, ppm, teeth, extra):
     X = np.arange(Wi, dtype=F32)[None, :].repeat(1, 0)
     Y = np.arange(Hi, dtype=F32)[:, None]
     X2 = np.broadcast_to(X, (Hi, Wi))
-    lam = rng.uniform(1.0, 1.6) * max(ppm, 12)
-    z = _bandpass(rng, Hi, Wi, lam, 0.6)
-    trab = np.exp(-1.2 * z * z)                      # ridge noise: network of trabeculae
+    lam = rng.uniform(1.0, 1.5) * max(ppm, 14)
+    z1, z2 = _bandpass(rng, Hi, Wi, (lam, lam * 0.45), 0.4)
+    # ridge noise (bright lines on zero crossings) = network of trabeculae at two scales
+    trab = _upsample(0.65 * np.exp(-2.0 * z1 * z1) + 0.35 * np.exp(-2.0 * z2 * z2), Hi, Wi)
     low = _lowfreq(rng, Hi, Wi, 5)
-    bone_den = rng.uniform(1.8, 2.5) * (0.72 + 0.4 * trab) * (1 + 0.15 * low)
-    soft = (rng.uniform(0.7, 1.1) * (1 + 0.12 * _lowfreq(rng, Hi, Wi, 3))).astype(F32)
+    bone_den = rng.uniform(1.8, 2.5) * (0.75 + 0.45 * trab) * (1 + 0.15 * low)
+    soft = rng.uniform(0.7, 1.1) * (1 + 0.12 * _lowfreq(rng, Hi, Wi, 3))
     ups = [t for t in teeth if t.upper]
     los = [t for t in teeth if not t.upper]
     bone = np.zeros((Hi, Wi), F32)
@@ -844,7 +934,7 @@ def _background(rng, kind, Wi, Hi, ppm, teeth, extra):
         m, d = _arch_bone(X2, Y, pts, up)
         crest_cortex = 1 + 0.45 * np.exp(-((d - cortex_w) / cortex_w) ** 2)
         if kind == "panoramic":
-            m = m * _pano_arch_limit(X, Y, up, Wi, Hi, extra, ppm)
+            m = m * _pano_arch_limit(X, Y, up, Wi, Hi, extra, ppm)     # also bounds the crest cortex
         bone = np.maximum(bone, m * crest_cortex)
     if kind == "panoramic":
         soft, bone_den, bone = _pano_anatomy(rng, X, Y, Wi, Hi, ppm, extra, soft, bone_den, bone)
@@ -862,54 +952,90 @@ def _background(rng, kind, Wi, Hi, ppm, teeth, extra):
     return soft.astype(F32), (bone_den * bone).astype(F32)
 
 
+def _ramp(x, width):
+    """0 -> 1 linear ramp centred on 0 (cheap smooth edge)."""
+    return np.clip(x * F32(1.0 / width) + F32(0.5), 0, 1)
+
+
 def _pano_arch_limit(X, Y, up, Wi, Hi, extra, ppm):
+    """Alveolar bone only along the dentition; the maxillary alveolus stops at the sinus floor."""
     cx, y0, smile, half = extra
     xr = (X - cx) / half
-    if up:   # maxillary alveolus stops at the sinus / nasal floor
+    win = _ramp(0.9 - np.abs(xr), 0.08)
+    if up:
         lim = y0 - smile * xr * xr - 26 * ppm
-        return _ss(lim - 3 * ppm, lim + 3 * ppm, Y)
-    return np.ones_like(Y)
+        return win * _ramp(Y - lim, 6 * ppm)
+    return win
 
 
 def _pano_anatomy(rng, X, Y, Wi, Hi, ppm, extra, soft, bone_den, bone):
     cx, y0, smile, half = extra
-    xr = (X - cx) / half                               # -1..1 across the dental arch
+    xr = (X - cx) / half                               # about -1..1 across the image
     ax = np.abs(xr)
-    # mandible: body down to a cortical inferior border rising toward the angles, plus rami
-    y_inf = Hi * rng.uniform(0.9, 0.95) - (Hi * 0.18) * np.clip(ax - 0.55, 0, None) ** 2 / 0.2
-    body = _ss(-4, 4, y_inf - Y) * _ss(y0 - 3 * ppm, y0 + 6 * ppm, Y)
-    ramus_x = 1.16 - 0.12 * np.clip((y0 - Y) / (0.5 * Hi), -1, 1)
-    ramus = _ss(-0.02, 0.02, ax - ramus_x + 0.16) * _ss(-4, 4, y_inf - Y) * _ss(Hi * 0.12, Hi * 0.2, Y)
-    mand = np.maximum(body, ramus)
-    bone = np.maximum(bone, mand)
-    cort = np.exp(-((y_inf - 2.2 * ppm - Y) / (1.6 * ppm)) ** 2) * (ax < 1.05)
-    bone = bone + 0.9 * cort
-    # mandibular canal: dark band with thin bright walls beneath the molars
-    yc = y0 + 24 * ppm - 6 * ppm * np.clip(ax - 0.45, 0, None) / 0.5 - smile * xr * xr * 0.5
+    # mandible: body to a cortical inferior border that rises toward the gonial angles
+    y_inf = Hi * rng.uniform(0.88, 0.93) - Hi * 0.22 * np.clip(ax - 0.5, 0, None) ** 2 / 0.25
+    y_top = y0 + 3 * ppm - smile * xr * xr          # retromolar crest continues the occlusal curve
+    body = _ramp(y_inf - Y, 4) * _ramp(Y - y_top - 4 * ppm, 6 * ppm) * _ramp(0.97 - ax, 0.05)
+    # rami: slanted vertical plates at the sides, from the angle up to the condyles
+    front = 0.86 + 0.06 * np.clip((y0 - Y) / (0.4 * Hi), -1, 1)
+    ramus = _ramp(ax - front, 0.03) * _ramp(1.1 - ax, 0.04) * _ramp(y_inf - Y, 4) * _ramp(Y - 0.14 * Hi, 0.05 * Hi)
+    bone = np.maximum(bone, np.maximum(body, 0.9 * ramus))
+    inf_cortex = np.exp(-((y_inf - 2.5 * ppm - Y) / (1.7 * ppm)) ** 2) * _ramp(1.02 - ax, 0.05)
+    post_cortex = np.exp(-((ax - 1.08) / 0.012) ** 2) * _ramp(y_inf - Y, 4) * _ramp(Y - 0.16 * Hi, 0.05 * Hi)
+    bone = bone + 0.8 * inf_cortex + 0.5 * post_cortex
+    # mandibular canal: dark band with thin bright walls under the molars
+    yc = y0 + 22 * ppm - smile * xr * xr - 8 * ppm * np.clip(ax - 0.55, 0, None) / 0.4
     dc = np.abs(Y - yc)
-    canal = (ax > 0.35) & (ax < 1.05)
-    bone = bone * np.where(canal, 1 - 0.35 * np.exp(-(dc / (1.3 * ppm)) ** 2) + 0.25 * np.exp(-((dc - 1.9 * ppm) / (0.4 * ppm)) ** 2), 1)
-    # maxilla above the alveolus: sinuses (dark), nasal cavity, hard palate (bright line)
+    canal = _ramp(ax - 0.38, 0.05) * _ramp(1.0 - ax, 0.05)
+    bone = bone * (1 - canal * (0.35 * np.exp(-(dc / (1.3 * ppm)) ** 2) - 0.25 * np.exp(-((dc - 1.9 * ppm) / (0.4 * ppm)) ** 2)))
+    # maxilla above the alveolus: sinus floors (dark), nasal cavity, hard palate (bright line)
     y_pal = y0 - smile * xr * xr * 0.3 - 27 * ppm
-    palate = np.exp(-((Y - y_pal) / (1.8 * ppm)) ** 2) * (ax < 0.7)
-    maxilla = _ss(y_pal - 14 * ppm, y_pal, Y) * (ax < 1.0) * (1 - _ss(-2, 2, y0 - 4 * ppm - Y + 0) * 0)
-    bone = np.maximum(bone, 0.75 * maxilla * _ss(y0 - 2 * ppm, y0 - 10 * ppm, Y)) + 1.1 * palate
-    sinus = np.exp(-(((ax - 0.55) / 0.2) ** 2 + ((Y - y_pal + 6 * ppm) / (8 * ppm)) ** 2) ** 1.5)
-    soft = soft * (1 - 0.45 * sinus)
-    bone = bone * (1 - 0.55 * sinus)
-    nasal = np.exp(-((xr / 0.13) ** 2 + ((Y - y_pal + 12 * ppm) / (10 * ppm)) ** 2) ** 1.5)
-    bone = bone * (1 - 0.6 * nasal)
+    maxilla = _ramp(Y - (y_pal - 10 * ppm), 12 * ppm) * _ramp(y0 - 6 * ppm - Y, 6 * ppm) * _ramp(0.95 - ax, 0.08)
+    bone = np.maximum(bone, 0.7 * maxilla)
+    palate = np.exp(-((Y - y_pal) / (1.6 * ppm)) ** 2) * _ramp(0.72 - ax, 0.12)
+    bone = bone + 1.0 * palate
+    sinus = np.exp(-(((ax - 0.55) / 0.22) ** 2 + ((Y - y_pal + 7 * ppm) / (9 * ppm)) ** 2) ** 1.5)
+    nasal = np.exp(-((xr / 0.14) ** 2 + ((Y - y_pal + 13 * ppm) / (10 * ppm)) ** 2) ** 1.5)
+    soft = soft * (1 - 0.4 * sinus - 0.3 * nasal)
+    bone = bone * (1 - 0.55 * sinus - 0.6 * nasal)
+    zyg = np.exp(-((Y - (y_pal - 20 * ppm + 10 * ppm * ax)) / (3 * ppm)) ** 2) * _ramp(ax - 0.5, 0.1) * _ramp(1.0 - ax, 0.1)
+    bone = bone + 0.6 * zyg
     # cervical spine ghost: a wide diffuse opacity over the anterior region
-    soft = soft + 0.6 * np.exp(-(xr / 0.09) ** 2) * _ss(Hi * 0.1, Hi * 0.5, Y)
-    # outside the head (beyond the rami) and the air under the chin are darker
-    soft = soft * (0.5 + 0.5 * _ss(1.32, 1.18, ax)) * (0.55 + 0.45 * _ss(6, -6, Y - y_inf - 8 * ppm))
-    # tongue / palatoglossal air space: a dark band above the lower teeth toward the back
-    air = np.exp(-((Y - (y0 - 10 * ppm + 8 * ppm * ax)) / (3 * ppm)) ** 2) * _ss(0.45, 0.75, ax)
-    soft = soft * (1 - 0.4 * air)
+    soft = soft + 0.5 * np.exp(-(xr / 0.1) ** 2) * _ramp(Y - 0.3 * Hi, 0.4 * Hi)
+    # tongue / palatoglossal air space: a dark band under the palate toward the back
+    air = np.exp(-((Y - (y0 - 12 * ppm + 6 * ppm * ax)) / (3.5 * ppm)) ** 2) * _ramp(ax - 0.55, 0.15) * _ramp(1.05 - ax, 0.1)
+    soft = soft * (1 - 0.45 * air)
+    # outside the face and under the chin: thinner tissue
+    soft = soft * (0.45 + 0.55 * _ramp(1.22 - ax, 0.12)) * (0.5 + 0.5 * _ramp(y_inf + 10 * ppm - Y, 10 * ppm))
+    # between the arches beyond the dentition the cheeks/tongue fill in the bite gap
+    soft = soft + 0.5 * _ramp(ax - 0.86, 0.08) * np.exp(-((Y - y0 + smile * xr * xr) / (8 * ppm)) ** 2)
     return soft, bone_den, bone
 
 
 # --------------------------------------------------------------------------- sensor
+_NOISE_BANK: list = []
+
+
+def _noise(rng, shape):
+    """Unit-variance, slightly correlated (scintillator-blurred) noise.
+
+    Drawing ~1M normals per image dominated the run time, so images take a randomly
+    offset/flipped window of one fixed bank instead: still deterministic per seed."""
+    if not _NOISE_BANK:
+        bank = np.random.default_rng(20240601).standard_normal((1408, 1408), dtype=F32)
+        bank = _binomial(_binomial(bank, 0), 1)
+        _NOISE_BANK.append(bank / bank.std())
+    bank = _NOISE_BANK[0]
+    H, W = shape
+    y = int(rng.integers(0, bank.shape[0] - H + 1)); x = int(rng.integers(0, bank.shape[1] - W + 1))
+    win = bank[y:y + H, x:x + W]
+    if rng.random() < 0.5:
+        win = win[::-1]
+    if rng.random() < 0.5:
+        win = win[:, ::-1]
+    return win
+
+
 def _sensor(rng, att, kind, bits, ppm):
     Hi, Wi = att.shape
     pano = kind == "panoramic"
@@ -921,23 +1047,23 @@ def _sensor(rng, att, kind, bits, ppm):
     T = np.exp(-k * att) * vig
     T = _blur(T, rng.uniform(0.6, 1.3) if not pano else rng.uniform(0.9, 1.6))
     n0 = rng.uniform(500, 3000)                      # photons / pixel: quantum noise
-    T = T + np.sqrt(np.maximum(T, 0) / n0) * rng.standard_normal(T.shape, dtype=F32) \
-        + rng.uniform(0.001, 0.004) * rng.standard_normal(T.shape, dtype=F32)
-    T = _blur(T, 0.55)                               # scintillator spreads noise too
+    T = T + np.sqrt(np.maximum(T, 0) / n0 + rng.uniform(0.001, 0.004) ** 2) * _noise(rng, T.shape)
     # processed images are ~linear in attenuation (log of transmission)
     p = -np.log(np.clip(T, 1e-4, None)) / k
-    lo = rng.uniform(0.3, 1.0) * (1.3 if pano else 1.0)   # clipping thin tissue = burn-out
-    hi = rng.uniform(8.5, 11.0)
-    img = np.clip((p - lo) / (hi - lo), 0, 1) ** rng.uniform(0.65, 0.95)
+    lo = rng.uniform(0.3, 1.0) + (0.9 if pano else 0.0)   # clipping thin tissue = burn-out
+    hi = rng.uniform(9.5, 12.0)
+    img = np.clip((p - lo) / (hi - lo), 0, 1)
+    gamma = rng.uniform(0.7, 1.0)
     amt = rng.uniform(0.0, 0.8)
     if amt > 0.05:
-        img = img + amt * (img - _blur_big(img, 3.0 * ppm / 20 * (2 if pano else 1) + 2.0, 2))
-    img = np.clip(img, 0, 1)
+        img = np.clip(img + amt * (img - _blur_big(img, 3.0 * ppm / 20 * (2 if pano else 1) + 2.0, 2)), 0, 1)
+    # gamma + sensor code range through a LUT (cheaper than pow on every pixel)
     vmax = (1 << bits) - 1
     c_lo = rng.uniform(0, 0.04) * vmax
     c_hi = rng.uniform(0.9, 1.0) * vmax
-    out = np.rint(c_lo + img * (c_hi - c_lo))
-    return out.astype(np.uint8 if bits == 8 else np.uint16)
+    lut = np.rint(c_lo + np.linspace(0, 1, 65536) ** gamma * (c_hi - c_lo))
+    out = lut.astype(np.uint8 if bits == 8 else np.uint16)[(img * 65535 + 0.5).astype(np.intp)]
+    return out
 
 
 # --------------------------------------------------------------------------- public API
@@ -947,10 +1073,21 @@ def generate_sample(kind: str, seed: int, *, bits_stored: int | None = None) -> 
     The anatomy depends only on (kind, seed); the bit depth, when not given, is drawn from
     a separate stream so forcing bits_stored keeps the same teeth and findings.
     """
+    return _generate(kind, seed, bits_stored)
+
+
+def _bits_for_seed(seed: int) -> int:
+    """Sensor bit depth drawn from its own stream, so forcing it keeps the same anatomy."""
+    return int(np.random.default_rng([seed & 0xFFFFFFFF, 7, 7]).choice([8, 12, 16], p=[.35, .4, .25]))
+
+
+def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float = 1.0) -> Sample:
+    """generate_sample; lesion_gain scales how much caries/PARL darken (tests render the
+    same image with gain 0 as a counterfactual -- the random stream is unchanged)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if bits_stored is None:
-        bits_stored = int(np.random.default_rng([seed & 0xFFFFFFFF, 7, 7]).choice([8, 12, 16], p=[.35, .4, .25]))
+        bits_stored = _bits_for_seed(seed)
     if bits_stored not in (8, 12, 16):
         raise ValueError("bits_stored must be 8, 12 or 16")
     rng = np.random.default_rng([seed & 0xFFFFFFFF, KINDS.index(kind)])
@@ -961,6 +1098,12 @@ def generate_sample(kind: str, seed: int, *, bits_stored: int | None = None) -> 
     else:
         Wi, Hi, ppm, teeth, lat, extra = _layout_pano(rng)
     _assign_findings(rng, teeth, kind, Wi, Hi)
+    if lesion_gain != 1.0:
+        for t in teeth:
+            for ca in t.caries:
+                ca["k"] *= lesion_gain
+            if t.parl:
+                t.parl["k"] *= lesion_gain
     cv = _Canvas(Wi, Hi)
     soft, bone = _background(rng, kind, Wi, Hi, ppm, teeth, extra)
     cerv = rng.uniform(0.1, 0.35)
