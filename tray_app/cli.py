@@ -148,7 +148,14 @@ def cmd_queue(args) -> int:
         p = s["patient"]
         who = (p["name"].replace("^", ", ") or "unknown patient") + (f"  #{p['id']}" if p["id"] else "")
         findings = sum(1 for im in s["images"] for f in im["findings"] if f["label"] not in ANATOMY_LABELS)
-        print(f"Study {s['id']}  {who}  {s['image_count']} image(s), {findings} finding(s)  [{s['status']}]")
+        flag = "URGENT  " if s.get("urgent") else ""
+        print(f"{flag}Study {s['id']}  {who}  {s['image_count']} image(s), {findings} finding(s)  [{s['status']}]"
+              f"  priority {s['priority']:.2f}")
+        if s.get("set") and s["set"].get("text"):
+            print(f"    {s['set']['text']}")
+        shown_tags = [t for t in s.get("tags", []) if not t.startswith(("region:", "teeth:"))]
+        if shown_tags:
+            print(f"    tags: {', '.join(shown_tags)}")
         for im in s["images"]:
             shown = [f for f in im["findings"] if f["label"] not in ANATOMY_LABELS]
             teeth = sum(1 for f in im["findings"] if f["label"] in ANATOMY_LABELS)
@@ -156,7 +163,8 @@ def cmd_queue(args) -> int:
             more = f" +{len(shown) - 4} more" if len(shown) > 4 else ""
             state = im["state"] + (f": {im['reason']}" if im["reason"] else "")
             teeth_note = f"  ({teeth} teeth)" if teeth else ""
-            print(f"    image {im['id']:<5} {im['kind'] or '?':<11} {state:<10} {tops or '-'}{more}{teeth_note}")
+            kind = (im["kind"] or "?") + ("?" if im.get("kind_confidence", 1) < 0.6 else "")
+            print(f"    image {im['id']:<5} {kind:<11} {state:<10} {tops or '-'}{more}{teeth_note}")
     return 0
 
 

@@ -101,10 +101,17 @@ class AnalysisConfig:
 
 
 @dataclass
+class ClinicalConfig:
+    urgent_threshold: float = 2.4  # triage score (severity x confidence) that raises the urgent alert
+    fmx_images: int = 18  # the practice's FMX protocol (14-22)
+
+
+@dataclass
 class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     intake: IntakeConfig = field(default_factory=IntakeConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
 
     # -- persistence -------------------------------------------------------------------
     @classmethod
@@ -124,6 +131,7 @@ class Config:
                 sources=[SourceConfig(**s) for s in raw.get("sources", [])],
                 intake=IntakeConfig(**raw.get("intake", {})),
                 analysis=AnalysisConfig(**raw.get("analysis", {})),
+                clinical=ClinicalConfig(**raw.get("clinical", {})),
             )
         except TypeError as exc:
             raise ConfigError(f"unknown setting in settings file: {exc}") from exc
@@ -147,15 +155,17 @@ class Config:
             errors.append("intake.settle_seconds must be at least 0.2")
         if self.analysis.threads < 0:
             errors.append("analysis.threads must be 0 (automatic) or more")
+        if not 14 <= self.clinical.fmx_images <= 22:
+            errors.append("clinical.fmx_images must be between 14 and 22")
         return errors
 
     # -- `config set KEY VALUE` -----------------------------------------------------------
     def set_value(self, key: str, value: str) -> None:
         section, _, name = key.partition(".")
-        target = {"intake": self.intake, "analysis": self.analysis}.get(section)
+        sections = {"intake": self.intake, "analysis": self.analysis, "clinical": self.clinical}
+        target = sections.get(section)
         if target is None or not name or not hasattr(target, name):
-            known = [f"{s}.{f.name}" for s, obj in (("intake", self.intake), ("analysis", self.analysis))
-                     for f in dataclasses.fields(obj)]
+            known = [f"{s}.{f.name}" for s, obj in sections.items() for f in dataclasses.fields(obj)]
             raise ConfigError(f"unknown setting {key!r}; known: {', '.join(known)} (watch folders: config add-source)")
         current = getattr(target, name)
         try:

@@ -133,6 +133,7 @@ def decode_dicom(path: Path, *, max_pixels: int, force: bool = False) -> Decoded
     except (ValueError, EOFError, OSError, KeyError, TypeError, AttributeError, IndexError, MemoryError) as exc:
         raise QuarantineError(f"DICOM pixel data is truncated or damaged ({_short(exc)})") from exc
     if arr.ndim == 3 and samples > 1:
+        meta["color"] = _is_colourful(np.clip(arr[..., :3], 0, 255).astype(np.uint8))
         arr = _luminance(arr)
     elif arr.ndim != 2:
         raise QuarantineError(f"DICOM image has an unexpected shape {arr.shape}")
@@ -224,13 +225,22 @@ def decode_raster(path: Path, *, max_pixels: int) -> DecodedImage:
         try:
             im.load()
             arr, bits = _raster_array(im)
+            color = im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "RGBX") and _is_colourful(np.asarray(im.convert("RGB")))
         except (OSError, ValueError, SyntaxError, EOFError, MemoryError, IndexError, TypeError) as exc:
             raise QuarantineError(f"image file is truncated or damaged ({_short(exc)})") from exc
     if bits <= 8 and arr.dtype == np.uint8:
         pixels = arr
     else:
         pixels = np.round(_stretch(arr.astype(np.float64)) * 255).astype(np.uint8)
-    return DecodedImage(pixels=pixels, fmt="jpeg" if fmt == "mpo" else fmt, bits_stored=bits, frames=frames, meta={})
+    return DecodedImage(pixels=pixels, fmt="jpeg" if fmt == "mpo" else fmt, bits_stored=bits, frames=frames,
+                        meta={"color": bool(color)})
+
+
+def _is_colourful(rgb: np.ndarray) -> bool:
+    """A photo, not a greyscale radiograph saved as RGB (or one with a few coloured marks)."""
+    sample = rgb[:: max(1, rgb.shape[0] // 256), :: max(1, rgb.shape[1] // 256)].astype(np.int16)
+    chroma = np.abs(sample[..., 0] - sample[..., 1]) + np.abs(sample[..., 1] - sample[..., 2])
+    return float(np.mean(chroma > 24)) > 0.2
 
 
 def _raster_array(im: Image.Image) -> tuple[np.ndarray, int]:

@@ -22,19 +22,19 @@ import numpy as np
 from .. import audit
 from ..analysis.model import Detection, OnnxModel
 from ..analysis.tooth_mapping import place_findings
+from ..clinical import study_summary
+from ..clinical.image_type import INTRAORAL, classify
 from ..config import Config, Paths, SourceConfig
 from ..store import images as image_repo
 from ..store.db import Database, utcnow
 from ..store.studies import assign_study
 from .decode import DecodedImage, decode_file
 from .errors import QuarantineError, RetryLater
-from .kind import guess_kind
 from .metadata import split_person_name
 from .naming import TemplateError, parse_name
 
 log = logging.getLogger(__name__)
 
-INTRAORAL_KINDS = {"bitewing", "periapical", "intraoral", "occlusal"}
 
 
 @dataclass
@@ -89,6 +89,13 @@ class Processor:
         return Outcome(image_id, row["path"], row["state"], row["reason"], row["study_id"])
 
     def _notify(self, outcome: Outcome) -> Outcome:
+        if outcome.study_id is not None and outcome.status in ("analyzed", "decoded"):
+            try:
+                cc = self.config.clinical
+                study_summary.refresh(self.db, outcome.study_id, urgent_threshold=cc.urgent_threshold,
+                                      fmx_images=cc.fmx_images)
+            except Exception:  # derived data: recomputed at the next change, never blocks intake
+                log.exception("study %s: clinical summary failed", outcome.study_id)
         if self.on_change and outcome.status in ("analyzed", "decoded", "duplicate", "quarantined"):
             try:
                 self.on_change(outcome.status, outcome.image_id)
@@ -212,7 +219,9 @@ class Processor:
         meta["format"] = decoded.fmt
         meta["frames"] = decoded.frames
         patient = self._patient(row, path, decoded)
-        kind = guess_kind(meta, decoded.width, decoded.height, decoded.frames)
+        decision = classify(meta, decoded.width, decoded.height, decoded.frames)
+        kind = decision.kind
+        meta["type"] = decision.as_dict()
         # raw .npy: ~1 ms to write, where even a fast PNG costs ~20 ms per image
         cache_path = self.image_cache / f"{image_id}.npy"
         tmp = self.image_cache / f"{image_id}.tmp.npy"
@@ -234,12 +243,13 @@ class Processor:
                 description=meta.get("study_description") or meta.get("series_description", ""),
             )
             c.execute(
-                "UPDATE images SET state='decoded', sha256=?, sop_uid=?, study_id=?, kind=?, width=?, height=?, meta=?, "
-                "cache_path=?, reason='', updated_at=? WHERE id=? AND state='ready'",
-                (sha256, sop_uid or None, study_id, kind, decoded.width, decoded.height,
+                "UPDATE images SET state='decoded', sha256=?, sop_uid=?, study_id=?, kind=?, kind_confidence=?, "
+                "kind_rule=?, width=?, height=?, meta=?, cache_path=?, reason='', updated_at=? WHERE id=? AND state='ready'",
+                (sha256, sop_uid or None, study_id, kind, decision.confidence, decision.rule, decoded.width, decoded.height,
                  json.dumps(meta, default=str), str(cache_path), utcnow(), image_id),
             )
             audit.append(c, "decoded", f"image:{image_id}", sha256=sha256, study=study_id, kind=kind,
+                         kind_rule=decision.rule, kind_confidence=round(decision.confidence, 2),
                          format=decoded.fmt, width=decoded.width, height=decoded.height)
         self._decoded_cache[image_id] = decoded.pixels
         return Outcome(image_id, str(path), "decoded", "", study_id)
@@ -267,7 +277,7 @@ class Processor:
         model = self.model
         m = model.manifest
         kinds = set(m.image_kinds)
-        applies = not kinds or row["kind"] in kinds or (row["kind"] in INTRAORAL_KINDS and kinds & INTRAORAL_KINDS)
+        applies = not kinds or row["kind"] in kinds or (row["kind"] in INTRAORAL and kinds & INTRAORAL)
         detections: list[Detection] = []
         note = ""
         if applies:

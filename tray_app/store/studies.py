@@ -78,7 +78,7 @@ def queue(db: Database, *, include_done: bool = False) -> list[dict[str, Any]]:
             img_list.append(
                 {
                     "id": im["id"], "path": im["path"], "state": im["state"], "reason": im["reason"] or None,
-                    "kind": im["kind"], "width": im["width"], "height": im["height"], "sha256": im["sha256"],
+                    "kind": im["kind"], "kind_confidence": round(im["kind_confidence"], 2), "kind_rule": im["kind_rule"], "width": im["width"], "height": im["height"], "sha256": im["sha256"],
                     "model": f"{im['model_name']} {im['model_version']}".strip() or None,
                     "findings": by_image.get(im["id"], []),
                 }
@@ -91,7 +91,10 @@ def queue(db: Database, *, include_done: bool = False) -> list[dict[str, Any]]:
                 "patient": {"id": s["patient_id"], "id_kind": s["patient_id_kind"], "name": s["patient_name"],
                             "birth_date": s["birth_date"]},
                 "study_uid": s["study_uid"], "study_date": s["study_date"], "description": s["description"],
-                "tags": json.loads(s["tags"] or "[]"), "first_image_at": s["first_seen_at"],
+                "tags": json.loads(s["tags"] or "[]"), "urgent": bool(s["urgent"]),
+                "set": json.loads(s["clinical"] or "{}").get("set"),
+                "cdt": json.loads(s["clinical"] or "{}").get("cdt"),
+                "first_image_at": s["first_seen_at"],
                 "last_image_at": s["last_image_at"], "image_count": len(img_list),
                 "findings_count": sum(len(i["findings"]) for i in img_list),
                 "images": img_list,

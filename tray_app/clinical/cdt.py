@@ -1,0 +1,97 @@
+"""CDT code suggestions: imaging codes from the study, treatment codes from accepted findings.
+
+Codes only (the ADA descriptors are copyrighted); every suggestion is "suggested, dentist
+to confirm" (clinical-ai.md §6).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..teeth import fdi_to_universal
+
+CONFIRM = "suggested, dentist to confirm"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str  # "" when the suggestion is an action without a single code
+    reason: str
+    teeth: tuple[str, ...] = ()
+    kind: str = "imaging"  # imaging | treatment
+
+    def as_dict(self) -> dict:
+        return {"code": self.code or None, "reason": self.reason, "teeth": list(self.teeth), "kind": self.kind,
+                "status": CONFIRM}
+
+
+def imaging_codes(protocol: str, kinds: dict[str, int]) -> list[Suggestion]:
+    out: list[Suggestion] = []
+    if protocol == "FMX":
+        return [Suggestion("D0210", "intraoral complete series (FMX)")]
+    bw = kinds.get("bitewing", 0)
+    if bw >= 7:
+        out.append(Suggestion("D0277", f"vertical bitewings ({bw} images)"))
+    elif bw:
+        out.append(Suggestion({1: "D0270", 2: "D0272", 3: "D0273"}.get(bw, "D0274"), f"{bw} bitewing image(s)"))
+    pa = kinds.get("periapical", 0)
+    if pa:
+        out.append(Suggestion("D0220", "first periapical image"))
+        if pa > 1:
+            out.append(Suggestion("D0230", f"{pa - 1} additional periapical image(s) (D0230 × {pa - 1})"))
+    if kinds.get("occlusal"):
+        out.append(Suggestion("D0240", "occlusal image"))
+    if kinds.get("panoramic"):
+        out.append(Suggestion("D0330", "panoramic image"))
+    if kinds.get("cephalometric"):
+        out.append(Suggestion("D0340", "2D cephalometric image"))
+    if kinds.get("cbct"):
+        out.append(Suggestion("D0367", "CBCT, both jaws (use D0364–D0366 for a limited or single-jaw field)"))
+    return out
+
+
+def _surface_code(fdi: int, surfaces: str) -> str:
+    n = len(set(surfaces)) or 1
+    if fdi % 10 >= 4:  # premolars and molars, permanent or primary
+        return {1: "D2391", 2: "D2392", 3: "D2393"}.get(n, "D2394")
+    return {1: "D2330", 2: "D2331", 3: "D2332"}.get(n, "D2335")
+
+
+def treatment_codes(findings: Iterable[dict]) -> list[Suggestion]:
+    """findings: dicts with label, tooth_fdi, surfaces, box (accepted/edited/added ones)."""
+    findings = list(findings)
+    out: list[Suggestion] = []
+    by_tooth: dict[int, list[dict]] = defaultdict(list)
+    for f in findings:
+        if f.get("tooth_fdi"):
+            by_tooth[int(f["tooth_fdi"])].append(f)
+    for fdi, fs in sorted(by_tooth.items()):
+        uni = str(fdi_to_universal(fdi))
+        labels = {f["label"] for f in fs}
+        caries = [f for f in fs if f["label"] in ("caries", "deep_caries")]
+        large_restoration = labels & {"crown"} or any(
+            f["label"] == "restoration" and len(set(f.get("surfaces") or "")) >= 3 for f in fs)
+        if caries and (large_restoration or "margin_discrepancy" in labels):
+            out.append(Suggestion("D2740", f"recurrent decay under a large restoration on #{uni}: crown (D27xx)",
+                                  (uni,), "treatment"))
+        elif "margin_discrepancy" in labels:
+            out.append(Suggestion("D2740", f"margin discrepancy on #{uni}: crown (D27xx)", (uni,), "treatment"))
+        elif caries:
+            surfaces = "".join(sorted({s for f in caries for s in (f.get("surfaces") or "")}, key="MOIDBFL".index))
+            out.append(Suggestion(_surface_code(fdi, surfaces),
+                                  f"caries #{uni} {surfaces or '(surface not placed)'}: resin-based composite",
+                                  (uni,), "treatment"))
+        if "periapical_radiolucency" in labels:
+            out.append(Suggestion("", f"periapical radiolucency at #{uni}: endodontic evaluation", (uni,), "treatment"))
+    quadrants: dict[int, set[str]] = defaultdict(set)
+    for f in findings:
+        if f["label"] == "bone_loss" and f.get("tooth_fdi"):
+            fdi = int(f["tooth_fdi"])
+            quadrants[fdi // 10].add(str(fdi_to_universal(fdi)))
+    for q, teeth in sorted(quadrants.items()):
+        code = "D4341" if len(teeth) >= 4 else "D4342"
+        out.append(Suggestion(code, f"radiographic bone loss on {len(teeth)} tooth/teeth in quadrant {q} "
+                                    "(needs charted pockets ≥ 4 mm)", tuple(sorted(teeth, key=int)), "treatment"))
+    return out

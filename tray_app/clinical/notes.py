@@ -1,0 +1,118 @@
+"""Drafted text from deterministic templates in resources/templates (practices may edit them).
+
+Nothing here is free text from a model: every sentence is a template filled with findings.
+"""
+
+from __future__ import annotations
+
+import string
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Iterable
+
+from .. import __version__
+from ..analysis.tooth_mapping import ANATOMY_LABELS
+from ..teeth import fdi_name, fdi_to_universal
+from .cdt import CONFIRM, Suggestion
+
+SURFACE_NAMES = {"M": "mesial", "O": "occlusal", "D": "distal", "I": "incisal", "B": "buccal", "F": "facial",
+                 "L": "lingual"}
+LABEL_TEXT = {"caries": "Caries suspected", "deep_caries": "Deep caries suspected",
+              "periapical_radiolucency": "Periapical radiolucency", "bone_loss": "Radiographic bone loss",
+              "calculus": "Calculus", "restoration": "Restoration present", "crown": "Crown present",
+              "root_canal": "Root canal filling present", "implant": "Implant present",
+              "margin_discrepancy": "Margin discrepancy"}
+PATIENT_TEXT = {"caries": "a possible cavity", "deep_caries": "a possible deep cavity",
+                "periapical_radiolucency": "a possible infection at the root tip",
+                "bone_loss": "possible loss of the bone that supports the tooth", "calculus": "tartar build-up",
+                "margin_discrepancy": "an edge of an existing filling or crown that may not fit well"}
+
+
+def templates_dir() -> Path:
+    frozen = getattr(sys, "_MEIPASS", None)
+    base = Path(frozen) if frozen else Path(__file__).resolve().parents[2]
+    return base / "resources" / "templates"
+
+
+def render(name: str, **values) -> str:
+    text = (templates_dir() / name).read_text(encoding="utf-8")
+    return string.Template(text).safe_substitute(**values).strip() + "\n"
+
+
+def where(f: dict) -> str:
+    if not f.get("tooth_fdi"):
+        return "(tooth not identified)"
+    uni = fdi_to_universal(int(f["tooth_fdi"]))
+    surfaces = f.get("surfaces") or ""
+    if surfaces:
+        names = "-".join(SURFACE_NAMES.get(s, s) for s in surfaces)
+        return f"on {names} of #{uni}"
+    return f"on #{uni}"
+
+
+def chart_note(findings: Iterable[dict], *, study_line: str, codes: list[Suggestion], model: str,
+               signer: str = "", when: date | None = None) -> str:
+    lines = []
+    for f in sorted(findings, key=lambda f: (-f.get("severity", 0), -f["confidence"])):
+        if f["label"] in ANATOMY_LABELS:
+            continue
+        text = LABEL_TEXT.get(f["label"], f["label"].replace("_", " ").capitalize())
+        lines.append(f"- {text} {where(f)} ({f['confidence']:.0%} confidence)")
+    review = f"Reviewed and signed by {signer}." if signer else "Pending clinician review."
+    return render("chart_note.txt", review_line=review, study_line=study_line,
+                  findings_lines="\n".join(lines) or "- No findings above the reporting thresholds.",
+                  confirm=CONFIRM, codes=", ".join(c.code for c in codes if c.code) or "none",
+                  model=model, version=__version__, date=(when or date.today()).isoformat())
+
+
+def patient_summary(findings: Iterable[dict]) -> str:
+    items = []
+    for f in findings:
+        text = PATIENT_TEXT.get(f["label"])
+        if not text:
+            continue
+        tooth = f"your {fdi_name(int(f['tooth_fdi'])).replace(' tooth', '')} (#{fdi_to_universal(int(f['tooth_fdi']))})" \
+            if f.get("tooth_fdi") else "one of your teeth"
+        items.append(f"- {text.capitalize()} on {tooth}.")
+    if not items:
+        items = ["- Nothing was pointed out on these X-rays."]
+    return render("patient_summary.txt", items="\n".join(dict.fromkeys(items)))
+
+
+def aap_stage(rbl: float) -> str:
+    if rbl < 0.15:
+        return "Stage I"
+    if rbl <= 0.33:
+        return "Stage II"
+    return "Stage III/IV"
+
+
+def perio_narrative(measurements: list[dict], *, when: str, image_kinds: str) -> str:
+    """measurements: {tooth_fdi, cej_to_crest_mm, rbl (fraction or None)} per bone-loss finding."""
+    if not measurements:
+        return ""
+    lines = []
+    for m in sorted(measurements, key=lambda m: m["tooth_fdi"]):
+        uni = fdi_to_universal(m["tooth_fdi"])
+        text = f"- #{uni}: CEJ to crest {m['cej_to_crest_mm']:.1f} mm" if m.get("cej_to_crest_mm") else f"- #{uni}: bone loss seen"
+        if m.get("rbl") is not None:
+            text += f", about {m['rbl']:.0%} of the root ({aap_stage(m['rbl'])})"
+        elif m.get("cej_to_crest_mm"):
+            text += " (percentage not computable: apex not in view)"
+        lines.append(text + ".")
+    return render("perio_narrative.txt", date=when, lines="\n".join(lines), image_kinds=image_kinds)
+
+
+def crown_narrative(codes: list[Suggestion], findings: list[dict], *, when: str) -> str:
+    lines = []
+    for c in codes:
+        if c.code.startswith("D27") and c.teeth:
+            uni = c.teeth[0]
+            here = [f for f in findings if f.get("tooth_fdi") and str(fdi_to_universal(int(f["tooth_fdi"]))) == uni]
+            resto = next((f for f in here if f["label"] in ("restoration", "crown")), None)
+            detail = f"existing {resto['label']}" + (f" ({resto['surfaces']})" if resto and resto.get("surfaces") else "") \
+                if resto else "existing restoration"
+            surf = ", ".join(sorted({where(f) for f in here if f["label"] in ("caries", "deep_caries")}))
+            lines.append(f"- #{uni}: decay {surf or 'suspected'} under the {detail}; {c.reason.split(':')[0]}.")
+    return render("crown_narrative.txt", date=when, lines="\n".join(lines)) if lines else ""
