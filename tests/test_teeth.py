@@ -72,8 +72,10 @@ def _accuracy(kind, seeds, use_list=True):
 
 def test_teeth_and_surfaces_from_ground_truth_boxes():
     bw, bw_s = _accuracy("bitewing", range(20))
+    pa, pa_s = _accuracy("periapical", range(20))
     pano, _ = _accuracy("panoramic", range(8), use_list=False)
     assert bw >= 0.95 and bw_s >= 0.7
+    assert pa >= 0.9 and pa_s >= 0.7
     assert pano >= 0.75
 
 

@@ -441,7 +441,7 @@ def _layout_periapical(rng):
             order, anchor = [43, 42, 41, 31, 32, 33], (41, 31)
         focus = [11, 21, 41, 31][(0 if upper else 2) + int(rng.random() < 0.5)]
     elif region == "canine":
-        order = [q * 10 + p for p in (5, 4, 3, 2, 1)]
+        order = [q * 10 + p for p in (1, 2, 3, 4, 5)]  # mesial first; mirrored below for the right side (labial mounting)
         anchor = focus = q * 10 + 3
     else:
         fp = int(rng.choice([4, 5, 6, 7]))
