@@ -163,8 +163,13 @@ def test_radiopaque_findings_are_brighter_than_teeth(intraoral):
                 mask[y1:y2, x1:x2] = True
         tooth_mean = float(img[mask].mean())
         for o in s.objects:
-            if o.label in ("restoration", "crown", "root_canal", "implant"):
+            if o.label in ("restoration", "crown", "implant"):
                 assert _mean(img, o.box) > tooth_mean + 5, (s.kind, s.seed, o)
+                n += 1
+            elif o.label == "root_canal":
+                # a thin, often tilted line: its box is mostly dentin, so compare its brightest part
+                x1, y1, x2, y2 = (int(round(c)) for c in o.box)
+                assert np.percentile(img[y1:y2, x1:x2], 90) > tooth_mean + 5, (s.kind, s.seed, o)
                 n += 1
     assert n >= 30
 
