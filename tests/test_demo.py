@@ -14,11 +14,13 @@ def test_demo_once_prints_studies_with_findings(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     out = res.stdout
     assert "DEMONSTRATION ONLY" in out and "AI-Assisted Preliminary Findings" in out
-    assert out.count("Study ") == 4
+    assert out.count("Study ") == 5
     q = subprocess.run([sys.executable, "-m", "tray_app", "queue", "--json"], env=env, capture_output=True,
                        text=True, timeout=60)
     studies = json.loads(q.stdout)["studies"]
-    assert len(studies) == 4 and sum(s["image_count"] for s in studies) == 9
+    assert len(studies) == 5 and sum(s["image_count"] for s in studies) == 27
+    sets = {s["patient"]["id"]: s["set"]["text"] for s in studies}
+    assert sets["DEMO005"] == "FMX complete (18 images)" and sets["DEMO001"] == "4BW complete (4 images)"
     labels = {f["label"] for s in studies for im in s["images"] for f in im["findings"]}
     assert "tooth" in labels and len(labels - {"tooth"}) >= 2, labels
     # DICOM bitewings carry a tooth list, so their findings are placed on numbered teeth

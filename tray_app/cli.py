@@ -156,7 +156,10 @@ def cmd_queue(args) -> int:
         shown_tags = [t for t in s.get("tags", []) if not t.startswith(("region:", "teeth:"))]
         if shown_tags:
             print(f"    tags: {', '.join(shown_tags)}")
-        for im in s["images"]:
+        listed = s["images"] if len(s["images"]) <= 8 else sorted(
+            s["images"], key=lambda im: -max([f["confidence"] * (f["severity"] + 1) for f in im["findings"]
+                                              if f["label"] not in ANATOMY_LABELS] or [0]))[:6]
+        for im in sorted(listed, key=lambda im: im["id"]):
             shown = [f for f in im["findings"] if f["label"] not in ANATOMY_LABELS]
             teeth = sum(1 for f in im["findings"] if f["label"] in ANATOMY_LABELS)
             tops = ", ".join(_finding_text(f) for f in shown[:4])
@@ -165,6 +168,8 @@ def cmd_queue(args) -> int:
             teeth_note = f"  ({teeth} teeth)" if teeth else ""
             kind = (im["kind"] or "?") + ("?" if im.get("kind_confidence", 1) < 0.6 else "")
             print(f"    image {im['id']:<5} {kind:<11} {state:<10} {tops or '-'}{more}{teeth_note}")
+        if len(listed) < len(s["images"]):
+            print(f"    … and {len(s['images']) - len(listed)} more image(s) (dental-bridge queue --json lists all)")
     return 0
 
 

@@ -389,13 +389,15 @@ def _ms_intra(f):
     return 1 if f // 10 in (1, 4) else -1
 
 
-def _layout_bitewing(rng):
+def _layout_bitewing(rng, view=None):
     Wi, Hi = _SIZES_LAND[rng.integers(len(_SIZES_LAND))]
     fov = rng.uniform(30, 35)
     ppm = Wi / fov
     ppm = min(max(ppm, 1 / 0.06), 1 / 0.04)
     lat = "R" if rng.random() < 0.5 else "L"
     molar = rng.random() < 0.6
+    if view:  # e.g. "right molar"; draws above still happen so other seeds' images are unchanged
+        lat, molar = ("R" if "right" in view else "L"), "molar" in view and "premolar" not in view
     q_up, q_lo = (1, 4) if lat == "R" else (2, 3)
     ups = [q_up * 10 + p for p in (range(2, 9) if not molar else range(3, 9))]
     los = [q_lo * 10 + p for p in (range(2, 9) if not molar else range(3, 9))]
@@ -425,10 +427,16 @@ def _layout_bitewing(rng):
     return Wi, Hi, ppm, upper + lower, lat, desc
 
 
-def _layout_periapical(rng):
+def _layout_periapical(rng, view=None):
     region = rng.choice(["anterior", "canine", "posterior", "posterior"])
     upper = rng.random() < 0.5
     lat = "R" if rng.random() < 0.5 else "L"
+    forced_fp = None
+    if view:  # e.g. "maxillary right molar", "mandibular centrals"
+        upper = view.startswith("maxillary")
+        lat = "R" if "right" in view else "L"
+        region = "anterior" if "central" in view else "canine" if "canine" in view else "posterior"
+        forced_fp = 7 if view.endswith(" molar") else 4 if "premolar" in view else None
     q = (1 if lat == "R" else 2) if upper else (4 if lat == "R" else 3)
     portrait = region != "posterior"
     Wl, Hl = _SIZES_LAND[rng.integers(len(_SIZES_LAND))]
@@ -445,6 +453,7 @@ def _layout_periapical(rng):
         anchor = focus = q * 10 + 3
     else:
         fp = int(rng.choice([4, 5, 6, 7]))
+        fp = forced_fp or fp
         order = [q * 10 + p for p in range(max(3, fp - 2), min(8, fp + 2) + 1)]
         if rng.random() < 0.4 and order[-1] % 10 == 8:
             order = order[:-1]
@@ -1067,13 +1076,15 @@ def _sensor(rng, att, kind, bits, ppm):
 
 
 # --------------------------------------------------------------------------- public API
-def generate_sample(kind: str, seed: int, *, bits_stored: int | None = None) -> Sample:
-    """One synthetic radiograph; deterministic for (kind, seed, bits_stored).
+def generate_sample(kind: str, seed: int, *, bits_stored: int | None = None, view: str | None = None) -> Sample:
+    """One synthetic radiograph; deterministic for (kind, seed, bits_stored, view).
 
     The anatomy depends only on (kind, seed); the bit depth, when not given, is drawn from
-    a separate stream so forcing bits_stored keeps the same teeth and findings.
+    a separate stream so forcing bits_stored keeps the same teeth and findings. `view`
+    picks an FMX view: "right molar" / "left premolar" for bitewings, "maxillary right
+    molar" / "mandibular centrals" / "maxillary left canine" ... for periapicals.
     """
-    return _generate(kind, seed, bits_stored)
+    return _generate(kind, seed, bits_stored, view=view)
 
 
 def _bits_for_seed(seed: int) -> int:
@@ -1081,7 +1092,7 @@ def _bits_for_seed(seed: int) -> int:
     return int(np.random.default_rng([seed & 0xFFFFFFFF, 7, 7]).choice([8, 12, 16], p=[.35, .4, .25]))
 
 
-def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float = 1.0) -> Sample:
+def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float = 1.0, view: str | None = None) -> Sample:
     """generate_sample; lesion_gain scales how much caries/PARL darken (tests render the
     same image with gain 0 as a counterfactual -- the random stream is unchanged)."""
     if kind not in KINDS:
@@ -1092,9 +1103,9 @@ def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float 
         raise ValueError("bits_stored must be 8, 12 or 16")
     rng = np.random.default_rng([seed & 0xFFFFFFFF, KINDS.index(kind)])
     if kind == "bitewing":
-        Wi, Hi, ppm, teeth, lat, extra = _layout_bitewing(rng)
+        Wi, Hi, ppm, teeth, lat, extra = _layout_bitewing(rng, view)
     elif kind == "periapical":
-        Wi, Hi, ppm, teeth, lat, extra = _layout_periapical(rng)
+        Wi, Hi, ppm, teeth, lat, extra = _layout_periapical(rng, view)
     else:
         Wi, Hi, ppm, teeth, lat, extra = _layout_pano(rng)
     _assign_findings(rng, teeth, kind, Wi, Hi)

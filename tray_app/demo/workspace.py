@@ -17,16 +17,22 @@ from typing import Callable
 
 import platformdirs
 
+from ..clinical.views import FMX_VIEWS
 from ..config import APP_NAME, Config, Paths, SourceConfig
 
 DRIP_SECONDS = 30.0
 
-# (chart, last, first, birth date, [(kind, format, bits)])
+FMX = [(("bitewing" if v.startswith("BW") else "periapical"), "dcm", 12, v[3:]) for v in FMX_VIEWS]
+
+# (chart, last, first, birth date, [(kind, format, bits, view)])
 PATIENTS = [
-    ("DEMO001", "Demo", "Alice", "19790412", [("bitewing", "dcm", 12)] * 4),
-    ("DEMO002", "Demo", "Bruno", "19620930", [("periapical", "dcm", 12), ("periapical", "dcm", 8)]),
-    ("DEMO003", "Demo", "Carla", "19880105", [("panoramic", "png", 8)]),
-    ("DEMO004", "Demo", "Dmitri", "19550718", [("periapical", "tif", 16), ("bitewing", "png", 8)]),
+    ("DEMO001", "Demo", "Alice", "19790412",
+     [("bitewing", "dcm", 12, v) for v in ("right molar", "right premolar", "left premolar", "left molar")]),
+    ("DEMO002", "Demo", "Bruno", "19620930",
+     [("periapical", "dcm", 12, "mandibular left molar"), ("periapical", "dcm", 8, "maxillary centrals")]),
+    ("DEMO003", "Demo", "Carla", "19880105", [("panoramic", "png", 8, None)]),
+    ("DEMO004", "Demo", "Dmitri", "19550718", [("periapical", "tif", 16, None), ("bitewing", "png", 8, None)]),
+    ("DEMO005", "Demo", "Eva", "19700223", FMX),
 ]
 
 
@@ -38,12 +44,13 @@ def demo_home() -> Path:
     return home
 
 
-def _write(kind: str, fmt: str, bits: int, seed: int, folder: Path, patient, seq: int, study_uid: str | None) -> Path:
+def _write(kind: str, fmt: str, bits: int, view: str | None, seed: int, folder: Path, patient, seq: int,
+           study_uid: str | None) -> Path:
     from . import writers
     from .synth import generate_sample
 
     chart, last, first, birth, _ = patient
-    sample = generate_sample(kind, seed, bits_stored=bits)
+    sample = generate_sample(kind, seed, bits_stored=bits, view=view)
     date = time.strftime("%Y%m%d")
     if fmt == "dcm":
         final = folder / f"{chart}_{seq:02d}.dcm"
@@ -53,7 +60,7 @@ def _write(kind: str, fmt: str, bits: int, seed: int, folder: Path, patient, seq
     if fmt == "dcm":
         writers.write_dicom(sample, tmp, patient_id=chart, patient_name=f"{last}^{first}", birth_date=birth,
                             study_uid=study_uid, instance_number=seq, study_date=date,
-                            series_description={"bitewing": "BW", "periapical": "PA", "panoramic": "PAN"}[kind])
+                            series_description=None)
     else:
         (writers.write_png if fmt == "png" else writers.write_tiff)(sample, tmp)
     os.replace(tmp, final)
@@ -69,8 +76,8 @@ def seed_workspace(folder: Path) -> int:
     n = 0
     for p_index, patient in enumerate(PATIENTS):
         study_uid = generate_uid(entropy_srcs=["dental-bridge-demo", patient[0]])
-        for seq, (kind, fmt, bits) in enumerate(patient[4], start=1):
-            _write(kind, fmt, bits, 1000 + p_index * 10 + seq, folder, patient, seq, study_uid)
+        for seq, (kind, fmt, bits, view) in enumerate(patient[4], start=1):
+            _write(kind, fmt, bits, view, 1000 + p_index * 100 + seq, folder, patient, seq, study_uid)
             n += 1
     return n
 
@@ -78,12 +85,13 @@ def seed_workspace(folder: Path) -> int:
 def _drip(folder: Path, stop: threading.Event) -> None:
     """A new radiograph now and then, so the demo shows live watching."""
     i = 0
-    kinds = [("bitewing", "dcm", 12), ("periapical", "png", 8), ("periapical", "dcm", 16), ("panoramic", "png", 8)]
+    kinds = [("bitewing", "dcm", 12, None), ("periapical", "png", 8, None), ("periapical", "dcm", 16, None),
+             ("panoramic", "png", 8, None)]
     while not stop.wait(DRIP_SECONDS):
         patient = PATIENTS[i % len(PATIENTS)]
-        kind, fmt, bits = kinds[i % len(kinds)]
+        kind, fmt, bits, view = kinds[i % len(kinds)]
         try:
-            _write(kind, fmt, bits, 5000 + i, folder, patient, 50 + i, None)
+            _write(kind, fmt, bits, view, 5000 + i, folder, patient, 50 + i, None)
         except OSError as exc:
             print(f"demo: could not write a new radiograph ({exc})", file=sys.stderr)
         i += 1
