@@ -135,3 +135,30 @@ def test_drafted_texts_are_templated():
                                   image_kinds="periapical")
     assert "#30: CEJ to crest 5.0 mm, about 25% of the root (Stage II)" in perio
     assert notes.aap_stage(0.1) == "Stage I" and notes.aap_stage(0.5) == "Stage III/IV"
+
+
+def test_study_summary_tags_post_op_from_history_and_description(tmp_path):
+    from tray_app.clinical.study_summary import refresh
+    from tray_app.store import Database
+
+    db = Database(tmp_path / "x.db")
+    with db.tx() as c:
+        for sid, when in ((1, "2026-10-01T10:00:00.000+00:00"), (2, "2026-11-20T10:00:00.000+00:00"),
+                          (3, "2026-11-21T10:00:00.000+00:00")):
+            key = "chartnumber:A1" if sid < 3 else "chartnumber:B2"
+            c.execute("INSERT INTO studies(id, group_key, patient_key, first_seen_at, last_image_at) VALUES (?,?,?,?,?)",
+                      (sid, f"g{sid}", key, when, when))
+            meta = '{"teeth_fdi": [36, 37], "series_description": "%s"}' % ("Post-op check" if sid == 3 else "PA")
+            c.execute("INSERT INTO images(id, path, state, study_id, kind, kind_confidence, width, height, meta, "
+                      "discovered_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                      (sid, f"/x/{sid}", "analyzed", sid, "periapical", 0.9, 100, 100, meta, when, when))
+        c.execute("INSERT INTO findings(image_id, study_id, label, confidence, x1, y1, x2, y2, tooth_fdi, surfaces, "
+                  "severity, status, created_at) VALUES (1, 1, 'caries', 0.9, 1, 1, 5, 5, 36, 'D', 2, 'accepted', 't')")
+    first, second, other = (refresh(db, i) for i in (1, 2, 3))
+    assert "post-op" not in first["tags"] and "caries_suspected" in first["tags"]
+    assert "post-op" in second["tags"]  # same patient, same tooth treated before
+    assert "post-op" in other["tags"]  # description says so
+    assert "region:periapical mandibular left molar" in first["tags"] and "teeth:#18 #19" in first["tags"]
+    assert [c["code"] for c in first["cdt"]["treatment"]] == ["D2391"]
+    assert first["drafts"]["based_on"] == "accepted findings"
+    assert "Caries suspected on distal of #19" in first["drafts"]["chart_note"]

@@ -58,6 +58,25 @@ def _bone_measurements(findings: list[dict], images: dict[int, Any]) -> list[dic
     return out
 
 
+def _treated_before(db: Database, study_id: int, teeth: set[int]) -> bool:
+    """Prior history: an earlier study of this patient (within 180 days) had an accepted
+    finding needing treatment on a tooth imaged now — this is likely the follow-up film."""
+    if not teeth:
+        return False
+    row = db.one("SELECT patient_key, first_seen_at FROM studies WHERE id=?", (study_id,))
+    if row is None or not row["patient_key"]:
+        return False
+    marks = ",".join("?" * len(teeth))
+    hit = db.one(
+        f"SELECT 1 FROM findings f JOIN studies s ON s.id=f.study_id WHERE s.patient_key=? AND s.id<>? "
+        f"AND s.first_seen_at < ? AND s.first_seen_at >= datetime(?, '-180 days') "
+        f"AND f.status IN ('accepted','edited','added') AND f.label IN ('caries','deep_caries',"
+        f"'periapical_radiolucency','margin_discrepancy') AND f.tooth_fdi IN ({marks}) LIMIT 1",
+        (row["patient_key"], study_id, row["first_seen_at"], row["first_seen_at"], *sorted(teeth)),
+    )
+    return hit is not None
+
+
 def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_images: int = 18) -> dict:
     images = db.query("SELECT * FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined') ORDER BY id",
                       (study_id,))
@@ -97,7 +116,7 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
     if teeth_all:
         universal = sorted((fdi_to_universal(t) for t in teeth_all), key=lambda u: (isinstance(u, str), str(u).zfill(2)))
         tags.append("teeth:" + " ".join(f"#{u}" for u in universal))
-    if POST_OP.search(text):
+    if POST_OP.search(text) or _treated_before(db, study_id, teeth_all):
         tags.append("post-op")
     if labels & RESTORATIVE:
         tags.append("restoration_present")
