@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 
 
+class _AlreadyDone(Exception):
+    """The row left `ready` while we worked on it (rolled back; the other worker's result stands)."""
+
+
 @dataclass
 class Outcome:
     image_id: int
@@ -69,6 +73,19 @@ class Processor:
         self.image_cache = self.paths.cache_dir / "images"
         self.staging.mkdir(parents=True, exist_ok=True)
         self.image_cache.mkdir(parents=True, exist_ok=True)
+        self._sweep_staging()
+
+    def _sweep_staging(self, older_than_s: float = 3600.0) -> None:
+        """Staged copies left by a crash; young ones may belong to a CLI ingest running now."""
+        import time
+
+        now = time.time()
+        for f in self.staging.iterdir():
+            try:
+                if now - f.stat().st_mtime > older_than_s:
+                    f.unlink()
+            except OSError:
+                pass
 
     # -- entry point -----------------------------------------------------------------------
     def process(self, image_id: int) -> Outcome:
@@ -144,7 +161,11 @@ class Processor:
                 reason = "image is too large for the memory of this PC"
                 image_repo.quarantine(self.db, image_id, reason, sha256)
                 return Outcome(image_id, str(path), "quarantined", reason)
-            return self._record_decoded(row, path, st, sha256, decoded)
+            try:
+                return self._record_decoded(row, path, st, sha256, decoded)
+            except _AlreadyDone:
+                current = image_repo.get(self.db, image_id)
+                return Outcome(image_id, str(path), current["state"], current["reason"], current["study_id"])
         finally:
             staged.unlink(missing_ok=True)
 
@@ -242,12 +263,14 @@ class Processor:
                 window_minutes=self.config.intake.study_window_minutes,
                 description=meta.get("study_description") or meta.get("series_description", ""),
             )
-            c.execute(
+            cur = c.execute(
                 "UPDATE images SET state='decoded', sha256=?, sop_uid=?, study_id=?, kind=?, kind_confidence=?, "
                 "kind_rule=?, width=?, height=?, meta=?, cache_path=?, reason='', updated_at=? WHERE id=? AND state='ready'",
                 (sha256, sop_uid or None, study_id, kind, decision.confidence, decision.rule, decoded.width, decoded.height,
                  json.dumps(meta, default=str), str(cache_path), utcnow(), image_id),
             )
+            if cur.rowcount == 0:  # another process (CLI ingest beside the service) got here first
+                raise _AlreadyDone()
             audit.append(c, "decoded", f"image:{image_id}", sha256=sha256, study=study_id, kind=kind,
                          kind_rule=decision.rule, kind_confidence=round(decision.confidence, 2),
                          format=decoded.fmt, width=decoded.width, height=decoded.height)
