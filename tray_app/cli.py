@@ -297,6 +297,76 @@ def _models_evaluate(args, chosen) -> int:
     return 0
 
 
+def _read_pin(args) -> str:
+    if not args.pin_stdin:
+        import getpass
+
+        return getpass.getpass("PIN: ")
+    return sys.stdin.readline().strip()
+
+
+def cmd_clinicians(args) -> int:
+    from .review import clinicians as clin
+    from .store.db import Database
+
+    db = Database(_paths().database)
+    try:
+        if args.action == "add":
+            if not args.name:
+                print("error: clinicians add needs a NAME", file=sys.stderr)
+                return 2
+            cid = clin.add_clinician(db, args.name, args.role, _read_pin(args), actor="cli")
+            print(f"added clinician {cid}: {args.name} ({args.role})")
+            return 0
+        rows = clin.list_clinicians(db)
+        if args.json:
+            _print_json({"clinicians": rows})
+        else:
+            for r in rows:
+                print(f"{r['id']:>3}  {r['name']:<28} {r['role']:<10}{'  can sign' if r['can_sign'] else ''}"
+                      f"{'  LOCKED' if r['locked'] else ''}")
+        return 0
+    except clin.ClinicianError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+
+
+def cmd_sign(args) -> int:
+    from .review.api import ReviewAPI, ReviewError
+    from .store.db import Database
+
+    paths = _paths()
+    db = Database(paths.database)
+    api = ReviewAPI(db, _config(paths))
+    try:
+        study = api.study(args.study)
+        ids = {f["id"] for im in study["images"] for f in im["findings"] if f["label"] != "tooth"}
+        accept = ids if args.accept == "all" else {int(x) for x in args.accept.split(",") if x} if args.accept else set()
+        reject = {int(x) for x in args.reject.split(",") if x} if args.reject else set()
+        unknown = (accept | reject) - ids
+        if unknown:
+            raise ReviewError(f"finding(s) {sorted(unknown)} are not in study {args.study}")
+        pin = _read_pin(args)
+        for fid in sorted(accept - reject):
+            api.accept(fid, actor=f"clinician:{args.clinician}")
+        for fid in sorted(reject):
+            api.reject(fid, actor=f"clinician:{args.clinician}")
+        result = api.sign(args.study, args.clinician, pin)
+    except ReviewError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"study {result['study_id']} signed by {result['signed_by']} at {result['signed_at']} "
+              f"({result['findings']} finding(s); report sha256 {result['report_sha256'][:12]}…)")
+    return 0
+
+
 def cmd_audit(args) -> int:
     from . import audit
     from .store.db import Database
@@ -363,6 +433,23 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--iou", type=float, default=0.5)
     models.add_argument("--json", action="store_true")
     models.set_defaults(func=cmd_models)
+
+    cl = sub.add_parser("clinicians", help="clinicians who review and sign (PINs are stored as scrypt hashes)")
+    cl.add_argument("action", choices=["list", "add"])
+    cl.add_argument("name", nargs="?")
+    cl.add_argument("--role", default="dentist", choices=["dentist", "hygienist", "assistant", "admin"])
+    cl.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+    cl.add_argument("--json", action="store_true")
+    cl.set_defaults(func=cmd_clinicians)
+
+    sg = sub.add_parser("sign", help="sign a reviewed study (dentists only)")
+    sg.add_argument("study", type=int)
+    sg.add_argument("--clinician", type=int, required=True)
+    sg.add_argument("--pin-stdin", action="store_true")
+    sg.add_argument("--accept", help="'all' or comma-separated finding ids to accept before signing")
+    sg.add_argument("--reject", help="comma-separated finding ids to reject before signing")
+    sg.add_argument("--json", action="store_true")
+    sg.set_defaults(func=cmd_sign)
 
     au = sub.add_parser("audit", help="audit log")
     au.add_argument("action", choices=["verify"])

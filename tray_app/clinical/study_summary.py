@@ -81,7 +81,7 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
     images = db.query("SELECT * FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined') ORDER BY id",
                       (study_id,))
     rows = [dict(r) for r in db.query("SELECT * FROM findings WHERE study_id=? ORDER BY id", (study_id,))]
-    live = [f for f in rows if f["status"] != "rejected"]
+    live = [f for f in rows if f["status"] not in ("rejected", "withdrawn")]
     accepted = [f for f in rows if f["status"] in ACCEPTED]
     by_image: dict[int, list[dict]] = {}
     for f in live:

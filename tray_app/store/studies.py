@@ -54,14 +54,18 @@ def assign_study(
     return cur.lastrowid
 
 
-def queue(db: Database, *, include_done: bool = False) -> list[dict[str, Any]]:
+def queue(db: Database, *, include_done: bool = False, study_id: int | None = None) -> list[dict[str, Any]]:
     """Studies awaiting review with their images and findings, most urgent first."""
-    where = "" if include_done else "WHERE s.status IN ('new','in_review')"
-    studies = db.query(f"SELECT s.* FROM studies s {where} ORDER BY s.priority DESC, s.last_image_at DESC")
+    if study_id is not None:
+        studies = db.query("SELECT s.* FROM studies s WHERE s.id=?", (study_id,))
+    else:
+        where = "" if include_done else "WHERE s.status IN ('new','in_review')"
+        studies = db.query(f"SELECT s.* FROM studies s {where} ORDER BY s.priority DESC, s.last_image_at DESC")
     out = []
     for s in studies:
         images = db.query("SELECT * FROM images WHERE study_id=? AND state<>'duplicate' ORDER BY id", (s["id"],))
-        findings = db.query("SELECT * FROM findings WHERE study_id=? ORDER BY image_id, confidence DESC", (s["id"],))
+        findings = db.query("SELECT * FROM findings WHERE study_id=? AND status<>'withdrawn' "
+                            "ORDER BY image_id, confidence DESC", (s["id"],))
         by_image: dict[int, list[dict]] = {}
         for f in findings:
             by_image.setdefault(f["image_id"], []).append(

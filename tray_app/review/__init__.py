@@ -1,0 +1,1 @@
+"""Review and sign-off: finding actions with undo, clinicians and PINs, signed report snapshots."""

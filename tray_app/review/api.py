@@ -1,0 +1,263 @@
+"""The review state machine the UI and CLI share: finding actions, undo, sign-off.
+
+Each action is one transaction with its review row and audit entry. A signed study is
+frozen: its report snapshot is written once (the table refuses updates) and later actions
+are refused. Nothing reaches a PMS without a signature: signing is what queues exports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import audit
+from ..clinical import study_summary
+from ..config import Config
+from ..store.db import Database, utcnow
+from ..store.studies import queue as queue_read
+from . import clinicians as clin
+
+EDITABLE = ("label", "tooth_fdi", "surfaces", "note", "x1", "y1", "x2", "y2")
+REPORT_LABEL = "AI-Assisted Preliminary Findings"
+
+
+class ReviewError(Exception):
+    """An action that cannot be done, phrased for the person trying it."""
+
+
+class SignError(ReviewError):
+    pass
+
+
+def image_pixels(db: Database, image_id: int) -> np.ndarray:
+    """Display pixels of one image: the intake cache, else decoded again from the source."""
+    from ..intake.decode import decode_file
+
+    row = db.one("SELECT cache_path, path FROM images WHERE id=?", (image_id,))
+    if row is None:
+        raise ReviewError(f"image {image_id} does not exist")
+    cache = Path(row["cache_path"] or "")
+    if cache.is_file():
+        try:
+            return np.load(cache, allow_pickle=False)
+        except (OSError, ValueError):
+            pass
+    return decode_file(Path(row["path"]), max_pixels=10**9).pixels
+
+
+class ReviewAPI:
+    def __init__(self, db: Database, config: Config | None = None):
+        self.db = db
+        self.config = config or Config()
+
+    # -- reads -------------------------------------------------------------------------------
+    def queue(self, include_done: bool = False) -> list[dict]:
+        return queue_read(self.db, include_done=include_done)
+
+    def study(self, study_id: int) -> dict:
+        found = queue_read(self.db, include_done=True, study_id=study_id)
+        if not found:
+            raise ReviewError(f"study {study_id} does not exist")
+        s = found[0]
+        row = self.db.one("SELECT clinical FROM studies WHERE id=?", (study_id,))
+        clinical = json.loads(row["clinical"] or "{}")
+        s["drafts"] = clinical.get("drafts", {})
+        report = self.db.one("SELECT signer_name, signed_at FROM reports WHERE study_id=?", (study_id,))
+        s["signed"] = {"by": report["signer_name"], "at": report["signed_at"]} if report else None
+        return s
+
+    def clinicians(self) -> list[dict]:
+        return clin.list_clinicians(self.db)
+
+    # -- finding actions ---------------------------------------------------------------------
+    def _finding(self, c, finding_id: int):
+        f = c.execute("SELECT * FROM findings WHERE id=?", (finding_id,)).fetchone()
+        if f is None:
+            raise ReviewError(f"finding {finding_id} does not exist")
+        self._editable(c, f["study_id"])
+        return f
+
+    def _editable(self, c, study_id: int) -> None:
+        s = c.execute("SELECT status FROM studies WHERE id=?", (study_id,)).fetchone()
+        if s is None:
+            raise ReviewError(f"study {study_id} does not exist")
+        if s["status"] not in ("new", "in_review"):
+            raise ReviewError(f"study {study_id} is {s['status']}; it can no longer be changed")
+
+    def _record(self, c, study_id: int, finding_id: int, action: str, before: dict, after: dict, actor: str) -> None:
+        c.execute("INSERT INTO reviews(study_id, finding_id, action, actor, before, after, at) VALUES (?,?,?,?,?,?,?)",
+                  (study_id, finding_id, action, actor, json.dumps(before), json.dumps(after), utcnow()))
+        c.execute("UPDATE studies SET status='in_review' WHERE id=? AND status='new'", (study_id,))
+        audit.append(c, f"review_{action}", f"finding:{finding_id}", study=study_id, actor=actor, before=before,
+                     after=after)
+
+    def _set_status(self, finding_id: int, status: str, actor: str) -> None:
+        with self.db.tx() as c:
+            f = self._finding(c, finding_id)
+            if f["status"] == status:
+                return
+            c.execute("UPDATE findings SET status=? WHERE id=?", (status, finding_id))
+            action = {"accepted": "accept", "rejected": "reject"}[status]
+            self._record(c, f["study_id"], finding_id, action, {"status": f["status"]}, {"status": status}, actor)
+        self._refresh(f["study_id"])
+
+    def accept(self, finding_id: int, actor: str = "") -> None:
+        self._set_status(finding_id, "accepted", actor)
+
+    def reject(self, finding_id: int, actor: str = "") -> None:
+        self._set_status(finding_id, "rejected", actor)
+
+    def edit(self, finding_id: int, *, label: str | None = None, tooth_fdi: int | None = None,
+             surfaces: str | None = None, note: str | None = None, box=None, actor: str = "") -> None:
+        from ..teeth import fdi_to_universal
+
+        changes: dict[str, Any] = {}
+        if label is not None:
+            changes["label"] = label
+        if tooth_fdi is not None:
+            changes["tooth_fdi"] = int(tooth_fdi)
+            changes["tooth_universal"] = str(fdi_to_universal(int(tooth_fdi)))
+        if surfaces is not None:
+            if any(ch not in "MODBLIF" for ch in surfaces.upper()):
+                raise ReviewError("surfaces are letters from M, O, D, B, L, I, F")
+            changes["surfaces"] = surfaces.upper()
+        if note is not None:
+            changes["note"] = note
+        if box is not None:
+            x1, y1, x2, y2 = (float(v) for v in box)
+            changes.update(x1=min(x1, x2), y1=min(y1, y2), x2=max(x1, x2), y2=max(y1, y2))
+        if not changes:
+            return
+        with self.db.tx() as c:
+            f = self._finding(c, finding_id)
+            before = {k: f[k] for k in changes} | {"status": f["status"]}
+            new_status = "added" if f["status"] == "added" else "edited"
+            sets = ", ".join(f"{k}=?" for k in changes)
+            c.execute(f"UPDATE findings SET {sets}, status=? WHERE id=?", (*changes.values(), new_status, finding_id))
+            self._record(c, f["study_id"], finding_id, "edit", before, changes | {"status": new_status}, actor)
+        self._refresh(f["study_id"])
+
+    def add(self, image_id: int, label: str, box, *, tooth_fdi: int | None = None, surfaces: str = "",
+            note: str = "", actor: str = "") -> int:
+        from ..teeth import fdi_to_universal
+
+        x1, y1, x2, y2 = (float(v) for v in box)
+        with self.db.tx() as c:
+            im = c.execute("SELECT study_id FROM images WHERE id=?", (image_id,)).fetchone()
+            if im is None or im["study_id"] is None:
+                raise ReviewError(f"image {image_id} is not part of a study")
+            self._editable(c, im["study_id"])
+            cur = c.execute(
+                "INSERT INTO findings(image_id, study_id, label, code, confidence, x1, y1, x2, y2, tooth_fdi, "
+                "tooth_universal, surfaces, severity, source, status, note, created_at) "
+                "VALUES (?,?,?,?,1.0,?,?,?,?,?,?,?,?,'clinician','added',?,?)",
+                (image_id, im["study_id"], label, label, min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2),
+                 tooth_fdi, str(fdi_to_universal(tooth_fdi)) if tooth_fdi else "", surfaces.upper(),
+                 study_summary_severity(label), note, utcnow()),
+            )
+            fid = cur.lastrowid
+            self._record(c, im["study_id"], fid, "add", {}, {"label": label, "box": [x1, y1, x2, y2]}, actor)
+        self._refresh(im["study_id"])
+        return fid
+
+    def undo(self, study_id: int, actor: str = "") -> bool:
+        """Revert the latest not-yet-undone action on this study."""
+        with self.db.tx() as c:
+            self._editable(c, study_id)
+            last = c.execute("SELECT * FROM reviews WHERE study_id=? AND undone=0 AND action<>'undo' "
+                             "ORDER BY id DESC LIMIT 1", (study_id,)).fetchone()
+            if last is None:
+                return False
+            before = json.loads(last["before"] or "{}")
+            if last["action"] == "add":
+                # kept for the audit trail's references, but out of every view and report
+                c.execute("UPDATE findings SET status='withdrawn' WHERE id=? AND source='clinician'",
+                          (last["finding_id"],))
+            elif before:
+                sets = ", ".join(f"{k}=?" for k in before)
+                c.execute(f"UPDATE findings SET {sets} WHERE id=?", (*before.values(), last["finding_id"]))
+            c.execute("UPDATE reviews SET undone=1 WHERE id=?", (last["id"],))
+            c.execute("INSERT INTO reviews(study_id, finding_id, action, actor, before, after, at, undone) "
+                      "VALUES (?,?,?,?,?,?,?,1)", (study_id, last["finding_id"], "undo", actor, last["after"],
+                                                   last["before"], utcnow()))
+            audit.append(c, "review_undo", f"finding:{last['finding_id']}", study=study_id, actor=actor,
+                         undid=last["action"])
+        self._refresh(study_id)
+        return True
+
+    def _refresh(self, study_id: int) -> dict:
+        cc = self.config.clinical
+        return study_summary.refresh(self.db, study_id, urgent_threshold=cc.urgent_threshold, fmx_images=cc.fmx_images)
+
+    # -- sign-off ------------------------------------------------------------------------------
+    def destinations(self) -> list[str]:
+        # PMS destinations (Open Dental, Dentrix drop folder) arrive with the export issue;
+        # until then a signed report stays here and no outbox row is queued.
+        return []
+
+    def preview_export(self, study_id: int) -> dict:
+        summary = self._refresh(study_id)
+        accepted = self.db.query("SELECT id, image_id FROM findings WHERE study_id=? AND status IN "
+                                 "('accepted','edited','added')", (study_id,))
+        images = sorted({r["image_id"] for r in accepted}) or [
+            r["id"] for r in self.db.query("SELECT id FROM images WHERE study_id=? AND state NOT IN "
+                                           "('duplicate','quarantined') ORDER BY id", (study_id,))]
+        codes = summary["cdt"]["imaging"] + summary["cdt"]["treatment"]
+        return {"note": summary["drafts"]["chart_note"], "codes": codes, "images": images,
+                "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
+                ["none configured yet: the signed report stays in Dental AI Bridge"]}
+
+    def sign(self, study_id: int, clinician_id: int, pin: str) -> dict:
+        try:
+            who = clin.verify(self.db, clinician_id, pin)
+        except clin.ClinicianError as exc:
+            raise SignError(str(exc)) from exc
+        if who["role"] not in clin.SIGNING_ROLES:
+            raise SignError(f"{who['name']} is a {who['role']}; only a dentist can sign")
+        with self.db.tx() as c:
+            try:
+                self._editable(c, study_id)
+            except ReviewError as exc:
+                raise SignError(str(exc)) from exc
+        summary = self._refresh(study_id)
+        rows = [dict(r) for r in self.db.query(
+            "SELECT id, image_id, label, code, confidence, x1, y1, x2, y2, tooth_fdi, tooth_universal, surfaces, "
+            "status, source, note, model_name, model_version FROM findings WHERE study_id=? AND status IN "
+            "('accepted','edited','added') ORDER BY image_id, id", (study_id,))]
+        signed_at = utcnow()
+        study = self.study(study_id)
+        snapshot = {
+            "label": REPORT_LABEL, "study_id": study_id, "patient": study["patient"], "study_uid": study["study_uid"],
+            "set": study.get("set"), "tags": study.get("tags"),
+            "images": [{"id": im["id"], "kind": im["kind"], "sha256": im["sha256"]} for im in study["images"]],
+            "findings": rows, "cdt": summary["cdt"], "drafts": summary["drafts"],
+            "models": sorted({f"{r['model_name']} {r['model_version']}".strip() for r in rows if r["model_name"]}),
+            "signer": {"id": who["id"], "name": who["name"], "role": who["role"]}, "signed_at": signed_at,
+        }
+        body = json.dumps(snapshot, sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        with self.db.tx() as c:
+            self._editable(c, study_id)  # nobody signed it while we were checking
+            c.execute("INSERT INTO reports(study_id, signed_by, signer_name, signed_at, snapshot, sha256) "
+                      "VALUES (?,?,?,?,?,?)", (study_id, who["id"], who["name"], signed_at, body, digest))
+            c.execute("UPDATE studies SET status='signed' WHERE id=?", (study_id,))
+            c.execute("UPDATE images SET state='signed', updated_at=? WHERE study_id=? AND state='analyzed'",
+                      (signed_at, study_id))
+            # exports are queued in the same transaction as the signature, so none is ever lost
+            for dest in self.destinations():
+                c.execute("INSERT OR IGNORE INTO outbox(study_id, destination, created_at, updated_at) "
+                          "VALUES (?,?,?,?)", (study_id, dest, signed_at, signed_at))
+            audit.append(c, "signed", f"study:{study_id}", clinician=who["id"], report_sha256=digest,
+                         findings=len(rows), destinations=self.destinations())
+        return {"study_id": study_id, "signed_by": who["name"], "signed_at": signed_at, "report_sha256": digest,
+                "findings": len(rows)}
+
+
+def study_summary_severity(label: str) -> int:
+    from ..clinical.triage import DEFAULT_SEVERITY
+
+    return DEFAULT_SEVERITY.get(label, 0)
