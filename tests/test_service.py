@@ -164,3 +164,24 @@ def test_without_a_model_images_wait_and_are_analysed_later(tmp_path, monkeypatc
         wait_for(lambda: analyzed_count(s2.db) == 1, 30, message="analysed after a model appeared")
     finally:
         s2.stop()
+
+
+def test_an_image_that_keeps_failing_is_set_aside_not_retried_forever(service_factory, export_dir, monkeypatch):
+    s = service_factory(fast_config(export_dir))
+    write_png(export_dir / "a.png", seed=1)
+    write_png(export_dir / "b.png", seed=2)
+    real = s.processor.process
+
+    def flaky(image_id):
+        if s.db.one("SELECT path FROM images WHERE id=?", (image_id,))[0].endswith("a.png"):
+            raise RuntimeError("model exploded")
+        return real(image_id)
+
+    monkeypatch.setattr(s.processor, "process", flaky)
+    monkeypatch.setattr(s, "_retry_at", {})
+    s.start()
+    wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='quarantined'")[0] == 1, 30,
+             message="the failing image set aside")
+    wait_for(lambda: analyzed_count(s.db) == 1, 30, message="the other image analysed")
+    reason = s.db.one("SELECT reason FROM images WHERE state='quarantined'")[0]
+    assert "RuntimeError: model exploded" in reason

@@ -65,6 +65,8 @@ def sync_sources(db: Database, sources: list[SourceConfig]) -> list[tuple[int, S
 
 @dataclass
 class Service:
+    MAX_UNEXPECTED_FAILURES = 3
+
     config: Config
     paths: Paths
     db: Database = field(init=False)
@@ -146,6 +148,17 @@ class Service:
             self._retry_at[row["id"]] = time.monotonic() + delay
             log.info("image %d: %s; retrying in %.0f s", row["id"], exc, delay)
             return Outcome(row["id"], row["path"], "retry", str(exc))
+        except Exception as exc:
+            # a bug or a model failure on this one image: retry a few times, then set it aside
+            # with the reason, so one bad image can never stall the queue
+            log.exception("image %d: unexpected failure", row["id"])
+            reason = f"could not be processed ({type(exc).__name__}: {str(exc)[:120]})"
+            attempts = image_repo.record_attempt(self.db, row["id"], reason)
+            if attempts >= self.MAX_UNEXPECTED_FAILURES:
+                image_repo.quarantine(self.db, row["id"], reason)
+                return Outcome(row["id"], row["path"], "quarantined", reason)
+            self._retry_at[row["id"]] = time.monotonic() + 2.0 * attempts
+            return Outcome(row["id"], row["path"], "retry", reason)
 
     def run_once(self) -> None:
         """Scan the folders, process everything there, return (no background threads)."""

@@ -22,6 +22,13 @@ Image.MAX_IMAGE_PIXELS = None
 
 RASTER_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".jp2"}
 
+# Transfer syntaxes the bundled decoders handle (pydicom native/RLE, Pillow, python-gdcm):
+# a decode failure there means damaged data, anywhere else a missing decoder.
+SUPPORTED_TRANSFER_SYNTAXES = {
+    "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
+    "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+}
 # Decoders we do not bundle, named so the message can say what would be needed.
 _MISSING_DECODER_HINTS = {
     "1.2.840.10008.1.2.4.51": "JPEG Extended (12-bit) needs the pylibjpeg-libjpeg decoder, which is not bundled (GPL)",
@@ -91,7 +98,9 @@ def decode_dicom(path: Path, *, max_pixels: int, force: bool = False) -> Decoded
             ds = pydicom.dcmread(path, force=force)
     except InvalidDicomError as exc:
         raise QuarantineError("not a DICOM or image file") from exc
-    except (EOFError, OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError, NotImplementedError) as exc:
+    except MemoryError as exc:
+        raise QuarantineError("DICOM file is too large for the memory of this PC") from exc
+    except Exception as exc:  # pydicom meeting hostile bytes can raise anything: the file is damaged
         raise QuarantineError(f"DICOM file is truncated or damaged ({_short(exc)})") from exc
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         if force and "SOPClassUID" not in ds:
@@ -111,7 +120,10 @@ def decode_dicom(path: Path, *, max_pixels: int, force: bool = False) -> Decoded
             f"image too large to analyse safely ({total / 1e6:.0f} megapixels; limit {max_pixels / 1e6:.0f})"
         )
     meta = dicom_metadata(ds)
-    tsuid = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    try:
+        tsuid = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    except Exception:
+        tsuid = ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -123,21 +135,26 @@ def decode_dicom(path: Path, *, max_pixels: int, force: bool = False) -> Decoded
             else:
                 arr = ds.pixel_array
     except (RuntimeError, NotImplementedError) as exc:
-        text = str(exc)
-        if "Unable to decode" in text or "plugin" in text or "missing" in text or "not supported" in text.lower():
-            hint = _MISSING_DECODER_HINTS.get(tsuid)
+        if tsuid in _MISSING_DECODER_HINTS:
+            raise QuarantineError(_MISSING_DECODER_HINTS[tsuid]) from exc
+        if tsuid and tsuid not in SUPPORTED_TRANSFER_SYNTAXES:
             name = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-            label = name.name if name is not None and hasattr(name, "name") else tsuid
-            raise QuarantineError(hint or f"no decoder installed for this compression ({label})") from exc
+            label = getattr(name, "name", "") or tsuid
+            raise QuarantineError(f"no decoder installed for this compression ({label})") from exc
         raise QuarantineError(f"DICOM pixel data is damaged ({_short(exc)})") from exc
-    except (ValueError, EOFError, OSError, KeyError, TypeError, AttributeError, IndexError, MemoryError) as exc:
+    except MemoryError as exc:
+        raise QuarantineError("DICOM image is too large for the memory of this PC") from exc
+    except Exception as exc:  # see above
         raise QuarantineError(f"DICOM pixel data is truncated or damaged ({_short(exc)})") from exc
     if arr.ndim == 3 and samples > 1:
         meta["color"] = _is_colourful(np.clip(arr[..., :3], 0, 255).astype(np.uint8))
         arr = _luminance(arr)
     elif arr.ndim != 2:
         raise QuarantineError(f"DICOM image has an unexpected shape {arr.shape}")
-    bits = int(getattr(ds, "BitsStored", 8) or 8)
+    try:
+        bits = int(getattr(ds, "BitsStored", 8) or 8)
+    except Exception:
+        bits = 8
     pixels = _dicom_to_uint8(arr, ds, color=samples > 1)
     meta["transfer_syntax"] = tsuid
     return DecodedImage(pixels=pixels, fmt="dicom", bits_stored=bits, frames=frames, meta=meta)
@@ -210,23 +227,30 @@ def decode_raster(path: Path, *, max_pixels: int) -> DecodedImage:
             looks_like_image = _looks_raster(f.read(16))
         raise QuarantineError("image file is damaged (its header is unreadable)" if looks_like_image
                               else "not a DICOM or image file") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
+    except MemoryError:
+        raise
+    except Exception as exc:  # a parser meeting hostile bytes can raise anything: the file is damaged
         raise QuarantineError(f"image file is damaged ({_short(exc)})") from exc
     with im:
         w, h = im.size
         if w <= 0 or h <= 0:
             raise QuarantineError(f"image has an impossible size ({w}×{h})")
-        frames = int(getattr(im, "n_frames", 1) or 1)
         if w * h > max_pixels:
             raise QuarantineError(
                 f"image too large to analyse safely ({w * h / 1e6:.0f} megapixels; limit {max_pixels / 1e6:.0f})"
             )
         fmt = (im.format or path.suffix.lstrip(".")).lower()
         try:
+            frames = int(getattr(im, "n_frames", 1) or 1)
+            im.seek(0)
             im.load()
             arr, bits = _raster_array(im)
             color = im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "RGBX") and _is_colourful(np.asarray(im.convert("RGB")))
-        except (OSError, ValueError, SyntaxError, EOFError, MemoryError, IndexError, TypeError) as exc:
+        except QuarantineError:
+            raise
+        except MemoryError as exc:
+            raise QuarantineError("image is too large for the memory of this PC") from exc
+        except Exception as exc:  # see above
             raise QuarantineError(f"image file is truncated or damaged ({_short(exc)})") from exc
     if bits <= 8 and arr.dtype == np.uint8:
         pixels = arr

@@ -8,6 +8,13 @@ from ..teeth import fdi_from_code
 
 
 def _s(ds, keyword: str) -> str:
+    try:
+        return _text(ds, keyword)
+    except Exception:  # a damaged element must not cost us the image; its value is just unknown
+        return ""
+
+
+def _text(ds, keyword: str) -> str:
     value = ds.get(keyword, "")
     if value is None:
         return ""
@@ -19,9 +26,14 @@ def _s(ds, keyword: str) -> str:
     return str(value).strip()
 
 
-def _codes(seq) -> list[dict[str, str]]:
+def _codes(ds, keyword: str) -> list[dict[str, str]]:
+    try:
+        seq = ds.get(keyword) or []
+        items = list(seq)
+    except Exception:
+        return []
     out = []
-    for item in seq or []:
+    for item in items:
         out.append(
             {
                 "value": _s(item, "CodeValue"),
@@ -34,7 +46,10 @@ def _codes(seq) -> list[dict[str, str]]:
 
 def _spacing(ds) -> list[float] | None:
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
-        value = ds.get(keyword)
+        try:
+            value = ds.get(keyword)
+        except Exception:
+            continue
         if value:
             try:
                 return [float(v) for v in value][:2]
@@ -52,7 +67,7 @@ def split_person_name(raw: str) -> tuple[str, str]:
 
 
 def dicom_metadata(ds) -> dict[str, Any]:
-    teeth_codes = _codes(ds.get("PrimaryAnatomicStructureSequence"))
+    teeth_codes = _codes(ds, "PrimaryAnatomicStructureSequence")
     teeth = []
     for code in teeth_codes:
         fdi = fdi_from_code(code["value"], code["scheme"], code["meaning"])
@@ -80,14 +95,14 @@ def dicom_metadata(ds) -> dict[str, Any]:
         "laterality": _s(ds, "ImageLaterality") or _s(ds, "Laterality"),
         "positioner_type": _s(ds, "PositionerType"),
         "presentation_intent": _s(ds, "PresentationIntentType"),
-        "anatomic_region": _codes(ds.get("AnatomicRegionSequence")),
-        "view_codes": _codes(ds.get("ViewCodeSequence")),
+        "anatomic_region": _codes(ds, "AnatomicRegionSequence"),
+        "view_codes": _codes(ds, "ViewCodeSequence"),
         "teeth_codes": teeth_codes,
         "teeth_fdi": teeth,
         "pixel_spacing_mm": _spacing(ds),
         "manufacturer": _s(ds, "Manufacturer"),
         "model_name": _s(ds, "ManufacturerModelName"),
         "photometric": _s(ds, "PhotometricInterpretation"),
-        "bits_stored": int(ds.get("BitsStored", 0) or 0),
+        "bits_stored": int(_s(ds, "BitsStored") or 0) if _s(ds, "BitsStored").isdigit() else 0,
         "instance_number": _s(ds, "InstanceNumber"),
     }
