@@ -122,15 +122,27 @@ class Service:
     def _work_loop(self) -> None:
         if self.model is None:
             self.load_model()  # off the GUI thread; a slow model load never blocks watching
+        last_housekeeping = 0.0
         while not self._stop.is_set():
             try:
                 did = self.work_once()
             except Exception:
                 log.exception("analysis worker pass failed; continuing")
                 did = False
+            if not did and time.monotonic() - last_housekeeping > 3600:
+                last_housekeeping = time.monotonic()
+                self._housekeeping()
             if not did:
                 self.wake_worker.wait(1.0)
                 self.wake_worker.clear()
+
+    def _housekeeping(self) -> None:
+        from .retention import purge
+
+        try:
+            purge(self.db, self.paths.cache_dir, self.config.governance.retention_days)
+        except Exception:
+            log.exception("retention purge failed; will try again later")
 
     def work_once(self) -> Outcome | None:
         now = time.monotonic()

@@ -56,3 +56,26 @@ def verify(conn: sqlite3.Connection) -> VerifyResult:
             return VerifyResult(False, n, seq, "entry content was changed after it was written")
         prev = h
     return VerifyResult(True, n)
+
+
+def export_entries(conn: sqlite3.Connection, *, date_from: str = "", date_to: str = "", patient_id: str = "") -> list[dict]:
+    """Audit entries for an auditor, optionally by date range (YYYY-MM-DD, inclusive) and patient.
+
+    Entries keep their hashes, so the exported chain can be re-verified outside the app."""
+    sql, params = "SELECT * FROM audit WHERE 1=1", []
+    if date_from:
+        sql += " AND at >= ?"
+        params.append(date_from)
+    if date_to:
+        sql += " AND at < date(?, '+1 day')"
+        params.append(date_to)
+    rows = conn.execute(sql + " ORDER BY seq", params).fetchall()
+    if patient_id:
+        subjects = set()
+        for sid, in conn.execute("SELECT id FROM studies WHERE patient_id=?", (patient_id,)):
+            subjects.add(f"study:{sid}")
+            subjects.update(f"image:{i}" for i, in conn.execute("SELECT id FROM images WHERE study_id=?", (sid,)))
+            subjects.update(f"finding:{i}" for i, in conn.execute("SELECT id FROM findings WHERE study_id=?", (sid,)))
+        rows = [r for r in rows if r["subject"] in subjects]
+    return [{"seq": r["seq"], "at": r["at"], "event": r["event"], "subject": r["subject"],
+             "data": json.loads(r["data"] or "{}"), "prev_hash": r["prev_hash"], "hash": r["hash"]} for r in rows]

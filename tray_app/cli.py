@@ -127,13 +127,13 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_queue(args) -> int:
+    from .review.api import ReviewAPI
     from .store.db import Database
-    from .store.studies import queue
 
     paths = _paths()
     db = Database(paths.database)
     try:
-        studies = queue(db, include_done=args.all)
+        studies = ReviewAPI(db, _config(paths)).queue(include_done=args.all)
     finally:
         db.close()
     if args.json:
@@ -151,6 +151,8 @@ def cmd_queue(args) -> int:
         flag = "URGENT  " if s.get("urgent") else ""
         print(f"{flag}Study {s['id']}  {who}  {s['image_count']} image(s), {findings} finding(s)  [{s['status']}]"
               f"  priority {s['priority']:.2f}")
+        if s.get("findings_hidden"):
+            print(f"    ({s['findings_hidden']})")
         if s.get("set") and s["set"].get("text"):
             print(f"    {s['set']['text']}")
         shown_tags = [t for t in s.get("tags", []) if not t.startswith(("region:", "teeth:"))]
@@ -217,11 +219,27 @@ def cmd_config(args) -> int:
             if len(config.sources) == before:
                 raise ConfigError(f"{args.path} is not a watch folder")
         config.save(paths.config_file)
+        _audit_config_change(paths, args)
         print(f"saved {paths.config_file}")
         return 0
     except (ConfigError, TemplateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _audit_config_change(paths, args) -> None:
+    from . import audit
+    from .store.db import Database
+
+    detail = {"set": {"key": getattr(args, "key", None), "value": getattr(args, "value", None)},
+              "add-source": {"kind": getattr(args, "kind", None), "patient_id": getattr(args, "patient_id", None)},
+              "remove-source": {}}.get(args.action, {})
+    db = Database(paths.database)
+    try:
+        with db.tx() as c:
+            audit.append(c, "config_changed", args.action, **detail)
+    finally:
+        db.close()
 
 
 def cmd_models(args) -> int:
@@ -367,12 +385,55 @@ def cmd_sign(args) -> int:
     return 0
 
 
+def _write_audit_export(path: Path, entries: list[dict]) -> None:
+    import csv
+
+    if path.suffix.lower() == ".csv":
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["seq", "at", "event", "subject", "data", "prev_hash", "hash"])
+            for e in entries:
+                w.writerow([e["seq"], e["at"], e["event"], e["subject"],
+                            json.dumps(e["data"], ensure_ascii=False, sort_keys=True), e["prev_hash"], e["hash"]])
+    else:
+        path.write_text(json.dumps({"entries": entries}, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def cmd_purge(args) -> int:
+    from .retention import purge
+    from .store.db import Database
+
+    paths = _paths()
+    config = _config(paths)
+    db = Database(paths.database)
+    try:
+        result = purge(db, paths.cache_dir, config.governance.retention_days, dry_run=args.dry_run)
+    finally:
+        db.close()
+    if args.json:
+        _print_json(result)
+    else:
+        verb = "would purge" if args.dry_run else "purged"
+        print(f"{verb} {result['images']} cached image(s) and {result['rendered_files']} rendered file(s) of studies "
+              f"exported before {result['cutoff'][:10]}")
+    return 0
+
+
 def cmd_audit(args) -> int:
     from . import audit
     from .store.db import Database
 
     db = Database(_paths().database)
     try:
+        if args.action == "export":
+            if not args.file:
+                print("error: audit export needs a FILE (.csv or .json)", file=sys.stderr)
+                return 2
+            entries = audit.export_entries(db.conn(), date_from=args.date_from or "", date_to=args.date_to or "",
+                                           patient_id=args.patient or "")
+            _write_audit_export(Path(args.file), entries)
+            print(f"wrote {len(entries)} audit entries to {args.file}")
+            return 0
         result = audit.verify(db.conn())
     finally:
         db.close()
@@ -452,9 +513,18 @@ def build_parser() -> argparse.ArgumentParser:
     sg.set_defaults(func=cmd_sign)
 
     au = sub.add_parser("audit", help="audit log")
-    au.add_argument("action", choices=["verify"])
+    au.add_argument("action", choices=["verify", "export"])
+    au.add_argument("file", nargs="?", help="for export: FILE.csv or FILE.json")
+    au.add_argument("--from", dest="date_from", help="YYYY-MM-DD")
+    au.add_argument("--to", dest="date_to", help="YYYY-MM-DD")
+    au.add_argument("--patient", help="patient id (chart number or PatNum as recorded)")
     au.add_argument("--json", action="store_true")
     au.set_defaults(func=cmd_audit)
+
+    pg = sub.add_parser("purge", help="delete cached images of exported studies past the retention period")
+    pg.add_argument("--dry-run", action="store_true")
+    pg.add_argument("--json", action="store_true")
+    pg.set_defaults(func=cmd_purge)
     return p
 
 

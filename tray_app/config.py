@@ -106,12 +106,24 @@ class ClinicalConfig:
     fmx_images: int = 18  # the practice's FMX protocol (14-22)
 
 
+ROLLOUT_MODES = ("silent_pilot", "assistive")
+
+
+@dataclass
+class GovernanceConfig:
+    # silent_pilot: analyse and store, never show findings or export them;
+    # assistive: review and a dentist's signature before any PMS write
+    rollout: str = "assistive"
+    retention_days: int = 30  # cached images and rendered files of exported studies are purged after this
+
+
 @dataclass
 class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     intake: IntakeConfig = field(default_factory=IntakeConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
+    governance: GovernanceConfig = field(default_factory=GovernanceConfig)
 
     # -- persistence -------------------------------------------------------------------
     @classmethod
@@ -132,6 +144,7 @@ class Config:
                 intake=IntakeConfig(**raw.get("intake", {})),
                 analysis=AnalysisConfig(**raw.get("analysis", {})),
                 clinical=ClinicalConfig(**raw.get("clinical", {})),
+                governance=GovernanceConfig(**raw.get("governance", {})),
             )
         except TypeError as exc:
             raise ConfigError(f"unknown setting in settings file: {exc}") from exc
@@ -155,6 +168,10 @@ class Config:
             errors.append("intake.settle_seconds must be at least 0.2")
         if self.analysis.threads < 0:
             errors.append("analysis.threads must be 0 (automatic) or more")
+        if self.governance.rollout not in ROLLOUT_MODES:
+            errors.append(f"governance.rollout must be one of {', '.join(ROLLOUT_MODES)}")
+        if self.governance.retention_days < 1:
+            errors.append("governance.retention_days must be at least 1")
         if not 14 <= self.clinical.fmx_images <= 22:
             errors.append("clinical.fmx_images must be between 14 and 22")
         return errors
@@ -162,7 +179,8 @@ class Config:
     # -- `config set KEY VALUE` -----------------------------------------------------------
     def set_value(self, key: str, value: str) -> None:
         section, _, name = key.partition(".")
-        sections = {"intake": self.intake, "analysis": self.analysis, "clinical": self.clinical}
+        sections = {"intake": self.intake, "analysis": self.analysis, "clinical": self.clinical,
+                    "governance": self.governance}
         target = sections.get(section)
         if target is None or not name or not hasattr(target, name):
             known = [f"{s}.{f.name}" for s, obj in sections.items() for f in dataclasses.fields(obj)]

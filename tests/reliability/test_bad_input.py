@@ -20,7 +20,7 @@ from conftest import radiograph, write_dicom
 from tray_app.intake.decode import decode_file
 from tray_app.intake.errors import QuarantineError
 
-EXAMPLES = int(os.environ.get("DAB_FUZZ_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("DAB_FUZZ_EXAMPLES", "2000"))
 _DIR = Path(tempfile.mkdtemp(prefix="dab-fuzz-"))
 
 

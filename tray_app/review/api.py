@@ -55,11 +55,25 @@ class ReviewAPI:
         self.config = config or Config()
 
     # -- reads -------------------------------------------------------------------------------
+    @property
+    def silent_pilot(self) -> bool:
+        return self.config.governance.rollout == "silent_pilot"
+
+    def _visible(self, studies: list[dict]) -> list[dict]:
+        """In a silent pilot the findings are recorded for later comparison but never shown."""
+        if self.silent_pilot:
+            for s in studies:
+                for im in s["images"]:
+                    im["findings"] = []
+                s["findings_count"] = 0
+                s["findings_hidden"] = "silent pilot: AI findings are recorded but not shown"
+        return studies
+
     def queue(self, include_done: bool = False) -> list[dict]:
-        return queue_read(self.db, include_done=include_done)
+        return self._visible(queue_read(self.db, include_done=include_done))
 
     def study(self, study_id: int) -> dict:
-        found = queue_read(self.db, include_done=True, study_id=study_id)
+        found = self._visible(queue_read(self.db, include_done=True, study_id=study_id))
         if not found:
             raise ReviewError(f"study {study_id} does not exist")
         s = found[0]
@@ -212,6 +226,9 @@ class ReviewAPI:
                 ["none configured yet: the signed report stays in Dental AI Bridge"]}
 
     def sign(self, study_id: int, clinician_id: int, pin: str) -> dict:
+        if self.silent_pilot:
+            raise SignError("the practice runs a silent pilot: nothing is signed or exported until the rollout "
+                            "mode is set to assistive (dental-bridge config set governance.rollout assistive)")
         try:
             who = clin.verify(self.db, clinician_id, pin)
         except clin.ClinicianError as exc:

@@ -1,0 +1,72 @@
+import csv
+import json
+from datetime import datetime, timedelta, timezone
+
+from conftest import write_dicom, write_png
+from service_helpers import fast_config, home_paths
+from tray_app.app import Service
+from tray_app.cli import main
+from tray_app.config import Config
+from tray_app.retention import purge
+from tray_app.review.api import ReviewAPI, SignError
+from tray_app.review.clinicians import add_clinician
+
+
+def test_silent_pilot_records_but_never_shows_or_signs(home, export_dir, capsys):
+    write_dicom(export_dir / "a.dcm", patient_id="P1")
+    cfg = fast_config(export_dir)
+    s = Service(cfg, home_paths())
+    s.run_once()
+    cfg.governance.rollout = "silent_pilot"
+    api = ReviewAPI(s.db, cfg)
+    (study,) = api.queue()
+    assert study["findings_count"] == 0 and all(not im["findings"] for im in study["images"])
+    assert s.db.one("SELECT COUNT(*) FROM findings")[0] == 2  # recorded for the pilot report
+    doc = add_clinician(s.db, "Dr A", "dentist", "2468")
+    try:
+        api.sign(study["id"], doc, "2468")
+        raise AssertionError("signed during a silent pilot")
+    except SignError as exc:
+        assert "silent pilot" in str(exc)
+    s.db.close()
+    assert main(["config", "set", "governance.rollout", "silent_pilot"]) == 0
+    capsys.readouterr()
+    assert main(["queue"]) == 0
+    assert "silent pilot" in capsys.readouterr().out
+    assert main(["config", "set", "governance.rollout", "bogus"]) == 2
+
+
+def test_audit_export_by_patient_and_date(home, export_dir, tmp_path, capsys):
+    write_dicom(export_dir / "a.dcm", patient_id="P1", seed=1)
+    write_dicom(export_dir / "b.dcm", patient_id="P2", seed=2)
+    assert main(["ingest", str(export_dir)]) == 0
+    out = tmp_path / "audit.csv"
+    assert main(["audit", "export", str(out), "--patient", "P1"]) == 0
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert rows and {r["event"] for r in rows} >= {"decoded", "inference"}
+    assert all(r["subject"] in ("image:1", "study:1") or r["subject"].startswith("finding:") for r in rows)
+    today = datetime.now(timezone.utc).date()
+    assert main(["audit", "export", str(tmp_path / "a.json"), "--from", str(today + timedelta(days=1))]) == 0
+    assert json.loads((tmp_path / "a.json").read_text())["entries"] == []
+    assert main(["audit", "export", str(tmp_path / "b.json"), "--to", str(today)]) == 0
+    entries = json.loads((tmp_path / "b.json").read_text())["entries"]
+    assert len(entries) > 5 and entries[1]["prev_hash"] == entries[0]["hash"]
+
+
+def test_retention_purges_cached_pixels_of_exported_studies_only(home, export_dir):
+    write_png(export_dir / "A1_Doe_Jo_20261128_1.png", seed=1)
+    write_png(export_dir / "B2_Roe_Al_20261128_1.png", seed=2)
+    s = Service(Config(sources=fast_config(export_dir).sources), home_paths())
+    s.run_once()
+    s.db.conn().execute("UPDATE studies SET status='exported' WHERE patient_id='A1'")
+    paths = home_paths()
+    future = datetime.now(timezone.utc) + timedelta(days=31)
+    assert purge(s.db, paths.cache_dir, 30, dry_run=True, now=future)["images"] == 1
+    result = purge(s.db, paths.cache_dir, 30, now=future)
+    assert result["images"] == 1
+    kept = s.db.query("SELECT i.cache_path, st.patient_id FROM images i JOIN studies st ON st.id=i.study_id")
+    by_patient = {r["patient_id"]: r["cache_path"] for r in kept}
+    assert by_patient["A1"] == "" and by_patient["B2"]
+    assert len(list((paths.cache_dir / "images").glob("*.npy"))) == 1
+    assert purge(s.db, paths.cache_dir, 30)["images"] == 0  # nothing is old enough today
+    s.db.close()

@@ -1,0 +1,218 @@
+"""Export settings: the `[export]` table of the settings file (plain TOML types only).
+
+```toml
+[export]
+destinations = ["opendental"]          # any of "opendental", "folder"; empty = keep signed reports here
+
+[export.opendental]
+mode = "local"                          # local | service | remote
+server = ""                             # service mode: the eConnector/database server's name or private IP
+base_url = ""                           # overrides the mode's URL (support use)
+fallback = ["remote"]                   # modes tried, in order, when the first one cannot be reached
+doc_category = "Radiographs"            # Imaging category (Setup > Definitions > Image Categories)
+write_images = true                     # annotated radiographs (Documents POST Upload)
+write_pdf = true                        # PDF findings report (Documents POST Upload)
+write_chart_note = true                 # signed chart note (Commlogs POST)
+write_patient_summary = false           # patient-friendly PDF (Documents POST Upload)
+popup_for_urgent = false                # a patient popup when the study is urgent (Popups POST)
+image_format = "jpg"                    # jpg | png
+jpeg_quality = 90
+require_birth_date = true               # refuse to write when the radiograph carries no birth date
+connect_timeout = 5.0
+timeout = 65.0                          # Open Dental ends calls at 60 s (504)
+
+[export.folder]
+path = ""                               # drop folder (UNC paths welcome)
+layout = "dentrix"                      # dentrix | opendental_atoz
+atoz_root = ""                          # opendental_atoz: the OpenDentImages (AtoZ) folder
+atoz_def_num = 0                        # opendental_atoz: image-category DefNum prefixed as _<DefNum>_
+write_images = true
+write_pdf = true
+write_json = true                       # dentrix layout only (Open Dental would import a sidecar)
+write_patient_summary = false
+image_format = "jpg"
+
+[export.retry]
+backoff_base_seconds = 15.0
+backoff_max_seconds = 900.0
+lease_seconds = 300.0                   # a row being sent by a process that died is retried after this
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+DESTINATIONS = ("opendental", "folder")
+OD_MODES = ("local", "service", "remote")
+FOLDER_LAYOUTS = ("dentrix", "opendental_atoz")
+IMAGE_FORMATS = ("jpg", "png")
+
+# Open Dental's documented base URLs (https://www.opendental.com/site/apilocal.html)
+LOCAL_URL = "http://localhost:30222/api/v1/"
+SERVICE_URL = "http://{server}:30223/api/v1/"
+REMOTE_URL = "https://api.opendental.com/api/v1/"
+
+
+class ExportConfigError(ValueError):
+    """An export setting that cannot work, phrased for the person who can fix it."""
+
+
+@dataclass
+class OpenDentalConfig:
+    mode: str = "local"
+    server: str = ""
+    base_url: str = ""
+    fallback: list[str] = field(default_factory=list)
+    doc_category: str = "Radiographs"
+    write_images: bool = True
+    write_pdf: bool = True
+    write_chart_note: bool = True
+    write_patient_summary: bool = False
+    popup_for_urgent: bool = False
+    image_format: str = "jpg"
+    jpeg_quality: int = 90
+    require_birth_date: bool = True
+    connect_timeout: float = 5.0
+    timeout: float = 65.0
+
+    def url_for(self, mode: str) -> str:
+        """The base URL for one mode (the override applies to the configured mode only)."""
+        if mode == self.mode and self.base_url.strip():
+            url = self.base_url.strip()
+        elif mode == "local":
+            url = LOCAL_URL
+        elif mode == "service":
+            url = SERVICE_URL.format(server=self.server.strip() or "localhost")
+        elif mode == "remote":
+            url = REMOTE_URL
+        else:
+            raise ExportConfigError(f"unknown Open Dental mode {mode!r}")
+        return url if url.endswith("/") else url + "/"
+
+    def order(self) -> list[str]:
+        """Modes to try, first the configured one, then the fallbacks (no repeats)."""
+        seen: list[str] = []
+        for m in [self.mode, *self.fallback]:
+            if m not in seen:
+                seen.append(m)
+        return seen
+
+    def validate(self) -> list[str]:
+        errors = []
+        if self.mode not in OD_MODES:
+            errors.append(f"export.opendental.mode must be one of {', '.join(OD_MODES)} (got {self.mode!r})")
+        for m in self.fallback:
+            if m not in OD_MODES:
+                errors.append(f"export.opendental.fallback may only name {', '.join(OD_MODES)} (got {m!r})")
+        if "service" in self.order() and not self.server.strip() and not (self.mode == "service" and self.base_url):
+            errors.append("export.opendental.server must name the Open Dental API Service computer "
+                          "(its name or private IP) when the service mode is used")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            errors.append("export.opendental.base_url must start with http:// or https://")
+        if not self.doc_category.strip():
+            errors.append("export.opendental.doc_category must name an Open Dental image category, e.g. Radiographs")
+        if self.image_format not in IMAGE_FORMATS:
+            errors.append(f"export.opendental.image_format must be one of {', '.join(IMAGE_FORMATS)}")
+        if not 30 <= self.jpeg_quality <= 100:
+            errors.append("export.opendental.jpeg_quality must be between 30 and 100")
+        if self.connect_timeout <= 0 or self.timeout <= 0:
+            errors.append("export.opendental timeouts must be more than 0 seconds")
+        if not (self.write_images or self.write_pdf or self.write_chart_note or self.write_patient_summary):
+            errors.append("export.opendental writes nothing: turn on write_images, write_pdf or write_chart_note")
+        return errors
+
+
+@dataclass
+class FolderConfig:
+    path: str = ""
+    layout: str = "dentrix"
+    atoz_root: str = ""
+    atoz_def_num: int = 0
+    write_images: bool = True
+    write_pdf: bool = True
+    write_json: bool = True
+    write_patient_summary: bool = False
+    image_format: str = "jpg"
+    jpeg_quality: int = 90
+
+    def validate(self) -> list[str]:
+        errors = []
+        if self.layout not in FOLDER_LAYOUTS:
+            errors.append(f"export.folder.layout must be one of {', '.join(FOLDER_LAYOUTS)} (got {self.layout!r})")
+        if self.layout == "dentrix" and not self.path.strip():
+            errors.append("export.folder.path must name the drop folder for Dentrix imports")
+        if self.layout == "opendental_atoz":
+            if not self.atoz_root.strip():
+                errors.append("export.folder.atoz_root must name Open Dental's AtoZ folder (OpenDentImages)")
+            if self.atoz_def_num < 0:
+                errors.append("export.folder.atoz_def_num must be an image-category DefNum (0 = first category)")
+        if self.image_format not in IMAGE_FORMATS:
+            errors.append(f"export.folder.image_format must be one of {', '.join(IMAGE_FORMATS)}")
+        if not 30 <= self.jpeg_quality <= 100:
+            errors.append("export.folder.jpeg_quality must be between 30 and 100")
+        return errors
+
+
+@dataclass
+class RetryConfig:
+    backoff_base_seconds: float = 15.0
+    backoff_max_seconds: float = 900.0
+    lease_seconds: float = 300.0
+
+    def validate(self) -> list[str]:
+        errors = []
+        if self.backoff_base_seconds <= 0:
+            errors.append("export.retry.backoff_base_seconds must be more than 0")
+        if self.backoff_max_seconds < self.backoff_base_seconds:
+            errors.append("export.retry.backoff_max_seconds must be at least backoff_base_seconds")
+        if self.lease_seconds < 10:
+            errors.append("export.retry.lease_seconds must be at least 10")
+        return errors
+
+
+@dataclass
+class ExportConfig:
+    destinations: list[str] = field(default_factory=list)
+    opendental: OpenDentalConfig = field(default_factory=OpenDentalConfig)
+    folder: FolderConfig = field(default_factory=FolderConfig)
+    retry: RetryConfig = field(default_factory=RetryConfig)
+
+    def validate(self) -> list[str]:
+        errors = []
+        for d in self.destinations:
+            if d not in DESTINATIONS:
+                errors.append(f"export.destinations may only name {', '.join(DESTINATIONS)} (got {d!r})")
+        if len(set(self.destinations)) != len(self.destinations):
+            errors.append("export.destinations names a destination twice")
+        # a destination that is not used is not checked, so half-filled settings do not block the app
+        if "opendental" in self.destinations:
+            errors += self.opendental.validate()
+        if "folder" in self.destinations:
+            errors += self.folder.validate()
+        errors += self.retry.validate()
+        return errors
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None) -> "ExportConfig":
+        raw = dict(raw or {})
+        try:
+            cfg = cls(
+                destinations=list(raw.pop("destinations", [])),
+                opendental=OpenDentalConfig(**raw.pop("opendental", {})),
+                folder=FolderConfig(**raw.pop("folder", {})),
+                retry=RetryConfig(**raw.pop("retry", {})),
+            )
+        except TypeError as exc:
+            raise ExportConfigError(f"unknown setting in [export]: {exc}") from exc
+        if raw:
+            raise ExportConfigError(f"unknown setting(s) in [export]: {', '.join(sorted(raw))}")
+        errors = cfg.validate()
+        if errors:
+            raise ExportConfigError("; ".join(errors))
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

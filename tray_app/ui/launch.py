@@ -1,0 +1,110 @@
+"""Entry points: `run_review_window(paths, config)` and `screenshot(paths, study_id, file, size)`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..config import Config, Paths
+
+
+def _app():
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1] or ["dental-bridge"])
+        app.setApplicationName("Dental AI Bridge")
+        app.setStyle("Fusion")
+    return app
+
+
+def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int, int] | None = None,
+                 poll_ms: int | None = None):
+    """The review window over the store at `paths` (not shown)."""
+    from ..app import model_search_dirs
+    from ..review.api import ReviewAPI
+    from ..store.db import Database
+    from . import theme
+    from .review_window import POLL_MS, ReviewWindow
+
+    app = _app()
+    paths.ensure()
+    db = Database(paths.database)
+    api = ReviewAPI(db, config or Config())
+    if size is not None:
+        scale = theme.scale_for(size[1])
+    else:
+        screen = app.primaryScreen()
+        geo = screen.availableGeometry() if screen else None
+        scale = theme.scale_for(geo.height() if geo else 768, screen.devicePixelRatio() if screen else 1.0)
+    window = ReviewWindow(api, db, model_dirs=model_search_dirs(paths), scale=scale,
+                          poll_ms=POLL_MS if poll_ms is None else poll_ms)
+    window.db_handle = db
+    if size is not None:
+        window.resize(*size)
+    else:
+        _initial_geometry(window, app)
+    return window
+
+
+def _initial_geometry(window, app) -> None:
+    screen = app.primaryScreen()
+    if screen is None:
+        window.resize(1366, 768)
+        return
+    geo = screen.availableGeometry()
+    window.resize(min(geo.width(), max(1200, int(geo.width() * 0.9))), min(geo.height(), int(geo.height() * 0.9)))
+    _split(window)
+
+
+def _split(window) -> None:
+    """Queue ~24 %, image the rest, findings ~28 % of the width."""
+    w = window.width()
+    q, f = int(w * 0.23), int(w * 0.28)
+    window.splitter.setSizes([q, max(300, w - q - f), f])
+
+
+def run_review_window(paths: Paths, config: Config | None = None) -> int:
+    """Shows the review window and runs the Qt event loop until it is closed."""
+    app = _app()
+    window = build_window(paths, config)
+    window.show()
+    _split(window)
+    code = app.exec()
+    window.db_handle.close()
+    return int(code)
+
+
+def screenshot(paths: Paths, study_id: int | None, file, size: tuple[int, int] = (1366, 768)) -> None:
+    """Renders the window (offscreen is fine) with `study_id` open to a PNG at `file`."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = _app()
+    window = build_window(paths, None, size=size, poll_ms=0)
+    window.show()
+    window.resize(*size)
+    _split(window)
+    app.processEvents()
+    if study_id is not None:
+        window.open_study(int(study_id))
+    _settle(app, window)
+    window.canvas.fit()
+    app.processEvents()
+    Path(file).parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(file)):
+        raise OSError(f"could not write {file}")
+    window.close()
+    window.db_handle.close()
+
+
+def _settle(app, window, timeout: float = 15.0) -> None:
+    """Process events until the current image and the thumbnails have loaded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if (window.image_id is None or window.canvas.pixmap_item is not None) and not window.pixels._pending:
+            break
+        time.sleep(0.02)
+    app.processEvents()

@@ -1,0 +1,221 @@
+"""The study queue: triage order, patient, set text, tags, top findings, age and status."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from . import theme
+from .present import age, dob, patient_name, top_findings
+
+STATUS_FILTERS = (
+    ("To review", ("new", "in_review")),
+    ("All", None),
+    ("New", ("new",)),
+    ("In review", ("in_review",)),
+    ("Signed", ("signed",)),
+    ("Exported", ("exported",)),
+    ("Export failed", ("export_failed",)),
+)
+# tags shown as chips on the card; the rest (region:, teeth:, image kinds) are in the tooltip and filter
+CHIP_TAGS = {"urgent": "Urgent", "caries_suspected": "Caries suspected", "anomaly_detected": "Anomaly",
+             "type_uncertain": "Type uncertain", "incomplete": "Incomplete", "post-op": "Post-op",
+             "restoration_present": "Restorations"}
+
+
+def matches(study: dict, text: str) -> bool:
+    """Every word of the filter appears in the name, chart number, birth date or a tag."""
+    words = text.lower().split()
+    if not words:
+        return True
+    p = study["patient"]
+    hay = " ".join([patient_name(p.get("name", "")), p.get("name", ""), p.get("id", ""), p.get("birth_date", ""),
+                    dob(p.get("birth_date", "")), " ".join(study.get("tags", [])),
+                    " ".join(t.replace("_", " ") for t in study.get("tags", [])),
+                    (study.get("set") or {}).get("text", "")]).lower()
+    return all(w in hay for w in words)
+
+
+class StudyCard(QWidget):
+    def __init__(self, study: dict, scale: theme.Scale, parent=None):
+        super().__init__(parent)
+        self.study_id = study["id"]
+        urgent = study.get("urgent") or "urgent" in study.get("tags", [])
+        self.setObjectName("card")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        edge = theme.URGENT if urgent else "transparent"
+        self.setStyleSheet(f"QWidget#card {{ background: transparent; border-left: {scale.px(4)}px solid {edge}; }}")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(scale.px(10), scale.px(6), scale.px(8), scale.px(7))
+        lay.setSpacing(scale.px(2))
+        p = study["patient"]
+        top = QHBoxLayout()
+        top.setSpacing(scale.px(6))
+        name = QLabel(html.escape(patient_name(p.get("name", ""))))
+        name.setStyleSheet(f"font-weight: 600; font-size: {scale.title}px;")
+        name.setTextFormat(Qt.TextFormat.RichText)
+        top.addWidget(name, 1)
+        status = study.get("status", "new")
+        pill = QLabel(theme.STATUS_TEXT.get(status, status))
+        colour = theme.STUDY_STATUS_COLORS.get(status, theme.MUTED)
+        pill.setStyleSheet(f"color: {colour}; border: 1px solid {colour}; border-radius: {scale.px(8)}px;"
+                           f" padding: 0 {scale.px(6)}px; font-size: {scale.small}px;")
+        top.addWidget(pill, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(top)
+        self.status_label = pill
+
+        muted = theme.MUTED
+        n = study.get("image_count", len(study.get("images", [])))
+        meta = (f"{html.escape(p.get('id') or '—')} · DOB {dob(p.get('birth_date', ''))} · "
+                f"{n} image{'s' if n != 1 else ''} · {age(study.get('last_image_at', ''))}")
+        set_text = (study.get("set") or {}).get("text") or study.get("description") or ""
+        findings = top_findings(study)
+        chips = []
+        if urgent:
+            chips.append(f"<span style='background:{theme.URGENT}; color:white; font-weight:600;'>"
+                         f"&nbsp;URGENT&nbsp;</span>")
+        for tag in study.get("tags", []):
+            if tag in CHIP_TAGS and tag != "urgent":
+                c = "#e0b45a" if tag in ("caries_suspected", "anomaly_detected") else muted
+                chips.append(f"<span style='color:{c};'>{CHIP_TAGS[tag]}</span>")
+        rows = [f"<span style='color:{muted}; font-size:{scale.small}px'>{meta}</span>"]
+        if set_text:
+            rows.append(html.escape(set_text))
+        rows.append(f"<span style='color:{theme.BANNER_TEXT if findings != 'No findings' else muted}'>"
+                    f"{html.escape(findings)}</span>")
+        if chips:
+            rows.append(f"<span style='font-size:{scale.small}px'>{' &nbsp;·&nbsp; '.join(chips)}</span>")
+        body = QLabel("<br>".join(rows))
+        body.setTextFormat(Qt.TextFormat.RichText)
+        body.setWordWrap(True)
+        lay.addWidget(body)
+        self.setToolTip("Tags: " + (", ".join(study.get("tags", [])) or "none"))
+
+
+class QueuePanel(QWidget):
+    study_selected = Signal(int)
+
+    def __init__(self, scale: theme.Scale, parent=None):
+        super().__init__(parent)
+        self.scale = scale
+        self.setObjectName("panel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(scale.px(8), scale.px(8), scale.px(8), 0)
+        lay.setSpacing(scale.px(6))
+        head = QHBoxLayout()
+        title = QLabel("Review queue")
+        title.setObjectName("heading")
+        head.addWidget(title)
+        head.addStretch(1)
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("muted")
+        head.addWidget(self.count_label)
+        lay.addLayout(head)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter: name, chart #, tag (e.g. urgent)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.apply_filter)
+        lay.addWidget(self.filter_edit)
+        self.status_combo = QComboBox()
+        for text, _ in STATUS_FILTERS:
+            self.status_combo.addItem(text)
+        self.status_combo.currentIndexChanged.connect(self.apply_filter)
+        lay.addWidget(self.status_combo)
+        self.list = QListWidget()
+        self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSpacing(0)
+        self.list.currentItemChanged.connect(self._current_changed)
+        lay.addWidget(self.list, 1)
+        self.studies: list[dict] = []
+        self._building = False
+
+    # -- content ---------------------------------------------------------------------------------
+    def set_studies(self, studies: list[dict]) -> None:
+        """Studies in the order given (triage order); keeps the current selection."""
+        current = self.current_study_id()
+        self.studies = studies
+        self._building = True
+        try:
+            self.list.clear()
+            for s in studies:
+                item = QListWidgetItem()
+                item.setData(Qt.ItemDataRole.UserRole, s["id"])
+                card = StudyCard(s, self.scale)
+                width = max(200, self.list.viewport().width() - 4)
+                card.setFixedWidth(width)
+                card.adjustSize()
+                item.setSizeHint(QSize(width, card.sizeHint().height()))
+                self.list.addItem(item)
+                self.list.setItemWidget(item, card)
+            self.apply_filter()
+            if current is not None:
+                self.select_study(current, emit=False)
+        finally:
+            self._building = False
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        width = max(200, self.list.viewport().width() - 4)
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            card = self.list.itemWidget(item)
+            if card is not None and card.width() != width:
+                card.setFixedWidth(width)
+                item.setSizeHint(QSize(width, card.heightForWidth(width) if card.hasHeightForWidth()
+                                       else card.sizeHint().height()))
+
+    def apply_filter(self, *_) -> None:
+        text = self.filter_edit.text()
+        allowed = STATUS_FILTERS[max(0, self.status_combo.currentIndex())][1]
+        shown = 0
+        by_id = {s["id"]: s for s in self.studies}
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            s = by_id.get(item.data(Qt.ItemDataRole.UserRole))
+            ok = s is not None and (allowed is None or s.get("status") in allowed) and matches(s, text)
+            item.setHidden(not ok)
+            shown += ok
+        self.count_label.setText(f"{shown} of {len(self.studies)}" if shown != len(self.studies)
+                                 else f"{shown} stud{'y' if shown == 1 else 'ies'}")
+
+    # -- selection -------------------------------------------------------------------------------
+    def visible_study_ids(self) -> list[int]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                if not self.list.item(i).isHidden()]
+
+    def current_study_id(self) -> int | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def select_study(self, study_id: int, emit: bool = True) -> bool:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == study_id:
+                was = self._building
+                self._building = self._building or not emit
+                try:
+                    self.list.setCurrentItem(item)
+                finally:
+                    self._building = was
+                self.list.scrollToItem(item)
+                return True
+        return False
+
+    def next_study(self) -> int | None:
+        """Select the next visible study after the current one (wraps); returns its id."""
+        ids = self.visible_study_ids()
+        if not ids:
+            return None
+        cur = self.current_study_id()
+        nxt = ids[(ids.index(cur) + 1) % len(ids)] if cur in ids else ids[0]
+        self.select_study(nxt)
+        return nxt
+
+    def _current_changed(self, current, _previous) -> None:
+        if current is not None and not self._building:
+            self.study_selected.emit(current.data(Qt.ItemDataRole.UserRole))
