@@ -70,3 +70,29 @@ def test_retention_purges_cached_pixels_of_exported_studies_only(home, export_di
     assert len(list((paths.cache_dir / "images").glob("*.npy"))) == 1
     assert purge(s.db, paths.cache_dir, 30)["images"] == 0  # nothing is old enough today
     s.db.close()
+
+
+def test_pilot_report_from_reviews_and_chart_csv(home, export_dir, tmp_path, capsys):
+    write_dicom(export_dir / "a.dcm", patient_id="P1", teeth=[14, 15, 16, 44, 45, 46])
+    cfg = fast_config(export_dir)
+    s = Service(cfg, home_paths())
+    s.run_once()
+    api = ReviewAPI(s.db, cfg)
+    (study,) = api.queue()
+    caries, resto = sorted(study["images"][0]["findings"], key=lambda f: f["label"])
+    api.accept(caries["id"])
+    api.reject(resto["id"])
+    api.add(study["images"][0]["id"], "calculus", (1, 1, 5, 5))
+    s.db.close()
+    assert main(["pilot", "report", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["labels"]["caries"]["tp"] == 1 and r["labels"]["restoration"]["fp"] == 1
+    assert r["labels"]["calculus"]["fn"] == 1 and r["total"]["sensitivity"] == 0.5 and r["total"]["ppv"] == 0.5
+    # the stub model's boxes are not on detected teeth, so compare a chart CSV on placed findings only
+    chart = tmp_path / "chart.csv"
+    chart.write_text("patient_id,tooth,label\nP1,#30,caries\n", encoding="utf-8")
+    assert main(["pilot", "report", "--chart", str(chart)]) == 0
+    text = capsys.readouterr().out
+    assert "caries" in text and "could not be compared" in text
+    chart.write_text("who,what\n", encoding="utf-8")
+    assert main(["pilot", "report", "--chart", str(chart)]) == 2

@@ -419,6 +419,25 @@ def cmd_purge(args) -> int:
     return 0
 
 
+def cmd_pilot(args) -> int:
+    from . import pilot
+    from .store.db import Database
+
+    db = Database(_paths().database)
+    try:
+        result = pilot.from_chart_csv(db, Path(args.chart)) if args.chart else pilot.from_reviews(db)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    if args.json:
+        _print_json(result)
+    else:
+        print(pilot.format_report(result))
+    return 0
+
+
 def cmd_audit(args) -> int:
     from . import audit
     from .store.db import Database
@@ -520,6 +539,12 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--patient", help="patient id (chart number or PatNum as recorded)")
     au.add_argument("--json", action="store_true")
     au.set_defaults(func=cmd_audit)
+
+    pl = sub.add_parser("pilot", help="compare silent-pilot findings with what clinicians recorded")
+    pl.add_argument("action", choices=["report"])
+    pl.add_argument("--chart", help="CSV of chart findings (patient_id, tooth, label) instead of review decisions")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_pilot)
 
     pg = sub.add_parser("purge", help="delete cached images of exported studies past the retention period")
     pg.add_argument("--dry-run", action="store_true")
