@@ -185,3 +185,15 @@ def test_an_image_that_keeps_failing_is_set_aside_not_retried_forever(service_fa
     wait_for(lambda: analyzed_count(s.db) == 1, 30, message="the other image analysed")
     reason = s.db.one("SELECT reason FROM images WHERE state='quarantined'")[0]
     assert "RuntimeError: model exploded" in reason
+
+
+def test_a_file_renamed_into_place_skips_the_settle_wait(service_factory, export_dir, tmp_path):
+    s = service_factory(fast_config(export_dir, settle_seconds=30))
+    s.start()
+    time.sleep(0.5)
+    staged = write_png(export_dir / "~staging.png", seed=3)  # '~' names are ignored until renamed
+    staged.rename(export_dir / "renamed.png")
+    write_png(export_dir / "in-place.png", seed=4)
+    wait_for(lambda: analyzed_count(s.db) == 1, 15, message="the renamed file analysed")
+    states = {r["path"].rsplit("/", 1)[-1]: r["state"] for r in s.db.query("SELECT path, state FROM images")}
+    assert states == {"renamed.png": "analyzed", "in-place.png": "discovered"}  # still settling

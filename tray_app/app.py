@@ -79,7 +79,8 @@ class Service:
         self.sources = sync_sources(self.db, self.config.sources)
         self.wake_worker = threading.Event()
         self.discovery = Discovery(self.db, threading.Event())
-        self.readiness = ReadinessMonitor(self.db, self.config.intake.settle_seconds, self.wake_worker)
+        self.readiness = ReadinessMonitor(self.db, self.config.intake.settle_seconds, self.wake_worker,
+                                          renamed_in=self.discovery.renamed_in)
         self.discovery.wake = self.readiness.wake
         self.watcher = Watcher(
             self.db, self.discovery, self.sources,

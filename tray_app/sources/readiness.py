@@ -47,8 +47,12 @@ class _Seen:
 
 
 class ReadinessMonitor:
-    def __init__(self, db: Database, settle_seconds: float, wake_worker: threading.Event, poll: float = 0.25):
+    RENAMED_SETTLE = 0.2  # a file moved into place is complete; only a short open check remains
+
+    def __init__(self, db: Database, settle_seconds: float, wake_worker: threading.Event, poll: float = 0.25,
+                 renamed_in: set[str] | None = None):
         self.db = db
+        self.renamed_in = renamed_in if renamed_in is not None else set()
         self.settle = settle_seconds
         self.poll = poll
         self.wake_worker = wake_worker
@@ -75,7 +79,7 @@ class ReadinessMonitor:
                 log.exception("readiness check failed; retrying")
                 pending = 1
             # nothing pending: sleep until a watcher or scan wakes us
-            self.wake.wait(self.poll if pending else 5.0)
+            self.wake.wait((0.05 if self.renamed_in else self.poll) if pending else 5.0)
             self.wake.clear()
 
     def check_once(self, now: float | None = None) -> int:
@@ -107,10 +111,12 @@ class ReadinessMonitor:
                     image_repo.observe(self.db, r.id, st.st_size, st.st_mtime_ns)
                 pending += 1
                 continue
-            if now - seen.stable_since < self.settle or not can_open_exclusively(r.path):
+            settle = self.RENAMED_SETTLE if r.path in self.renamed_in else self.settle
+            if now - seen.stable_since < settle or not can_open_exclusively(r.path):
                 pending += 1
                 continue
             if image_repo.mark_ready(self.db, r.id, st.st_size, st.st_mtime_ns):
                 self.wake_worker.set()
+            self.renamed_in.discard(r.path)
             self._seen.pop(r.id, None)
         return pending

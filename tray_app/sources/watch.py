@@ -69,8 +69,15 @@ class Discovery:
         self.wake = wake
         self._recent: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
+        # paths that arrived by rename: the writer finished before moving them into place
+        self.renamed_in: set[str] = set()
 
-    def offer(self, path: str, source_id: int | None) -> bool:
+    def offer(self, path: str, source_id: int | None, *, renamed: bool = False) -> bool:
+        if renamed and not is_ignored(path):
+            with self._lock:
+                if len(self.renamed_in) > 10_000:
+                    self.renamed_in.clear()
+                self.renamed_in.add(path)
         if is_ignored(path):
             return False
         try:
@@ -104,7 +111,7 @@ class Discovery:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, on_path: Callable[[str], None], on_dir: Callable[[str], None]):
+    def __init__(self, on_path: Callable[..., None], on_dir: Callable[[str], None]):
         self.on_path = on_path
         self.on_dir = on_dir
 
@@ -117,7 +124,7 @@ class _Handler(FileSystemEventHandler):
                 if event.event_type in ("created", "moved"):
                     self.on_dir(path)  # files copied in with a folder may predate its watch
             else:
-                self.on_path(path)
+                self.on_path(path, renamed=event.event_type == "moved")
         except Exception:
             log.exception("handling a folder event failed")
 
@@ -190,7 +197,7 @@ class Watcher:
             return
         w.kind = observer_kind(w.source)
         observer = PollingObserver(timeout=self.poll_seconds) if w.kind == "polling" else Observer()
-        handler = _Handler(lambda p: self.discovery.offer(p, w.source_id),
+        handler = _Handler(lambda p, renamed=False: self.discovery.offer(p, w.source_id, renamed=renamed),
                            lambda d: self.discovery.scan(d, w.source_id))
         try:
             observer.schedule(handler, path, recursive=True)

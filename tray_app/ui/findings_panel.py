@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 from . import theme
 from .present import SURFACE_LETTERS, OverlaySettings, label_text, parse_tooth, tooth_text
 
-COLUMNS = ("Img", "Tooth", "Surf", "Finding", "Conf", "Status")
+COLUMNS = ("Img", "Tooth", "Finding", "Conf", "Status")
 STATUS_WORDS = {"proposed": "Proposed", "accepted": "Accepted", "rejected": "Rejected", "edited": "Edited",
                 "added": "Added"}
 
@@ -140,7 +140,7 @@ class FindingsTable(QTableWidget):
         h = self.horizontalHeader()
         for i in range(len(COLUMNS)):
             h.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
-        h.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
 
 
 class FindingsPanel(QWidget):
@@ -241,21 +241,22 @@ class FindingsPanel(QWidget):
 
     def _fill_row(self, row: int, f: dict) -> None:
         _, colour = theme.band(f["confidence"])
-        values = [str(f["image_index"] + 1), tooth_text(f), f.get("surfaces") or "", label_text(f["label"]),
+        tooth = tooth_text(f) + (f" {f['surfaces']}" if f.get("surfaces") else "")
+        values = [str(f["image_index"] + 1), tooth, label_text(f["label"]) + (" ✎" if f.get("note") else ""),
                   "—" if f["status"] == "added" else f"{f['confidence']:.0%}", STATUS_WORDS.get(f["status"], f["status"])]
         for col, v in enumerate(values):
             item = QTableWidgetItem(v)
             item.setData(Qt.ItemDataRole.UserRole, f["id"])
-            if col in (0, 4):
+            if col in (0, 3):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if f["status"] == "rejected":
                 item.setForeground(QColor(theme.STATUS_COLORS["rejected"]))
                 font = QFont(item.font())
-                font.setStrikeOut(col == 3)
+                font.setStrikeOut(col == 2)
                 item.setFont(font)
-            elif col == 4 and f["status"] != "added":
+            elif col == 3 and f["status"] != "added":
                 item.setForeground(QColor(colour))
-            elif col == 5:
+            elif col == 4:
                 item.setForeground(QColor(theme.STATUS_COLORS.get(f["status"], theme.TEXT)))
             if f.get("note"):
                 item.setToolTip(f["note"])

@@ -33,7 +33,12 @@ def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int,
     app = _app()
     paths.ensure()
     db = Database(paths.database)
-    api = ReviewAPI(db, config or Config())
+    if config is None:
+        try:
+            config = Config.load(paths.config_file)
+        except Exception:  # an invalid settings file must not keep the reviewer out
+            config = Config()
+    api = ReviewAPI(db, config)
     if size is not None:
         scale = theme.scale_for(size[1])
     else:

@@ -70,9 +70,11 @@ def tooth_text(f: dict) -> str:
 
 
 def all_findings(study: dict) -> list[dict]:
+    """Every finding of a study with its image id and the image's place in mount order
+    (the number under its thumbnail), ordered by that place, then confidence."""
     out = []
-    for index, im in enumerate(study.get("images", [])):
-        for f in im.get("findings", []):
+    for index, (im, _view) in enumerate(mount_order(study.get("images", []))):
+        for f in sorted(im.get("findings", []), key=lambda f: -f["confidence"]):
             out.append(f | {"image_id": im["id"], "image_index": index})
     return out
 

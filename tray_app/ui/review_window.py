@@ -66,8 +66,16 @@ class Banner(QFrame):
         label.setStyleSheet(f"background: {bg}; color: {fg}; border-left: {s.px(5)}px solid {border};"
                             f" padding: {s.px(6)}px {s.px(12)}px; font-size: {s.px(14)}px;")
 
-    def show_state(self, *, models: list[str], demonstration: list[str], signed: dict | None) -> None:
+    def show_state(self, *, models: list[str], demonstration: list[str], signed: dict | None,
+                   hidden: str = "") -> None:
         model_text = ", ".join(models) if models else "no model"
+        if hidden and not signed:
+            self._style(self.main, theme.PANEL_ALT, theme.MUTED, theme.TEXT)
+            self.main.setText(f"<b>{html.escape(hidden[:1].upper() + hidden[1:])}</b> &nbsp;·&nbsp; "
+                              f"review the images as usual")
+            self.main.show()
+            self.demo.hide()
+            return
         if signed:
             self._style(self.main, theme.SIGNED_BG, theme.SIGNED_BORDER, theme.SIGNED_TEXT)
             self.main.setText(f"<b>Signed by {html.escape(signed.get('by', ''))} at "
@@ -76,7 +84,7 @@ class Banner(QFrame):
         else:
             self._style(self.main, theme.BANNER_BG, theme.BANNER_BORDER, theme.BANNER_TEXT)
             self.main.setText(f"<b>{BANNER_TEXT}</b> &nbsp;·&nbsp; Model: {html.escape(model_text)}"
-                              f" &nbsp;·&nbsp; a dentist reviews and signs before anything is sent")
+                              f" &nbsp;·&nbsp; dentist sign-off required")
         self.main.show()
         if demonstration:
             self._style(self.demo, theme.DEMO_BG, theme.DEMO_BORDER, theme.DEMO_TEXT)
@@ -327,7 +335,8 @@ class ReviewWindow(QMainWindow):
             theme.STATUS_TEXT.get(study.get("status", ""), study.get("status", ""))) if x))
         models = models_of(study)
         demo = [m for m in models if self.catalog.facts(m).demonstration]
-        self.banner.show_state(models=models, demonstration=demo, signed=study.get("signed"))
+        self.banner.show_state(models=models, demonstration=demo, signed=study.get("signed"),
+                               hidden=study.get("findings_hidden", ""))
         self.status_model.setText(("Model: " + ", ".join(models)) if models else "No model output")
         colors: dict[str, str] = {}
         for m in models:
@@ -358,9 +367,9 @@ class ReviewWindow(QMainWindow):
     def _fill_thumbs(self, study: dict) -> None:
         self.thumbs.blockSignals(True)
         self.thumbs.clear()
-        for im, view in mount_order(study.get("images", [])):
+        for index, (im, view) in enumerate(mount_order(study.get("images", []))):
             n = sum(1 for f in im.get("findings", []) if f["label"] != "tooth" and f["status"] != "rejected")
-            item = QListWidgetItem(f"{short_view(view)}{f'  ·  {n}' if n else ''}")
+            item = QListWidgetItem(f"{index + 1} {short_view(view)}{f' · {n}' if n else ''}")
             item.setData(Qt.ItemDataRole.UserRole, im["id"])
             item.setToolTip(f"{view} — {n} finding{'s' if n != 1 else ''}")
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)

@@ -1,0 +1,232 @@
+"""Writes one signed report into Open Dental (see opendental.py for the request list)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from .opendental import (
+    ODClient, ODError, PatientProblem, Upload, b64, description, fit_upload, od_datetime, resolve_patient,
+    tooth_numbers,
+)
+from .outbox import Job, NeedsAttention
+from .render import (
+    LABEL, encode_image, local_time, models_text, nice_label, render_study_image, report_pdf, study_images,
+)
+from .secrets import ODKeys, get_opendental_keys
+from .settings import OpenDentalConfig
+
+log = logging.getLogger("tray_app.export.opendental")
+
+
+class OpenDentalExporter:
+    name = "opendental"
+
+    def __init__(self, settings: OpenDentalConfig, *, keys_provider: Callable[[], ODKeys | None] | None = None,
+                 client_factory: Callable[[OpenDentalConfig, ODKeys], ODClient] | None = None):
+        self.settings = settings
+        self.keys_provider = keys_provider or get_opendental_keys
+        self.client_factory = client_factory or (lambda s, k: ODClient(s, k, clock=time.monotonic))
+
+    # -- the plan ----------------------------------------------------------------------------
+    def plan(self, job: Job) -> list[str]:
+        s = self.settings
+        parts = []
+        if s.write_images:
+            parts += [f"img{im['id']}" for im in study_images(job.db, job.snapshot)]
+        if s.write_pdf:
+            parts.append("pdf")
+        if s.write_patient_summary and (job.snapshot.get("drafts") or {}).get("patient_summary"):
+            parts.append("patient_pdf")
+        if s.write_chart_note:
+            parts.append("note")
+        if s.popup_for_urgent and "urgent" in (job.snapshot.get("tags") or []):
+            parts.append("popup")
+        return parts
+
+    def export(self, job: Job) -> dict:
+        keys = self.keys_provider()
+        if keys is None:
+            raise NeedsAttention("the Open Dental API keys are not set up: run `dental-bridge secrets set opendental` "
+                                 "(or ask your IT support), then retry the export")
+        parts = self.plan(job)
+        if all(job.part(p).state == "done" for p in parts):
+            return {"parts": parts, "written": 0}
+        client = self.client_factory(self.settings, keys)
+        try:
+            return _ODRun(self, job, client, parts).run()
+        finally:
+            client.close()
+
+
+class _ODRun:
+    def __init__(self, exporter: OpenDentalExporter, job: Job, client: ODClient, parts: list[str]):
+        self.settings = exporter.settings
+        self.job = job
+        self.client = client
+        self.parts = parts
+        self.snapshot = job.snapshot
+        self.pat_num = 0
+        self._docs: list[dict] | None = None
+        self._commlogs: list[dict] | None = None
+        self._popups: list[dict] | None = None
+        self._def_num: int | None = None
+        self.written = 0
+
+    def run(self) -> dict:
+        try:
+            record = resolve_patient(self.client, self.snapshot.get("patient") or {},
+                                     require_birth_date=self.settings.require_birth_date)
+        except PatientProblem as exc:
+            raise NeedsAttention(str(exc)) from exc
+        self.pat_num = int(record["PatNum"])
+        earlier = self.job.payload.get("pat_num")
+        if earlier and int(earlier) != self.pat_num:
+            raise NeedsAttention(f"the patient now resolves to Open Dental PatNum {self.pat_num}, but earlier parts of "
+                                 f"this export went to PatNum {earlier}; check the chart numbers before retrying")
+        if not earlier:
+            self.job.remember(pat_num=self.pat_num, mode=self.client.mode)
+        notes = []
+        for name in self.parts:
+            note = self.write_part(name)
+            if note:
+                notes.append(note)
+        return {"pat_num": self.pat_num, "parts": self.parts, "written": self.written, "mode": self.client.mode,
+                **({"notes": notes} if notes else {})}
+
+    # -- idempotent write of one part ----------------------------------------------------------
+    def write_part(self, name: str) -> str:
+        job = self.job
+        part = job.part(name)
+        if part.state == "done":
+            return ""
+        if part.state == "sending":  # outcome of an earlier attempt unknown: look before writing again
+            found = self.find(name, part.marker)
+            if found is not None:
+                job.done(name, found, how="found", detail="found by marker; not written again")
+                return ""
+        body, note = self.body(name, part.marker)
+        job.begin(name)
+        try:
+            result = self.post(name, body)
+        except ODError as exc:
+            if exc.written is False:
+                job.not_written(name)
+            raise
+        remote_id = self.remote_id(name, result, part.marker)
+        # (a crash here, before done() commits, leaves the part `sending`: the next attempt finds it)
+        job.done(name, remote_id, detail=note)
+        self.written += 1
+        return f"{name}: {note}" if note else ""
+
+    def post(self, name: str, body: dict) -> dict:
+        if name == "note":
+            return self.client.post_commlog(body)
+        if name == "popup":
+            return self.client.post_popup(body)
+        return self.client.upload_document(body)
+
+    def remote_id(self, name: str, result: dict, marker: str) -> str:
+        key = {"note": "CommlogNum", "popup": "PopupNum"}.get(name, "DocNum")
+        value = (result or {}).get(key) if isinstance(result, dict) else None
+        if value is None and name == "note":  # Commlogs POST returned nothing before 23.3.7
+            self._commlogs = None
+            value = self.find(name, marker)
+        return str(value or "")
+
+    def find(self, name: str, marker: str) -> str | None:
+        if name == "note":
+            if self._commlogs is None:
+                self._commlogs = self.client.commlogs(self.pat_num)
+            rows, field, key = self._commlogs, "Note", "CommlogNum"
+        elif name == "popup":
+            if self._popups is None:
+                self._popups = self.client.popups(self.pat_num)
+            rows, field, key = self._popups, "Description", "PopupNum"
+        else:
+            if self._docs is None:
+                self._docs = self.client.documents(self.pat_num)
+            rows, field, key = self._docs, "Description", "DocNum"
+        for r in rows:
+            if marker in str(r.get(field) or ""):
+                return str(r.get(key) or "?")
+        return None
+
+    # -- bodies ------------------------------------------------------------------------------
+    def def_num(self) -> int:
+        if self._def_num is None:
+            wanted = self.settings.doc_category.strip().casefold()
+            cats = self.client.image_categories()
+            match = [c for c in cats if str(c.get("ItemName", "")).strip().casefold() == wanted
+                     and str(c.get("isHidden", "false")).lower() != "true"]
+            if not match:
+                raise NeedsAttention(f"Open Dental has no image category named {self.settings.doc_category!r}: add it "
+                                     "in Setup > Definitions > Image Categories, or change the category in Dental AI "
+                                     "Bridge's export settings")
+            self._def_num = int(match[0]["DefNum"])
+        return self._def_num
+
+    def signed_by(self) -> str:
+        signer = (self.snapshot.get("signer") or {}).get("name", "")
+        return f"signed by {signer} {local_time(self.snapshot.get('signed_at', ''))}"
+
+    def body(self, name: str, marker: str) -> tuple[dict, str]:
+        snap = self.snapshot
+        created = od_datetime(snap.get("signed_at", ""))
+        if name.startswith("img"):
+            image_id = int(name[3:])
+            image = next(im for im in snap.get("images") or [] if im["id"] == image_id)
+            findings = [f for f in snap.get("findings") or [] if f.get("image_id") == image_id]
+            fmt = self.settings.image_format
+
+            def make(scale: float) -> Upload:
+                img = render_study_image(self.job.db, snap, image, scale=scale)
+                return Upload(encode_image(img, fmt, self.settings.jpeg_quality), f".{fmt}")
+
+            up = fit_upload(make, self.client.body_limit)
+            labels = ", ".join(sorted({nice_label(f.get("label", "")) for f in findings})) or "no findings"
+            text = f"{LABEL} — {image.get('kind') or 'radiograph'}: {labels} — {self.signed_by()}"
+            if up.note:
+                text += f" ({up.note})"
+            body = {"PatNum": self.pat_num, "rawBase64": b64(up.data), "extension": up.extension,
+                    "Description": description(text, marker), "DateCreated": created,
+                    "DocCategory": self.def_num(), "ImgType": "Radiograph"}
+            teeth = tooth_numbers([f.get("tooth_universal") for f in findings if f.get("tooth_universal")])
+            if teeth:
+                body["ToothNumbers"] = teeth
+            return body, up.note
+        if name in ("pdf", "patient_pdf"):
+            friendly = name == "patient_pdf"
+
+            def make_pdf(scale: float) -> Upload:
+                imgs = [(im, render_study_image(self.job.db, snap, im, scale=scale))
+                        for im in study_images(self.job.db, snap)]
+                return Upload(report_pdf(snap, imgs, study=self.job.study, marker=marker, patient_friendly=friendly),
+                              ".pdf")
+
+            up = fit_upload(make_pdf, self.client.body_limit)
+            what = "patient summary" if friendly else "findings report"
+            text = f"{LABEL} — {what} — {self.signed_by()}"
+            if up.note:
+                text += f" ({up.note})"
+            return {"PatNum": self.pat_num, "rawBase64": b64(up.data), "extension": ".pdf",
+                    "Description": description(text, marker), "DateCreated": created,
+                    "DocCategory": self.def_num(), "ImgType": "Document"}, up.note
+        if name == "note":
+            return {"PatNum": self.pat_num, "Note": chart_note(snap, marker), "CommDateTime": created,
+                    "Mode_": "None", "SentOrReceived": "Neither"}, ""
+        if name == "popup":
+            return {"PatNum": self.pat_num, "PopupLevel": "Patient",
+                    "Description": f"{LABEL}: urgent findings {self.signed_by()} — see the chart note and Imaging. "
+                                   f"{marker}"}, ""
+        raise ValueError(f"unknown export part {name}")
+
+
+def chart_note(snapshot: dict, marker: str) -> str:
+    """The signed chart note as written to the PMS: the draft the dentist signed, then who signed, then the marker."""
+    drafts = snapshot.get("drafts") or {}
+    note = (drafts.get("chart_note") or f"{LABEL}.").rstrip()
+    signer = snapshot.get("signer") or {}
+    return (f"{note}\nReviewed and signed by {signer.get('name', '')} ({signer.get('role', '')}) on "
+            f"{local_time(snapshot.get('signed_at', ''))}. Models: {models_text(snapshot)}.\n{marker}")

@@ -1,0 +1,363 @@
+"""The export outbox: a durable queue of signed reports to write to each destination.
+
+`ReviewAPI.sign()` inserts one `outbox` row per destination in the transaction that stores
+the signature. This module drains them:
+
+    queued ──claim──▶ sending ──▶ done
+                        │  ├──▶ failed(reason)            retried with exponential backoff + jitter
+                        │  └──▶ needs_attention(reason)   patient not found / mismatch / permission /
+                        │                                 missing keys: a person must act, then `retry`
+                        └── the process died: the claim's lease runs out and the row is taken again
+
+A row's work is split into parts (each annotated image, the PDF, the chart note, …) recorded
+in `export_parts` with their own state and a unique marker `[DAB:{study}:{sha12}:{part}]`.
+A part is marked `sending` (committed) *before* its write; a part still `sending` on the next
+attempt has an unknown outcome, and the exporter looks for its marker at the destination
+before writing it again. So a crash between the remote write and our commit never duplicates.
+
+Only studies with a signed report are ever exported: a row without one goes to
+needs_attention without any remote request. Every attempt and result is audited in the
+transaction that records it. `clock` and `rng` are injectable, so tests can move time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
+
+from .. import audit
+from ..store.db import Database
+from .settings import ExportConfig
+
+log = logging.getLogger("tray_app.export.outbox")
+
+RETRYABLE = ("queued", "failed")
+
+
+class NeedsAttention(Exception):
+    """A person has to act (wrong or unknown patient, permissions, keys); not retried by itself."""
+
+
+class RetryLater(Exception):
+    """Not done this time (destination unreachable, busy, failed); retried with backoff."""
+
+
+class Exporter(Protocol):
+    name: str
+
+    def export(self, job: "Job") -> dict: ...
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def parse_iso(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass
+class Part:
+    name: str
+    marker: str
+    state: str
+    remote_id: str
+    target: str
+    attempts: int
+
+
+class Job:
+    """One claimed outbox row: the frozen report plus the part bookkeeping exporters use."""
+
+    def __init__(self, outbox: "Outbox", row: dict, report: dict, snapshot: dict, study: dict):
+        self.outbox = outbox
+        self.db = outbox.db
+        self.row = row
+        self.id = row["id"]
+        self.destination = row["destination"]
+        self.study_id = row["study_id"]
+        self.report = report
+        self.report_sha256 = report["sha256"]
+        self.snapshot = snapshot
+        self.study = study
+        self.payload: dict[str, Any] = json.loads(row.get("payload") or "{}")
+
+    # -- markers ---------------------------------------------------------------------------
+    @property
+    def base_marker(self) -> str:
+        return f"[DAB:{self.study_id}:{self.report_sha256[:12]}]"
+
+    def marker(self, part: str) -> str:
+        return f"[DAB:{self.study_id}:{self.report_sha256[:12]}:{part}]"
+
+    # -- parts -----------------------------------------------------------------------------
+    def part(self, name: str) -> Part:
+        r = self.db.one("SELECT * FROM export_parts WHERE outbox_id=? AND part=?", (self.id, name))
+        if r is None:
+            with self.db.tx() as c:
+                c.execute("INSERT OR IGNORE INTO export_parts(outbox_id, part, marker, updated_at) VALUES (?,?,?,?)",
+                          (self.id, name, self.marker(name), self.outbox.now_iso()))
+            r = self.db.one("SELECT * FROM export_parts WHERE outbox_id=? AND part=?", (self.id, name))
+        return Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])
+
+    def parts(self) -> list[Part]:
+        return [Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])
+                for r in self.db.query("SELECT * FROM export_parts WHERE outbox_id=? ORDER BY id", (self.id,))]
+
+    def begin(self, name: str, target: str = "") -> None:
+        """Committed before the write: from here on the outcome counts as unknown until done()."""
+        now = self.outbox.now_iso()
+        with self.db.tx() as c:
+            c.execute("UPDATE export_parts SET state='sending', attempts=attempts+1, target=?, updated_at=? "
+                      "WHERE outbox_id=? AND part=?", (target, now, self.id, name))
+            c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
+                      (self.outbox.lease_until(), now, self.id))
+            audit.append(c, "export_write", f"outbox:{self.id}", study=self.study_id, destination=self.destination,
+                         part=name, marker=self.marker(name))
+
+    def done(self, name: str, remote_id: str = "", *, how: str = "written", detail: str = "") -> None:
+        now = self.outbox.now_iso()
+        with self.db.tx() as c:
+            c.execute("UPDATE export_parts SET state='done', remote_id=?, detail=?, updated_at=? "
+                      "WHERE outbox_id=? AND part=?", (str(remote_id or ""), detail, now, self.id, name))
+            c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
+                      (self.outbox.lease_until(), now, self.id))
+            audit.append(c, f"export_{how}", f"outbox:{self.id}", study=self.study_id, destination=self.destination,
+                         part=name, remote_id=str(remote_id or ""), detail=detail)
+
+    def not_written(self, name: str) -> None:
+        """The write certainly did not happen (refused, never sent): no marker search next time."""
+        with self.db.tx() as c:
+            c.execute("UPDATE export_parts SET state='pending', updated_at=? WHERE outbox_id=? AND part=?",
+                      (self.outbox.now_iso(), self.id, name))
+
+    def remember(self, **values) -> None:
+        self.payload.update(values)
+        with self.db.tx() as c:
+            c.execute("UPDATE outbox SET payload=? WHERE id=?", (json.dumps(self.payload, sort_keys=True), self.id))
+
+
+class Outbox:
+    def __init__(self, db: Database, config: ExportConfig | None = None, *,
+                 exporters: dict[str, Exporter] | None = None, clock: Callable[[], float] = time.time,
+                 rng: Callable[[], float] = random.random, keys_provider: Callable | None = None):
+        self.db = db
+        self.config = config or ExportConfig()
+        self.clock = clock
+        self.rng = rng
+        self._exporters = dict(exporters or {})
+        self._keys_provider = keys_provider
+
+    # -- time ------------------------------------------------------------------------------
+    def now_iso(self) -> str:
+        return iso(self.clock())
+
+    def lease_until(self) -> str:
+        return iso(self.clock() + self.config.retry.lease_seconds)
+
+    def backoff(self, attempts: int) -> float:
+        r = self.config.retry
+        delay = min(r.backoff_max_seconds, r.backoff_base_seconds * 2 ** max(0, attempts - 1))
+        return delay / 2 + self.rng() * delay / 2  # "equal jitter": never zero, never all at once
+
+    # -- exporters -------------------------------------------------------------------------
+    def exporter(self, destination: str) -> Exporter:
+        if destination not in self._exporters:
+            if destination == "opendental":
+                from .opendental_export import OpenDentalExporter
+
+                self._exporters[destination] = OpenDentalExporter(self.config.opendental,
+                                                                  keys_provider=self._keys_provider)
+            elif destination == "folder":
+                from .folder import FolderExporter
+
+                self._exporters[destination] = FolderExporter(self.config.folder)
+            else:
+                raise NeedsAttention(f"export destination {destination!r} is unknown to this version")
+        return self._exporters[destination]
+
+    # -- reads -----------------------------------------------------------------------------
+    def due(self, *, ignore_backoff: bool = False) -> list[dict]:
+        now = self.now_iso()
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE (state IN ('queued','failed') AND (? OR next_attempt_at IS NULL "
+            "OR next_attempt_at <= ?)) OR (state='sending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) "
+            "ORDER BY id", (1 if ignore_backoff else 0, now, now))
+        return [dict(r) for r in rows]
+
+    def next_due_in(self) -> float | None:
+        """Seconds until the next row is due (0 if one is due now), None if nothing waits."""
+        row = self.db.one("SELECT MIN(COALESCE(next_attempt_at, '')) AS t FROM outbox "
+                          "WHERE state IN ('queued','failed','sending')")
+        if row is None or row["t"] is None:
+            return None
+        at = parse_iso(row["t"])
+        return 0.0 if at is None else max(0.0, at - self.clock())
+
+    def status(self) -> list[dict]:
+        return [dict(r) | {"parts": [dict(p) for p in self.db.query(
+            "SELECT part, state, remote_id, target, attempts FROM export_parts WHERE outbox_id=? ORDER BY id",
+            (r["id"],))]} for r in self.db.query(
+            "SELECT id, study_id, destination, state, attempts, next_attempt_at, reason, marker, remote_id, "
+            "created_at, updated_at FROM outbox ORDER BY id")]
+
+    # -- retry by hand ---------------------------------------------------------------------
+    def retry(self, outbox_id: int | None = None, actor: str = "") -> int:
+        """Puts needs_attention/failed rows back in the queue now (after a person fixed the cause)."""
+        with self.db.tx() as c:
+            rows = c.execute("SELECT id, study_id FROM outbox WHERE state IN ('needs_attention','failed')" +
+                             (" AND id=?" if outbox_id is not None else ""),
+                             (outbox_id,) if outbox_id is not None else ()).fetchall()
+            for r in rows:
+                c.execute("UPDATE outbox SET state='queued', next_attempt_at=NULL, updated_at=? WHERE id=?",
+                          (self.now_iso(), r["id"]))
+                c.execute("UPDATE studies SET status='signed' WHERE id=? AND status='export_failed'", (r["study_id"],))
+                audit.append(c, "export_retry", f"outbox:{r['id']}", study=r["study_id"], actor=actor)
+        return len(rows)
+
+    # -- draining --------------------------------------------------------------------------
+    def _claim(self, row: dict, ignore_backoff: bool) -> dict | None:
+        now = self.now_iso()
+        with self.db.tx() as c:
+            cur = c.execute(
+                "UPDATE outbox SET state='sending', attempts=attempts+1, next_attempt_at=?, updated_at=? "
+                "WHERE id=? AND ((state IN ('queued','failed') AND (? OR next_attempt_at IS NULL OR "
+                "next_attempt_at <= ?)) OR (state='sending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))",
+                (self.lease_until(), now, row["id"], 1 if ignore_backoff else 0, now, now))
+            if cur.rowcount != 1:
+                return None  # another worker took it
+            fresh = dict(c.execute("SELECT * FROM outbox WHERE id=?", (row["id"],)).fetchone())
+            audit.append(c, "export_attempt", f"outbox:{row['id']}", study=row["study_id"],
+                         destination=row["destination"], attempt=fresh["attempts"],
+                         resumed=row["state"] == "sending")
+        return fresh
+
+    def drain_once(self, *, ignore_backoff: bool = False, limit: int | None = None) -> list[dict]:
+        """Attempts every due row once; returns one result per row attempted."""
+        results = []
+        for row in self.due(ignore_backoff=ignore_backoff)[:limit]:
+            claimed = self._claim(row, ignore_backoff)
+            if claimed is not None:
+                results.append(self._attempt(claimed))
+        return results
+
+    def _attempt(self, row: dict) -> dict:
+        from .opendental import ODError
+
+        try:
+            job = self._job(row)
+            summary = self.exporter(row["destination"]).export(job)
+        except NeedsAttention as exc:
+            return self._finish(row, "needs_attention", str(exc))
+        except RetryLater as exc:
+            return self._finish(row, "failed", str(exc))
+        except ODError as exc:
+            return self._finish(row, "failed" if exc.retry else "needs_attention", str(exc))
+        except OSError as exc:
+            return self._finish(row, "failed", f"could not write the export ({type(exc).__name__}: {exc.strerror or exc})")
+        except Exception as exc:  # a bug must not stop the other exports; it is retried and logged
+            log.exception("export %s failed unexpectedly", row["id"])
+            return self._finish(row, "failed", f"unexpected error ({type(exc).__name__}); the export will be retried")
+        return self._finish(row, "done", "", summary)
+
+    def _job(self, row: dict) -> Job:
+        report = self.db.one("SELECT * FROM reports WHERE study_id=?", (row["study_id"],))
+        if report is None:
+            raise NeedsAttention("this study has not been signed; only signed reports are exported")
+        snapshot_text = report["snapshot"]
+        if hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest() != report["sha256"]:
+            raise NeedsAttention("the signed report does not match its checksum; it was not exported")
+        study = self.db.one("SELECT * FROM studies WHERE id=?", (row["study_id"],))
+        job = Job(self, row, dict(report), json.loads(snapshot_text), dict(study) if study else {})
+        if row["marker"] != job.base_marker:
+            with self.db.tx() as c:
+                c.execute("UPDATE outbox SET marker=? WHERE id=?", (job.base_marker, row["id"]))
+        return job
+
+    def _finish(self, row: dict, state: str, reason: str, summary: dict | None = None) -> dict:
+        now = self.clock()
+        next_at = iso(now + self.backoff(row["attempts"])) if state == "failed" else None
+        remote_ids = ",".join(f"{p['part']}={p['remote_id']}" for p in self.db.query(
+            "SELECT part, remote_id FROM export_parts WHERE outbox_id=? AND state='done' ORDER BY id", (row["id"],)))
+        with self.db.tx() as c:
+            c.execute("UPDATE outbox SET state=?, reason=?, next_attempt_at=?, remote_id=?, updated_at=? WHERE id=?",
+                      (state, reason, next_at, remote_ids, iso(now), row["id"]))
+            if state == "done":
+                left = c.execute("SELECT COUNT(*) FROM outbox WHERE study_id=? AND state<>'done'",
+                                 (row["study_id"],)).fetchone()[0]
+                if left == 0:
+                    c.execute("UPDATE studies SET status='exported' WHERE id=? AND status IN ('signed','export_failed')",
+                              (row["study_id"],))
+                    c.execute("UPDATE images SET state='exported', updated_at=? WHERE study_id=? AND state='signed'",
+                              (iso(now), row["study_id"]))
+            elif state == "needs_attention":
+                c.execute("UPDATE studies SET status='export_failed' WHERE id=? AND status='signed'",
+                          (row["study_id"],))
+            audit.append(c, f"export_{state}", f"outbox:{row['id']}", study=row["study_id"],
+                         destination=row["destination"], attempt=row["attempts"], reason=reason,
+                         next_attempt_at=next_at, remote_ids=remote_ids)
+        if state != "done":
+            log.warning("export %s to %s: %s (%s)", row["id"], row["destination"], state, reason)
+        return {"id": row["id"], "study_id": row["study_id"], "destination": row["destination"], "state": state,
+                "reason": reason, "attempts": row["attempts"], "next_attempt_at": next_at, "remote_ids": remote_ids,
+                **({"summary": summary} if summary else {})}
+
+
+class OutboxWorker:
+    """Background thread for the service: drains due rows, sleeps until the next is due.
+
+    `wake()` (e.g. after a signature) makes it look now. `poll_seconds` bounds each sleep so
+    rows queued by another process (the CLI) are noticed.
+    """
+
+    def __init__(self, outbox: Outbox, *, poll_seconds: float = 30.0):
+        self.outbox = outbox
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+
+    def start(self) -> None:
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="export-worker", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.outbox.drain_once()
+            except Exception:
+                log.exception("export worker pass failed")
+            self.passes += 1
+            try:
+                due = self.outbox.next_due_in()
+            except Exception:
+                due = None
+            wait = self.poll_seconds if due is None else min(self.poll_seconds, max(due, 0.05))
+            self._wake.wait(wait)
