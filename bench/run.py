@@ -1,7 +1,15 @@
-"""Benchmarks: pipeline overhead per image against the raw onnxruntime call in the same
-run, and the idle footprint of `run --headless`. `python -m bench [--json]`.
+"""Benchmarks: speed and footprint of the real service, as ratios against the raw
+onnxruntime call in the same run. `python -m bench [--json] [--write-docs]`.
 
-Numbers are ratios and medians from this run on this machine; nothing here is asserted.
+Sections:
+  overhead    in-process: per-image pipeline time minus the model's session.run
+  latency     `run --headless` subprocess: file complete → findings committed, p50/p95,
+              for a native and a polling source, files renamed into place and written in place
+  fmx         18 images written over 10 s: last file → study queued with all findings
+  throughput  40 images at once: images/s against raw session.run on the same tensors
+  footprint   idle CPU/RSS watching two folders (one polling 10 000 files), peak under load,
+              start-up time to watching
+Nothing here is asserted; numbers go to docs/performance.md with the machine description.
 """
 
 from __future__ import annotations
@@ -10,11 +18,14 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,25 +36,39 @@ ROOT = Path(__file__).resolve().parent.parent
 def machine() -> dict:
     import onnxruntime
 
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(), "onnxruntime": onnxruntime.__version__}
+            "cpu": model or platform.processor() or platform.machine(), "onnxruntime": onnxruntime.__version__}
 
 
-def _images(folder: Path, n: int) -> list[Path]:
-    from PIL import Image
-
-    from tray_app.demo.synth import generate_batch, to_uint8
-
-    out = []
-    for i, sample in enumerate(generate_batch(n, seed=4242, kinds=("bitewing", "periapical"))):
-        p = folder / f"B{i:03d}_Bench_Pat_20261128_{i}.png"
-        Image.fromarray(to_uint8(sample)).save(p)
-        out.append(p)
-    return out
+def _pct(values: list[float], q: float) -> float:
+    return round(float(np.percentile(values, q)) * 1000, 1) if values else float("nan")
 
 
+def _samples(n: int, seed: int, kinds=("bitewing", "periapical")):
+    from tray_app.demo.synth import generate_batch
+
+    return list(generate_batch(n, seed=seed, kinds=kinds))
+
+
+def _write_png(sample, path: Path, renamed: bool) -> None:
+    from tray_app.demo.writers import write_png
+
+    if renamed:
+        tmp = path.with_name("~" + path.name)
+        write_png(sample, tmp)
+        os.replace(tmp, path)
+    else:
+        write_png(sample, path)
+
+
+# -- in-process overhead -------------------------------------------------------------------
 def bench_overhead(n: int, threads: int, model_dir: str | None = None) -> dict:
-    """Ingest n images in-process; time each, and the model's session.run inside it."""
     from tray_app.app import Service
     from tray_app.config import AnalysisConfig, Config, Paths
     from tray_app.intake.ingest import ingest_paths
@@ -53,10 +78,12 @@ def bench_overhead(n: int, threads: int, model_dir: str | None = None) -> dict:
         folder = Path(tmp) / "export"
         folder.mkdir()
         if model_dir:
-            import shutil
-
             shutil.copytree(model_dir, Path(tmp) / "home" / "models" / Path(model_dir).name)
-        files = _images(folder, n)
+        files = []
+        for i, s in enumerate(_samples(n, 4242)):
+            p = folder / f"B{i:03d}_Bench_Pat_20261128_{i}.png"
+            _write_png(s, p, renamed=False)
+            files.append(p)
         service = Service(Config(analysis=AnalysisConfig(threads=threads)), Paths.resolve().ensure())
         service.load_model()
         if service.model is None:
@@ -81,85 +108,265 @@ def bench_overhead(n: int, threads: int, model_dir: str | None = None) -> dict:
             assert outcome.status == "analyzed", outcome
             totals.append(total)
             overheads.append(total - sum(run_times[before:]))
-        # raw onnxruntime on the same pre-processed tensors, same session, same run
-        from PIL import Image
-
-        tensors = [model.preprocess(np.asarray(Image.open(f).convert("L")))[0] for f in files]
-        raw = []
-        for t in tensors:
-            t0 = time.perf_counter()
-            raw_run(t)
-            raw.append(time.perf_counter() - t0)
         service.db.close()
-        med_total, med_raw = statistics.median(totals[1:]), statistics.median(raw)
+        med_total, med_run = statistics.median(totals[1:]), statistics.median(run_times[1:])
         return {
             "model": f"{model.manifest.name} {model.manifest.version}", "images": n, "threads": threads,
             "per_image_ms_median": round(med_total * 1000, 1),
-            "raw_session_run_ms_median": round(med_raw * 1000, 1),
+            "session_run_ms_median": round(med_run * 1000, 1),
             "overhead_excl_model_ms_median": round(statistics.median(overheads[1:]) * 1000, 1),
-            "overhead_excl_model_ms_p95": round(float(np.percentile(overheads[1:], 95)) * 1000, 1),
-            "ratio_pipeline_to_raw": round(med_total / med_raw, 2),
+            "overhead_excl_model_ms_p95": _pct(overheads[1:], 95),
+            "ratio_pipeline_to_raw": round(med_total / med_run, 2),
         }
 
 
-def bench_idle(seconds: float) -> dict:
-    """CPU and RSS of `run --headless` watching two folders (one native, one polling)."""
-    import psutil
+# -- a running service -----------------------------------------------------------------------
+class RunningService:
+    """`dental-bridge run --headless` in a subprocess on a fresh home, plus DB access."""
 
-    from tray_app.config import Config, SourceConfig
+    def __init__(self, root: Path, sources: list[tuple[Path, str]], threads: int, model_dir: str | None):
+        from tray_app.config import AnalysisConfig, Config, IntakeConfig, SourceConfig
+
+        self.home = root / "home"
+        self.home.mkdir(parents=True)
+        if model_dir:
+            shutil.copytree(model_dir, self.home / "models" / Path(model_dir).name)
+        Config(sources=[SourceConfig(path=str(p), kind=k) for p, k in sources],
+               intake=IntakeConfig(), analysis=AnalysisConfig(threads=threads)).save(self.home / "config.toml")
+        env = dict(os.environ, DENTAL_BRIDGE_HOME=str(self.home))
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run", "--headless"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        log = self.home / "logs" / "dental-bridge.log"
+        while not (log.exists() and "service started" in log.read_text(errors="replace")):
+            if time.perf_counter() - self.started > 120 or self.proc.poll() is not None:
+                raise RuntimeError("the service did not start")
+            time.sleep(0.02)
+        self.startup_s = time.perf_counter() - self.started
+        while "model " not in log.read_text(errors="replace") and "analysis paused" not in log.read_text(errors="replace"):
+            time.sleep(0.05)
+        from tray_app.store import Database
+
+        self.db = Database(self.home / "data" / "bridge.sqlite3")
+
+    def analyzed_at(self, path: Path) -> float | None:
+        row = self.db.one("SELECT state, updated_at FROM images WHERE path=? ORDER BY id DESC LIMIT 1", (str(path),))
+        if row is None or row["state"] != "analyzed":
+            return None
+        return datetime.fromisoformat(row["updated_at"]).timestamp()
+
+    def wait_analyzed(self, path: Path, timeout: float = 120) -> float:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            t = self.analyzed_at(path)
+            if t is not None:
+                return t
+            time.sleep(0.01)
+        raise RuntimeError(f"{path.name} was not analysed within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        self.db.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def bench_latency(n: int, threads: int, model_dir: str | None) -> dict:
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        native, polling = root / "native", root / "polling"
+        native.mkdir()
+        polling.mkdir()
+        svc = RunningService(root, [(native, "native"), (polling, "polling")], threads, model_dir)
+        try:
+            for r, (folder, kind, renamed) in enumerate(
+                    [(native, "native", True), (native, "native", False), (polling, "polling", True),
+                     (polling, "polling", False)]):
+                samples = _samples(n + 1, 777 + 1000 * r)  # new content each round: no duplicates
+                lat = []
+                for i, s in enumerate(samples):
+                    p = folder / f"L{int(renamed)}_{i:03d}_Lat_Pat_20261128_{i}.png"
+                    _write_png(s, p, renamed)
+                    done = time.time()
+                    lat.append(svc.wait_analyzed(p) - done)
+                lat = lat[1:]  # the first one warms caches
+                out[f"{kind}_{'renamed' if renamed else 'in_place'}"] = {
+                    "p50_ms": _pct(lat, 50), "p95_ms": _pct(lat, 95), "images": len(lat)}
+        finally:
+            svc.stop()
+    out["note"] = ("in-place writes wait intake.settle_seconds (2 s) for size/mtime to hold; files renamed "
+                   "into place skip it")
+    return out
+
+
+def bench_fmx(threads: int, model_dir: str | None) -> dict:
+    from tray_app.clinical.views import FMX_VIEWS
+    from tray_app.demo.synth import generate_sample
+    from tray_app.demo.writers import write_dicom
 
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        a, b = Path(tmp) / "native", Path(tmp) / "polling"
+        root = Path(tmp)
+        folder = root / "export"
+        folder.mkdir()
+        svc = RunningService(root, [(folder, "native")], threads, model_dir)
+        try:
+            samples = [generate_sample("bitewing" if v.startswith("BW") else "periapical", 900 + i, view=v[3:])
+                       for i, v in enumerate(FMX_VIEWS)]
+            paths = []
+            for i, s in enumerate(samples):
+                p = folder / f"FMX_{i:02d}.dcm"
+                tmp_p = folder / f"~FMX_{i:02d}.dcm"
+                write_dicom(s, tmp_p, patient_id="BENCH1", patient_name="Bench^Fmx", birth_date="19700101",
+                            study_uid="1.2.826.0.1.3680043.10.999.1", instance_number=i + 1)
+                os.replace(tmp_p, p)
+                last = time.time()
+                paths.append(p)
+                if i < len(samples) - 1:
+                    time.sleep(10.0 / (len(samples) - 1))
+            done = max(svc.wait_analyzed(p) for p in paths)
+            study = svc.db.one("SELECT COUNT(DISTINCT study_id) n FROM images")["n"]
+            return {"images": len(paths), "written_over_s": 10.0, "last_file_to_all_findings_ms":
+                    round((done - last) * 1000, 1), "studies": study}
+        finally:
+            svc.stop()
+
+
+def bench_throughput_and_footprint(n: int, threads: int, model_dir: str | None, idle_seconds: float) -> dict:
+    import psutil
+
+    from tray_app.analysis.model import OnnxModel
+    from tray_app.analysis.registry import choose, discover
+    from tray_app.app import model_search_dirs
+    from tray_app.config import Paths
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        a, b = root / "native", root / "polling"
         a.mkdir()
-        b.mkdir()
-        for i in range(200):
-            (b / f"old_{i}.txt").write_text("x")  # something for the poller to stat
-        cfg = Config(sources=[SourceConfig(path=str(a), kind="native"), SourceConfig(path=str(b), kind="polling")])
-        home.mkdir()
-        cfg.save(home / "config.toml")
-        env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home))
+        (b / "old").mkdir(parents=True)
+        for i in range(10_000):  # a big archive folder the poller must keep statting
+            (b / "old" / f"old_{i:05d}.txt").write_bytes(b"")
+        svc = RunningService(root, [(a, "native"), (b, "polling")], threads, model_dir)
+        proc = psutil.Process(svc.proc.pid)
+        try:
+            time.sleep(3.0)
+            c0, w0 = proc.cpu_times(), time.perf_counter()
+            time.sleep(idle_seconds)
+            c1, wall = proc.cpu_times(), time.perf_counter() - w0
+            idle_cpu = (c1.user - c0.user + c1.system - c0.system) / wall
+            idle_rss = proc.memory_info().rss
+            samples = _samples(n, 31337)
+            peak = [idle_rss]
+            stop = threading.Event()
+
+            def sample_rss():
+                while not stop.wait(0.1):
+                    try:
+                        peak.append(proc.memory_info().rss)
+                    except psutil.Error:
+                        return
+
+            watcher = threading.Thread(target=sample_rss, daemon=True)
+            watcher.start()
+            paths = []
+            t0 = time.time()
+            c0, w0 = proc.cpu_times(), time.perf_counter()
+            for i, s in enumerate(samples):
+                p = a / f"T{i:03d}_Thr_Pat_20261128_{i}.png"
+                _write_png(s, p, renamed=True)
+                paths.append(p)
+            done = max(svc.wait_analyzed(p, timeout=600) for p in paths)
+            c1, wall = proc.cpu_times(), time.perf_counter() - w0
+            stop.set()
+            load_cpu = (c1.user - c0.user + c1.system - c0.system) / wall
+            pipeline_ips = n / (done - t0)
+            startup = svc.startup_s
+        finally:
+            svc.stop()
+        # raw onnxruntime on the same pre-processed tensors, same machine, same run
+        os.environ["DENTAL_BRIDGE_HOME"] = str(svc.home)
+        entry = choose(discover(model_search_dirs(Paths.resolve())))
+        model = OnnxModel(entry.manifest, threads=threads)
+        tensors = [model.preprocess(_to_uint8(s))[0] for s in samples]
+        model.run_raw(tensors[0])
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run", "--headless"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        log = home / "logs" / "dental-bridge.log"
-        while not (log.exists() and "service started" in log.read_text()):
-            if time.perf_counter() - t0 > 60:
-                break
-            time.sleep(0.05)
-        startup = time.perf_counter() - t0
-        time.sleep(3.0)  # model load and first scans settle
-        p = psutil.Process(proc.pid)
-        c0 = p.cpu_times()
-        w0 = time.perf_counter()
-        time.sleep(seconds)
-        c1 = p.cpu_times()
-        wall = time.perf_counter() - w0
-        rss = p.memory_info().rss
-        proc.terminate()
-        proc.wait(timeout=30)
-        cpu = (c1.user - c0.user + c1.system - c0.system) / wall
-        return {"seconds": seconds, "idle_cpu_percent_of_one_core": round(cpu * 100, 2),
-                "rss_mib": round(rss / 2**20, 1), "startup_to_watching_s": round(startup, 2)}
+        for t in tensors:
+            model.run_raw(t)
+        raw_ips = len(tensors) / (time.perf_counter() - t0)
+    return {
+        "throughput": {"images": n, "pipeline_images_per_s": round(pipeline_ips, 2),
+                       "raw_session_run_images_per_s": round(raw_ips, 2),
+                       "ratio_pipeline_to_raw": round(pipeline_ips / raw_ips, 3),
+                       "note": "pipeline time includes reading, hashing, decoding, dedupe, DB commits, tooth "
+                               "mapping and the clinical summary; ratio < 1 is the pipeline's cost"},
+        "footprint": {"idle_seconds": idle_seconds, "idle_cpu_percent_of_one_core": round(idle_cpu * 100, 2),
+                      "idle_rss_mib": round(idle_rss / 2**20, 1), "load_cpu_percent_of_one_core":
+                      round(load_cpu * 100, 1), "peak_rss_under_load_mib": round(max(peak) / 2**20, 1),
+                      "startup_to_watching_s": round(startup, 2), "polled_files": 10_000},
+    }
+
+
+def _to_uint8(sample):
+    from tray_app.demo.synth import to_uint8
+
+    return to_uint8(sample)
+
+
+def write_docs(result: dict) -> Path:
+    m = result["machine"]
+    lines = ["# Performance", "",
+             f"Measured by `python -m bench --write-docs` on {result['date']}: {m['cpu']}, {m['cpus']} logical CPUs, "
+             f"Python {m['python']}, onnxruntime {m['onnxruntime']}, {m['platform']}. "
+             f"Model: {result.get('overhead', {}).get('model', '?')}, {result['threads']} inference thread(s). "
+             "Numbers are from one run on a shared machine; ratios against the raw `session.run` in the same run "
+             "are the comparable figures.", ""]
+    for section, values in result.items():
+        if section in ("machine", "date", "threads") or not isinstance(values, dict):
+            continue
+        lines += [f"## {section}", "", "| measure | value |", "|---|---|"]
+        for k, v in values.items():
+            if isinstance(v, dict):
+                for k2, v2 in v.items():
+                    lines.append(f"| {k} {k2} | {v2} |")
+            else:
+                lines.append(f"| {k} | {v} |")
+        lines.append("")
+    path = ROOT / "docs" / "performance.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    (ROOT / "docs" / "performance.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return path
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--images", type=int, default=40)
+    ap.add_argument("--write-docs", action="store_true", help="write docs/performance.md and .json")
+    ap.add_argument("--images", type=int, default=30)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--idle-seconds", type=float, default=20.0)
     ap.add_argument("--model", help="model folder to use instead of the bundled one")
+    ap.add_argument("--only", nargs="*", choices=["overhead", "latency", "fmx", "throughput"])
     args = ap.parse_args(argv)
-    result = {"machine": machine(), "overhead": bench_overhead(args.images, args.threads, args.model),
-              "idle": bench_idle(args.idle_seconds)}
+    only = set(args.only or ["overhead", "latency", "fmx", "throughput"])
+    result: dict = {"machine": machine(), "date": datetime.now().strftime("%Y-%m-%d %H:%M"), "threads": args.threads}
+    if "overhead" in only:
+        result["overhead"] = bench_overhead(args.images, args.threads, args.model)
+    if "latency" in only:
+        result["latency"] = bench_latency(max(5, args.images // 3), args.threads, args.model)
+    if "fmx" in only:
+        result["fmx"] = bench_fmx(args.threads, args.model)
+    if "throughput" in only:
+        result.update(bench_throughput_and_footprint(args.images, args.threads, args.model, args.idle_seconds))
+    if args.write_docs:
+        write_docs(result)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         for section, values in result.items():
-            print(f"[{section}]")
-            for k, v in values.items():
-                print(f"  {k}: {v}")
+            print(f"[{section}]" if isinstance(values, dict) else f"{section}: {values}")
+            if isinstance(values, dict):
+                for k, v in values.items():
+                    print(f"  {k}: {v}")
     return 0
 
 

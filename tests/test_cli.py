@@ -86,3 +86,18 @@ def test_import_contract_keeps_qt_out_of_the_core():
     lint = os.path.join(os.path.dirname(sys.executable), "lint-imports")
     res = subprocess.run([lint], cwd=root, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_review_screenshot_renders_the_window(home, export_dir, tmp_path):
+    from PIL import Image
+
+    write_png(export_dir / "A1_Doe_Jo_20261128_1.png", seed=1)
+    assert main(["ingest", str(export_dir)]) == 0
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home))
+    res = subprocess.run([sys.executable, "-m", "tray_app", "review", "--study", "1", "--screenshot", str(out),
+                          "--size", "1366x768"], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    with Image.open(out) as im:
+        assert im.size == (1366, 768)
+        assert len(set(im.convert("L").resize((64, 36)).getdata())) > 20  # a real, non-blank render

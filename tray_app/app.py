@@ -86,6 +86,7 @@ class Service:
             self.db, self.discovery, self.sources,
             reconcile_seconds=self.config.intake.reconcile_minutes * 60,
             supervise_seconds=self.config.intake.supervise_seconds,
+            poll_seconds=self.config.intake.poll_seconds,
         )
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
         self._stop = threading.Event()

@@ -78,22 +78,63 @@ def cmd_run(args) -> int:
     setup_logging(paths.log_dir, to_stderr=headless)
     if not args.headless and not has_display():
         print("No display found: running headless (services only). Stop with Ctrl-C.", file=sys.stderr)
-    elif not args.headless:
-        print("The review window is not part of this build yet: running the services headless. "
-              "Stop with Ctrl-C.", file=sys.stderr)
     config = _config(paths)
     if not config.sources:
         print("No watch folders are configured yet. Add one with:\n"
               "  dental-bridge config add-source \\\\server\\share\\xrays", file=sys.stderr)
     service = Service(config, paths)
-    return _run_service(service, once=False)
+    if headless:
+        return _run_service(service, once=False)
+    return run_with_window(service, paths, config)
+
+
+def run_with_window(service, paths, config) -> int:
+    """Services on worker threads, the review window on this (the Qt main) thread."""
+    import onnxruntime  # noqa: F401  — before Qt: Qt's older MSVC runtime breaks onnxruntime's DLL init
+
+    from .ui.launch import run_review_window
+
+    service.start()
+    try:
+        return run_review_window(paths, config)
+    finally:
+        service.stop()
 
 
 def cmd_demo(args) -> int:
     from .demo.workspace import run_demo
 
     return run_demo(headless=args.headless or not has_display(), once=args.once, explicit_headless=args.headless,
-                    run_service=_run_service)
+                    run_service=_run_service, run_window=run_with_window)
+
+
+def cmd_review(args) -> int:
+    from .logging_setup import setup_logging
+
+    paths = _paths()
+    setup_logging(paths.log_dir, to_stderr=False)
+    config = _config(paths)
+    if args.screenshot:
+        import onnxruntime  # noqa: F401  — see run_with_window
+
+        from .ui.launch import screenshot
+
+        try:
+            w, h = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print("error: --size is WIDTHxHEIGHT, e.g. 1366x768", file=sys.stderr)
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # render without flashing a window on screen
+        screenshot(paths, args.study, Path(args.screenshot), (w, h))
+        print(f"wrote {args.screenshot}")
+        return 0
+    if not has_display():
+        print("No display found: the review window needs one (use --screenshot FILE to render it offscreen).",
+              file=sys.stderr)
+        return 2
+    from .ui.launch import run_review_window
+
+    return run_review_window(paths, config)
 
 
 def cmd_ingest(args) -> int:
@@ -478,6 +519,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true")
     demo.add_argument("--once", action="store_true", help="process the demo images, print the queue and exit")
     demo.set_defaults(func=cmd_demo)
+
+    rv = sub.add_parser("review", help="open the review window (or render it to a PNG)")
+    rv.add_argument("--study", type=int, help="study to open")
+    rv.add_argument("--screenshot", metavar="FILE", help="render the window offscreen to FILE (PNG) and exit")
+    rv.add_argument("--size", default="1366x768", help="window size for --screenshot, WIDTHxHEIGHT")
+    rv.set_defaults(func=cmd_review)
 
     ingest = sub.add_parser("ingest", help="process files or folders now; one result per file")
     ingest.add_argument("paths", nargs="+")

@@ -89,6 +89,7 @@ class IntakeConfig:
     settle_seconds: float = 2.0  # size+mtime must hold this long before a file counts as complete
     reconcile_minutes: float = 2.0  # periodic rescan that catches missed events
     supervise_seconds: float = 5.0  # how often dead/vanished watches are checked
+    poll_seconds: float = 2.0  # listing interval of polling (network share) watches
     study_window_minutes: float = 30.0  # images of one patient+folder within this gap form one study
     max_pixels: int = 120_000_000  # decompression-bomb bound (a pano is ~4 MP, a CBCT volume far more)
     max_file_mb: int = 2048

@@ -111,7 +111,8 @@ def _announce(db, status: str, image_id: int) -> None:
         print(f"  quarantined image {image_id}: {row['reason']}", flush=True)
 
 
-def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service: Callable) -> int:
+def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service: Callable,
+             run_window: Callable | None = None) -> int:
     from ..app import Service
     from ..cli import cmd_queue
     from ..logging_setup import setup_logging
@@ -130,9 +131,7 @@ def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service
     seeded = seed_workspace(export)
     if seeded:
         print(f"  wrote {seeded} demo radiographs for {len(PATIENTS)} patients")
-    if not headless and not explicit_headless:
-        print("  The review window is not part of this build yet: showing the queue here instead.")
-    elif headless and not explicit_headless:
+    if headless and not explicit_headless:
         print("  No display found: running headless.")
 
     service = Service(config, paths)
@@ -152,11 +151,14 @@ def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service
         service.db.close()
         return _print_queue(cmd_queue)
 
-    print(f"Watching; a new radiograph arrives every {DRIP_SECONDS:.0f} s. Stop with Ctrl-C.\n", flush=True)
     stop = threading.Event()
     drip = threading.Thread(target=_drip, args=(export, stop), name="demo-drip", daemon=True)
     drip.start()
     try:
+        if not headless and run_window is not None:
+            print(f"Opening the review window; a new radiograph arrives every {DRIP_SECONDS:.0f} s.\n", flush=True)
+            return run_window(service, paths, config)
+        print(f"Watching; a new radiograph arrives every {DRIP_SECONDS:.0f} s. Stop with Ctrl-C.\n", flush=True)
         return run_service(service, once=False, stop=stop)
     finally:
         stop.set()

@@ -92,7 +92,8 @@ class OverlayControls(QWidget):
             cb.setChecked(label not in self.settings.hidden_labels)
             colour = colors.get(label)
             if colour:
-                cb.setStyleSheet(f"QCheckBox::indicator:checked {{ background: {colour}; border-color: {colour}; }}")
+                cb.setStyleSheet(f"QCheckBox {{ background: transparent; }} QCheckBox::indicator:checked "
+                                 f"{{ background: {colour}; border-color: {colour}; }}")
             cb.toggled.connect(lambda on, l=label: self._label_toggled(l, on))
             self.labels_box.addWidget(cb, i // 3, i % 3)
             self.label_checks[label] = cb
@@ -201,8 +202,10 @@ class FindingsPanel(QWidget):
         lay.addLayout(buttons)
         self.findings: list[dict] = []
         self._filling = False
+        self.read_only = False
 
     def set_read_only(self, read_only: bool) -> None:
+        self.read_only = read_only
         for b in (self.accept_btn, self.reject_btn, self.edit_btn, self.draw_btn, self.undo_btn):
             b.setEnabled(not read_only)
         if read_only and self.draw_btn.isChecked():
@@ -228,7 +231,11 @@ class FindingsPanel(QWidget):
             self._filling = False
         pathology = [f for f in self.findings if f["label"] != "tooth"]
         open_ = sum(f["status"] == "proposed" for f in pathology)
-        text = f"{open_} to review" if open_ else "all reviewed" if pathology else ""
+        if self.read_only:
+            n = sum(f["status"] in ("accepted", "edited", "added") for f in pathology)
+            text = f"read-only · {n} in the signed report"
+        else:
+            text = f"{open_} to review" if open_ else "all reviewed" if pathology else ""
         if hidden > 0:
             text += f" · {hidden} hidden by filters"
         self.summary.setText(text)
@@ -243,7 +250,9 @@ class FindingsPanel(QWidget):
         _, colour = theme.band(f["confidence"])
         tooth = tooth_text(f) + (f" {f['surfaces']}" if f.get("surfaces") else "")
         values = [str(f["image_index"] + 1), tooth, label_text(f["label"]) + (" ✎" if f.get("note") else ""),
-                  "—" if f["status"] == "added" else f"{f['confidence']:.0%}", STATUS_WORDS.get(f["status"], f["status"])]
+                  "—" if f["status"] == "added" else f"{f['confidence']:.0%}",
+                  "Not in report" if self.read_only and f["status"] == "proposed"
+                  else STATUS_WORDS.get(f["status"], f["status"])]
         for col, v in enumerate(values):
             item = QTableWidgetItem(v)
             item.setData(Qt.ItemDataRole.UserRole, f["id"])
@@ -254,12 +263,14 @@ class FindingsPanel(QWidget):
                 font = QFont(item.font())
                 font.setStrikeOut(col == 2)
                 item.setFont(font)
+            elif self.read_only and f["status"] == "proposed":
+                item.setForeground(QColor(theme.MUTED))
             elif col == 3 and f["status"] != "added":
                 item.setForeground(QColor(colour))
             elif col == 4:
                 item.setForeground(QColor(theme.STATUS_COLORS.get(f["status"], theme.TEXT)))
-            if f.get("note"):
-                item.setToolTip(f["note"])
+            tip = f"{label_text(f['label'])} · {f['confidence']:.0%} · {f.get('model') or 'clinician'}"
+            item.setToolTip(tip + (f"\nNote: {f['note']}" if f.get("note") else ""))
             self.table.setItem(row, col, item)
 
     def visible_finding_ids(self) -> list[int]:

@@ -70,9 +70,9 @@ class StudyCard(QWidget):
         muted = theme.MUTED
         n = study.get("image_count", len(study.get("images", [])))
         meta = (f"{html.escape(p.get('id') or '—')} · DOB {dob(p.get('birth_date', ''))} · "
-                f"{n} image{'s' if n != 1 else ''} · {age(study.get('last_image_at', ''))}")
+                f"{n} img · {age(study.get('last_image_at', ''))}")
         set_text = (study.get("set") or {}).get("text") or study.get("description") or ""
-        findings = top_findings(study)
+        findings = top_findings(study, limit=2)
         chips = []
         if urgent:
             chips.append(f"<span style='background:{theme.URGENT}; color:white; font-weight:600;'>"
@@ -97,6 +97,7 @@ class StudyCard(QWidget):
 
 class QueuePanel(QWidget):
     study_selected = Signal(int)
+    scope_changed = Signal()   # the status filter now needs signed/exported studies too (or no longer)
 
     def __init__(self, scale: theme.Scale, parent=None):
         super().__init__(parent)
@@ -116,14 +117,15 @@ class QueuePanel(QWidget):
         head.addWidget(self.count_label)
         lay.addLayout(head)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter: name, chart #, tag (e.g. urgent)")
+        self.filter_edit.setPlaceholderText("Filter: name, chart #, tag")
+        self.filter_edit.setToolTip("Words to match in the patient name, chart number, birth date or tags, e.g. \"urgent\" or \"caries\"")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.apply_filter)
         lay.addWidget(self.filter_edit)
         self.status_combo = QComboBox()
         for text, _ in STATUS_FILTERS:
             self.status_combo.addItem(text)
-        self.status_combo.currentIndexChanged.connect(self.apply_filter)
+        self.status_combo.currentIndexChanged.connect(self._status_changed)
         lay.addWidget(self.status_combo)
         self.list = QListWidget()
         self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
@@ -169,6 +171,15 @@ class QueuePanel(QWidget):
                 item.setSizeHint(QSize(width, card.heightForWidth(width) if card.hasHeightForWidth()
                                        else card.sizeHint().height()))
 
+    def wants_done(self) -> bool:
+        """Whether the status filter shows signed/exported studies (so the window must read them)."""
+        allowed = STATUS_FILTERS[max(0, self.status_combo.currentIndex())][1]
+        return allowed is None or any(s not in ("new", "in_review") for s in allowed)
+
+    def _status_changed(self, *_) -> None:
+        self.scope_changed.emit()
+        self.apply_filter()
+
     def apply_filter(self, *_) -> None:
         text = self.filter_edit.text()
         allowed = STATUS_FILTERS[max(0, self.status_combo.currentIndex())][1]
@@ -204,6 +215,12 @@ class QueuePanel(QWidget):
                     self._building = was
                 self.list.scrollToItem(item)
                 return True
+        was = self._building
+        self._building = True
+        try:
+            self.list.setCurrentItem(None)  # the open study is filtered out: highlight nothing
+        finally:
+            self._building = was
         return False
 
     def next_study(self) -> int | None:

@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QFont, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
@@ -64,7 +64,7 @@ class Banner(QFrame):
     def _style(self, label: QLabel, bg: str, border: str, fg: str) -> None:
         s = self.scale
         label.setStyleSheet(f"background: {bg}; color: {fg}; border-left: {s.px(5)}px solid {border};"
-                            f" padding: {s.px(6)}px {s.px(12)}px; font-size: {s.px(14)}px;")
+                            f" padding: {s.px(5)}px {s.px(12)}px; font-size: {s.px(14)}px;")
 
     def show_state(self, *, models: list[str], demonstration: list[str], signed: dict | None,
                    hidden: str = "") -> None:
@@ -78,18 +78,21 @@ class Banner(QFrame):
             return
         if signed:
             self._style(self.main, theme.SIGNED_BG, theme.SIGNED_BORDER, theme.SIGNED_TEXT)
-            self.main.setText(f"<b>Signed by {html.escape(signed.get('by', ''))} at "
-                              f"{html.escape(when(signed.get('at', '')))}</b> — read-only. "
-                              f"<span>Findings were AI-assisted ({html.escape(model_text)}).</span>")
+            self.main.setText(f"<b>Signed by {html.escape(signed.get('by', ''))} · "
+                              f"{html.escape(when(signed.get('at', '')))}</b> &nbsp;·&nbsp; read-only"
+                              f" &nbsp;·&nbsp; AI-assisted ({html.escape(model_text)})")
+            self.main.setToolTip("This study is signed; its report is frozen and can no longer be changed.")
         else:
             self._style(self.main, theme.BANNER_BG, theme.BANNER_BORDER, theme.BANNER_TEXT)
-            self.main.setText(f"<b>{BANNER_TEXT}</b> &nbsp;·&nbsp; Model: {html.escape(model_text)}"
-                              f" &nbsp;·&nbsp; dentist sign-off required")
+            self.main.setText(f"<b>{BANNER_TEXT}</b> &nbsp;·&nbsp; Model {html.escape(model_text)}")
+            self.main.setToolTip("Findings are proposals from an AI model. A dentist reviews them and signs "
+                                 "before anything is written to the chart or sent to the practice management system.")
         self.main.show()
         if demonstration:
             self._style(self.demo, theme.DEMO_BG, theme.DEMO_BORDER, theme.DEMO_TEXT)
-            self.demo.setText(f"<b>⚠ {DEMO_TEXT}</b> &nbsp;·&nbsp; {html.escape(', '.join(demonstration))} "
-                              f"finds synthetic patterns only; its boxes mean nothing about this patient.")
+            self.demo.setText(f"<b>⚠ {DEMO_TEXT}</b> &nbsp;·&nbsp; trained on synthetic images only")
+            self.demo.setToolTip(f"{', '.join(demonstration)} is a demonstration model: its boxes say nothing "
+                                 f"about this patient. Install the practice's licensed model for clinical use.")
             self.demo.show()
         else:
             self.demo.hide()
@@ -134,6 +137,7 @@ class ReviewWindow(QMainWindow):
         # -- left: queue
         self.queue = QueuePanel(self.scale)
         self.queue.study_selected.connect(self.open_study)
+        self.queue.scope_changed.connect(self.reload_queue)
         # -- centre: header, banner, tools, canvas, thumbnails
         centre = QWidget()
         cl = QVBoxLayout(centre)
@@ -282,7 +286,8 @@ class ReviewWindow(QMainWindow):
     # -- queue -------------------------------------------------------------------------------------
     def reload_queue(self) -> None:
         self._fingerprint = fingerprint(self.db)
-        studies = self.api.queue(include_done=True)
+        # signed/exported studies accumulate for years: read them only when the filter shows them
+        studies = self.api.queue(include_done=self.queue.wants_done())
         self.queue.set_studies(studies)
         if self.study is None:
             ids = self.queue.visible_study_ids()
@@ -308,8 +313,14 @@ class ReviewWindow(QMainWindow):
 
     # -- study -------------------------------------------------------------------------------------
     def open_study(self, study_id: int) -> None:
+        from ..review.api import ReviewError
+
         self.findings_panel.draw_btn.setChecked(False)
-        study = self.api.study(study_id)
+        try:
+            study = self.api.study(study_id)
+        except ReviewError as exc:
+            self.status.showMessage(str(exc), 8000)
+            return
         self.image_id = None
         self._apply_study(study, keep_finding=None)
         self.queue.select_study(study_id, emit=False)

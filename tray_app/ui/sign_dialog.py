@@ -9,16 +9,15 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
                                QTextBrowser, QVBoxLayout)
 
 from . import theme
-from .present import dob, image_view, patient_name
+from .present import dob, mount_order, patient_name
 
 
 def preview_html(study: dict, preview: dict) -> str:
     """The chart note, images, CDT codes and destinations as they will be written."""
-    by_id = {im["id"]: (i, im) for i, im in enumerate(study.get("images", []))}
+    by_id = {im["id"]: (i, im, view) for i, (im, view) in enumerate(mount_order(study.get("images", [])))}
     images = []
     for image_id in preview.get("images", []):
-        index, im = by_id.get(image_id, (None, {}))
-        where = image_view(im) if im else ""
+        index, im, where = by_id.get(image_id, (None, {}, ""))
         images.append(f"<li>Image {index + 1 if index is not None else '?'} (id {image_id}) — "
                       f"{html.escape(im.get('kind') or 'image')}{' · ' + html.escape(where) if where else ''}</li>")
     codes = []
@@ -61,6 +60,14 @@ class SignDialog(QDialog):
         head.setObjectName("heading")
         lay.addWidget(head)
         self.preview = api.preview_export(study["id"])
+        open_ = [f for im in study.get("images", []) for f in im.get("findings", [])
+                 if f["label"] != "tooth" and f["status"] == "proposed"]
+        self.unreviewed = QLabel(f"{len(open_)} proposed finding{'s have' if len(open_) != 1 else ' has'} not been "
+                                 f"reviewed; only accepted, edited and added findings go into the report.")
+        self.unreviewed.setWordWrap(True)
+        self.unreviewed.setStyleSheet(f"color: {theme.BANNER_TEXT};")
+        self.unreviewed.setVisible(bool(open_))
+        lay.addWidget(self.unreviewed)
         self.browser = QTextBrowser()
         self.browser.setHtml(preview_html(study, self.preview))
         self.browser.setMinimumHeight(scale.px(260))

@@ -112,6 +112,8 @@ def stylesheet(s: Scale) -> str:
     QPushButton#primary {{ background: {ACCENT_DIM}; border-color: {ACCENT}; font-weight: 600; }}
     QPushButton#accept {{ border-color: #3f8f69; }}
     QPushButton#reject {{ border-color: #8a4a4d; }}
+    QPushButton#accept:disabled, QPushButton#reject:disabled, QPushButton#primary:disabled {{
+        border-color: #2e3238; background: {PANEL_ALT}; color: #6b7079; }}
     QTableWidget, QListWidget {{
         background: {PANEL}; alternate-background-color: {PANEL_ALT}; border: none; gridline-color: {BORDER};
         selection-background-color: {ACCENT_DIM}; selection-color: {TEXT}; outline: 0;
