@@ -89,6 +89,10 @@ class Service:
             poll_seconds=self.config.intake.poll_seconds,
         )
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
+        from .export.outbox import Outbox, OutboxWorker
+
+        self.outbox = Outbox(self.db, self.config.export)
+        self.exporter = OutboxWorker(self.outbox)
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._retry_at: dict[int, float] = {}
@@ -109,11 +113,13 @@ class Service:
         self._worker.start()
         self.readiness.start()
         self.watcher.start()
+        self.exporter.start()
         log.info("service started: watching %d folder(s)", len(self.sources))
 
     def stop(self) -> None:
         self._stop.set()
         self.wake_worker.set()
+        self.exporter.stop()
         self.watcher.stop()
         self.readiness.stop()
         if self._worker:

@@ -593,6 +593,10 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=cmd_pilot)
 
+    from .export.commands import add_parsers as add_export_parsers
+
+    add_export_parsers(sub)  # export, secrets set opendental, doctor
+
     pg = sub.add_parser("purge", help="delete cached images of exported studies past the retention period")
     pg.add_argument("--dry-run", action="store_true")
     pg.add_argument("--json", action="store_true")

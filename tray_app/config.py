@@ -17,6 +17,8 @@ from typing import Any
 import platformdirs
 import tomli_w
 
+from .export.settings import ExportConfig, ExportConfigError
+
 APP_NAME = "DentalAIBridge"
 SOURCE_KINDS = ("auto", "native", "polling")
 PATIENT_ID_MEANINGS = ("patnum", "chartnumber")
@@ -125,6 +127,7 @@ class Config:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
     governance: GovernanceConfig = field(default_factory=GovernanceConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
 
     # -- persistence -------------------------------------------------------------------
     @classmethod
@@ -146,9 +149,12 @@ class Config:
                 analysis=AnalysisConfig(**raw.get("analysis", {})),
                 clinical=ClinicalConfig(**raw.get("clinical", {})),
                 governance=GovernanceConfig(**raw.get("governance", {})),
+                export=ExportConfig.from_dict(raw.get("export", {})),
             )
         except TypeError as exc:
             raise ConfigError(f"unknown setting in settings file: {exc}") from exc
+        except ExportConfigError as exc:
+            raise ConfigError(str(exc)) from exc
         errors = cfg.validate()
         if errors:
             raise ConfigError("; ".join(errors))
@@ -173,6 +179,7 @@ class Config:
             errors.append(f"governance.rollout must be one of {', '.join(ROLLOUT_MODES)}")
         if self.governance.retention_days < 1:
             errors.append("governance.retention_days must be at least 1")
+        errors += self.export.validate()
         if not 14 <= self.clinical.fmx_images <= 22:
             errors.append("clinical.fmx_images must be between 14 and 22")
         return errors

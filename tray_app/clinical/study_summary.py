@@ -77,7 +77,8 @@ def _treated_before(db: Database, study_id: int, teeth: set[int]) -> bool:
     return hit is not None
 
 
-def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_images: int = 18) -> dict:
+def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_images: int = 18,
+            signer: str = "") -> dict:
     images = db.query("SELECT * FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined') ORDER BY id",
                       (study_id,))
     rows = [dict(r) for r in db.query("SELECT * FROM findings WHERE study_id=? ORDER BY id", (study_id,))]
@@ -142,8 +143,9 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
         "cdt": {"imaging": [c.as_dict() for c in codes], "treatment": [c.as_dict() for c in treatment],
                 "treatment_from_proposed": [c.as_dict() for c in preview]},
         "drafts": {
-            "chart_note": notes.chart_note(accepted or live, study_line=study_line, codes=codes + (treatment or preview),
-                                           model=model),
+            "chart_note": notes.chart_note(accepted if signer else (accepted or live), study_line=study_line,
+                                           codes=codes + (treatment if signer else (treatment or preview)),
+                                           model=model, signer=signer),
             "patient_summary": notes.patient_summary(accepted or live),
             "perio_narrative": notes.perio_narrative(_bone_measurements(accepted or live, image_map), when=when,
                                                      image_kinds=kinds_text),

@@ -39,6 +39,10 @@ from .settings import ExportConfig
 log = logging.getLogger("tray_app.export.outbox")
 
 RETRYABLE = ("queued", "failed")
+NOT_SIGNED = "this study has not been signed; only signed reports are exported"
+# a row queued before its study was signed (never by sign() itself) becomes due once the report exists
+_SIGNED_SINCE = ("(state='needs_attention' AND reason=? AND EXISTS "
+                 "(SELECT 1 FROM reports r WHERE r.study_id=outbox.study_id))")
 
 
 class NeedsAttention(Exception):
@@ -194,7 +198,7 @@ class Outbox:
         rows = self.db.query(
             "SELECT * FROM outbox WHERE (state IN ('queued','failed') AND (? OR next_attempt_at IS NULL "
             "OR next_attempt_at <= ?)) OR (state='sending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) "
-            "ORDER BY id", (1 if ignore_backoff else 0, now, now))
+            f"OR {_SIGNED_SINCE} ORDER BY id", (1 if ignore_backoff else 0, now, now, NOT_SIGNED))
         return [dict(r) for r in rows]
 
     def next_due_in(self) -> float | None:
@@ -234,8 +238,9 @@ class Outbox:
             cur = c.execute(
                 "UPDATE outbox SET state='sending', attempts=attempts+1, next_attempt_at=?, updated_at=? "
                 "WHERE id=? AND ((state IN ('queued','failed') AND (? OR next_attempt_at IS NULL OR "
-                "next_attempt_at <= ?)) OR (state='sending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))",
-                (self.lease_until(), now, row["id"], 1 if ignore_backoff else 0, now, now))
+                f"next_attempt_at <= ?)) OR (state='sending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) "
+                f"OR {_SIGNED_SINCE})",
+                (self.lease_until(), now, row["id"], 1 if ignore_backoff else 0, now, now, NOT_SIGNED))
             if cur.rowcount != 1:
                 return None  # another worker took it
             fresh = dict(c.execute("SELECT * FROM outbox WHERE id=?", (row["id"],)).fetchone())
@@ -275,7 +280,7 @@ class Outbox:
     def _job(self, row: dict) -> Job:
         report = self.db.one("SELECT * FROM reports WHERE study_id=?", (row["study_id"],))
         if report is None:
-            raise NeedsAttention("this study has not been signed; only signed reports are exported")
+            raise NeedsAttention(NOT_SIGNED)
         snapshot_text = report["snapshot"]
         if hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest() != report["sha256"]:
             raise NeedsAttention("the signed report does not match its checksum; it was not exported")

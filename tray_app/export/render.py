@@ -150,7 +150,7 @@ def annotated_image(pixels: np.ndarray, findings: list[dict], snapshot: dict, *,
         draw.text((tx + 3, ty + 2), text, fill=c, font=body)
 
     pad = unit // 2
-    banner_lines = [signed_line(snapshot), f"Model: {models_text(snapshot)} · not a diagnosis without the dentist"]
+    banner_lines = [signed_line(snapshot), f"Model: {models_text(snapshot)} · preliminary: the dentist's examination decides"]
     legend_labels = sorted({f.get("label", "") for f in findings})
     banner_h = pad * 2 + len(banner_lines) * (unit + pad)
     legend_h = pad * 2 + unit + pad if legend_labels else pad
@@ -239,7 +239,7 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
     page = letter if _us_locale() else A4
     base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
     small = ParagraphStyle("small", parent=base, fontSize=8, leading=10, textColor=colors.HexColor("#444444"))
-    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=2)
+    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=9)
     h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4)
     banner = ParagraphStyle("banner", parent=base, fontName=bold, fontSize=10, backColor=colors.HexColor("#FFD600"),
                             borderPadding=(4, 6, 4, 6), leading=13)
@@ -267,7 +267,7 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
         info.append(["Series", snapshot["set"]["text"], "", ""])
     t = Table([[Paragraph(_esc(str(c)), cell if i % 2 else ParagraphStyle("k", parent=cell, fontName=bold))
                 for i, c in enumerate(row)] for row in info],
-              colWidths=[24 * mm, 66 * mm, 22 * mm, 58 * mm])
+              colWidths=[28 * mm, 62 * mm, 26 * mm, 58 * mm], hAlign="LEFT")
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.25,
                                                                      colors.HexColor("#CCCCCC"))]))
     story.append(t)
@@ -286,11 +286,12 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
             rows = [["#", "Finding", "Tooth", "Surfaces", "Confidence", "Image", "Status"]]
             for i, f in enumerate(findings, 1):
                 rows.append([str(i), nice_label(f.get("label", "")), f"#{f['tooth_universal']}" if
-                             f.get("tooth_universal") else "not identified", f.get("surfaces") or "",
+                             f.get("tooth_universal") else "—", f.get("surfaces") or "",
                              "clinician" if f.get("source") == "clinician" else f"{float(f.get('confidence', 0)):.0%}",
                              f"{f.get('image_id')} {kinds.get(f.get('image_id'), '')}".strip(), f.get("status", "")])
             ft = Table([[Paragraph(_esc(str(c)), cell) for c in r] for r in rows],
-                       colWidths=[8 * mm, 40 * mm, 22 * mm, 18 * mm, 20 * mm, 34 * mm, 28 * mm], repeatRows=1)
+                       colWidths=[8 * mm, 40 * mm, 18 * mm, 18 * mm, 22 * mm, 36 * mm, 28 * mm], repeatRows=1,
+                       hAlign="LEFT")
             ft.setStyle(TableStyle([
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF4")),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#BBBBBB")),

@@ -203,15 +203,14 @@ class ReviewAPI:
         self._refresh(study_id)
         return True
 
-    def _refresh(self, study_id: int) -> dict:
+    def _refresh(self, study_id: int, signer: str = "") -> dict:
         cc = self.config.clinical
-        return study_summary.refresh(self.db, study_id, urgent_threshold=cc.urgent_threshold, fmx_images=cc.fmx_images)
+        return study_summary.refresh(self.db, study_id, urgent_threshold=cc.urgent_threshold, fmx_images=cc.fmx_images,
+                                     signer=signer)
 
     # -- sign-off ------------------------------------------------------------------------------
     def destinations(self) -> list[str]:
-        # PMS destinations (Open Dental, Dentrix drop folder) arrive with the export issue;
-        # until then a signed report stays here and no outbox row is queued.
-        return []
+        return list(self.config.export.destinations)
 
     def preview_export(self, study_id: int) -> dict:
         summary = self._refresh(study_id)
@@ -240,7 +239,7 @@ class ReviewAPI:
                 self._editable(c, study_id)
             except ReviewError as exc:
                 raise SignError(str(exc)) from exc
-        summary = self._refresh(study_id)
+        summary = self._refresh(study_id, signer=who["name"])
         rows = [dict(r) for r in self.db.query(
             "SELECT id, image_id, label, code, confidence, x1, y1, x2, y2, tooth_fdi, tooth_universal, surfaces, "
             "status, source, note, model_name, model_version FROM findings WHERE study_id=? AND status IN "
