@@ -228,5 +228,9 @@ def chart_note(snapshot: dict, marker: str) -> str:
     drafts = snapshot.get("drafts") or {}
     note = (drafts.get("chart_note") or f"{LABEL}.").rstrip()
     signer = snapshot.get("signer") or {}
-    return (f"{note}\nReviewed and signed by {signer.get('name', '')} ({signer.get('role', '')}) on "
-            f"{local_time(snapshot.get('signed_at', ''))}. Models: {models_text(snapshot)}.\n{marker}")
+    signed = (f"Reviewed and signed by {signer.get('name', '')} ({signer.get('role', '')}) on "
+              f"{local_time(snapshot.get('signed_at', ''))}.")
+    if "Reviewed and signed by" in note:  # drafts signed since the notes carry the signer themselves
+        note = note.replace(f"Reviewed and signed by {signer.get('name', '')}.", signed)
+        return f"{note}\nModels: {models_text(snapshot)}.\n{marker}"
+    return f"{note}\n{signed} Models: {models_text(snapshot)}.\n{marker}"
