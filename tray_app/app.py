@@ -92,7 +92,7 @@ class Service:
         from .export.outbox import Outbox, OutboxWorker
 
         self.outbox = Outbox(self.db, self.config.export)
-        self.exporter = OutboxWorker(self.outbox)
+        self.exporter = OutboxWorker(self.outbox, poll_seconds=5.0)  # signatures from other processes (CLI) too
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._retry_at: dict[int, float] = {}

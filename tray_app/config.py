@@ -186,16 +186,27 @@ class Config:
 
     # -- `config set KEY VALUE` -----------------------------------------------------------
     def set_value(self, key: str, value: str) -> None:
-        section, _, name = key.partition(".")
-        sections = {"intake": self.intake, "analysis": self.analysis, "clinical": self.clinical,
-                    "governance": self.governance}
-        target = sections.get(section)
-        if target is None or not name or not hasattr(target, name):
-            known = [f"{s}.{f.name}" for s, obj in sections.items() for f in dataclasses.fields(obj)]
-            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(known)} (watch folders: config add-source)")
+        """Set a dotted key such as `intake.settle_seconds` or `export.folder.path`."""
+        parts = key.split(".")
+        target: Any = self
+        for name in parts[:-1]:
+            if name == "sources" or not dataclasses.is_dataclass(getattr(target, name, None)):
+                raise ConfigError(f"unknown setting {key!r}; known: {', '.join(self.known_keys())} "
+                                  "(watch folders: config add-source)")
+            target = getattr(target, name)
+        name = parts[-1]
+        if len(parts) < 2 or not any(f.name == name for f in dataclasses.fields(target)) \
+                or dataclasses.is_dataclass(getattr(target, name)):
+            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(self.known_keys())} "
+                              "(watch folders: config add-source)")
         current = getattr(target, name)
         try:
-            parsed: Any = type(current)(value) if not isinstance(current, bool) else value.lower() in ("1", "true", "yes", "on")
+            if isinstance(current, bool):
+                parsed: Any = value.strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(current, list):
+                parsed = [v.strip() for v in value.split(",") if v.strip()]
+            else:
+                parsed = type(current)(value)
         except ValueError as exc:
             raise ConfigError(f"{key} expects a {type(current).__name__}, got {value!r}") from exc
         setattr(target, name, parsed)
@@ -203,6 +214,17 @@ class Config:
         if errors:
             setattr(target, name, current)
             raise ConfigError("; ".join(errors))
+
+    def known_keys(self) -> list[str]:
+        def walk(obj, prefix):
+            for f in dataclasses.fields(obj):
+                value = getattr(obj, f.name)
+                if dataclasses.is_dataclass(value):
+                    yield from walk(value, f"{prefix}{f.name}.")
+                else:
+                    yield f"{prefix}{f.name}"
+
+        return [k for k in walk(self, "") if not k.startswith("sources")]
 
 
 class ConfigError(Exception):
