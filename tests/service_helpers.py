@@ -28,3 +28,17 @@ def states(db) -> dict[str, str]:
 
 def home_paths() -> Paths:
     return Paths.resolve().ensure()
+
+
+def wait_started(log_file, before: int, proc=None, timeout: float = 60.0) -> None:
+    """Block until the service logged one more 'service started' than `before` (its signal
+    handlers are installed from then on)."""
+    def started():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the service exited with {proc.returncode} before starting")
+        return log_file.exists() and log_file.read_text(errors="replace").count("service started") > before
+    wait_for(started, timeout, message="the service to start")
+
+
+def starts_logged(log_file) -> int:
+    return log_file.read_text(errors="replace").count("service started") if log_file.exists() else 0

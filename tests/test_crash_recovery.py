@@ -8,7 +8,7 @@ import sys
 import time
 
 from conftest import write_dicom, write_png
-from service_helpers import fast_config, home_paths, wait_for
+from service_helpers import fast_config, home_paths, starts_logged, wait_for, wait_started
 from tray_app import audit
 from tray_app.store import Database
 
@@ -40,12 +40,11 @@ def test_kill_9_during_ingest_loses_and_duplicates_nothing(home, export_dir):
         written += 1
 
     log_file = paths.log_dir / "dental-bridge.log"
-    starts_before = log_file.read_text().count("service started")
+    starts_before = starts_logged(log_file)
     proc = _start(env)
     db = Database(paths.database)
     try:
-        wait_for(lambda: log_file.read_text().count("service started") > starts_before, 60,
-                 message="the final run to start")
+        wait_started(log_file, starts_before, proc)
         wait_for(lambda: db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 40, 120,
                  message="all 40 files analysed after the crash loop")
     finally:
