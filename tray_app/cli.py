@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -30,6 +31,17 @@ def _config(paths):
     from .config import Config
 
     return Config.load(paths.config_file)
+
+
+@contextmanager
+def _database(paths=None):
+    from .store.db import Database
+
+    db = Database((paths or _paths()).database)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _print_json(obj) -> None:
@@ -169,14 +181,10 @@ def cmd_ingest(args) -> int:
 
 def cmd_queue(args) -> int:
     from .review.api import ReviewAPI
-    from .store.db import Database
 
     paths = _paths()
-    db = Database(paths.database)
-    try:
+    with _database(paths) as db:
         studies = ReviewAPI(db, _config(paths)).queue(include_done=args.all)
-    finally:
-        db.close()
     if args.json:
         _print_json({"studies": studies})
         return 0
@@ -270,17 +278,13 @@ def cmd_config(args) -> int:
 
 def _audit_config_change(paths, args) -> None:
     from . import audit
-    from .store.db import Database
 
     detail = {"set": {"key": getattr(args, "key", None), "value": getattr(args, "value", None)},
               "add-source": {"kind": getattr(args, "kind", None), "patient_id": getattr(args, "patient_id", None)},
               "remove-source": {}}.get(args.action, {})
-    db = Database(paths.database)
-    try:
+    with _database(paths) as db:
         with db.tx() as c:
             audit.append(c, "config_changed", args.action, **detail)
-    finally:
-        db.close()
 
 
 def cmd_models(args) -> int:
@@ -442,15 +446,11 @@ def _write_audit_export(path: Path, entries: list[dict]) -> None:
 
 def cmd_purge(args) -> int:
     from .retention import purge
-    from .store.db import Database
 
     paths = _paths()
     config = _config(paths)
-    db = Database(paths.database)
-    try:
+    with _database(paths) as db:
         result = purge(db, paths.cache_dir, config.governance.retention_days, dry_run=args.dry_run)
-    finally:
-        db.close()
     if args.json:
         _print_json(result)
     else:
@@ -481,10 +481,8 @@ def cmd_pilot(args) -> int:
 
 def cmd_audit(args) -> int:
     from . import audit
-    from .store.db import Database
 
-    db = Database(_paths().database)
-    try:
+    with _database() as db:
         if args.action == "export":
             if not args.file:
                 print("error: audit export needs a FILE (.csv or .json)", file=sys.stderr)
@@ -495,8 +493,6 @@ def cmd_audit(args) -> int:
             print(f"wrote {len(entries)} audit entries to {args.file}")
             return 0
         result = audit.verify(db.conn())
-    finally:
-        db.close()
     if args.json:
         _print_json(result.__dict__)
     elif result.ok:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +29,6 @@ from ..store.db import Database, utcnow
 from ..store.studies import assign_study
 from .decode import DecodedImage, decode_file
 from .errors import QuarantineError, RetryLater
-from .metadata import split_person_name
 from .naming import TemplateError, parse_name
 
 log = logging.getLogger(__name__)
