@@ -96,3 +96,35 @@ def test_pilot_report_from_reviews_and_chart_csv(home, export_dir, tmp_path, cap
     assert "caries" in text and "could not be compared" in text
     chart.write_text("who,what\n", encoding="utf-8")
     assert main(["pilot", "report", "--chart", str(chart)]) == 2
+
+
+def test_logs_carry_no_patient_identifiers_and_data_is_private(home, export_dir):
+    import os
+    import stat
+
+    write_dicom(export_dir / "x.dcm", patient_id="CHART4242")  # PatientName Doe^Jane, born 19800101
+    write_png(export_dir / "C9191_Smithson_Anna_20261128_1.png", seed=3)
+    (export_dir / "broken.dcm").write_bytes(b"junk")
+    assert main(["config", "add-source", str(export_dir)]) == 0
+    assert main(["ingest", str(export_dir)]) == 2
+    s = Service(Config.load(home_paths().config_file), home_paths())
+    s.run_once()
+    s.db.close()
+    text = "".join(p.read_text(errors="replace") for p in home_paths().log_dir.glob("*.log*"))
+    assert text  # something was logged
+    for secret in ("CHART4242", "Doe", "Jane", "19800101", "C9191", "Smithson", "Anna"):
+        assert secret not in text, secret
+    if os.name == "posix":
+        for d in (home_paths().data_dir, home_paths().cache_dir, home_paths().log_dir):
+            assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    cache_names = [p.name for p in (home_paths().cache_dir / "images").iterdir()]
+    assert cache_names and all(n.split(".")[0].isdigit() for n in cache_names)
+
+
+def test_model_in_use_is_audited_once_per_change(home, export_dir):
+    s = Service(fast_config(export_dir), home_paths())
+    s.load_model()
+    s.load_model()
+    rows = s.db.query("SELECT data FROM audit WHERE event='model_in_use'")
+    assert len(rows) == 1 and json.loads(rows[0][0])["name"] == "stub-model"
+    s.db.close()

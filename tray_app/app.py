@@ -7,6 +7,7 @@ SQLite (WAL) is the only shared state, so any of them can die and restart withou
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -106,6 +107,18 @@ class Service:
         else:
             m = self.model.manifest
             log.info("model %s %s loaded%s", m.name, m.version, " (demonstration model)" if m.is_demonstration else "")
+            self._audit_model_change(m)
+
+    def _audit_model_change(self, m) -> None:
+        """Audit when the model in use differs from the last one audited (install, swap, update)."""
+        from . import audit
+
+        with self.db.tx() as c:
+            last = c.execute("SELECT data FROM audit WHERE event='model_in_use' ORDER BY seq DESC LIMIT 1").fetchone()
+            current = {"name": m.name, "version": m.version, "manifest_sha256": m.sha256,
+                       "directory": str(m.directory), "demonstration": m.is_demonstration}
+            if last is None or json.loads(last[0]) != current:
+                audit.append(c, "model_in_use", f"model:{m.name}", **current)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

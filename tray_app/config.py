@@ -54,6 +54,12 @@ class Paths:
     def ensure(self) -> "Paths":
         for d in (self.config_file.parent, self.data_dir, self.log_dir, self.cache_dir, self.user_models_dir):
             d.mkdir(parents=True, exist_ok=True)
+            if os.name == "posix":
+                # patient data: readable by this user only (Windows profile folders already are)
+                try:
+                    os.chmod(d, 0o700)
+                except OSError:
+                    pass
         return self
 
 
