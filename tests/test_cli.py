@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from conftest import write_dicom, write_png
+from samples import write_dicom, write_png
 from service_helpers import home_paths, wait_for
 from tray_app.cli import main
 

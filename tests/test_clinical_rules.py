@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import write_dicom, write_png
+from samples import write_dicom, write_png
 from tray_app.clinical import cdt, notes
 from tray_app.clinical.image_type import classify
 from tray_app.clinical.triage import priority

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from pydicom.data import get_testdata_file
 
-from conftest import radiograph, write_dicom
+from samples import radiograph, write_dicom
 from tray_app.intake.decode import decode_file
 from tray_app.intake.errors import QuarantineError
 from tray_app.intake.naming import TemplateError, parse_name

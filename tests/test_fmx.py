@@ -4,7 +4,7 @@ import json
 import threading
 import time
 
-from conftest import write_dicom
+from samples import write_dicom
 from service_helpers import fast_config, home_paths, wait_for
 from tray_app.app import Service
 

@@ -2,7 +2,7 @@ import csv
 import json
 from datetime import datetime, timedelta, timezone
 
-from conftest import write_dicom, write_png
+from samples import write_dicom, write_png
 from service_helpers import fast_config, home_paths
 from tray_app.app import Service
 from tray_app.cli import main

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import write_dicom
+from samples import write_dicom
 from service_helpers import fast_config, home_paths
 from tray_app import audit
 from tray_app.app import Service

@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from conftest import write_dicom, write_png
+from samples import write_dicom, write_png
 from service_helpers import fast_config, home_paths, wait_for
 from tray_app.app import Service
 
@@ -197,3 +197,14 @@ def test_a_file_renamed_into_place_skips_the_settle_wait(service_factory, export
     wait_for(lambda: analyzed_count(s.db) == 1, 15, message="the renamed file analysed")
     states = {r["path"].rsplit("/", 1)[-1]: r["state"] for r in s.db.query("SELECT path, state FROM images")}
     assert states == {"renamed.png": "analyzed", "in-place.png": "discovered"}  # still settling
+
+
+def test_pause_records_nothing_and_resume_catches_up(service_factory, export_dir):
+    s = service_factory(fast_config(export_dir))
+    s.start()
+    s.set_paused(True)
+    write_png(export_dir / "while-paused.png", seed=7)
+    time.sleep(1.5)
+    assert s.db.one("SELECT COUNT(*) FROM images")[0] == 0
+    s.set_paused(False)
+    wait_for(lambda: analyzed_count(s.db) == 1, 30, message="the file written during the pause")

@@ -97,6 +97,7 @@ class Service:
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._retry_at: dict[int, float] = {}
+        self.paused = False
 
     # -- model -----------------------------------------------------------------------------
     def load_model(self) -> None:
@@ -165,7 +166,18 @@ class Service:
         except Exception:
             log.exception("retention purge failed; will try again later")
 
+    def set_paused(self, paused: bool) -> None:
+        """Pause watching and analysis (tray menu); resuming rescans what arrived meanwhile."""
+        self.paused = paused
+        self.watcher.paused = paused
+        self.discovery.paused = paused
+        if not paused:
+            self.watcher.scan_all()
+            self.wake_worker.set()
+
     def work_once(self) -> Outcome | None:
+        if self.paused:
+            return None
         now = time.monotonic()
         for image_id, t in list(self._retry_at.items()):
             if t <= now:

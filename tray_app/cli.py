@@ -101,16 +101,13 @@ def cmd_run(args) -> int:
 
 
 def run_with_window(service, paths, config) -> int:
-    """Services on worker threads, the review window on this (the Qt main) thread."""
+    """The tray app: services on worker threads; tray, review window and settings on the Qt
+    main thread (`run_app` starts and stops the service)."""
     import onnxruntime  # noqa: F401  — before Qt: Qt's older MSVC runtime breaks onnxruntime's DLL init
 
-    from .ui.launch import run_review_window
+    from .ui.app_shell import run_app
 
-    service.start()
-    try:
-        return run_review_window(paths, config)
-    finally:
-        service.stop()
+    return run_app(service, paths, config)
 
 
 def cmd_demo(args) -> int:

@@ -4,39 +4,11 @@ import shutil
 import sys
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from od_server import CUST, DEV, FakeOpenDental  # noqa: E402
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username), None)
-
-
-@pytest.fixture(autouse=True)
-def memory_keyring():
-    previous = keyring.get_keyring()
-    kr = MemoryKeyring()
-    keyring.set_keyring(kr)
-    yield kr
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture
@@ -82,7 +54,7 @@ def template(tmp_path_factory):
     """A workspace with ten analysed two-image studies and a dentist, built once (copied per test)."""
     import os
 
-    from conftest import write_dicom
+    from samples import write_dicom
     from model_factory import simple_detector
     from tray_app.app import Service
     from tray_app.config import Config, IntakeConfig, Paths, SourceConfig

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import radiograph, write_dicom
+from samples import radiograph, write_dicom
 from tray_app.intake.decode import decode_file
 from tray_app.intake.errors import QuarantineError
 

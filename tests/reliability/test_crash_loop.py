@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_dicom
+from samples import write_dicom
 from export.od_server import CUST, DEV, FakeOpenDental
 from service_helpers import home_paths, starts_logged, wait_for, wait_started
 from tray_app.config import Config, IntakeConfig, SourceConfig

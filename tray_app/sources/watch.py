@@ -71,8 +71,11 @@ class Discovery:
         self._lock = threading.Lock()
         # paths that arrived by rename: the writer finished before moving them into place
         self.renamed_in: set[str] = set()
+        self.paused = False  # the tray's Pause: record nothing; the rescan on resume catches up
 
     def offer(self, path: str, source_id: int | None, *, renamed: bool = False) -> bool:
+        if self.paused:
+            return False
         if renamed and not is_ignored(path):
             with self._lock:
                 if len(self.renamed_in) > 10_000:

@@ -1,0 +1,229 @@
+"""Settings window and first-run wizard: values round-trip to config.toml (audited), secrets go
+to the keyring only, bad values are refused with a message."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from PySide6.QtWidgets import QWizard
+
+from tray_app.config import Config
+
+
+def _window(qtbot, paths, config=None, registry=None, **kw):
+    from tray_app.ui.settings_window import SettingsWindow
+
+    w = SettingsWindow(paths, config or Config.load(paths.config_file), registry=registry,
+                       autostart_supported=True, **kw)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def _audits(db, event="config_changed"):
+    return db.query("SELECT subject, data FROM audit WHERE event=? ORDER BY seq", (event,))
+
+
+def _png(path):
+    from PIL import Image
+
+    Image.new("L", (8, 8)).save(path)
+
+
+def test_round_trip_to_config_toml_with_audit_and_autostart(qtbot, paths, db, registry, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    w = _window(qtbot, paths, registry=registry)
+    assert not w.folder.isVisible() and w.no_folder.isVisible()
+    w.add_source.click()
+    w.folder.path.setText(str(share))
+    w.folder.patient_id.setCurrentIndex(w.folder.patient_id.findData("patnum"))
+    w.folder.template.setText("{patnum}_{date:%Y%m%d}_{seq}")
+    w.folder.kind.setCurrentIndex(w.folder.kind.findData("polling"))
+    w.urgent.setValue(2.0)
+    w.fmx.setValue(20)
+    w.threads.setValue(1)
+    w.rollout.setCurrentIndex(w.rollout.findData("silent_pilot"))
+    w.retention.setValue(60)
+    w.autostart.setChecked(True)
+    saved = []
+    w.saved.connect(saved.append)
+    assert w.save() is True, w.error.text()
+
+    raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
+    assert raw["sources"] == [{"path": str(share), "kind": "polling", "name_template": "{patnum}_{date:%Y%m%d}_{seq}",
+                               "patient_id": "patnum", "enabled": True}]
+    assert raw["clinical"]["urgent_threshold"] == 2.0 and raw["clinical"]["fmx_images"] == 20
+    assert raw["analysis"]["threads"] == 1
+    assert raw["governance"] == {"rollout": "silent_pilot", "retention_days": 60}
+    again = Config.load(paths.config_file)
+    assert again.sources[0].patient_id == "patnum" and again.governance.rollout == "silent_pilot"
+    assert saved and saved[0].clinical.urgent_threshold == 2.0
+    rows = _audits(db)
+    assert len(rows) == 1 and rows[0]["subject"] == "settings"
+    assert "governance.rollout" in rows[0]["data"] and "sources" in rows[0]["data"]
+    assert registry.values.get("DentalAIBridge", "").startswith('"')
+
+    # reopen: the window shows what was saved; turning autostart off removes the value
+    w2 = _window(qtbot, paths, registry=registry)
+    assert w2.folder.path.text() == str(share) and w2.autostart.isChecked()
+    assert w2.urgent.value() == 2.0 and w2.rollout.currentData() == "silent_pilot"
+    w2.autostart.setChecked(False)
+    assert w2.save()
+    assert "DentalAIBridge" not in registry.values
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda w: w.urgent.setValue(7.5), "urgent threshold must be between"),
+    (lambda w: w.retention.setValue(0), "retention_days must be at least 1"),
+    (lambda w: w.fmx.setValue(25), "fmx_images must be between 14 and 22"),
+    (lambda w: (w.add_source.click(), w.folder.path.setText("//srv/x"), w.folder.template.setText("no fields here")),
+     "has no {fields}"),
+    (lambda w: w.add_source.click(), "a watch folder has no path"),
+])
+def test_bad_values_are_refused_with_a_message(qtbot, paths, db, registry, edit, message):
+    before = paths.config_file.read_text() if paths.config_file.exists() else None
+    w = _window(qtbot, paths, registry=registry)
+    edit(w)
+    assert w.save() is False
+    assert w.error.isVisible() and message in w.error.text() and w.error.text().startswith("Not saved:")
+    assert (paths.config_file.read_text() if paths.config_file.exists() else None) == before
+    assert _audits(db) == []
+    assert w.isVisible()  # stays open for the fix
+
+
+def test_template_problem_shown_while_typing(qtbot, paths):
+    w = _window(qtbot, paths)
+    w.add_source.click()
+    w.folder.template.setText("{chart}_{chart}")
+    assert "appears twice" in w.folder.template_msg.text()
+
+
+def test_folder_test_lists_what_would_be_read(qtbot, paths, tmp_path):
+    share = tmp_path / "xrays"
+    (share / "sub").mkdir(parents=True)
+    (share / "a.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 16)
+    (share / "sub" / "b.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 16)
+    _png(share / "A1234_Smith_Jane_20261128_01.png")
+    _png(share / "holiday photo.png")
+    (share / "Thumbs.db").write_bytes(b"x")
+    (share / "~copying.tmp").write_bytes(b"x")
+    w = _window(qtbot, paths)
+    w.add_source.click()
+    w.folder.path.setText(str(share))
+    w.folder.test.click()
+    qtbot.waitUntil(lambda: w.folder.result.text().startswith("Would read"), timeout=5000)
+    text = w.folder.result.text()
+    assert "2 DICOM files" in text and "2 image files" in text
+    assert "Ignored 2 other names" in text and "Thumbs.db" in text
+    assert "1 image name(s) do not follow the file-name template" in text and "holiday photo.png" in text
+
+    w.folder.path.setText(str(tmp_path / "not-there"))
+    w.folder.test.click()
+    qtbot.waitUntil(lambda: "Cannot reach" in w.folder.result.text(), timeout=5000)
+
+
+def test_open_dental_keys_go_to_the_keyring_only(qtbot, paths, memory_keyring, registry):
+    pytest.importorskip("tray_app.export.secrets")
+    from tray_app.export.settings import ExportConfig
+
+    config = Config()
+    if not hasattr(config, "export"):
+        config.export = ExportConfig()  # as Config carries it once [export] is wired in
+    w = _window(qtbot, paths, config=config, registry=registry)
+    assert w.has_export and any(w.tabs.tabText(i) == "Export" for i in range(w.tabs.count()))
+    w.to_od.setChecked(True)
+    w.od_dev.setText("DEVKEY123secret")
+    w.od_cust.setText("CUSTKEY456secret")
+    assert w.save(), w.error.text()
+    from tray_app.export.secrets import CUSTOMER, DEVELOPER, SERVICE
+
+    assert memory_keyring.store[(SERVICE, DEVELOPER)] == "DEVKEY123secret"
+    assert memory_keyring.store[(SERVICE, CUSTOMER)] == "CUSTKEY456secret"
+    if "export" in Config().to_dict():
+        raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
+        assert raw["export"]["destinations"] == ["opendental"]
+    for f in paths.config_file.parent.rglob("*"):
+        if f.is_file() and f.suffix in (".toml", ".tmp", ".log", ".json"):
+            assert "KEY123secret" not in f.read_text(errors="ignore") and "KEY456secret" not in f.read_text(errors="ignore")
+
+    # one key without the other is refused
+    w2 = _window(qtbot, paths, config=config, registry=registry)
+    w2.od_dev.setText("ONLYONE")
+    assert not w2.save() and "both Open Dental keys" in w2.error.text()
+
+
+def test_export_tab_only_when_config_carries_export(qtbot, paths):
+    class Bare:  # settings without an [export] table (before the export issue)
+        def __init__(self, c):
+            self.sources, self.intake, self.analysis = c.sources, c.intake, c.analysis
+            self.clinical, self.governance = c.clinical, c.governance
+
+    w = _window(qtbot, paths, config=Bare(Config()))
+    assert not w.has_export and all(w.tabs.tabText(i) != "Export" for i in range(w.tabs.count()))
+    w2 = _window(qtbot, paths, config=Config())
+    assert w2.has_export == hasattr(Config(), "export")
+
+
+def test_start_at_login_hidden_where_unsupported(qtbot, paths):
+    from tray_app.ui.settings_window import SettingsWindow
+
+    w = SettingsWindow(paths, Config(), autostart_supported=False)
+    qtbot.addWidget(w)
+    w.show()
+    assert not w.autostart.isVisible()
+
+
+def test_add_clinician(qtbot, paths, db):
+    w = _window(qtbot, paths)
+    w.clin_name.setText("Dr. Ada Lopez")
+    w.clin_role.setCurrentIndex(w.clin_role.findData("dentist"))
+    w.clin_pin.setText("12")
+    w.clin_pin2.setText("12")
+    assert not w.add_clinician() and "4 to 12 digits" in w.clin_msg.text()
+    w.clin_pin.setText("4821")
+    w.clin_pin2.setText("4820")
+    assert not w.add_clinician() and "differ" in w.clin_msg.text()
+    w.clin_pin2.setText("4821")
+    assert w.add_clinician()
+    assert w.clinicians.rowCount() == 1 and w.clinicians.item(0, 2).text() == "Yes"
+    row = db.one("SELECT name, role, pin_hash FROM clinicians")
+    assert row["name"] == "Dr. Ada Lopez" and row["role"] == "dentist" and "4821" not in row["pin_hash"]
+    assert _audits(db, "clinician_added")
+
+
+def test_first_run_wizard(qtbot, paths, db, registry, tmp_path):
+    from tray_app.ui.wizard import FirstRunWizard
+
+    share = tmp_path / "export"
+    share.mkdir()
+    wz = FirstRunWizard(paths, Config(), autostart_supported=True, registry=registry, demonstration_note="demo")
+    qtbot.addWidget(wz)
+    saved = []
+    wz.saved.connect(saved.append)
+    wz.show()
+    assert wz.currentPage() is wz.welcome_page
+    wz.next()
+    assert wz.currentPage() is wz.folder_page and not wz.button(QWizard.WizardButton.NextButton).isEnabled()
+    wz.folder_page.editor.path.setText(str(share))
+    assert wz.button(QWizard.WizardButton.NextButton).isEnabled()
+    wz.next()
+    wz.patient_page.patnum.setChecked(True)
+    wz.next()
+    assert wz.currentPage() is wz.clinician_page
+    wz.clinician_page.name.setText("Dr. Ada Lopez")
+    wz.clinician_page.pin.setText("12")
+    wz.next()
+    assert wz.currentPage() is wz.clinician_page and "4 to 12 digits" in wz.clinician_page.msg.text()
+    wz.clinician_page.pin.setText("482193")
+    wz.clinician_page.pin2.setText("482193")
+    wz.next()
+    assert wz.currentPage() is wz.done_page and str(share) in wz.done_page.summary.text()
+    wz.button(QWizard.WizardButton.FinishButton).click()
+    assert saved, wz.done_page.error.text()
+    cfg = Config.load(paths.config_file)
+    assert [(s.path, s.patient_id) for s in cfg.sources] == [(str(share), "patnum")]
+    assert db.one("SELECT role FROM clinicians WHERE name='Dr. Ada Lopez'")["role"] == "dentist"
+    assert [r["subject"] for r in _audits(db)] == ["first_run"]
+    assert "DentalAIBridge" in registry.values

@@ -1,0 +1,167 @@
+"""Every tray menu item, called as the pystray thread calls it: the callable only emits a
+signal; the Qt main thread does the work (window shown, settings opened, paused, quit…)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QUrl
+
+from tray_app.config import Config
+from tray_app.ui import tray as tray_mod
+from tray_app.ui.app_shell import AppShell
+
+
+@pytest.fixture
+def shell(qtbot, paths):
+    from tray_app.app import Service
+
+    config = Config()
+    service = Service(config, paths)  # built, not started: no threads
+    opened, quits = [], []
+    s = AppShell(service, paths, config, open_url=lambda url: opened.append(url), quit_app=lambda: quits.append(1),
+                 poll_ms=0)
+    s.opened, s.quits = opened, quits
+    s.start(start_service=False, first_run=False)
+    yield s
+    for w in (s.review_window, s.settings_window, s.about_box):
+        if w is not None:
+            w.close()
+    if s.review_window is not None:
+        s.review_window.timer.stop()
+        s.review_window.pixels.wait(5000)
+    s.shutdown()
+
+
+def _items(shell):
+    icon = shell.tray.icon
+    assert icon is not None, "the dummy backend still builds the icon and its menu"
+    sep = shell.tray.pystray.Menu.SEPARATOR
+    return icon, {item.text: item for item in icon.menu.items if item is not sep}
+
+
+def _call_from_tray_thread(item, icon):
+    """pystray runs menu actions on its own thread; do the same."""
+    t = threading.Thread(target=item, args=(icon,), name="pystray-like")
+    t.start()
+    t.join(5)
+
+
+def _activate(qtbot, shell, text, action):
+    icon, items = _items(shell)
+    before = len(shell.handled)
+    _call_from_tray_thread(items[text], icon)
+    # nothing happened on the tray thread: the work is queued for the main thread
+    assert len(shell.handled) == before
+    qtbot.waitUntil(lambda: len(shell.handled) == before + 1, timeout=3000)
+    assert shell.handled[-1] == action
+    assert shell.handled_on[-1] == threading.main_thread().ident
+
+
+def test_menu_lists_every_action(shell):
+    _icon, items = _items(shell)
+    assert list(items) == ["Open review", "Pause watching", "Export now", "Settings…", "Open logs folder",
+                           "About Dental AI Bridge", "Quit"]
+    assert items["Open review"].default  # left click opens the review window
+
+
+def test_callables_only_emit_the_signal(shell, monkeypatch):
+    """Each menu callable does exactly one thing: emit `requested` with its action name."""
+    emitted = []
+
+    class Recorder:
+        def emit(self, action):
+            emitted.append((action, threading.current_thread().name))
+
+    class FakeBridge:
+        requested = Recorder()
+
+    icon, items = _items(shell)
+    controller = tray_mod.TrayController(FakeBridge(), pystray_module=shell.tray.pystray)
+    controller.start()
+    for item in controller.icon.menu.items:
+        if item is not controller.pystray.Menu.SEPARATOR:
+            _call_from_tray_thread(item, controller.icon)
+    assert [a for a, _ in emitted] == list(tray_mod.ACTIONS)
+    assert all(thread == "pystray-like" for _, thread in emitted)
+
+
+def test_open_review(qtbot, shell):
+    _activate(qtbot, shell, "Open review", "open_review")
+    assert shell.review_window is not None and shell.review_window.isVisible()
+    # closed and opened again: shown again, and its poll timer restarted
+    shell.review_window.close()
+    assert not shell.review_window.isVisible()
+    _activate(qtbot, shell, "Open review", "open_review")
+    assert shell.review_window.isVisible()
+
+
+def test_pause_and_resume(qtbot, shell):
+    _activate(qtbot, shell, "Pause watching", "toggle_pause")
+    assert shell.service.watcher.paused is True
+    assert shell.state.state == "waiting_for_share" or shell.state.paused  # no folder yet: setup first
+    assert shell.state.paused and "Paused" in shell.tray.title
+    # paused also skips new work: events record nothing, the worker takes nothing
+    assert shell.service.discovery.offer(str(shell.paths.data_dir / "x.dcm"), None) is False
+    assert shell.service.work_once() is None
+    _icon, items = _items(shell)
+    assert "Resume watching" in items  # the menu text follows the state
+    _activate(qtbot, shell, "Resume watching", "toggle_pause")
+    assert shell.service.watcher.paused is False
+    assert not shell.state.paused
+
+
+def test_export_now_reports_back(qtbot, shell):
+    _activate(qtbot, shell, "Export now", "export_now")
+    qtbot.waitUntil(lambda: any(t == "Export" for t, _ in shell.tray.notifications), timeout=5000)
+    title, text = [n for n in shell.tray.notifications if n[0] == "Export"][-1]
+    assert "No export destination" in text or "Nothing to export" in text
+
+
+def test_settings(qtbot, shell):
+    _activate(qtbot, shell, "Settings…", "settings")
+    assert shell.settings_window is not None and shell.settings_window.isVisible()
+
+
+def test_open_logs(qtbot, shell):
+    _activate(qtbot, shell, "Open logs folder", "open_logs")
+    assert shell.opened == [QUrl.fromLocalFile(str(shell.paths.log_dir))]
+
+
+def test_about(qtbot, shell):
+    _activate(qtbot, shell, "About Dental AI Bridge", "about")
+    from tray_app import __version__
+
+    assert shell.about_box.isVisible()
+    text = shell.about_box.text()
+    assert __version__ in text and "Model:" in text
+
+
+def test_quit(qtbot, shell):
+    _activate(qtbot, shell, "Quit", "quit")
+    assert shell.quits == [1] and shell.quitting
+
+
+def test_export_item_hidden_without_export_package(qtbot):
+    bridge = tray_mod.TrayBridge()
+    c = tray_mod.TrayController(bridge, show_export=False)
+    c.start()
+    assert "Export now" not in [i.text for i in c.icon.menu.items]
+
+
+def test_state_poll_updates_icon_and_notifies(qtbot, shell, db):
+    from tray_app.store.db import utcnow
+
+    shell.notifier.limiter.gap = 0
+    shell.poll()
+    watching = shell.tray.image
+    now = utcnow()
+    with db.tx() as c:
+        c.execute("INSERT INTO studies(group_key, status, urgent, first_seen_at, last_image_at) VALUES ('g','new',1,?,?)",
+                  (now, now))
+    shell.poll()
+    assert shell.state.state == "urgent"
+    assert shell.tray.image is not watching
+    assert "1 urgent study" in shell.tray.title
+    assert any(t == "Urgent finding" for t, _ in shell.tray.notifications)

@@ -1,0 +1,113 @@
+"""Qt-free control of a running `Service` for the tray: pause/resume, export now.
+
+Pause sets `service.watcher.paused` (the supervisor stops re-arming and reconciling) and also
+skips new work: while paused, folder events record nothing and the analysis worker takes no new
+image (an image already being analysed finishes). Resume rescans the folders, so files that
+arrived meanwhile are picked up. If the service offers `set_paused(bool)` itself, that is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def is_paused(service: Any) -> bool:
+    watcher = getattr(service, "watcher", None)
+    return bool(getattr(watcher, "paused", False))
+
+
+def _install_guards(service: Any) -> None:
+    if getattr(service, "_tray_pause_guards", False):
+        return
+    discovery, original_offer = service.discovery, service.discovery.offer
+    original_work_once = service.work_once
+
+    def offer(path, source_id, *args, **kw):
+        if is_paused(service):
+            return False
+        return original_offer(path, source_id, *args, **kw)
+
+    def work_once():
+        if is_paused(service):
+            return None
+        return original_work_once()
+
+    discovery.offer = offer  # the watch handlers look the method up at call time
+    service.work_once = work_once  # so does the worker loop
+    service._tray_pause_guards = True
+
+
+def set_paused(service: Any, paused: bool) -> None:
+    if hasattr(service, "set_paused"):
+        service.set_paused(paused)
+        return
+    _install_guards(service)
+    was = is_paused(service)
+    service.watcher.paused = paused
+    if was and not paused:
+        def rescan():
+            try:
+                found = service.watcher.scan_all()
+                if found:
+                    log.info("resume: %d file(s) arrived while paused", found)
+                service.wake_worker.set()
+            except Exception:
+                log.exception("rescan after resume failed")
+
+        threading.Thread(target=rescan, name="resume-scan", daemon=True).start()
+    log.info("watching %s", "paused" if paused else "resumed")
+
+
+# -- export now --------------------------------------------------------------------------------------
+def export_available() -> bool:
+    """True when the export package (outbox + commands) is part of this build."""
+    import importlib.util
+
+    try:
+        return (importlib.util.find_spec("tray_app.export.commands") is not None
+                and importlib.util.find_spec("tray_app.export.outbox") is not None)
+    except (ImportError, ValueError):
+        return False
+
+
+def export_config(config: Any, paths: Any):
+    """The ExportConfig: `config.export` once Config carries it, else the [export] table."""
+    from ..export.settings import ExportConfig
+
+    export = getattr(config, "export", None)
+    if isinstance(export, ExportConfig):
+        return export
+    raw = {}
+    if paths.config_file.exists():
+        import tomllib
+
+        raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8")).get("export", {})
+    return ExportConfig.from_dict(raw)
+
+
+def export_now(config: Any, paths: Any) -> str:
+    """Sends queued/failed exports now (ignoring back-off); a sentence for a notification.
+    Blocking (network): call it off the GUI thread."""
+    from ..export.outbox import Outbox
+    from ..store.db import Database
+
+    export = export_config(config, paths)
+    if not export.destinations:
+        return "No export destination is set up yet (Settings → Export, or `dental-bridge config`)."
+    db = Database(paths.database)
+    try:
+        results = Outbox(db, export).drain_once(ignore_backoff=True)
+    finally:
+        db.close()
+    if not results:
+        return "Nothing to export: every signed study has been sent."
+    done = sum(1 for r in results if r.get("state") == "done")
+    bad = len(results) - done
+    text = f"Sent {done} of {len(results)} export(s)."
+    if bad:
+        text += f" {bad} need attention (`dental-bridge export --status`)."
+    return text

@@ -1,0 +1,567 @@
+"""Settings window: watch folders, analysis and governance, clinicians, start at login
+(and Export when the settings carry an [export] table). Replaces editing config.toml.
+
+Nothing is written until Save; Save validates everything first (settings_model.check, i.e.
+Config.validate plus templates and ranges) and refuses with the reasons in red at the bottom.
+A clinician is added at once (it is a database change, audited by review.clinicians).
+Open Dental keys go to the OS keyring only (tray_app.export.secrets), never to config.toml.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from PySide6.QtCore import QDir, QObject, Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from .. import autostart
+from ..config import PATIENT_ID_MEANINGS, ROLLOUT_MODES, SOURCE_KINDS, Config, ConfigError, default_threads
+from . import settings_model as model
+
+log = logging.getLogger(__name__)
+
+KIND_TEXT = {"auto": "Automatic (network shares are polled)", "native": "Change notifications (local disks)",
+             "polling": "Polling (network shares, NAS)"}
+TEMPLATE_HELP = ("Only for PNG/JPEG/TIFF exports (DICOM files carry the patient). Fields: {chart} {patnum} {id} "
+                 "{last} {first} {date:%Y%m%d} {time:%H%M%S} {seq} {*}")
+ERROR_STYLE = "color: #b3261e; font-weight: 600;"
+OK_STYLE = "color: #1e6b3a;"
+
+
+class _Probe(QObject):
+    """Runs settings_model.probe_folder off the GUI thread (a share can be slow)."""
+
+    done = Signal(object)
+
+    def run(self, path: str, template: str | None) -> None:
+        def work():
+            try:
+                result = model.probe_folder(path, template)
+            except Exception as exc:  # noqa: BLE001 — shown to the user, never a crash
+                result = model.FolderProbe(path, False, f"Could not test the folder ({exc})")
+            self.done.emit(result)
+
+        threading.Thread(target=work, name="folder-test", daemon=True).start()
+
+
+class FolderEditor(QWidget):
+    """Path + browse + test, watch method, patient id meaning, file-name template."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None, *, compact: bool = False):
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        outer.addLayout(form)
+        self.form = form
+        row = QHBoxLayout()
+        self.path = QLineEdit()
+        self.path.setPlaceholderText(r"\\server\share\xray-export")
+        self.path.setToolTip("Use the network path (\\\\server\\share\\folder), not a mapped drive letter: "
+                             "drive letters may not be connected yet when Windows starts the app.")
+        self.browse = QPushButton("Browse…")
+        self.test = QPushButton("Test")
+        self.test.setToolTip("List what would be read from this folder")
+        row.addWidget(self.path, 1)
+        row.addWidget(self.browse)
+        row.addWidget(self.test)
+        form.addRow("Folder", row)
+        self.kind = QComboBox()
+        for k in SOURCE_KINDS:
+            self.kind.addItem(KIND_TEXT[k], k)
+        if not compact:
+            form.addRow("Watch method", self.kind)
+        self.patient_id = QComboBox()
+        for k in PATIENT_ID_MEANINGS:
+            self.patient_id.addItem(model.PATIENT_ID_TEXT[k], k)
+        self.patient_id.setToolTip("What the patient id in these files means in the practice-management system")
+        form.addRow("Patient id is the", self.patient_id)
+        self.template = QLineEdit()
+        form.addRow("File-name template", self.template)
+        self.enabled = QCheckBox("Watch this folder")
+        if not compact:
+            form.addRow("", self.enabled)
+        else:
+            self.kind.hide()
+            self.enabled.hide()
+        # wrapped labels get the full width (in a form row they are squeezed and clipped)
+        self.template_msg = QLabel(TEMPLATE_HELP)
+        self.template_msg.setWordWrap(True)
+        self.template_msg.setObjectName("hint")
+        outer.addWidget(self.template_msg)
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result.setMinimumHeight(60)
+        self.result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        outer.addWidget(self.result)
+        self.prober = _Probe(self)
+        self.prober.done.connect(self._show_probe)
+        self.browse.clicked.connect(self._browse)
+        self.test.clicked.connect(self.run_test)
+        for w in (self.path, self.template):
+            w.textChanged.connect(self._edited)
+        self.kind.currentIndexChanged.connect(self._edited)
+        self.patient_id.currentIndexChanged.connect(self._edited)
+        self.enabled.toggled.connect(self._edited)
+
+    def load(self, source) -> None:
+        for w in (self.path, self.template, self.kind, self.patient_id, self.enabled):
+            w.blockSignals(True)
+        self.path.setText(source.path)
+        self.template.setText(source.name_template)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(source.kind)))
+        self.patient_id.setCurrentIndex(max(0, self.patient_id.findData(source.patient_id)))
+        self.enabled.setChecked(source.enabled)
+        for w in (self.path, self.template, self.kind, self.patient_id, self.enabled):
+            w.blockSignals(False)
+        self.result.setText("")
+        self._check_template()
+
+    def store(self, source) -> None:
+        source.path = self.path.text().strip()
+        source.name_template = self.template.text().strip()
+        source.kind = self.kind.currentData()
+        source.patient_id = self.patient_id.currentData()
+        source.enabled = self.enabled.isChecked()
+
+    def _edited(self, *_):
+        self._check_template()
+        self.changed.emit()
+
+    def _check_template(self) -> bool:
+        from ..intake.naming import TemplateError, validate_template
+
+        try:
+            validate_template(self.template.text().strip())
+        except TemplateError as exc:
+            self.template_msg.setText(f"Template problem: {exc}")
+            self.template_msg.setStyleSheet(ERROR_STYLE)
+            return False
+        self.template_msg.setText(TEMPLATE_HELP)
+        self.template_msg.setStyleSheet("")
+        return True
+
+    def _browse(self) -> None:
+        start = self.path.text().strip() or QDir.homePath()
+        chosen = QFileDialog.getExistingDirectory(self, "Choose the imaging export folder", start)
+        if chosen:
+            self.path.setText(QDir.toNativeSeparators(chosen))
+
+    def run_test(self) -> None:
+        self.result.setStyleSheet("")
+        self.result.setText("Testing…")
+        self.test.setEnabled(False)
+        self.prober.run(self.path.text().strip(), self.template.text().strip() or None)
+
+    def _show_probe(self, probe) -> None:
+        self.test.setEnabled(True)
+        self.last_probe = probe
+        self.result.setStyleSheet(OK_STYLE if probe.ok else ERROR_STYLE)
+        self.result.setText(probe.summary())
+
+
+class SettingsWindow(QDialog):
+    saved = Signal(object)  # the new Config
+
+    def __init__(self, paths, config: Config, *, db=None, parent=None, autostart_supported: bool | None = None,
+                 registry=None, model_text: str = ""):
+        super().__init__(parent)
+        self.paths = paths
+        self.original = config
+        self.config = model.clone(config)
+        self.registry = registry
+        self.autostart_supported = autostart.supported() if autostart_supported is None else autostart_supported
+        self.has_export = hasattr(config, "export") and _export_available()
+        self._db = db
+        self.setWindowTitle("Dental AI Bridge — Settings")
+        self.setMinimumSize(760, 560)
+        root = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        root.addWidget(self.tabs, 1)
+        self.tabs.addTab(self._folders_tab(), "Watch folders")
+        self.tabs.addTab(self._analysis_tab(model_text), "Analysis")
+        self.tabs.addTab(self._clinicians_tab(), "Clinicians")
+        if self.has_export:
+            self.tabs.addTab(self._export_tab(), "Export")
+        self.tabs.addTab(self._general_tab(), "General")
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.hide()
+        root.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        root.addWidget(buttons)
+        self._load_sources()
+
+    # -- database (clinicians) -----------------------------------------------------------------------------
+    def db(self):
+        if self._db is None:
+            from ..store.db import Database
+
+            self._db = Database(self.paths.database)
+            self._own_db = True
+        return self._db
+
+    def done(self, result: int) -> None:
+        if getattr(self, "_own_db", False) and self._db is not None:
+            self._db.close()
+            self._db = None
+        super().done(result)
+
+    # -- tabs --------------------------------------------------------------------------------------------------
+    def _folders_tab(self) -> QWidget:
+        w = QWidget()
+        lay = QHBoxLayout(w)
+        left = QVBoxLayout()
+        self.source_list = QListWidget()
+        self.source_list.setMinimumWidth(220)
+        self.source_list.currentRowChanged.connect(self._select_source)
+        left.addWidget(self.source_list, 1)
+        row = QHBoxLayout()
+        self.add_source = QPushButton("Add folder")
+        self.remove_source = QPushButton("Remove")
+        self.add_source.clicked.connect(self._add_source)
+        self.remove_source.clicked.connect(self._remove_source)
+        row.addWidget(self.add_source)
+        row.addWidget(self.remove_source)
+        left.addLayout(row)
+        lay.addLayout(left, 0)
+        self.folder = FolderEditor(self)
+        self.folder.changed.connect(self._folder_edited)
+        self.no_folder = QLabel("No watch folder yet. Add the folder your imaging software exports to.")
+        self.no_folder.setWordWrap(True)
+        right = QVBoxLayout()
+        right.addWidget(self.no_folder)
+        right.addWidget(self.folder)
+        right.addStretch(1)
+        lay.addLayout(right, 1)
+        return w
+
+    def _analysis_tab(self, model_text: str) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        c = self.config
+        if model_text:
+            m = QLabel(model_text)
+            m.setWordWrap(True)
+            form.addRow("Model", m)
+        self.urgent = QDoubleSpinBox()
+        self.urgent.setRange(0.0, 10.0)  # out-of-range values are refused on Save, with the reason
+        self.urgent.setSingleStep(0.1)
+        self.urgent.setDecimals(2)
+        self.urgent.setValue(c.clinical.urgent_threshold)
+        self.urgent.setToolTip("A study is flagged urgent when a finding's severity (0-3) × confidence reaches this")
+        form.addRow("Urgent threshold", self.urgent)
+        self.fmx = QSpinBox()
+        self.fmx.setRange(10, 30)
+        self.fmx.setValue(c.clinical.fmx_images)
+        form.addRow("Images in a full-mouth series", self.fmx)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, max(1, os.cpu_count() or 1))
+        self.threads.setSpecialValueText(f"Automatic ({default_threads()})")
+        self.threads.setValue(c.analysis.threads)
+        form.addRow("Analysis threads", self.threads)
+        self.rollout = QComboBox()
+        for k in ROLLOUT_MODES:
+            self.rollout.addItem(model.ROLLOUT_TEXT[k].split(":")[0], k)
+        self.rollout.setCurrentIndex(max(0, self.rollout.findData(c.governance.rollout)))
+        self.rollout_help = QLabel("")
+        self.rollout_help.setWordWrap(True)
+        self.rollout.currentIndexChanged.connect(self._rollout_help)
+        self._rollout_help()
+        form.addRow("Rollout mode", self.rollout)
+        form.addRow("", self.rollout_help)
+        self.retention = QSpinBox()
+        self.retention.setRange(0, 3650)
+        self.retention.setSuffix(" days")
+        self.retention.setValue(c.governance.retention_days)
+        self.retention.setToolTip("Cached images of studies exported longer ago than this are deleted")
+        form.addRow("Keep cached images", self.retention)
+        return w
+
+    def _rollout_help(self, *_):
+        self.rollout_help.setText(model.ROLLOUT_TEXT[self.rollout.currentData()])
+
+    def _clinicians_tab(self) -> QWidget:
+        from ..review.clinicians import ROLES
+
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        self.clinicians = QTableWidget(0, 3)
+        self.clinicians.setHorizontalHeaderLabels(["Name", "Role", "Can sign"])
+        self.clinicians.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.clinicians.verticalHeader().setVisible(False)
+        self.clinicians.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        lay.addWidget(self.clinicians, 1)
+        box = QGroupBox("Add a clinician")
+        form = QFormLayout(box)
+        self.clin_name = QLineEdit()
+        self.clin_name.setPlaceholderText("e.g. Dr. Maria Lopez")
+        self.clin_role = QComboBox()
+        for r in ROLES:
+            self.clin_role.addItem(r.capitalize(), r)
+        self.clin_pin = QLineEdit()
+        self.clin_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.clin_pin.setPlaceholderText("4 to 12 digits")
+        self.clin_pin2 = QLineEdit()
+        self.clin_pin2.setEchoMode(QLineEdit.EchoMode.Password)
+        self.add_clin = QPushButton("Add clinician")
+        self.add_clin.clicked.connect(self.add_clinician)
+        self.clin_msg = QLabel("Only dentists can sign. PINs are stored as salted hashes.")
+        self.clin_msg.setWordWrap(True)
+        form.addRow("Name", self.clin_name)
+        form.addRow("Role", self.clin_role)
+        form.addRow("PIN", self.clin_pin)
+        form.addRow("PIN again", self.clin_pin2)
+        form.addRow("", self.add_clin)
+        form.addRow("", self.clin_msg)
+        lay.addWidget(box)
+        self._load_clinicians()
+        return w
+
+    def _load_clinicians(self) -> None:
+        from ..review.clinicians import list_clinicians
+
+        rows = list_clinicians(self.db())
+        self.clinicians.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            self.clinicians.setItem(i, 0, QTableWidgetItem(r["name"] + ("  (locked)" if r["locked"] else "")))
+            self.clinicians.setItem(i, 1, QTableWidgetItem(r["role"].capitalize()))
+            self.clinicians.setItem(i, 2, QTableWidgetItem("Yes" if r["can_sign"] else "No"))
+
+    def add_clinician(self) -> bool:
+        from ..review.clinicians import ClinicianError, add_clinician
+
+        if self.clin_pin.text() != self.clin_pin2.text():
+            self._clin_message("The two PINs differ.", False)
+            return False
+        try:
+            add_clinician(self.db(), self.clin_name.text(), self.clin_role.currentData(), self.clin_pin.text(),
+                          actor=model.os_user())
+        except ClinicianError as exc:
+            self._clin_message(str(exc).capitalize() + ".", False)
+            return False
+        self._clin_message(f"Added {self.clin_name.text().strip()}.", True)
+        for f in (self.clin_name, self.clin_pin, self.clin_pin2):
+            f.clear()
+        self._load_clinicians()
+        return True
+
+    def _clin_message(self, text: str, ok: bool) -> None:
+        self.clin_msg.setText(text)
+        self.clin_msg.setStyleSheet(OK_STYLE if ok else ERROR_STYLE)
+
+    def _export_tab(self) -> QWidget:
+        from ..export.settings import FOLDER_LAYOUTS, OD_MODES
+
+        ex = self.config.export
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        dest = QGroupBox("Send signed reports to")
+        dl = QVBoxLayout(dest)
+        self.to_od = QCheckBox("Open Dental (API)")
+        self.to_od.setChecked("opendental" in ex.destinations)
+        self.to_folder = QCheckBox("A drop folder (Dentrix import, Open Dental AtoZ)")
+        self.to_folder.setChecked("folder" in ex.destinations)
+        dl.addWidget(self.to_od)
+        dl.addWidget(self.to_folder)
+        lay.addWidget(dest)
+        od = QGroupBox("Open Dental")
+        f = QFormLayout(od)
+        self.od_mode = QComboBox()
+        for m in OD_MODES:
+            self.od_mode.addItem(m, m)
+        self.od_mode.setCurrentIndex(max(0, self.od_mode.findData(ex.opendental.mode)))
+        self.od_server = QLineEdit(ex.opendental.server)
+        self.od_category = QLineEdit(ex.opendental.doc_category)
+        self.od_dev = QLineEdit()
+        self.od_cust = QLineEdit()
+        for k in (self.od_dev, self.od_cust):
+            k.setEchoMode(QLineEdit.EchoMode.Password)
+            k.setPlaceholderText("leave empty to keep the stored key")
+        self.od_keys_state = QLabel(_keys_state())
+        f.addRow("Connection", self.od_mode)
+        f.addRow("API Service computer", self.od_server)
+        f.addRow("Image category", self.od_category)
+        f.addRow("Developer key", self.od_dev)
+        f.addRow("Customer key", self.od_cust)
+        f.addRow("", self.od_keys_state)
+        lay.addWidget(od)
+        fo = QGroupBox("Drop folder")
+        g = QFormLayout(fo)
+        self.folder_path = QLineEdit(ex.folder.path)
+        self.folder_layout = QComboBox()
+        for m in FOLDER_LAYOUTS:
+            self.folder_layout.addItem(m, m)
+        self.folder_layout.setCurrentIndex(max(0, self.folder_layout.findData(ex.folder.layout)))
+        self.atoz_root = QLineEdit(ex.folder.atoz_root)
+        g.addRow("Folder", self.folder_path)
+        g.addRow("Layout", self.folder_layout)
+        g.addRow("AtoZ folder", self.atoz_root)
+        lay.addWidget(fo)
+        lay.addStretch(1)
+        return w
+
+    def _general_tab(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.autostart = QCheckBox("Start Dental AI Bridge when I sign in to Windows")
+        if self.autostart_supported:
+            try:
+                self.autostart.setChecked(autostart.is_enabled(self.registry))
+            except autostart.AutostartError as exc:
+                self.autostart.setToolTip(str(exc))
+            form.addRow("Start at login", self.autostart)
+        else:
+            self.autostart.hide()
+        for label, p in (("Settings file", self.paths.config_file), ("Data", self.paths.data_dir),
+                         ("Logs", self.paths.log_dir)):
+            v = QLabel(str(p))
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            v.setWordWrap(True)
+            form.addRow(label, v)
+        return w
+
+    # -- sources -----------------------------------------------------------------------------------------
+    def _load_sources(self) -> None:
+        self.source_list.clear()
+        for s in self.config.sources:
+            self.source_list.addItem(QListWidgetItem(s.path or "(new folder)"))
+        if self.config.sources:
+            self.source_list.setCurrentRow(0)
+        self._source_widgets()
+
+    def _source_widgets(self) -> None:
+        has = bool(self.config.sources)
+        self.folder.setVisible(has)
+        self.no_folder.setVisible(not has)
+        self.remove_source.setEnabled(has)
+
+    def _select_source(self, row: int) -> None:
+        if 0 <= row < len(self.config.sources):
+            self.folder.load(self.config.sources[row])
+
+    def _folder_edited(self) -> None:
+        row = self.source_list.currentRow()
+        if 0 <= row < len(self.config.sources):
+            s = self.config.sources[row]
+            self.folder.store(s)
+            self.source_list.item(row).setText(s.path or "(new folder)")
+
+    def _add_source(self) -> None:
+        self.config.sources.append(model.new_source())
+        self.source_list.addItem(QListWidgetItem("(new folder)"))
+        self.source_list.setCurrentRow(len(self.config.sources) - 1)
+        self._source_widgets()
+        self.folder.path.setFocus()
+
+    def _remove_source(self) -> None:
+        row = self.source_list.currentRow()
+        if 0 <= row < len(self.config.sources):
+            del self.config.sources[row]
+            self.source_list.takeItem(row)
+            if self.config.sources:
+                self.source_list.setCurrentRow(min(row, len(self.config.sources) - 1))
+        self._source_widgets()
+
+    # -- save ---------------------------------------------------------------------------------------------
+    def collect(self) -> Config:
+        c = self.config
+        c.clinical.urgent_threshold = round(self.urgent.value(), 2)
+        c.clinical.fmx_images = self.fmx.value()
+        c.analysis.threads = self.threads.value()
+        c.governance.rollout = self.rollout.currentData()
+        c.governance.retention_days = self.retention.value()
+        if self.has_export:
+            ex = c.export
+            ex.destinations = [d for d, box in (("opendental", self.to_od), ("folder", self.to_folder))
+                               if box.isChecked()]
+            ex.opendental.mode = self.od_mode.currentData()
+            ex.opendental.server = self.od_server.text().strip()
+            ex.opendental.doc_category = self.od_category.text().strip()
+            ex.folder.path = self.folder_path.text().strip()
+            ex.folder.layout = self.folder_layout.currentData()
+            ex.folder.atoz_root = self.atoz_root.text().strip()
+        return c
+
+    def problems(self, c: Config) -> list[str]:
+        errors = model.check(c)
+        if not all(s.path.strip() for s in c.sources):
+            errors.insert(0, "a watch folder has no path: enter one or remove it")
+        if self.has_export:
+            errors += c.export.validate()
+            dev, cust = self.od_dev.text().strip(), self.od_cust.text().strip()
+            if bool(dev) != bool(cust):
+                errors.append("enter both Open Dental keys (developer and customer), or neither")
+        return errors
+
+    def save(self) -> bool:
+        c = self.collect()
+        errors = self.problems(c)
+        if errors:
+            self.show_errors(errors)
+            return False
+        if self.has_export and self.od_dev.text().strip():
+            from ..export.secrets import SecretsError, set_opendental_keys
+
+            try:
+                set_opendental_keys(self.od_dev.text().strip(), self.od_cust.text().strip())
+            except SecretsError as exc:
+                self.show_errors([str(exc)])
+                return False
+            self.od_dev.clear()
+            self.od_cust.clear()
+            self.od_keys_state.setText(_keys_state())
+        try:
+            model.save(self.paths, self.original, c, actor=model.os_user())
+        except (ConfigError, OSError) as exc:
+            self.show_errors([str(exc)])
+            return False
+        if self.autostart_supported:
+            try:
+                autostart.set_enabled(self.autostart.isChecked(), self.registry)
+            except autostart.AutostartError as exc:
+                self.show_errors([str(exc)])
+                return False
+        self.error.hide()
+        self.original = model.clone(c)
+        self.saved.emit(model.clone(c))
+        self.accept()
+        return True
+
+    def show_errors(self, errors: list[str]) -> None:
+        text = "Not saved: " + "; ".join(errors) + "."
+        self.error.setText(text.replace("..", "."))
+        self.error.show()
+
+
+def _export_available() -> bool:
+    import importlib.util
+
+    try:
+        return (importlib.util.find_spec("tray_app.export.settings") is not None
+                and importlib.util.find_spec("tray_app.export.secrets") is not None)
+    except (ImportError, ValueError):
+        return False
+
+
+def _keys_state() -> str:
+    try:
+        from ..export.secrets import get_opendental_keys
+
+        keys = get_opendental_keys()
+    except Exception as exc:  # noqa: BLE001 — a keyring problem is shown, not raised
+        return f"Keys: cannot read the keyring ({type(exc).__name__})"
+    return "Keys: stored in the system keyring (Windows Credential Manager)" if keys else "Keys: not set"

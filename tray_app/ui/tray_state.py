@@ -1,0 +1,209 @@
+"""What the tray icon shows, computed from the database — Qt-free, so it is tested as a table.
+
+`compute(conn, paused=..., source_paths=..., rollout=...)` reads a few cheap counts and returns a
+`TrayState`: one icon state, a tooltip (Windows truncates tray tooltips at 127 characters), the
+counts, and the ids the notifier compares between polls. `Notifier` turns the change between two
+states into notifications, rate-limited per kind.
+
+Icon states, most important first (one icon, the tooltip lists everything):
+urgent > export_failing > waiting_for_share > paused > review > watching.
+A silent pilot never shows findings, so it never reports urgent findings or studies to review.
+No names or paths of patients appear here: tooltips and notifications may be seen by anyone
+passing the front desk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+STATES = ("watching", "paused", "waiting_for_share", "export_failing", "review", "urgent")
+TOOLTIP_MAX = 127
+REVIEW_STATUSES = ("new", "in_review")
+EXPORT_FAILED = ("failed", "needs_attention")
+
+
+@dataclass(frozen=True)
+class TrayState:
+    state: str
+    tooltip: str
+    to_review: int = 0
+    urgent_ids: frozenset[int] = frozenset()
+    waiting_sources: tuple[str, ...] = ()
+    failed_exports: frozenset[int] = frozenset()
+    quarantined: int = 0
+    paused: bool = False
+    no_sources: bool = False
+    details: tuple[str, ...] = ()
+
+    @property
+    def urgent(self) -> int:
+        return len(self.urgent_ids)
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(r[1] == column for r in conn.execute(f"PRAGMA table_info({table})"))
+
+
+def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Iterable[str] | None = None,
+            rollout: str = "assistive") -> TrayState:
+    """The tray state from the database. `source_paths`: the configured (enabled) watch folders;
+    rows of folders removed from the settings are ignored. None = every row in `sources`."""
+    wanted = None if source_paths is None else set(source_paths)
+    rows = conn.execute("SELECT path, status FROM sources").fetchall()
+    sources = [(r[0], r[1]) for r in rows if wanted is None or r[0] in wanted]
+    no_sources = (not sources) if wanted is None else not wanted
+    waiting = tuple(sorted(p for p, s in sources if s == "waiting_for_folder"))
+
+    silent = rollout == "silent_pilot"
+    to_review, urgent_ids = 0, frozenset()
+    if not silent:
+        q = ",".join("?" * len(REVIEW_STATUSES))
+        to_review = conn.execute(f"SELECT COUNT(*) FROM studies WHERE status IN ({q})", REVIEW_STATUSES).fetchone()[0]
+        if _has_column(conn, "studies", "urgent"):
+            urgent_ids = frozenset(r[0] for r in conn.execute(
+                f"SELECT id FROM studies WHERE urgent=1 AND status IN ({q})", REVIEW_STATUSES))
+    failed = frozenset()
+    if _table_exists(conn, "outbox"):
+        q = ",".join("?" * len(EXPORT_FAILED))
+        failed = frozenset(r[0] for r in conn.execute(f"SELECT id FROM outbox WHERE state IN ({q})", EXPORT_FAILED))
+    quarantined = conn.execute("SELECT COUNT(*) FROM images WHERE state='quarantined'").fetchone()[0]
+
+    if urgent_ids:
+        state = "urgent"
+    elif failed:
+        state = "export_failing"
+    elif waiting or no_sources:
+        state = "waiting_for_share"
+    elif paused:
+        state = "paused"
+    elif to_review:
+        state = "review"
+    else:
+        state = "watching"
+
+    details: list[str] = []
+    if paused:
+        details.append("Paused")
+    if no_sources:
+        details.append("No watch folder set up: open Settings")
+    elif waiting:
+        if len(waiting) == 1:
+            details.append(f"Waiting for {waiting[0]}")
+        else:
+            details.append(f"Waiting for {len(waiting)} folders")
+    if urgent_ids:
+        details.append(f"{_plural(len(urgent_ids), 'urgent study', 'urgent studies')}")
+    if to_review:
+        details.append(f"{_plural(to_review, 'study', 'studies')} to review")
+    if failed:
+        details.append(f"{_plural(len(failed), 'export')} failing")
+    if silent:
+        details.append("Silent pilot")
+    if not details or (len(details) == 1 and silent):
+        details.insert(0, f"Watching {_plural(len(sources), 'folder')}")
+    tooltip = tooltip_text(details)
+    return TrayState(state, tooltip, to_review, urgent_ids, waiting, failed, quarantined, paused, no_sources,
+                     tuple(details))
+
+
+def tooltip_text(details: list[str]) -> str:
+    text = "Dental AI Bridge — " + " · ".join(details)
+    if len(text) > TOOLTIP_MAX:
+        text = text[: TOOLTIP_MAX - 1].rstrip() + "…"
+    return text
+
+
+# -- notifications ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Notification:
+    kind: str  # urgent | export_failed | waiting | quarantined
+    title: str
+    message: str
+
+
+@dataclass
+class RateLimiter:
+    """At most one notification per kind per `per_kind` seconds, and none closer than `gap`
+    seconds to the previous one (a burst becomes one message, not a wall of toasts)."""
+
+    per_kind: dict[str, float] = field(default_factory=lambda: {"urgent": 120.0, "export_failed": 900.0,
+                                                                 "waiting": 900.0, "quarantined": 900.0})
+    gap: float = 20.0
+    clock: Callable[[], float] = time.monotonic
+    _last_kind: dict[str, float] = field(default_factory=dict)
+    _last_any: float | None = None
+
+    def allow(self, kind: str) -> bool:
+        now = self.clock()
+        if self._last_any is not None and now - self._last_any < self.gap:
+            return False
+        last = self._last_kind.get(kind)
+        if last is not None and now - last < self.per_kind.get(kind, 600.0):
+            return False
+        self._last_kind[kind] = now
+        self._last_any = now
+        return True
+
+
+class Notifier:
+    """Compares consecutive states; returns the notifications to show now. Something noticed
+    while rate-limited is not lost: it stays pending and is announced when allowed."""
+
+    def __init__(self, limiter: RateLimiter | None = None):
+        self.limiter = limiter or RateLimiter()
+        self._prev: TrayState | None = None
+        self._pending: dict[str, Notification] = {}
+
+    def update(self, state: TrayState) -> list[Notification]:
+        prev, self._prev = self._prev, state
+        if prev is None:
+            # at start-up, urgent studies and failing exports waiting from before are worth a
+            # message; folder status and quarantines are yesterday's news
+            prev = TrayState("watching", "", waiting_sources=state.waiting_sources, quarantined=state.quarantined)
+        new_urgent = state.urgent_ids - prev.urgent_ids
+        if new_urgent:
+            n = len(state.urgent_ids)
+            self._pending["urgent"] = Notification(
+                "urgent", "Urgent finding",
+                f"{_plural(n, 'study is', 'studies are')} flagged urgent. Open the review window to see "
+                f"{'it' if n == 1 else 'them'}.")
+        new_failed = state.failed_exports - prev.failed_exports
+        if new_failed:
+            self._pending["export_failed"] = Notification(
+                "export_failed", "Export failing",
+                f"{_plural(len(state.failed_exports), 'report')} could not be sent to the practice system. "
+                "Open the review window or run `dental-bridge doctor`.")
+        new_waiting = set(state.waiting_sources) - set(prev.waiting_sources)
+        if new_waiting:
+            self._pending["waiting"] = Notification(
+                "waiting", "Watch folder not reachable",
+                f"{sorted(new_waiting)[0]} cannot be reached; files are picked up when it is back.")
+        if state.quarantined > prev.quarantined:
+            self._pending["quarantined"] = Notification(
+                "quarantined", "Image set aside",
+                f"{_plural(state.quarantined - prev.quarantined, 'image')} could not be read. "
+                "The review window lists the reason.")
+        # drop what has resolved itself meanwhile
+        if not state.urgent_ids:
+            self._pending.pop("urgent", None)
+        if not state.failed_exports:
+            self._pending.pop("export_failed", None)
+        if not state.waiting_sources:
+            self._pending.pop("waiting", None)
+        out = []
+        for kind in ("urgent", "export_failed", "waiting", "quarantined"):
+            note = self._pending.get(kind)
+            if note is not None and self.limiter.allow(kind):
+                out.append(self._pending.pop(kind))
+        return out
