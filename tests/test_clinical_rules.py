@@ -162,3 +162,12 @@ def test_study_summary_tags_post_op_from_history_and_description(tmp_path):
     assert [c["code"] for c in first["cdt"]["treatment"]] == ["D2391"]
     assert first["drafts"]["based_on"] == "accepted findings"
     assert "Caries suspected on distal of #19" in first["drafts"]["chart_note"]
+
+
+def test_urgency_comes_from_one_severe_finding_not_many_small_ones():
+    from tray_app.clinical.triage import is_urgent
+
+    assert is_urgent([("periapical_radiolucency", 3, 0.85)], 2.4)
+    assert not is_urgent([("periapical_radiolucency", 3, 0.7)], 2.4)
+    assert not is_urgent([("caries", 2, 0.95)] * 12, 2.4)
+    assert priority([("caries", 2, 0.95)] * 12) > priority([("caries", 2, 0.95)])  # busier, ranked higher

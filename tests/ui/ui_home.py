@@ -93,6 +93,15 @@ def build_home(root: Path, *, patients=None, model_name: str = "stub", demonstra
     config.save(paths.config_file)
     service = Service(config, paths)
     service.run_once()
+    # one confident periapical radiolucency makes the first patient's study urgent
+    from tray_app.clinical.study_summary import refresh
+
+    first = service.db.one("SELECT id FROM studies WHERE patient_id=?", (patients[0][0],))
+    if first is not None:
+        with service.db.tx() as c:
+            c.execute("UPDATE findings SET confidence=0.9 WHERE id=(SELECT id FROM findings WHERE study_id=? "
+                      "AND label='periapical_radiolucency' ORDER BY id LIMIT 1)", (first["id"],))
+        refresh(service.db, first["id"])
     if clinicians:
         for name, role, pin in (DENTIST, HYGIENIST):
             add_clinician(service.db, name, role, pin)

@@ -19,7 +19,7 @@ from ..store.db import Database
 from ..teeth import fdi_to_universal
 from . import cdt, notes
 from .image_type import UNCERTAIN, description_text
-from .triage import priority
+from .triage import is_urgent, priority
 from .views import set_status, view_of
 
 RESTORATIVE = {"restoration", "crown", "root_canal", "implant"}
@@ -110,8 +110,9 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
         text += " " + description_text(meta)
     status = set_status(set_input, fmx_images)
     labels = {f["label"] for f in live}
-    score = priority((f["label"], f["severity"], f["confidence"]) for f in live)
-    urgent = score >= urgent_threshold
+    scored = [(f["label"], f["severity"], f["confidence"]) for f in live]
+    score = priority(scored)
+    urgent = is_urgent(scored, urgent_threshold)
     tags = [k for k, _ in kinds.most_common() if k]
     tags += [f"region:{r}" for r in dict.fromkeys(regions)]
     if teeth_all:

@@ -1,8 +1,8 @@
 """Triage priority: what the dentist should look at first.
 
 priority = max(severity × confidence) over a study's findings + 0.1 × the rest, so one
-periapical radiolucency outranks many calculus spurs; `urgent` when it reaches the
-configured threshold (the tray raises an alert).
+periapical radiolucency outranks many calculus spurs; `urgent` when the single most severe
+finding reaches the configured threshold (the tray raises an alert).
 """
 
 from __future__ import annotations
@@ -16,10 +16,21 @@ DEFAULT_SEVERITY = {"periapical_radiolucency": 3, "deep_caries": 3, "caries": 2,
                     "calculus": 1, "margin_discrepancy": 2}
 
 
+def _scores(findings: Iterable[tuple[str, int, float]]) -> list[float]:
+    return sorted(((sev or DEFAULT_SEVERITY.get(label, 0)) * conf
+                   for label, sev, conf in findings if label not in ANATOMY_LABELS), reverse=True)
+
+
 def priority(findings: Iterable[tuple[str, int, float]]) -> float:
     """findings: (label, severity, confidence) of proposed or accepted findings."""
-    scores = sorted(((sev or DEFAULT_SEVERITY.get(label, 0)) * conf
-                     for label, sev, conf in findings if label not in ANATOMY_LABELS), reverse=True)
+    scores = _scores(findings)
     if not scores:
         return 0.0
     return round(scores[0] + 0.1 * sum(scores[1:]), 3)
+
+
+def is_urgent(findings: Iterable[tuple[str, int, float]], threshold: float) -> bool:
+    """Urgent when one finding alone is severe and confident enough (e.g. a periapical
+    radiolucency at ≥ 80 %) — many small findings make a study busier, not urgent."""
+    scores = _scores(findings)
+    return bool(scores) and scores[0] >= threshold
