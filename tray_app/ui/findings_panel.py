@@ -84,7 +84,10 @@ class OverlayControls(QWidget):
 
     def set_labels(self, labels: list[str], colors: dict[str, str]) -> None:
         for cb in self.label_checks.values():
+            # hide and detach now: deleteLater alone leaves the old boxes painted under the new ones
             self.labels_box.removeWidget(cb)
+            cb.hide()
+            cb.setParent(None)
             cb.deleteLater()
         self.label_checks.clear()
         for i, label in enumerate(l for l in labels if l != "tooth"):
@@ -95,7 +98,7 @@ class OverlayControls(QWidget):
                 cb.setStyleSheet(f"QCheckBox {{ background: transparent; }} QCheckBox::indicator:checked "
                                  f"{{ background: {colour}; border-color: {colour}; }}")
             cb.toggled.connect(lambda on, l=label: self._label_toggled(l, on))
-            self.labels_box.addWidget(cb, i // 3, i % 3)
+            self.labels_box.addWidget(cb, i // 2, i % 2)  # two columns: "Periapical radiolucency" is long
             self.label_checks[label] = cb
 
     def _threshold_changed(self, value: int, emit: bool = True) -> None:
