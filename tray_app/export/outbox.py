@@ -168,6 +168,12 @@ class Outbox:
     def now_iso(self) -> str:
         return iso(self.clock())
 
+    def horizon(self) -> str:
+        """No schedule we write lies further ahead than this; a later one means the wall clock
+        was set back (time sync, BIOS battery, manual change), so the row counts as due."""
+        r = self.config.retry
+        return iso(self.clock() + max(r.backoff_max_seconds, r.lease_seconds) + 60.0)
+
     def lease_until(self) -> str:
         return iso(self.clock() + self.config.retry.lease_seconds)
 
@@ -194,11 +200,12 @@ class Outbox:
 
     # -- reads -----------------------------------------------------------------------------
     def due(self, *, ignore_backoff: bool = False) -> list[dict]:
-        now = self.now_iso()
+        now, horizon = self.now_iso(), self.horizon()
         rows = self.db.query(
             "SELECT * FROM outbox WHERE (state IN ('queued','failed') AND (? OR next_attempt_at IS NULL "
-            "OR next_attempt_at <= ?)) OR (state='sending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) "
-            f"OR {_SIGNED_SINCE} ORDER BY id", (1 if ignore_backoff else 0, now, now, NOT_SIGNED))
+            "OR next_attempt_at <= ? OR next_attempt_at > ?)) OR (state='sending' AND (next_attempt_at IS NULL "
+            f"OR next_attempt_at <= ? OR next_attempt_at > ?)) OR {_SIGNED_SINCE} ORDER BY id",
+            (1 if ignore_backoff else 0, now, horizon, now, horizon, NOT_SIGNED))
         return [dict(r) for r in rows]
 
     def next_due_in(self) -> float | None:
@@ -233,14 +240,15 @@ class Outbox:
 
     # -- draining --------------------------------------------------------------------------
     def _claim(self, row: dict, ignore_backoff: bool) -> dict | None:
-        now = self.now_iso()
+        now, horizon = self.now_iso(), self.horizon()
         with self.db.tx() as c:
             cur = c.execute(
                 "UPDATE outbox SET state='sending', attempts=attempts+1, next_attempt_at=?, updated_at=? "
                 "WHERE id=? AND ((state IN ('queued','failed') AND (? OR next_attempt_at IS NULL OR "
-                f"next_attempt_at <= ?)) OR (state='sending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) "
-                f"OR {_SIGNED_SINCE})",
-                (self.lease_until(), now, row["id"], 1 if ignore_backoff else 0, now, now, NOT_SIGNED))
+                "next_attempt_at <= ? OR next_attempt_at > ?)) OR (state='sending' AND (next_attempt_at IS NULL "
+                f"OR next_attempt_at <= ? OR next_attempt_at > ?)) OR {_SIGNED_SINCE})",
+                (self.lease_until(), now, row["id"], 1 if ignore_backoff else 0, now, horizon, now, horizon,
+                 NOT_SIGNED))
             if cur.rowcount != 1:
                 return None  # another worker took it
             fresh = dict(c.execute("SELECT * FROM outbox WHERE id=?", (row["id"],)).fetchone())
