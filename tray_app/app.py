@@ -29,6 +29,15 @@ from .store.db import Database, utcnow
 log = logging.getLogger(__name__)
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+
+
 def model_search_dirs(paths: Paths) -> list[tuple[Path, str]]:
     return [(paths.user_models_dir, "user"), (bundled_models_dir(), "bundled")]
 
@@ -98,6 +107,9 @@ class Service:
         self._worker: threading.Thread | None = None
         self._retry_at: dict[int, float] = {}
         self.paused = False
+        self.problem = ""  # a condition of the PC (disk full) the tray should show
+        self._rescan_needed = False
+        self.discovery.on_error = self.readiness.on_error = self._component_failed
 
     # -- model -----------------------------------------------------------------------------
     def load_model(self) -> None:
@@ -144,7 +156,7 @@ class Service:
     def _work_loop(self) -> None:
         if self.model is None:
             self.load_model()  # off the GUI thread; a slow model load never blocks watching
-        last_housekeeping = 0.0
+        last_housekeeping = last_disk_check = 0.0
         while not self._stop.is_set():
             try:
                 did = self.work_once()
@@ -154,6 +166,9 @@ class Service:
             if not did and time.monotonic() - last_housekeeping > 3600:
                 last_housekeeping = time.monotonic()
                 self._housekeeping()
+            if not did and self._rescan_needed and time.monotonic() - last_disk_check > 10:
+                last_disk_check = time.monotonic()
+                self._recover_from_disk_full()
             if not did:
                 self.wake_worker.wait(1.0)
                 self.wake_worker.clear()
@@ -165,6 +180,29 @@ class Service:
             purge(self.db, self.paths.cache_dir, self.config.governance.retention_days)
         except Exception:
             log.exception("retention purge failed; will try again later")
+
+    DISK_FULL = ("the disk holding Dental AI Bridge's data is full: free some space; "
+                 "waiting images are read again automatically")
+
+    def _component_failed(self, exc: BaseException) -> None:
+        self._rescan_needed = True  # some file may not have been recorded: scan again once writes work
+        if is_disk_full(exc):
+            if self.problem != self.DISK_FULL:
+                log.error("%s (%s)", self.DISK_FULL, exc)
+            self.problem = self.DISK_FULL
+
+    def _recover_from_disk_full(self) -> None:
+        """Files that arrived while the disk was full were never recorded: rescan once it works."""
+        try:
+            self.watcher.scan_all()
+        except Exception as exc:
+            log.info("still cannot record new files (%s)", exc)
+            self._component_failed(exc)
+            return
+        log.info("recording works again: rescanned the watch folders")
+        self._rescan_needed = False
+        self.problem = ""
+        self.readiness.wake.set()
 
     def set_paused(self, paused: bool) -> None:
         """Pause watching and analysis (tray menu); resuming rescans what arrived meanwhile."""
@@ -186,7 +224,9 @@ class Service:
         if row is None:
             return None
         try:
-            return self.processor.process(row["id"])
+            outcome = self.processor.process(row["id"])
+            self.problem = ""
+            return outcome
         except RetryLater as exc:
             attempts = image_repo.record_attempt(self.db, row["id"], str(exc))
             delay = min(300.0, 0.5 * 2 ** min(attempts, 10))  # sharing violations pass; never give up
@@ -194,6 +234,11 @@ class Service:
             log.info("image %d: %s; retrying in %.0f s", row["id"], exc, delay)
             return Outcome(row["id"], row["path"], "retry", str(exc))
         except Exception as exc:
+            if is_disk_full(exc):
+                # the PC's problem, not the image's: never count it against the file
+                self._component_failed(exc)
+                self._retry_at[row["id"]] = time.monotonic() + 30.0
+                return Outcome(row["id"], row["path"], "retry", self.problem)
             # a bug or a model failure on this one image: retry a few times, then set it aside
             # with the reason, so one bad image can never stall the queue
             log.exception("image %d: unexpected failure", row["id"])

@@ -7,6 +7,7 @@ analysed twice or half-recorded.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -184,6 +185,8 @@ class Processor:
             raise RetryLater("file vanished while reading") from exc
         except OSError as exc:
             staged.unlink(missing_ok=True)
+            if exc.errno == errno.ENOSPC:
+                raise  # our disk, not the file: the service reports it and waits
             raise RetryLater(f"reading the file failed ({exc.strerror or exc})") from exc
         return h.hexdigest()
 

@@ -60,6 +60,7 @@ class ReadinessMonitor:
         self._seen: dict[int, _Seen] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.on_error = None  # callable(exc): lets the service report e.g. a full disk
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="readiness", daemon=True)
@@ -75,8 +76,10 @@ class ReadinessMonitor:
         while not self._stop.is_set():
             try:
                 pending = self.check_once()
-            except Exception:
+            except Exception as exc:
                 log.exception("readiness check failed; retrying")
+                if self.on_error:
+                    self.on_error(exc)
                 pending = 1
             # nothing pending: sleep until a watcher or scan wakes us
             self.wake.wait((0.05 if self.renamed_in else self.poll) if pending else 5.0)

@@ -72,6 +72,7 @@ class Discovery:
         # paths that arrived by rename: the writer finished before moving them into place
         self.renamed_in: set[str] = set()
         self.paused = False  # the tray's Pause: record nothing; the rescan on resume catches up
+        self.on_error: Callable[[BaseException], None] | None = None  # e.g. our disk is full
 
     def offer(self, path: str, source_id: int | None, *, renamed: bool = False) -> bool:
         if self.paused:
@@ -96,9 +97,16 @@ class Discovery:
             if len(self._recent) > 50_000:
                 self._recent.clear()
             self._recent[path] = key
-        if image_repo.is_known_version(self.db, path, st.st_size, st.st_mtime_ns):
-            return False  # plain read first: a reconcile of a big folder must not take write locks
-        new_id = image_repo.discover(self.db, path, source_id, st.st_size, st.st_mtime_ns)
+        try:
+            if image_repo.is_known_version(self.db, path, st.st_size, st.st_mtime_ns):
+                return False  # plain read first: a reconcile of a big folder must not take write locks
+            new_id = image_repo.discover(self.db, path, source_id, st.st_size, st.st_mtime_ns)
+        except Exception as exc:
+            with self._lock:
+                self._recent.pop(path, None)  # not recorded: the next event or scan must try again
+            if self.on_error:
+                self.on_error(exc)
+            raise
         if new_id is not None:
             self.wake.set()
         return new_id is not None

@@ -60,11 +60,16 @@ class Database:
         c.execute("BEGIN IMMEDIATE")
         try:
             yield c
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        else:
             c.execute("COMMIT")
+        except BaseException:
+            # also when COMMIT itself failed (disk full): never leave the connection inside a
+            # transaction, or every later BEGIN on this thread fails
+            if c.in_transaction:
+                try:
+                    c.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.conn().execute(sql, params).fetchall()
