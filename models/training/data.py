@@ -9,7 +9,6 @@ the canvas), ``boxes`` float32 [K, 4] in canvas pixels, ``classes`` int [K],
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -24,10 +23,6 @@ FILL = 114
 
 
 def synth_module():
-    """The real generator; the stand-in only when DENTAL_STANDIN_SYNTH=1 (development)."""
-    if os.environ.get("DENTAL_STANDIN_SYNTH") == "1":
-        import _standin_synth as synth  # noqa: F401
-        return synth
     from tray_app.demo import synth
     return synth
 
@@ -118,7 +113,7 @@ def load_cache(path: Path) -> dict:
 class Augmenter:
     """Photometric + geometric augmentation on cached canvases, producing fixed-size crops."""
 
-    def __init__(self, cache: dict, crop: int, seed: int, scale=(0.75, 1.3)):
+    def __init__(self, cache: dict, crop: int, seed: int, scale=(0.7, 1.25)):
         self.c = cache
         self.crop = crop
         self.rng = np.random.default_rng(seed)

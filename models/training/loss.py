@@ -136,4 +136,4 @@ class DetLoss:
         else:
             l_box = l_l1 = cls_logits.sum() * 0
         total = self.w_cls * l_cls + self.w_box * l_box + self.w_l1 * l_l1
-        return total, {"cls": float(l_cls), "box": float(l_box), "l1": float(l_l1)}
+        return total, {"cls": l_cls.item(), "box": l_box.item(), "l1": l_l1.item()}

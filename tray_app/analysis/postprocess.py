@@ -116,10 +116,23 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
     return np.asarray(keep, dtype=np.int64)
 
 
+PER_CLASS_CANDIDATES = 300  # NMS is quadratic; evaluation at threshold ~0 would otherwise crawl
+
+
 def classwise_nms(det: RawDetections, iou: float, max_detections: int) -> np.ndarray:
     if len(det.scores) == 0:
         return np.zeros(0, dtype=np.int64)
+    candidates = np.arange(len(det.scores))
+    if len(det.scores) > PER_CLASS_CANDIDATES:
+        kept = []
+        for cls in np.unique(det.classes):
+            idx = np.nonzero(det.classes == cls)[0]
+            if len(idx) > PER_CLASS_CANDIDATES:
+                idx = idx[np.argsort(-det.scores[idx], kind="stable")[:PER_CLASS_CANDIDATES]]
+            kept.append(idx)
+        candidates = np.sort(np.concatenate(kept))
+    boxes, scores, classes = det.boxes[candidates], det.scores[candidates], det.classes[candidates]
     # offset boxes per class so one NMS pass never suppresses across classes
-    offset = det.classes[:, None].astype(np.float64) * (float(np.abs(det.boxes).max()) + 1.0)
-    keep = nms(det.boxes + offset, det.scores, iou)
-    return keep[:max_detections]
+    offset = classes[:, None].astype(np.float64) * (float(np.abs(boxes).max()) + 1.0)
+    keep = nms(boxes + offset, scores, iou)
+    return candidates[keep[:max_detections]]
