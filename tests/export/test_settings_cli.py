@@ -79,7 +79,10 @@ def test_cli_secrets_doctor_and_export(template, home, tmp_path, od_server, monk
     drop.mkdir()
     export = od_config(od_server).to_dict() | {"destinations": ["opendental", "folder"]}
     export["folder"] = {"path": str(drop)}
-    paths.config_file.write_text(tomli_w.dumps({"export": export}), encoding="utf-8")
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    paths.config_file.write_text(tomli_w.dumps({"export": export, "sources": [{"path": str(watched)}]}),
+                                 encoding="utf-8")
 
     assert _main(["doctor", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
@@ -91,6 +94,7 @@ def test_cli_secrets_doctor_and_export(template, home, tmp_path, od_server, monk
     assert _main(["doctor", "--json"]) == 0
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     assert checks["Open Dental API (local)"]["ok"] and checks["drop folder"]["ok"]
+    assert checks["model"]["ok"] and checks["keyring"]["ok"] and checks[f"watch folder {watched}"]["ok"]
     assert checks["Open Dental image category"]["ok"]
 
     from tray_app.review.api import ReviewAPI

@@ -134,7 +134,9 @@ def cmd_doctor(args) -> int:
         rows = Outbox(db, export).status()
     finally:
         db.close()
-    checks = run_checks(export, outbox_rows=rows)
+    from ..doctor import core_checks
+
+    checks = core_checks(paths, _config) + run_checks(export, outbox_rows=rows)
     ok = summary(checks)
     if args.json:
         _print_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
@@ -159,6 +161,6 @@ def add_parsers(sub) -> None:
     od.add_argument("--stdin", action="store_true", help="read the developer key, then the customer key, one per line")
     se.set_defaults(func=cmd_secrets)
 
-    dr = sub.add_parser("doctor", help="check the export set-up (API reachable, keys, permissions, drop folder)")
+    dr = sub.add_parser("doctor", help="check the set-up: folders, model, disk, keyring, PMS reachability and keys, drop folder")
     dr.add_argument("--json", action="store_true")
     dr.set_defaults(func=cmd_doctor)

@@ -1,0 +1,59 @@
+"""`dental-bridge doctor`, the core half: watch folders, model, data folder, disk, keyring.
+(The export half — Open Dental reachability, keys, drop folder — is in export/doctor.py.)"""
+
+from __future__ import annotations
+
+import shutil
+
+from .config import Config, Paths
+from .export.doctor import Check
+
+MIN_FREE_MB = 500
+
+
+def core_checks(paths: Paths, config: Config) -> list[Check]:
+    from .app import load_configured_model
+    from .sources.watch import observer_kind
+
+    checks: list[Check] = []
+    if not config.sources:
+        checks.append(Check("watch folders", False, "no watch folder is set up: add the imaging export folder in "
+                                                    "Settings (or `dental-bridge config add-source PATH`)"))
+    for s in config.sources:
+        from pathlib import Path
+
+        p = Path(s.path)
+        if not p.is_dir():
+            checks.append(Check(f"watch folder {s.path}", False, "cannot be reached: check the share is online and "
+                                                                 "this Windows user can open it"))
+        else:
+            try:
+                next(iter(p.iterdir()), None)
+                checks.append(Check(f"watch folder {s.path}", True, f"readable ({observer_kind(s)} watch)"))
+            except OSError as exc:
+                checks.append(Check(f"watch folder {s.path}", False, f"cannot be listed ({exc.strerror or exc})"))
+    model, problem = load_configured_model(config, paths)
+    if model is None:
+        checks.append(Check("model", False, problem))
+    else:
+        m = model.manifest
+        demo = " — demonstration only, not for clinical use" if m.is_demonstration else ""
+        checks.append(Check("model", True, f"{m.name} {m.version} loads and matches its sha256{demo}"))
+    try:
+        probe = paths.data_dir / ".doctor-probe"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+        checks.append(Check("data folder", True, f"{paths.data_dir} is writable"))
+    except OSError as exc:
+        checks.append(Check("data folder", False, f"{paths.data_dir} is not writable ({exc.strerror or exc})"))
+    free_mb = shutil.disk_usage(paths.data_dir).free / 2**20
+    checks.append(Check("disk space", free_mb >= MIN_FREE_MB,
+                        f"{free_mb:,.0f} MB free" + ("" if free_mb >= MIN_FREE_MB else
+                                                    f"; free at least {MIN_FREE_MB} MB for images and the database")))
+    import keyring
+
+    backend = keyring.get_keyring()
+    usable = "fail" not in type(backend).__module__
+    checks.append(Check("keyring", usable, f"{type(backend).__name__} stores the PMS keys" if usable else
+                        "no usable keyring: Open Dental keys cannot be stored (Windows uses Credential Manager)"))
+    return checks
