@@ -111,3 +111,20 @@ def test_cli_sign(home, export_dir, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO("2468\n"))
     assert main(["sign", "1", "--clinician", "1", "--pin-stdin"]) == 2
     assert "can no longer be changed" in capsys.readouterr().err
+
+
+def test_safety_warnings_before_sign_off(home, export_dir):
+    # two images of one study that name different patients, no StudyInstanceUID shared with others
+    write_dicom(export_dir / "a.dcm", seed=1, study_uid="9.9.9", patient_id="P1")
+    write_dicom(export_dir / "b.dcm", seed=2, study_uid="9.9.9", patient_id="P1", PatientName="Roe^Rick")
+    s = Service(fast_config(export_dir), home_paths())
+    s.run_once()
+    api = ReviewAPI(s.db, s.config)
+    (study,) = api.queue()
+    warnings = api.preview_export(study["id"])["warnings"]
+    assert any("different patients" in w for w in warnings)
+    assert any("type uncertain" in w for w in warnings)  # IO images with nothing else to go on
+    s.config.export.destinations = ["folder"]
+    s.config.export.folder.path = str(export_dir)
+    assert not any("Open Dental" in w for w in api.safety_warnings(study["id"]))
+    s.db.close()

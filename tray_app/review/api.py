@@ -222,7 +222,39 @@ class ReviewAPI:
         codes = summary["cdt"]["imaging"] + summary["cdt"]["treatment"]
         return {"note": summary["drafts"]["chart_note"], "codes": codes, "images": images,
                 "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
-                ["none configured yet: the signed report stays in Dental AI Bridge"]}
+                ["none configured yet: the signed report stays in Dental AI Bridge"],
+                "warnings": self.safety_warnings(study_id, summary)}
+
+    def safety_warnings(self, study_id: int, summary: dict | None = None) -> list[str]:
+        """What the signing dentist must see first: identity gaps, incomplete sets, uncertain types."""
+        summary = summary or self._refresh(study_id)
+        out = []
+        s = self.db.one("SELECT patient_id, patient_id_kind, patient_name, birth_date FROM studies WHERE id=?",
+                        (study_id,))
+        if not s["patient_id"]:
+            out.append("No patient id on these images: the export cannot find the chart. Check the imaging "
+                       "software's patient record before signing.")
+        elif not s["birth_date"] or not s["patient_name"]:
+            out.append("The images carry no patient name or birth date, so the chart match rests on the "
+                       f"{'PatNum' if s['patient_id_kind'] == 'patnum' else 'chart number'} alone.")
+        names = {r["meta_name"] for r in self.db.query(
+            "SELECT json_extract(meta, '$.patient_last') || '^' || json_extract(meta, '$.patient_first') AS meta_name "
+            "FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined')", (study_id,))
+            if r["meta_name"] and r["meta_name"] != "^"}
+        if len(names) > 1:
+            out.append(f"The images of this study name different patients ({', '.join(sorted(names))}): "
+                       "a wrong-patient image may be mixed in.")
+        if "opendental" in self.destinations():
+            out.append("Before anything is written, Open Dental's record is compared with the images' "
+                       "patient (id, last name, birth date); a mismatch stops the export.")
+        st = summary.get("set") or {}
+        if st and not st.get("complete", True):
+            out.append(f"Incomplete set: {st.get('text')}.")
+        uncertain = self.db.query("SELECT id, kind, kind_rule FROM images WHERE study_id=? AND kind_confidence>0 "
+                                  "AND kind_confidence<0.6 AND state NOT IN ('duplicate','quarantined')", (study_id,))
+        for im in uncertain:
+            out.append(f"Image {im['id']}: type uncertain ({im['kind']}? {im['kind_rule']}).")
+        return out
 
     def sign(self, study_id: int, clinician_id: int, pin: str) -> dict:
         if self.silent_pilot:
