@@ -105,7 +105,10 @@ def _announce(db, status: str, image_id: int) -> None:
     if status == "analyzed":
         labels = db.query("SELECT label, COUNT(*) c FROM findings WHERE image_id=? GROUP BY label ORDER BY c DESC",
                           (image_id,))
-        summary = ", ".join(f"{r['c']} {r['label']}" for r in labels) or "no findings"
+        teeth = sum(r["c"] for r in labels if r["label"] == "tooth")
+        summary = ", ".join(f"{r['c']} {r['label'].replace('_', ' ')}" for r in labels if r["label"] != "tooth") \
+            or "no findings"
+        summary += f"  ({teeth} teeth)" if teeth else ""
         print(f"  analysed image {image_id} ({row['kind']}, patient {row['patient_id'] or '?'}): {summary}", flush=True)
     else:
         print(f"  quarantined image {image_id}: {row['reason']}", flush=True)
