@@ -459,16 +459,13 @@ def cmd_purge(args) -> int:
 
 def cmd_pilot(args) -> int:
     from . import pilot
-    from .store.db import Database
 
-    db = Database(_paths().database)
-    try:
-        result = pilot.from_chart_csv(db, Path(args.chart)) if args.chart else pilot.from_reviews(db)
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        db.close()
+    with _database() as db:
+        try:
+            result = pilot.from_chart_csv(db, Path(args.chart)) if args.chart else pilot.from_reviews(db)
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if args.json:
         _print_json(result)
     else:
