@@ -86,7 +86,16 @@ class Service:
     def __post_init__(self) -> None:
         self.paths.ensure()
         self.db = Database(self.paths.database)
-        self.sources = sync_sources(self.db, self.config.sources)
+        sources = list(self.config.sources)
+        self.scp = None
+        if self.config.dicom.enabled:
+            from .sources.dicom_scp import StorageSCP, inbox_dir
+
+            inbox = inbox_dir(self.paths.data_dir)
+            self.scp = StorageSCP(self.config.dicom, inbox)
+            # pushed images land in the inbox, which is watched like any export folder
+            sources.append(SourceConfig(path=str(inbox), kind="native"))
+        self.sources = sync_sources(self.db, sources)
         self.wake_worker = threading.Event()
         self.discovery = Discovery(self.db, threading.Event())
         self.readiness = ReadinessMonitor(self.db, self.config.intake.settle_seconds, self.wake_worker,
@@ -140,11 +149,19 @@ class Service:
         self.readiness.start()
         self.watcher.start()
         self.exporter.start()
+        if self.scp is not None:
+            try:
+                self.scp.start()
+            except OSError as exc:
+                self.problem = f"the DICOM receiver cannot listen on port {self.config.dicom.port} ({exc.strerror or exc})"
+                log.error(self.problem)
         log.info("service started: watching %d folder(s)", len(self.sources))
 
     def stop(self) -> None:
         self._stop.set()
         self.wake_worker.set()
+        if self.scp is not None:
+            self.scp.stop()
         self.exporter.stop()
         self.watcher.stop()
         self.readiness.stop()

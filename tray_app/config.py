@@ -18,6 +18,7 @@ import platformdirs
 import tomli_w
 
 from .export.settings import ExportConfig, ExportConfigError
+from .sources.dicom_scp import ScpConfig
 
 APP_NAME = "DentalAIBridge"
 SOURCE_KINDS = ("auto", "native", "polling")
@@ -134,6 +135,7 @@ class Config:
     clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
     governance: GovernanceConfig = field(default_factory=GovernanceConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    dicom: ScpConfig = field(default_factory=ScpConfig)  # DICOM receiver (C-STORE/C-ECHO)
 
     # -- persistence -------------------------------------------------------------------
     @classmethod
@@ -156,6 +158,7 @@ class Config:
                 clinical=ClinicalConfig(**raw.get("clinical", {})),
                 governance=GovernanceConfig(**raw.get("governance", {})),
                 export=ExportConfig.from_dict(raw.get("export", {})),
+                dicom=ScpConfig(**raw.get("dicom", {})),
             )
         except TypeError as exc:
             raise ConfigError(f"unknown setting in settings file: {exc}") from exc
@@ -186,6 +189,7 @@ class Config:
         if self.governance.retention_days < 1:
             errors.append("governance.retention_days must be at least 1")
         errors += self.export.validate()
+        errors += self.dicom.validate()
         if not 14 <= self.clinical.fmx_images <= 22:
             errors.append("clinical.fmx_images must be between 14 and 22")
         return errors

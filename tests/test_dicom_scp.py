@@ -1,0 +1,83 @@
+"""DICOM push: a modality sends C-ECHO and C-STOREs to the receiver; every instance lands in
+the queue once; a disallowed calling AE title is rejected."""
+
+import shutil
+import socket
+import subprocess
+
+import pytest
+from pydicom import dcmread
+from pydicom.data import get_testdata_file
+from pynetdicom import AE
+from pynetdicom.sop_class import Verification
+
+from samples import write_dicom
+from service_helpers import fast_config, home_paths, wait_for
+from tray_app.app import Service
+from tray_app.sources.dicom_scp import ScpConfig
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def receiving_service(home, tmp_path):
+    cfg = fast_config()
+    cfg.dicom = ScpConfig(enabled=True, ae_title="DENTALBRIDGE", port=_free_port(), allowed_calling_aes=["SENSOR1"])
+    s = Service(cfg, home_paths())
+    s.start()
+    yield s
+    s.stop()
+
+
+def _send(port, files, calling="SENSOR1"):
+    ae = AE(ae_title=calling)
+    datasets = [dcmread(f) for f in files]
+    for ds in datasets:
+        ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
+    ae.add_requested_context(Verification)
+    assoc = ae.associate("127.0.0.1", port, ae_title="DENTALBRIDGE")
+    if not assoc.is_established:
+        return None
+    try:
+        statuses = [assoc.send_c_echo().Status] + [assoc.send_c_store(ds).Status for ds in datasets]
+    finally:
+        assoc.release()
+    return statuses
+
+
+def test_pushed_images_are_queued_once_and_strangers_rejected(receiving_service, tmp_path):
+    s = receiving_service
+    port = s.config.dicom.port
+    io = write_dicom(tmp_path / "io.dcm", seed=3, teeth=[14, 15, 16, 44, 45, 46])
+    jpeg_lossless = get_testdata_file("SC_rgb_jpeg_gdcm.dcm", download=False)  # JPEG Lossless SV1
+    assert _send(port, [io, jpeg_lossless]) == [0, 0, 0]
+    wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 2, 30,
+             message="both pushed images analysed")
+    assert _send(port, [io]) == [0, 0]  # the modality resends: accepted, and recorded as a duplicate
+    wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='duplicate'")[0] == 1, 30,
+             message="the resend recognised")
+    assert s.db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 2
+    assert _send(port, [io], calling="STRANGER") is None  # association rejected
+    assert s.scp.stored == 3
+
+
+@pytest.mark.skipif(shutil.which("storescu") is None, reason="DCMTK storescu not installed")
+def test_dcmtk_storescu_and_echoscu(receiving_service, tmp_path):
+    s = receiving_service
+    port = str(s.config.dicom.port)
+    f = write_dicom(tmp_path / "dcmtk.dcm", seed=8)
+    echo = subprocess.run(["echoscu", "-aet", "SENSOR1", "-aec", "DENTALBRIDGE", "127.0.0.1", port],
+                          capture_output=True, text=True, timeout=30)
+    assert echo.returncode == 0, echo.stderr
+    store = subprocess.run(["storescu", "-aet", "SENSOR1", "-aec", "DENTALBRIDGE", "127.0.0.1", port, str(f)],
+                           capture_output=True, text=True, timeout=30)
+    assert store.returncode == 0, store.stderr
+    wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 1, 30,
+             message="the DCMTK-sent image analysed")
+    refused = subprocess.run(["echoscu", "-aet", "STRANGER", "-aec", "DENTALBRIDGE", "127.0.0.1", port],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0
