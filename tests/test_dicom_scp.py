@@ -81,3 +81,62 @@ def test_dcmtk_storescu_and_echoscu(receiving_service, tmp_path):
     refused = subprocess.run(["echoscu", "-aet", "STRANGER", "-aec", "DENTALBRIDGE", "127.0.0.1", port],
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode != 0
+
+
+def test_killing_the_receiver_mid_transfer_loses_and_doubles_nothing(home, tmp_path):
+    """The sender only gets "success" for what is on disk; after a kill -9, a restart and a
+    resend of everything, each instance is analysed exactly once."""
+    import os
+    import signal
+    import sys
+
+    from service_helpers import starts_logged, wait_started
+    from tray_app.store import Database
+
+    paths = home_paths()
+    cfg = fast_config()
+    port = _free_port()
+    cfg.dicom = ScpConfig(enabled=True, ae_title="DENTALBRIDGE", port=port, allowed_calling_aes=["SENSOR1"])
+    cfg.save(paths.config_file)
+    files = [write_dicom(tmp_path / f"s{i}.dcm", seed=i, shape=(400, 600)) for i in range(12)]
+    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home))
+    log_file = paths.log_dir / "dental-bridge.log"
+
+    def start():
+        before = starts_logged(log_file)
+        proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run", "--headless"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_started(log_file, before, proc)
+        wait_for(lambda: "DICOM receiver listening" in log_file.read_text(errors="replace"), 30,
+                 message="the receiver to listen")
+        return proc
+
+    proc = start()
+    ae = AE(ae_title="SENSOR1")
+    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.1.3", "1.2.840.10008.1.2.1")
+    acknowledged = set()
+    assoc = ae.associate("127.0.0.1", port, ae_title="DENTALBRIDGE")
+    assert assoc.is_established
+    for i, f in enumerate(files):
+        if i == 5:
+            proc.send_signal(signal.SIGKILL)  # mid-transfer
+            proc.wait(timeout=10)
+        status = assoc.send_c_store(dcmread(f)) if assoc.is_established else None
+        if status is not None and getattr(status, "Status", None) == 0:
+            acknowledged.add(i)
+    if assoc.is_established:
+        assoc.release()
+    assert acknowledged == set(range(5))  # no success for anything sent after the kill
+
+    proc = start()
+    try:
+        assert _send(port, files)[1:] == [0] * len(files)  # the modality resends the whole study
+        db = Database(paths.database)
+        wait_for(lambda: db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 12, 60,
+                 message="all 12 instances analysed")
+        sops = db.query("SELECT sop_uid, COUNT(*) n FROM images WHERE state='analyzed' GROUP BY sop_uid")
+        assert len(sops) == 12 and {r["n"] for r in sops} == {1}
+        db.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
