@@ -121,12 +121,6 @@ def arch_of_fdi(fdi: int) -> str:
     return "maxilla" if (fdi // 10) in (1, 2, 5, 6) else "mandible"
 
 
-def is_posterior_fdi(fdi: int) -> bool:
-    position = fdi % 10
-    primary = fdi // 10 >= 5
-    return position >= (4 if primary else 4)
-
-
 def fdi_name(fdi: int) -> str:
     """English name, e.g. 16 -> 'maxillary right first molar tooth'."""
     quadrant, position = divmod(int(fdi), 10)
@@ -175,7 +169,4 @@ def fdi_from_code(code_value: str | None, scheme: str | None = None, meaning: st
             return int(m.group(1))
     return None
 
-
-ALL_PERMANENT_FDI = [q * 10 + p for q in (1, 2, 3, 4) for p in range(1, 9)]
-ALL_PRIMARY_FDI = list(_PRIMARY_FDI)
 _SRT_TO_FDI = {_legacy_srt(u): universal_to_fdi(u) for u in range(1, 33)}
