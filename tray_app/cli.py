@@ -44,6 +44,14 @@ def _database(paths=None):
         db.close()
 
 
+def _emit(args, result, render) -> None:
+    """`--json` prints the result as documented in docs/cli.md; otherwise render(result) for people."""
+    if args.json:
+        _print_json(result)
+    else:
+        print(render(result))
+
+
 def _print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
@@ -350,10 +358,7 @@ def _models_evaluate(args, chosen) -> int:
     except (DatasetError, ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        _print_json(result)
-    else:
-        print(format_report(result))
+    _emit(args, result, format_report)
     return 0
 
 
@@ -419,11 +424,8 @@ def cmd_sign(args) -> int:
         return 2
     finally:
         db.close()
-    if args.json:
-        _print_json(result)
-    else:
-        print(f"study {result['study_id']} signed by {result['signed_by']} at {result['signed_at']} "
-              f"({result['findings']} finding(s); report sha256 {result['report_sha256'][:12]}…)")
+    _emit(args, result, lambda r: f"study {r['study_id']} signed by {r['signed_by']} at {r['signed_at']} "
+                                  f"({r['findings']} finding(s); report sha256 {r['report_sha256'][:12]}…)")
     return 0
 
 
@@ -448,12 +450,9 @@ def cmd_purge(args) -> int:
     config = _config(paths)
     with _database(paths) as db:
         result = purge(db, paths.cache_dir, config.governance.retention_days, dry_run=args.dry_run)
-    if args.json:
-        _print_json(result)
-    else:
-        verb = "would purge" if args.dry_run else "purged"
-        print(f"{verb} {result['images']} cached image(s) and {result['rendered_files']} rendered file(s) of studies "
-              f"exported before {result['cutoff'][:10]}")
+    verb = "would purge" if args.dry_run else "purged"
+    _emit(args, result, lambda r: f"{verb} {r['images']} cached image(s) and {r['rendered_files']} rendered file(s) "
+                                  f"of studies exported before {r['cutoff'][:10]}")
     return 0
 
 
@@ -466,10 +465,7 @@ def cmd_pilot(args) -> int:
         except (OSError, ValueError, KeyError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    if args.json:
-        _print_json(result)
-    else:
-        print(pilot.format_report(result))
+    _emit(args, result, pilot.format_report)
     return 0
 
 

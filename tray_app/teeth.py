@@ -169,4 +169,5 @@ def fdi_from_code(code_value: str | None, scheme: str | None = None, meaning: st
             return int(m.group(1))
     return None
 
+
 _SRT_TO_FDI = {_legacy_srt(u): universal_to_fdi(u) for u in range(1, 33)}
