@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from . import theme
+from .widgets import heading_row
 from .present import SURFACE_LETTERS, OverlaySettings, label_text, parse_tooth, tooth_text
 
 COLUMNS = ("Img", "Tooth", "Finding", "Conf", "Status")
@@ -169,14 +170,7 @@ class FindingsPanel(QWidget):
         lay.addWidget(title)
         self.controls = OverlayControls(settings, scale)
         lay.addWidget(self.controls)
-        head = QHBoxLayout()
-        t2 = QLabel("Findings")
-        t2.setObjectName("heading")
-        head.addWidget(t2)
-        head.addStretch(1)
-        self.summary = QLabel("")
-        self.summary.setObjectName("muted")
-        head.addWidget(self.summary)
+        head, self.summary = heading_row("Findings")
         lay.addLayout(head)
         self.table = FindingsTable()
         self.table.itemSelectionChanged.connect(self._selection_changed)

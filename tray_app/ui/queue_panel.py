@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
                                QVBoxLayout, QWidget)
 
 from . import theme
+from .widgets import heading_row
 from .present import age, dob, patient_name, top_findings
 
 STATUS_FILTERS = (
@@ -107,14 +108,7 @@ class QueuePanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(scale.px(8), scale.px(8), scale.px(8), 0)
         lay.setSpacing(scale.px(6))
-        head = QHBoxLayout()
-        title = QLabel("Review queue")
-        title.setObjectName("heading")
-        head.addWidget(title)
-        head.addStretch(1)
-        self.count_label = QLabel("")
-        self.count_label.setObjectName("muted")
-        head.addWidget(self.count_label)
+        head, self.count_label = heading_row("Review queue")
         lay.addLayout(head)
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter: name, chart #, tag")
