@@ -6,6 +6,7 @@ Nothing here is free text from a model: every sentence is a template filled with
 from __future__ import annotations
 
 import string
+from functools import lru_cache
 import sys
 from datetime import date
 from pathlib import Path
@@ -35,9 +36,14 @@ def templates_dir() -> Path:
     return base / "resources" / "templates"
 
 
+@lru_cache(maxsize=16)
+def _template(name: str) -> string.Template:
+    # read once per process: the summary is recomputed after every image and review action
+    return string.Template((templates_dir() / name).read_text(encoding="utf-8"))
+
+
 def render(name: str, **values) -> str:
-    text = (templates_dir() / name).read_text(encoding="utf-8")
-    return string.Template(text).safe_substitute(**values).strip() + "\n"
+    return _template(name).safe_substitute(**values).strip() + "\n"
 
 
 def where(f: dict) -> str:
