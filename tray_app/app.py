@@ -110,7 +110,7 @@ class Service:
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
         from .export.outbox import Outbox, OutboxWorker
 
-        self.outbox = Outbox(self.db, self.config.export)
+        self.outbox = Outbox(self.db, self.config.export, automation=self.config.governance.automated)
         self.exporter = OutboxWorker(self.outbox, poll_seconds=5.0)  # signatures from other processes (CLI) too
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
@@ -173,13 +173,16 @@ class Service:
     def _work_loop(self) -> None:
         if self.model is None:
             self.load_model()  # off the GUI thread; a slow model load never blocks watching
-        last_housekeeping = last_disk_check = 0.0
+        last_housekeeping = last_disk_check = last_automation = 0.0
         while not self._stop.is_set():
             try:
                 did = self.work_once()
             except Exception:
                 log.exception("analysis worker pass failed; continuing")
                 did = False
+            if not did and self.config.governance.automated and time.monotonic() - last_automation > 5:
+                last_automation = time.monotonic()
+                self.automation_pass()
             if not did and time.monotonic() - last_housekeeping > 3600:
                 last_housekeeping = time.monotonic()
                 self._housekeeping()
@@ -189,6 +192,19 @@ class Service:
             if not did:
                 self.wake_worker.wait(1.0)
                 self.wake_worker.clear()
+
+    def automation_pass(self) -> list[dict]:
+        """Targeted automation: decide quiet, fully analysed studies and wake the exporter."""
+        from .automation import run_pass
+
+        try:
+            decided = run_pass(self.db, self.config.governance, list(self.config.export.destinations))
+        except Exception:
+            log.exception("automation pass failed; will try again")
+            return []
+        if any(d.get("destinations") for d in decided):
+            self.exporter.wake()
+        return decided
 
     def _housekeeping(self) -> None:
         from .retention import purge

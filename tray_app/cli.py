@@ -469,6 +469,40 @@ def cmd_pilot(args) -> int:
     return 0
 
 
+def cmd_automation(args) -> int:
+    """Targeted automation: the studies that went out unverified, awaiting a dentist's signature."""
+    from . import automation
+
+    paths = _paths()
+    config = _config(paths)
+    with _database(paths) as db:
+        decided = automation.run_pass(db, config.governance, list(config.export.destinations)) \
+            if args.action == "run" else []
+        result = {"rollout": config.governance.rollout, "destinations": list(config.export.destinations),
+                  "decided": decided, "unverified": automation.unverified(db)}
+    _emit(args, result, _format_automation)
+    return 0
+
+
+def _format_automation(result: dict) -> str:
+    lines = []
+    if result["rollout"] != "targeted_automation":
+        lines.append(f"targeted automation is off (rollout: {result['rollout']})")
+    elif not result["destinations"]:
+        lines.append("targeted automation has no export destination yet (Settings → Export, or "
+                     "`dental-bridge config set export.destinations ...`); nothing is sent until one is set")
+    for d in result["decided"]:
+        lines.append(f"study {d['study_id']}: {d['outcome']}" + (f" — {d['reason']}" if d.get("reason") else ""))
+    if not result["unverified"]:
+        lines.append("no automatic export is waiting for a dentist's review")
+    for u in result["unverified"]:
+        found = ", ".join(f"{f['label'].replace('_', ' ')}" + (f" #{f['tooth_universal']}" if f["tooth_universal"]
+                                                               else "") for f in u["findings"])
+        lines.append(f"study {u['study_id']} ({u['patient']['id']}) exported unverified {u['exported_at'][:16]} "
+                     f"[{', '.join(u['export_states']) or 'no destination'}]: {found}")
+    return "\n".join(lines)
+
+
 def cmd_audit(args) -> int:
     from . import audit
 
@@ -578,6 +612,11 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--chart", help="CSV of chart findings (patient_id, tooth, label) instead of review decisions")
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=cmd_pilot)
+
+    am = sub.add_parser("automation", help="targeted automation: list unverified automatic exports (or run a pass)")
+    am.add_argument("action", nargs="?", choices=["list", "run"], default="list")
+    am.add_argument("--json", action="store_true")
+    am.set_defaults(func=cmd_automation)
 
     from .export.commands import add_parsers as add_export_parsers
 

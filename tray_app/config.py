@@ -116,15 +116,50 @@ class ClinicalConfig:
     fmx_images: int = 18  # the practice's FMX protocol (14-22)
 
 
-ROLLOUT_MODES = ("silent_pilot", "assistive")
+ROLLOUT_MODES = ("silent_pilot", "assistive", "targeted_automation")
+# existing dental work: documenting it changes no treatment, so it may go out before review
+DEFAULT_AUTO_LABELS = ["restoration", "crown", "root_canal", "implant"]
 
 
 @dataclass
 class GovernanceConfig:
     # silent_pilot: analyse and store, never show findings or export them;
-    # assistive: review and a dentist's signature before any PMS write
+    # assistive: review and a dentist's signature before any PMS write;
+    # targeted_automation: as assistive, and confident findings of the low-risk `auto_labels`
+    # are exported unsigned, marked "AI-generated, not yet verified", until a dentist signs
     rollout: str = "assistive"
     retention_days: int = 30  # cached images and rendered files of exported studies are purged after this
+    auto_labels: list[str] = field(default_factory=lambda: list(DEFAULT_AUTO_LABELS))
+    auto_min_confidence: float = 0.90
+    auto_settle_seconds: float = 300.0  # a study goes out once no image has arrived for this long
+
+    @property
+    def automated(self) -> bool:
+        return self.rollout == "targeted_automation"
+
+    def validate(self) -> list[str]:
+        from .analysis.tooth_mapping import ANATOMY_LABELS
+        from .clinical.triage import DEFAULT_SEVERITY
+
+        errors = []
+        if self.rollout not in ROLLOUT_MODES:
+            errors.append(f"governance.rollout must be one of {', '.join(ROLLOUT_MODES)}")
+        if self.retention_days < 1:
+            errors.append("governance.retention_days must be at least 1")
+        risky = [x for x in self.auto_labels if DEFAULT_SEVERITY.get(x, 0) >= 2]
+        if risky:
+            errors.append(f"governance.auto_labels may only name low-risk labels; {', '.join(risky)} "
+                          "is a diagnosis and always needs a dentist's signature")
+        anatomy = [x for x in self.auto_labels if x in ANATOMY_LABELS]
+        if anatomy:
+            errors.append(f"governance.auto_labels: {', '.join(anatomy)} is anatomy, not a finding")
+        if not 0.5 <= self.auto_min_confidence <= 1.0:
+            errors.append("governance.auto_min_confidence must be between 0.5 and 1.0")
+        if self.auto_settle_seconds < 10:
+            errors.append("governance.auto_settle_seconds must be at least 10")
+        if self.rollout == "targeted_automation" and not self.auto_labels:
+            errors.append("targeted automation needs at least one label in governance.auto_labels")
+        return errors
 
 
 @dataclass
@@ -184,10 +219,7 @@ class Config:
             errors.append("intake.settle_seconds must be at least 0.2")
         if self.analysis.threads < 0:
             errors.append("analysis.threads must be 0 (automatic) or more")
-        if self.governance.rollout not in ROLLOUT_MODES:
-            errors.append(f"governance.rollout must be one of {', '.join(ROLLOUT_MODES)}")
-        if self.governance.retention_days < 1:
-            errors.append("governance.retention_days must be at least 1")
+        errors += self.governance.validate()
         errors += self.export.validate()
         errors += self.dicom.validate()
         if not 14 <= self.clinical.fmx_images <= 22:

@@ -57,19 +57,31 @@ def where(f: dict) -> str:
     return f"on #{uni}"
 
 
-def chart_note(findings: Iterable[dict], *, study_line: str, codes: list[Suggestion], model: str,
-               signer: str = "", when: date | None = None) -> str:
+def _finding_lines(findings: Iterable[dict]) -> str:
     lines = []
     for f in sorted(findings, key=lambda f: (-f.get("severity", 0), -f["confidence"])):
         if f["label"] in ANATOMY_LABELS:
             continue
         text = LABEL_TEXT.get(f["label"], f["label"].replace("_", " ").capitalize())
         lines.append(f"- {text} {where(f)} ({f['confidence']:.0%} confidence)")
+    return "\n".join(lines) or "- No findings above the reporting thresholds."
+
+
+def chart_note(findings: Iterable[dict], *, study_line: str, codes: list[Suggestion], model: str,
+               signer: str = "", when: date | None = None) -> str:
     review = f"Reviewed and signed by {signer}." if signer else "Pending clinician review."
-    return render("chart_note.txt", review_line=review, study_line=study_line,
-                  findings_lines="\n".join(lines) or "- No findings above the reporting thresholds.",
+    return render("chart_note.txt", review_line=review, study_line=study_line, findings_lines=_finding_lines(findings),
                   confirm=CONFIRM, codes=", ".join(c.code for c in codes if c.code) or "none",
                   model=model, version=__version__, date=(when or date.today()).isoformat())
+
+
+def automated_note(findings: Iterable[dict], *, study_line: str, labels: Iterable[str], min_confidence: float,
+                   model: str, when: date | None = None) -> str:
+    """The chart note of a targeted-automation export: unreviewed, and saying so first."""
+    names = ", ".join(x.replace("_", " ") for x in labels)
+    return render("automated_note.txt", study_line=study_line, findings_lines=_finding_lines(findings),
+                  labels=names, min_confidence=f"{min_confidence:.0%}", model=model, version=__version__,
+                  date=(when or date.today()).isoformat())
 
 
 def patient_summary(findings: Iterable[dict]) -> str:

@@ -141,6 +141,7 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
     kinds_text = ", ".join(sorted(k for k in kinds if k)) or "images"
     clinical = {
         "set": status.as_dict(),
+        "study_line": study_line,
         "cdt": {"imaging": [c.as_dict() for c in codes], "treatment": [c.as_dict() for c in treatment],
                 "treatment_from_proposed": [c.as_dict() for c in preview]},
         "drafts": {

@@ -48,13 +48,13 @@ def cmd_export(args) -> int:
     from .settings import ExportConfigError
 
     try:
-        paths, _config, export = _load()
+        paths, config, export = _load()
     except ExportConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     db = Database(paths.database)
     try:
-        outbox = Outbox(db, export)
+        outbox = Outbox(db, export, automation=config.governance.automated)
         if args.retry:
             n = outbox.retry(None if args.retry == "all" else int(args.retry), actor="cli")
             if not args.json:

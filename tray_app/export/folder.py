@@ -22,9 +22,10 @@ Per signed study, into the configured drop folder (`export.folder.path`, UNC pat
 - A name already taken by another file gets ` (2)`, ` (3)`, …; the name chosen is recorded
   before writing, so a retry after a crash rewrites its own file and never makes a copy.
 - The JSON sidecar: `{"label", "marker", "report_sha256", "patient": {id, id_kind, last, first,
-  birth_date}, "study": {id, uid, date}, "signer", "signed_at", "models", "images": [{id, kind,
-  sha256, file}], "findings": [{label, tooth_universal, tooth_fdi, surfaces, confidence, box,
-  image_id, source, status, note}], "cdt", "chart_note"}`.
+  birth_date}, "study": {id, uid, date}, "signer", "signed_at", "models", "verified", "automated",
+  "images": [{id, kind, sha256, file}], "findings": [{label, tooth_universal, tooth_fdi, surfaces,
+  confidence, box, image_id, source, status, note}], "cdt", "chart_note"}`. An unsigned
+  targeted-automation export has "verified": false and `_AI-Unverified` in place of `_AI-Findings`.
 
 Layout "opendental_atoz" (Open Dental without API keys)
 ------------------------------------------------------
@@ -49,7 +50,7 @@ import unicodedata
 from pathlib import Path
 
 from .outbox import Job, NeedsAttention, RetryLater
-from .render import encode_image, render_study_image, report_pdf, study_images
+from .render import encode_image, is_automated, render_study_image, report_pdf, report_time, study_images
 from .settings import FolderConfig
 
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -106,7 +107,7 @@ def base_name(snapshot: dict, study: dict) -> str:
     if len(d) == 8 and d.isdigit():
         date = f"{d[:4]}-{d[4:6]}-{d[6:8]}"
     else:
-        date = (snapshot.get("signed_at") or "")[:10] or "undated"
+        date = report_time(snapshot)[:10] or "undated"
     return "_".join([safe_component(patient.get("id") or "noid", 20), safe_component(last), safe_component(first),
                      date])
 
@@ -164,16 +165,17 @@ class FolderExporter:
     def plan(self, job: Job) -> list[tuple[str, str]]:
         s = self.settings
         base = base_name(job.snapshot, job.study)
+        what = "AI-Unverified" if is_automated(job.snapshot) else "AI-Findings"
         parts = []
         if s.write_pdf:
-            parts.append(("pdf", f"{base}_AI-Findings.pdf"))
+            parts.append(("pdf", f"{base}_{what}.pdf"))
         if s.write_images:
             for n, im in enumerate(study_images(job.db, job.snapshot), 1):
-                parts.append((f"img{im['id']}", f"{base}_AI-Findings_{n}.{s.image_format}"))
+                parts.append((f"img{im['id']}", f"{base}_{what}_{n}.{s.image_format}"))
         if s.write_patient_summary and (job.snapshot.get("drafts") or {}).get("patient_summary"):
             parts.append(("patient_pdf", f"{base}_AI-Patient-Summary.pdf"))
         if s.write_json and s.layout == "dentrix":
-            parts.append(("json", f"{base}_AI-Findings.json"))
+            parts.append(("json", f"{base}_{what}.json"))
         return parts
 
     def export(self, job: Job) -> dict:
@@ -244,6 +246,7 @@ def sidecar(job: Job, files: dict[str, str]) -> dict:
                     "first": first.split("^")[0], "birth_date": patient.get("birth_date")},
         "study": {"id": job.study_id, "uid": snap.get("study_uid"), "date": (job.study or {}).get("study_date", "")},
         "signer": snap.get("signer"), "signed_at": snap.get("signed_at"), "models": snap.get("models"),
+        "verified": not is_automated(snap), "automated": snap.get("automated"),
         "images": [{"id": im["id"], "kind": im.get("kind"), "sha256": im.get("sha256"),
                     "file": files.get(f"img{im['id']}")} for im in snap.get("images") or []],
         "findings": [{"label": f.get("label"), "tooth_universal": f.get("tooth_universal") or None,

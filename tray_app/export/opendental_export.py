@@ -12,7 +12,8 @@ from .opendental import (
 )
 from .outbox import Job, NeedsAttention
 from .render import (
-    LABEL, encode_image, local_time, models_text, nice_label, render_study_image, report_pdf, study_images,
+    LABEL, encode_image, is_automated, local_time, models_text, nice_label, render_study_image, report_label,
+    report_pdf, report_time, signed_by, study_images,
 )
 from .secrets import ODKeys, get_opendental_keys
 from .settings import OpenDentalConfig
@@ -41,7 +42,7 @@ class OpenDentalExporter:
             parts.append("patient_pdf")
         if s.write_chart_note:
             parts.append("note")
-        if s.popup_for_urgent and "urgent" in (job.snapshot.get("tags") or []):
+        if s.popup_for_urgent and "urgent" in (job.snapshot.get("tags") or []) and not is_automated(job.snapshot):
             parts.append("popup")
         return parts
 
@@ -168,12 +169,12 @@ class _ODRun:
         return self._def_num
 
     def signed_by(self) -> str:
-        signer = (self.snapshot.get("signer") or {}).get("name", "")
-        return f"signed by {signer} {local_time(self.snapshot.get('signed_at', ''))}"
+        return signed_by(self.snapshot)
 
     def body(self, name: str, marker: str) -> tuple[dict, str]:
         snap = self.snapshot
-        created = od_datetime(snap.get("signed_at", ""))
+        created = od_datetime(report_time(snap))
+        label = report_label(snap)
         if name.startswith("img"):
             image_id = int(name[3:])
             image = next(im for im in snap.get("images") or [] if im["id"] == image_id)
@@ -186,7 +187,7 @@ class _ODRun:
 
             up = fit_upload(make, self.client.body_limit)
             labels = ", ".join(sorted({nice_label(f.get("label", "")) for f in findings})) or "no findings"
-            text = f"{LABEL} — {image.get('kind') or 'radiograph'}: {labels} — {self.signed_by()}"
+            text = f"{label} — {image.get('kind') or 'radiograph'}: {labels} — {self.signed_by()}"
             if up.note:
                 text += f" ({up.note})"
             body = {"PatNum": self.pat_num, "rawBase64": b64(up.data), "extension": up.extension,
@@ -207,7 +208,7 @@ class _ODRun:
 
             up = fit_upload(make_pdf, self.client.body_limit)
             what = "patient summary" if friendly else "findings report"
-            text = f"{LABEL} — {what} — {self.signed_by()}"
+            text = f"{label} — {what} — {self.signed_by()}"
             if up.note:
                 text += f" ({up.note})"
             return {"PatNum": self.pat_num, "rawBase64": b64(up.data), "extension": ".pdf",
@@ -226,7 +227,9 @@ class _ODRun:
 def chart_note(snapshot: dict, marker: str) -> str:
     """The signed chart note as written to the PMS: the draft the dentist signed, then who signed, then the marker."""
     drafts = snapshot.get("drafts") or {}
-    note = (drafts.get("chart_note") or f"{LABEL}.").rstrip()
+    note = (drafts.get("chart_note") or f"{report_label(snapshot)}.").rstrip()
+    if is_automated(snapshot):  # the note says itself that nobody has reviewed it
+        return f"{note}\n{marker}"
     signer = snapshot.get("signer") or {}
     signed = (f"Reviewed and signed by {signer.get('name', '')} ({signer.get('role', '')}) on "
               f"{local_time(snapshot.get('signed_at', ''))}.")

@@ -16,7 +16,10 @@ attempt has an unknown outcome, and the exporter looks for its marker at the des
 before writing it again. So a crash between the remote write and our commit never duplicates.
 
 Only studies with a signed report are ever exported: a row without one goes to
-needs_attention without any remote request. Every attempt and result is audited in the
+needs_attention without any remote request. The one exception is targeted automation
+(automation.py): a row of report_kind 'automated' carries an unsigned, immutable snapshot of
+low-risk findings marked "AI-generated, not yet verified"; it is sent only while that rollout
+mode is on, and is superseded (not sent) once the study has been signed. Every attempt and result is audited in the
 transaction that records it. `clock` and `rng` are injectable, so tests can move time.
 """
 
@@ -40,6 +43,8 @@ log = logging.getLogger("tray_app.export.outbox")
 
 RETRYABLE = ("queued", "failed")
 NOT_SIGNED = "this study has not been signed; only signed reports are exported"
+AUTOMATION_OFF = ("targeted automation was turned off before this automatic export was sent, so nothing was "
+                  "written; the study is exported when a dentist signs it")
 # a row queued before its study was signed (never by sign() itself) becomes due once the report exists
 _SIGNED_SINCE = ("(state='needs_attention' AND reason=? AND EXISTS "
                  "(SELECT 1 FROM reports r WHERE r.study_id=outbox.study_id))")
@@ -47,6 +52,15 @@ _SIGNED_SINCE = ("(state='needs_attention' AND reason=? AND EXISTS "
 
 class NeedsAttention(Exception):
     """A person has to act (wrong or unknown patient, permissions, keys); not retried by itself."""
+
+
+class NotSent(Exception):
+    """An automated export that must not go out any more (final): `superseded` when the study
+    was signed first (the signed report goes instead), `cancelled` when automation was turned off."""
+
+    def __init__(self, state: str, reason: str):
+        super().__init__(reason)
+        self.state = state
 
 
 class RetryLater(Exception):
@@ -156,9 +170,11 @@ class Job:
 class Outbox:
     def __init__(self, db: Database, config: ExportConfig | None = None, *,
                  exporters: dict[str, Exporter] | None = None, clock: Callable[[], float] = time.time,
-                 rng: Callable[[], float] = random.random, keys_provider: Callable | None = None):
+                 rng: Callable[[], float] = random.random, keys_provider: Callable | None = None,
+                 automation: bool = False):
         self.db = db
         self.config = config or ExportConfig()
+        self.automation = automation  # governance.rollout == "targeted_automation"
         self.clock = clock
         self.rng = rng
         self._exporters = dict(exporters or {})
@@ -194,6 +210,10 @@ class Outbox:
                 from .folder import FolderExporter
 
                 self._exporters[destination] = FolderExporter(self.config.folder)
+            elif destination == "dicom":
+                from .dicom_export import DicomExporter
+
+                self._exporters[destination] = DicomExporter(self.config.dicom)
             else:
                 raise NeedsAttention(f"export destination {destination!r} is unknown to this version")
         return self._exporters[destination]
@@ -221,8 +241,8 @@ class Outbox:
         return [dict(r) | {"parts": [dict(p) for p in self.db.query(
             "SELECT part, state, remote_id, target, attempts FROM export_parts WHERE outbox_id=? ORDER BY id",
             (r["id"],))]} for r in self.db.query(
-            "SELECT id, study_id, destination, state, attempts, next_attempt_at, reason, marker, remote_id, "
-            "created_at, updated_at FROM outbox ORDER BY id")]
+            "SELECT id, study_id, destination, report_kind, state, attempts, next_attempt_at, reason, marker, "
+            "remote_id, created_at, updated_at FROM outbox ORDER BY id")]
 
     # -- retry by hand ---------------------------------------------------------------------
     def retry(self, outbox_id: int | None = None, actor: str = "") -> int:
@@ -272,6 +292,8 @@ class Outbox:
         try:
             job = self._job(row)
             summary = self.exporter(row["destination"]).export(job)
+        except NotSent as exc:
+            return self._finish(row, exc.state, str(exc))
         except NeedsAttention as exc:
             return self._finish(row, "needs_attention", str(exc))
         except RetryLater as exc:
@@ -286,12 +308,23 @@ class Outbox:
         return self._finish(row, "done", "", summary)
 
     def _job(self, row: dict) -> Job:
-        report = self.db.one("SELECT * FROM reports WHERE study_id=?", (row["study_id"],))
+        if row.get("report_kind") == "automated":
+            if self.db.one("SELECT 1 FROM reports WHERE study_id=?", (row["study_id"],)):
+                raise NotSent("superseded", "signed before the automatic export went out; the signed report is "
+                                            "sent instead")
+            if not self.automation:
+                raise NotSent("cancelled", AUTOMATION_OFF)
+            report = self.db.one("SELECT * FROM automated_reports WHERE study_id=? AND outcome='exported'",
+                                 (row["study_id"],))
+            if report is None:
+                raise NeedsAttention("the automatic export record of this study is missing; nothing was written")
+        else:
+            report = self.db.one("SELECT * FROM reports WHERE study_id=?", (row["study_id"],))
         if report is None:
             raise NeedsAttention(NOT_SIGNED)
         snapshot_text = report["snapshot"]
         if hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest() != report["sha256"]:
-            raise NeedsAttention("the signed report does not match its checksum; it was not exported")
+            raise NeedsAttention("the report does not match its checksum; it was not exported")
         study = self.db.one("SELECT * FROM studies WHERE id=?", (row["study_id"],))
         job = Job(self, row, dict(report), json.loads(snapshot_text), dict(study) if study else {})
         if row["marker"] != job.base_marker:
@@ -307,21 +340,21 @@ class Outbox:
         with self.db.tx() as c:
             c.execute("UPDATE outbox SET state=?, reason=?, next_attempt_at=?, remote_id=?, updated_at=? WHERE id=?",
                       (state, reason, next_at, remote_ids, iso(now), row["id"]))
-            if state == "done":
-                left = c.execute("SELECT COUNT(*) FROM outbox WHERE study_id=? AND state<>'done'",
-                                 (row["study_id"],)).fetchone()[0]
+            if state == "done" and row.get("report_kind", "signed") == "signed":
+                left = c.execute("SELECT COUNT(*) FROM outbox WHERE study_id=? AND report_kind='signed' "
+                                 "AND state<>'done'", (row["study_id"],)).fetchone()[0]
                 if left == 0:
                     c.execute("UPDATE studies SET status='exported' WHERE id=? AND status IN ('signed','export_failed')",
                               (row["study_id"],))
                     c.execute("UPDATE images SET state='exported', updated_at=? WHERE study_id=? AND state='signed'",
                               (iso(now), row["study_id"]))
-            elif state == "needs_attention":
+            elif state == "needs_attention" and row.get("report_kind", "signed") == "signed":
                 c.execute("UPDATE studies SET status='export_failed' WHERE id=? AND status='signed'",
                           (row["study_id"],))
             audit.append(c, f"export_{state}", f"outbox:{row['id']}", study=row["study_id"],
                          destination=row["destination"], attempt=row["attempts"], reason=reason,
                          next_attempt_at=next_at, remote_ids=remote_ids)
-        if state != "done":
+        if state not in ("done", "superseded", "cancelled"):
             log.warning("export %s to %s: %s (%s)", row["id"], row["destination"], state, reason)
         return {"id": row["id"], "study_id": row["study_id"], "destination": row["destination"], "state": state,
                 "reason": reason, "attempts": row["attempts"], "next_attempt_at": next_at, "remote_ids": remote_ids,

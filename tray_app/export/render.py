@@ -1,7 +1,8 @@
 """What a signed report looks like outside the app: annotated radiographs and PDF reports.
 
 Everything rendered here is labelled "AI-Assisted Preliminary Findings" with the signer,
-the signing time and the model, and is made only from the immutable report snapshot and the
+the signing time and the model (or, for a targeted-automation export, "AI-generated, not yet
+verified" with the time it went out), and is made only from the immutable report snapshot and the
 image's own 8-bit display pixels. Rendering is deterministic (the PDF is written with
 reportlab's invariant mode), so a retry produces the same bytes.
 """
@@ -20,6 +21,8 @@ from PIL import Image, ImageDraw, ImageFont
 LABEL = "AI-Assisted Preliminary Findings"
 DISCLAIMER = ("AI-assisted preliminary findings, reviewed and signed by the dentist named above. They support, and do "
               "not replace, the dentist's clinical examination and diagnosis.")
+AUTO_DISCLAIMER = ("AI-generated findings that no dentist has reviewed yet, exported automatically for low-risk "
+                   "labels only. They are not a diagnosis; a dentist's signed report will follow.")
 
 # colour per finding label (RGB); anything else gets the fallback
 COLOURS = {
@@ -84,9 +87,30 @@ def finding_text(f: dict, *, with_confidence: bool = True) -> str:
     return " ".join(parts)
 
 
-def signed_line(snapshot: dict) -> str:
+def is_automated(snapshot: dict) -> bool:
+    return bool(snapshot.get("automated"))
+
+
+def report_label(snapshot: dict) -> str:
+    from ..automation import AUTO_LABEL
+
+    return AUTO_LABEL if is_automated(snapshot) else LABEL
+
+
+def report_time(snapshot: dict) -> str:
+    """ISO time the report was made: the signature, or the automatic decision."""
+    return snapshot.get("signed_at") or (snapshot.get("automated") or {}).get("at") or ""
+
+
+def signed_by(snapshot: dict) -> str:
+    if is_automated(snapshot):
+        return f"sent automatically {local_time(report_time(snapshot))}"  # the label says it is unreviewed
     signer = (snapshot.get("signer") or {}).get("name", "")
-    return f"{LABEL} — signed by {signer}, {local_time(snapshot.get('signed_at', ''))}"
+    return f"signed by {signer}, {local_time(report_time(snapshot))}"
+
+
+def signed_line(snapshot: dict) -> str:
+    return f"{report_label(snapshot)} — {signed_by(snapshot)}"
 
 
 def local_time(iso: str) -> str:
@@ -260,7 +284,8 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
         ["Patient", f"{last}, {first}".strip(", "), "Birth date", bd],
         [id_kind, str(patient.get("id", "")), "Study date", _date(study.get("study_date", ""))],
         ["Signed by", f"{signer.get('name', '')} ({signer.get('role', '')})", "Signed at",
-         local_time(snapshot.get("signed_at", ""))],
+         local_time(report_time(snapshot))] if not is_automated(snapshot) else
+        ["Status", "not yet verified by a dentist", "Exported at", local_time(report_time(snapshot))],
         ["Model", models_text(snapshot), "Images", str(len(snapshot.get("images") or []))],
     ]
     if not patient_friendly and (snapshot.get("set") or {}).get("text"):
@@ -325,9 +350,9 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
                                    RLImage(buf, width=width, height=height)]))
 
     story.append(Spacer(1, 10))
-    story.append(Paragraph(_esc(DISCLAIMER), small))
+    story.append(Paragraph(_esc(AUTO_DISCLAIMER if is_automated(snapshot) else DISCLAIMER), small))
 
-    footer = f"{LABEL} · {marker}" if marker else LABEL
+    footer = f"{report_label(snapshot)} · {marker}" if marker else report_label(snapshot)
 
     def _footer(canvas, doc):
         canvas.saveState()
@@ -340,7 +365,7 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=page, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                             bottomMargin=18 * mm, title=title, author="Dental AI Bridge",
-                            subject=LABEL, creator="Dental AI Bridge", invariant=1)
+                            subject=report_label(snapshot), creator="Dental AI Bridge", invariant=1)
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return out.getvalue()
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import audit
+from .. import audit, automation
 from ..clinical import study_summary
 from ..config import Config
 from ..store.db import Database, utcnow
+from ..export.render import local_time
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
 
@@ -220,7 +221,8 @@ class ReviewAPI:
             r["id"] for r in self.db.query("SELECT id FROM images WHERE study_id=? AND state NOT IN "
                                            "('duplicate','quarantined') ORDER BY id", (study_id,))]
         codes = summary["cdt"]["imaging"] + summary["cdt"]["treatment"]
-        return {"note": summary["drafts"]["chart_note"], "codes": codes, "images": images,
+        note = "\n".join(x for x in (summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id)) if x)
+        return {"note": note, "codes": codes, "images": images,
                 "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
                 ["none configured yet: the signed report stays in Dental AI Bridge"],
                 "warnings": self.safety_warnings(study_id, summary)}
@@ -237,10 +239,7 @@ class ReviewAPI:
         elif not s["birth_date"] or not s["patient_name"]:
             out.append("The images carry no patient name or birth date, so the chart match rests on the "
                        f"{'PatNum' if s['patient_id_kind'] == 'patnum' else 'chart number'} alone.")
-        names = {r["meta_name"] for r in self.db.query(
-            "SELECT json_extract(meta, '$.patient_last') || '^' || json_extract(meta, '$.patient_first') AS meta_name "
-            "FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined')", (study_id,))
-            if r["meta_name"] and r["meta_name"] != "^"}
+        names = automation.patient_names(self.db, study_id)
         if len(names) > 1:
             out.append(f"The images of this study name different patients ({', '.join(sorted(names))}): "
                        "a wrong-patient image may be mixed in.")
@@ -254,7 +253,26 @@ class ReviewAPI:
                                   "AND kind_confidence<0.6 AND state NOT IN ('duplicate','quarantined')", (study_id,))
         for im in uncertain:
             out.append(f"Image {im['id']}: type uncertain ({im['kind']}? {im['kind_rule']}).")
+        sent = automation.record(self.db, study_id)
+        if sent is not None:
+            out.append(f"{len(sent['findings'])} finding(s) of this study went to the chart automatically on "
+                       f"{local_time(sent['at'])}, marked as not yet verified. Anything you reject or correct is "
+                       "listed in the signed chart note as a correction.")
         return out
+
+    def automation_addendum(self, study_id: int) -> str:
+        """What the signed note adds when an unverified automatic export went out before it."""
+        sent = automation.record(self.db, study_id)
+        if sent is None:
+            return ""
+        lines = [f"This signed report verifies the AI-generated export of {local_time(sent['at'])}."]
+        fixes = automation.corrections(self.db, study_id)
+        for f in fixes:
+            tooth = f" #{f['tooth_universal']}" if f.get("tooth_universal") else ""
+            lines.append(f"- Correction: {f['label'].replace('_', ' ')}{tooth} from that export was {f['change']}.")
+        if not fixes:
+            lines.append("- All automatically exported findings were confirmed.")
+        return "\n".join(lines)
 
     def sign(self, study_id: int, clinician_id: int, pin: str) -> dict:
         if self.silent_pilot:
@@ -286,6 +304,12 @@ class ReviewAPI:
             "models": sorted({f"{r['model_name']} {r['model_version']}".strip() for r in rows if r["model_name"]}),
             "signer": {"id": who["id"], "name": who["name"], "role": who["role"]}, "signed_at": signed_at,
         }
+        sent = automation.record(self.db, study_id)
+        if sent is not None:
+            snapshot["supersedes"] = {"automated_sha256": sent["sha256"], "at": sent["at"],
+                                      "corrections": automation.corrections(self.db, study_id)}
+            snapshot["drafts"] = dict(snapshot["drafts"], chart_note=snapshot["drafts"]["chart_note"].rstrip() + "\n" +
+                                      self.automation_addendum(study_id))
         body = json.dumps(snapshot, sort_keys=True, ensure_ascii=False)
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
         with self.db.tx() as c:

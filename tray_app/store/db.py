@@ -78,14 +78,24 @@ class Database:
         return self.conn().execute(sql, params).fetchone()
 
     def migrate(self) -> int:
-        with self.tx() as c:
-            version = c.execute("PRAGMA user_version").fetchone()[0]
-            for number, sql in _migrations():
-                if number > version:
-                    for statement in _split_sql(sql):
-                        c.execute(statement)
-                    c.execute(f"PRAGMA user_version = {number}")
-                    version = number
+        # SQLite's table-rebuild procedure: foreign keys off while a table is replaced (the
+        # pragma is ignored inside a transaction), checked before the commit, then on again
+        self.conn().execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self.tx() as c:
+                version = c.execute("PRAGMA user_version").fetchone()[0]
+                for number, sql in _migrations():
+                    if number > version:
+                        for statement in _split_sql(sql):
+                            c.execute(statement)
+                        c.execute(f"PRAGMA user_version = {number}")
+                        version = number
+                broken = c.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise sqlite3.IntegrityError(f"migration left {len(broken)} broken reference(s), "
+                                                 f"first in table {broken[0][0]}")
+        finally:
+            self.conn().execute("PRAGMA foreign_keys = ON")
         return version
 
     def close(self) -> None:

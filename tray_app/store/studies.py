@@ -89,6 +89,13 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
             )
         if not img_list:
             continue
+        auto = db.one("SELECT decided_at, outcome, reason, snapshot FROM automated_reports WHERE study_id=?",
+                      (s["id"],))
+        if auto is not None and auto["outcome"] == "exported":
+            sent = {f["id"] for f in json.loads(auto["snapshot"])["findings"]}
+            for im in img_list:
+                for f in im["findings"]:
+                    f["sent_unverified"] = f["id"] in sent
         out.append(
             {
                 "id": s["id"], "status": s["status"], "priority": s["priority"],
@@ -102,6 +109,9 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
                 "last_image_at": s["last_image_at"], "image_count": len(img_list),
                 "findings_count": sum(len(i["findings"]) for i in img_list),
                 "images": img_list,
+                # targeted automation: exported unverified / skipped (why) / nothing qualified
+                "automated": {"at": auto["decided_at"], "outcome": auto["outcome"], "reason": auto["reason"] or None}
+                if auto else None,
             }
         )
     return out

@@ -1,0 +1,188 @@
+"""Targeted automation, the third rollout phase: confident findings of configured low-risk
+labels (existing restorations, crowns, root fillings, implants by default) go to the chart
+before a dentist has looked, marked "AI-generated, not yet verified", and the study stays in
+the review queue until a dentist signs it.
+
+One decision per study, made once the study has been quiet for `auto_settle_seconds` and
+every image is analysed, and kept immutable like a signed report (`automated_reports`):
+
+    exported  the selected findings' snapshot, with one outbox row per destination
+    nothing   no finding qualified; nothing was sent
+    skipped   the study's identity is in doubt (no patient id, images naming different
+              patients); a person must sign it
+
+Diagnoses (caries, bone loss, periapical lesions …) can never be configured for automation
+(see GovernanceConfig.validate); a signature later exports the full reviewed report, and the
+signed chart note names any automatically exported finding the dentist did not confirm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from . import audit
+from .clinical import notes
+from .config import GovernanceConfig
+from .store.db import Database, utcnow
+
+log = logging.getLogger(__name__)
+
+AUTO_LABEL = "AI-generated, not yet verified"
+PENDING_IMAGE_STATES = ("discovered", "ready", "decoded")
+
+
+def qualifying(findings: list[dict], gov: GovernanceConfig) -> list[dict]:
+    """Model findings nobody has touched, of an automated label, at or above the confidence."""
+    labels = set(gov.auto_labels)
+    return [f for f in findings if f["source"] == "model" and f["status"] == "proposed"
+            and f["label"] in labels and f["confidence"] >= gov.auto_min_confidence]
+
+
+def identity_problem(db: Database, study_id: int) -> str:
+    """Why this study's patient cannot be trusted without a person (empty when it can)."""
+    s = db.one("SELECT patient_id FROM studies WHERE id=?", (study_id,))
+    if s is None or not s["patient_id"]:
+        return "the images carry no patient id"
+    names = patient_names(db, study_id)
+    if len(names) > 1:
+        return f"the images name different patients ({', '.join(sorted(names))})"
+    return ""
+
+
+def patient_names(db: Database, study_id: int) -> set[str]:
+    return {r["meta_name"] for r in db.query(
+        "SELECT json_extract(meta, '$.patient_last') || '^' || json_extract(meta, '$.patient_first') AS meta_name "
+        "FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined')", (study_id,))
+        if r["meta_name"] and r["meta_name"] != "^"}
+
+
+def candidates(db: Database, settle_seconds: float, now: datetime | None = None) -> list[int]:
+    """Unreviewed studies with every image analysed, quiet for settle_seconds, not yet decided."""
+    cutoff = ((now or datetime.now(timezone.utc)) - timedelta(seconds=settle_seconds)).isoformat(
+        timespec="milliseconds")
+    marks = ",".join("?" * len(PENDING_IMAGE_STATES))
+    rows = db.query(
+        "SELECT s.id FROM studies s WHERE s.status='new' "
+        "AND NOT EXISTS (SELECT 1 FROM automated_reports a WHERE a.study_id=s.id) "
+        "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.study_id=s.id) "
+        "AND EXISTS (SELECT 1 FROM images i WHERE i.study_id=s.id AND i.state='analyzed') "
+        f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.study_id=s.id AND i.state IN ({marks})) "
+        "AND (SELECT MAX(i.updated_at) FROM images i WHERE i.study_id=s.id) < ? ORDER BY s.id",
+        (*PENDING_IMAGE_STATES, cutoff))
+    return [r["id"] for r in rows]
+
+
+def _snapshot(db: Database, study_id: int, findings: list[dict], gov: GovernanceConfig, decided_at: str) -> dict:
+    from .store.studies import queue as queue_read
+
+    study = queue_read(db, include_done=True, study_id=study_id)[0]
+    clinical = json.loads(db.one("SELECT clinical FROM studies WHERE id=?", (study_id,))["clinical"] or "{}")
+    models = sorted({f"{f['model_name']} {f['model_version']}".strip() for f in findings if f["model_name"]})
+    note = notes.automated_note(findings, study_line=clinical.get("study_line") or "study",
+                                labels=gov.auto_labels, min_confidence=gov.auto_min_confidence,
+                                model=", ".join(models) or "—")
+    keep = ("id", "image_id", "label", "code", "confidence", "x1", "y1", "x2", "y2", "tooth_fdi", "tooth_universal",
+            "surfaces", "status", "source", "note", "model_name", "model_version")
+    return {
+        "label": AUTO_LABEL, "study_id": study_id, "patient": study["patient"], "study_uid": study["study_uid"],
+        "set": study.get("set"), "tags": study.get("tags"),
+        "images": [{"id": im["id"], "kind": im["kind"], "sha256": im["sha256"]} for im in study["images"]],
+        "findings": [{k: f[k] for k in keep} for f in findings],
+        "cdt": {"imaging": [], "treatment": []},  # nothing is billed from unreviewed output
+        "drafts": {"chart_note": note},
+        "models": models, "signer": None, "signed_at": None,
+        "automated": {"at": decided_at, "labels": list(gov.auto_labels),
+                      "min_confidence": gov.auto_min_confidence, "verified": False},
+    }
+
+
+def decide(db: Database, study_id: int, gov: GovernanceConfig, destinations: list[str]) -> dict:
+    """Records the automation decision for one study (once) and queues its exports."""
+    problem = identity_problem(db, study_id)
+    findings = [dict(r) for r in db.query("SELECT * FROM findings WHERE study_id=? ORDER BY image_id, id",
+                                          (study_id,))]
+    chosen = [] if problem else qualifying(findings, gov)
+    decided_at = utcnow()
+    snapshot_text = digest = ""
+    if problem:
+        outcome, reason = "skipped", f"not sent automatically: {problem}; a dentist must review and sign it"
+    elif not chosen:
+        outcome, reason = "nothing", "no finding of an automated label reached the confidence"
+    else:
+        outcome, reason = "exported", ""
+        snapshot_text = json.dumps(_snapshot(db, study_id, chosen, gov, decided_at), sort_keys=True,
+                                   ensure_ascii=False)
+        digest = hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest()
+    with db.tx() as c:
+        still_open = c.execute("SELECT 1 FROM studies WHERE id=? AND status='new' AND NOT EXISTS "
+                               "(SELECT 1 FROM automated_reports WHERE study_id=?)", (study_id, study_id)).fetchone()
+        if still_open is None:  # reviewed, signed or decided meanwhile (another process)
+            return {"study_id": study_id, "outcome": "not_open"}
+        c.execute("INSERT INTO automated_reports(study_id, decided_at, outcome, reason, snapshot, sha256) "
+                  "VALUES (?,?,?,?,?,?)", (study_id, decided_at, outcome, reason, snapshot_text, digest))
+        queued = destinations if outcome == "exported" else []
+        for dest in queued:
+            c.execute("INSERT OR IGNORE INTO outbox(study_id, destination, report_kind, created_at, updated_at) "
+                      "VALUES (?,?,'automated',?,?)", (study_id, dest, decided_at, decided_at))
+        audit.append(c, f"automation_{outcome}", f"study:{study_id}", reason=reason, report_sha256=digest,
+                     findings=[f["id"] for f in chosen], labels=list(gov.auto_labels),
+                     min_confidence=gov.auto_min_confidence, destinations=queued)
+    if outcome != "nothing":
+        log.info("study %d: automation %s%s", study_id, outcome, f" ({reason})" if reason else "")
+    return {"study_id": study_id, "outcome": outcome, "reason": reason, "findings": len(chosen),
+            "destinations": queued}
+
+
+def run_pass(db: Database, gov: GovernanceConfig, destinations: list[str], now: datetime | None = None) -> list[dict]:
+    if gov.rollout != "targeted_automation" or not destinations:
+        return []  # with nowhere to send, the one decision per study waits for a destination
+    return [decide(db, sid, gov, destinations) for sid in candidates(db, gov.auto_settle_seconds, now)]
+
+
+def unverified(db: Database) -> list[dict[str, Any]]:
+    """Automatically exported studies no dentist has signed yet: the list for later review."""
+    rows = db.query(
+        "SELECT a.study_id, a.decided_at, a.sha256, a.snapshot, s.status, s.patient_id, s.patient_name "
+        "FROM automated_reports a JOIN studies s ON s.id=a.study_id WHERE a.outcome='exported' "
+        "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.study_id=a.study_id) ORDER BY a.decided_at")
+    out = []
+    for r in rows:
+        snap = json.loads(r["snapshot"])
+        states = [x["state"] for x in db.query("SELECT state FROM outbox WHERE study_id=? AND "
+                                                "report_kind='automated' ORDER BY id", (r["study_id"],))]
+        out.append({"study_id": r["study_id"], "exported_at": r["decided_at"], "status": r["status"],
+                    "patient": {"id": r["patient_id"], "name": r["patient_name"]},
+                    "findings": [{"id": f["id"], "label": f["label"], "tooth_universal": f["tooth_universal"] or None,
+                                  "confidence": round(f["confidence"], 3)} for f in snap["findings"]],
+                    "export_states": states, "report_sha256": r["sha256"]})
+    return out
+
+
+def record(db: Database, study_id: int) -> dict | None:
+    """The automated export of a study, if one went out (for sign-off and the review window)."""
+    r = db.one("SELECT decided_at, snapshot, sha256 FROM automated_reports WHERE study_id=? AND outcome='exported'",
+               (study_id,))
+    if r is None:
+        return None
+    return {"at": r["decided_at"], "sha256": r["sha256"], "findings": json.loads(r["snapshot"])["findings"]}
+
+
+def corrections(db: Database, study_id: int) -> list[dict]:
+    """Automatically exported findings the reviewing dentist did not keep as sent."""
+    rec = record(db, study_id)
+    if rec is None:
+        return []
+    out = []
+    for sent in rec["findings"]:
+        now = db.one("SELECT status, label, tooth_universal, surfaces FROM findings WHERE id=?", (sent["id"],))
+        if now is None or now["status"] in ("rejected", "withdrawn"):
+            out.append({"id": sent["id"], "label": sent["label"], "tooth_universal": sent["tooth_universal"],
+                        "change": "not confirmed"})
+        elif now["status"] == "edited":
+            out.append({"id": sent["id"], "label": sent["label"], "tooth_universal": sent["tooth_universal"],
+                        "change": f"corrected to {now['label']} #{now['tooth_universal'] or '?'} {now['surfaces']}".strip()})
+    return out
