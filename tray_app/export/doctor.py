@@ -78,6 +78,13 @@ def run_checks(config: ExportConfig, *, keys_provider: Callable | None = None, c
         else:
             problem = _writable(folder)
             checks.append(Check("drop folder", not problem, problem or f"{folder} is writable"))
+    if "dicom" in config.destinations:
+        from .dicom_export import echo
+
+        problems = config.dicom.validate()
+        ok, message = (False, "not checked until the export.dicom settings are fixed") if problems else \
+            echo(config.dicom)
+        checks.append(Check("DICOM destination (PACS)", ok, message))
     for r in outbox_rows or []:
         if r["state"] == "needs_attention":
             checks.append(Check(f"export {r['id']} (study {r['study_id']}, {r['destination']})", False, r["reason"]))

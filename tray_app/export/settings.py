@@ -2,7 +2,7 @@
 
 ```toml
 [export]
-destinations = ["opendental"]          # any of "opendental", "folder"; empty = keep signed reports here
+destinations = ["opendental"]          # any of "opendental", "folder", "dicom"; empty = keep signed reports here
 
 [export.opendental]
 mode = "local"                          # local | service | remote
@@ -32,6 +32,16 @@ write_json = true                       # dentrix layout only (Open Dental would
 write_patient_summary = false
 image_format = "jpg"
 
+[export.dicom]
+host = ""                               # the PACS/viewer computer's name or IP address
+port = 104                              # its DICOM port
+called_ae = ""                          # the PACS's AE title (as set up in the PACS)
+calling_ae = "DENTALBRIDGE"             # our AE title; the PACS must know it
+send_gsps = true                        # a presentation state (boxes + labels over the original image)
+send_sc = false                         # a secondary capture (the annotated image as a new picture)
+connect_timeout = 5.0
+timeout = 30.0                          # association and C-STORE response timeout
+
 [export.retry]
 backoff_base_seconds = 15.0
 backoff_max_seconds = 900.0
@@ -45,7 +55,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-DESTINATIONS = ("opendental", "folder")
+DESTINATIONS = ("opendental", "folder", "dicom")
 OD_MODES = ("local", "service", "remote")
 FOLDER_LAYOUTS = ("dentrix", "opendental_atoz")
 IMAGE_FORMATS = ("jpg", "png")
@@ -156,6 +166,44 @@ class FolderConfig:
         return errors
 
 
+def ae_title_problem(value: str) -> str:
+    """Why an AE title is not usable (empty when it is): 1-16 printable ASCII, no backslash."""
+    text = value.strip()
+    if not 1 <= len(text) <= 16:
+        return "must be 1 to 16 characters"
+    if "\\" in text or any(not 32 <= ord(ch) < 127 for ch in text):
+        return "may only use letters, digits, spaces and ordinary punctuation (no backslash)"
+    return ""
+
+
+@dataclass
+class DicomDestConfig:
+    host: str = ""
+    port: int = 104
+    called_ae: str = ""
+    calling_ae: str = "DENTALBRIDGE"
+    send_gsps: bool = True
+    send_sc: bool = False
+    connect_timeout: float = 5.0
+    timeout: float = 30.0
+
+    def validate(self) -> list[str]:
+        errors = []
+        if not self.host.strip():
+            errors.append("export.dicom.host must name the PACS or viewer computer (its name or IP address)")
+        if not isinstance(self.port, int) or isinstance(self.port, bool) or not 1 <= self.port <= 65535:
+            errors.append(f"export.dicom.port must be a number between 1 and 65535 (got {self.port!r})")
+        for key, what in (("called_ae", "the PACS's AE title"), ("calling_ae", "our AE title")):
+            problem = ae_title_problem(str(getattr(self, key) or ""))
+            if problem:
+                errors.append(f"export.dicom.{key} ({what}) {problem}")
+        if not (self.send_gsps or self.send_sc):
+            errors.append("export.dicom sends nothing: turn on send_gsps or send_sc")
+        if self.connect_timeout <= 0 or self.timeout <= 0:
+            errors.append("export.dicom timeouts must be more than 0 seconds")
+        return errors
+
+
 @dataclass
 class RetryConfig:
     backoff_base_seconds: float = 15.0
@@ -178,6 +226,7 @@ class ExportConfig:
     destinations: list[str] = field(default_factory=list)
     opendental: OpenDentalConfig = field(default_factory=OpenDentalConfig)
     folder: FolderConfig = field(default_factory=FolderConfig)
+    dicom: DicomDestConfig = field(default_factory=DicomDestConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
 
     def validate(self) -> list[str]:
@@ -192,6 +241,8 @@ class ExportConfig:
             errors += self.opendental.validate()
         if "folder" in self.destinations:
             errors += self.folder.validate()
+        if "dicom" in self.destinations:
+            errors += self.dicom.validate()
         errors += self.retry.validate()
         return errors
 
@@ -203,6 +254,7 @@ class ExportConfig:
                 destinations=list(raw.pop("destinations", [])),
                 opendental=OpenDentalConfig(**raw.pop("opendental", {})),
                 folder=FolderConfig(**raw.pop("folder", {})),
+                dicom=DicomDestConfig(**raw.pop("dicom", {})),
                 retry=RetryConfig(**raw.pop("retry", {})),
             )
         except TypeError as exc:
