@@ -140,3 +140,41 @@ def test_killing_the_receiver_mid_transfer_loses_and_doubles_nothing(home, tmp_p
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+def test_doctor_checks_the_receiver_port(receiving_service):
+    from tray_app.doctor import check_receiver, core_checks
+
+    cfg = receiving_service.config.dicom
+    ok, message = check_receiver(cfg)
+    assert ok and "answers C-ECHO" in message  # our own running receiver holds the port
+    [check] = [c for c in core_checks(home_paths(), receiving_service.config) if c.name == "DICOM receiver"]
+    assert check.ok
+
+    with socket.socket() as squatter:  # another program on a port, not speaking DICOM
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = ScpConfig(enabled=True, port=squatter.getsockname()[1])
+        ok, message = check_receiver(taken)
+        assert not ok and "taken by another program" in message and "Settings → DICOM" in message
+    free = ScpConfig(enabled=True, port=_free_port())
+    ok, message = check_receiver(free)
+    assert ok and "is free" in message
+
+
+def test_receiver_that_cannot_listen_is_a_tray_problem(home, tmp_path):
+    from tray_app.ui.tray_state import compute
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        cfg = fast_config()
+        cfg.dicom = ScpConfig(enabled=True, port=squatter.getsockname()[1])
+        s = Service(cfg, home_paths())
+        s.start()
+        try:
+            assert f"port {cfg.dicom.port}" in s.problem and not s.scp.running
+            state = compute(s.db.conn(), problem=s.problem)
+            assert state.state == "waiting_for_share" and "cannot listen" in state.tooltip
+        finally:
+            s.stop()

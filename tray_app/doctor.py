@@ -50,6 +50,9 @@ def core_checks(paths: Paths, config: Config) -> list[Check]:
     checks.append(Check("disk space", free_mb >= MIN_FREE_MB,
                         f"{free_mb:,.0f} MB free" + ("" if free_mb >= MIN_FREE_MB else
                                                     f"; free at least {MIN_FREE_MB} MB for images and the database")))
+    if config.dicom.enabled:
+        ok, message = check_receiver(config.dicom)
+        checks.append(Check("DICOM receiver", ok, message))
     import keyring
 
     backend = keyring.get_keyring()
@@ -57,3 +60,23 @@ def core_checks(paths: Paths, config: Config) -> list[Check]:
     checks.append(Check("keyring", usable, f"{type(backend).__name__} stores the PMS keys" if usable else
                         "no usable keyring: Open Dental keys cannot be stored (Windows uses Credential Manager)"))
     return checks
+
+
+def check_receiver(config) -> tuple[bool, str]:
+    """Our receiver answers an echo (the service is running), or its port is free to take."""
+    from .export.dicom_export import echo
+    from .export.settings import DicomDestConfig
+    from .sources.dicom_scp import port_free
+
+    where = f"{config.ae_title} on {config.bind_address}:{config.port}"
+    if port_free(config.bind_address, config.port):
+        return True, f"port {config.port} is free; the receiver listens as {where} while Dental AI Bridge runs"
+    host = "127.0.0.1" if config.bind_address == "0.0.0.0" else config.bind_address
+    ours = DicomDestConfig(host=host, port=config.port, called_ae=config.ae_title, send_gsps=False, send_sc=False,
+                           calling_ae=(config.allowed_calling_aes or ["DENTALBRIDGE"])[0], connect_timeout=3.0,
+                           timeout=3.0)
+    answered, _ = echo(ours)
+    if answered:
+        return True, f"receiving as {where}; it answers C-ECHO"
+    return False, (f"port {config.port} is taken by another program that does not answer DICOM as "
+                   f"{config.ae_title}: choose another port in Settings → DICOM, or stop the other program")

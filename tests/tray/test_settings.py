@@ -56,7 +56,7 @@ def test_round_trip_to_config_toml_with_audit_and_autostart(qtbot, paths, db, re
                                "patient_id": "patnum", "enabled": True}]
     assert raw["clinical"]["urgent_threshold"] == 2.0 and raw["clinical"]["fmx_images"] == 20
     assert raw["analysis"]["threads"] == 1
-    assert raw["governance"] == {"rollout": "silent_pilot", "retention_days": 60}
+    assert raw["governance"]["rollout"] == "silent_pilot" and raw["governance"]["retention_days"] == 60
     again = Config.load(paths.config_file)
     assert again.sources[0].patient_id == "patnum" and again.governance.rollout == "silent_pilot"
     assert saved and saved[0].clinical.urgent_threshold == 2.0
@@ -91,6 +91,49 @@ def test_bad_values_are_refused_with_a_message(qtbot, paths, db, registry, edit,
     assert (paths.config_file.read_text() if paths.config_file.exists() else None) == before
     assert _audits(db) == []
     assert w.isVisible()  # stays open for the fix
+
+
+def test_targeted_automation_and_dicom_fields(qtbot, paths, db, registry):
+    w = _window(qtbot, paths, registry=registry)
+    assert not w.auto_box.isEnabled()  # assistive: nothing goes out before review
+    w.rollout.setCurrentIndex(w.rollout.findData("targeted_automation"))
+    assert w.auto_box.isEnabled() and "not yet verified" in w.rollout_help.text()
+    for label, box in w.auto_labels.items():
+        box.setChecked(label in ("crown", "implant"))
+    w.auto_conf.setValue(0.93)
+    w.scp_on.setChecked(True)
+    w.scp_ae.setText("BRIDGE1")
+    w.scp_port.setValue(11113)
+    w.scp_bind.setCurrentIndex(w.scp_bind.findData("0.0.0.0"))
+    w.scp_allowed.setText("DEXIS; SCHICK ,")
+    assert w.save() is True, w.error.text()
+    raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
+    assert raw["governance"]["rollout"] == "targeted_automation"
+    assert raw["governance"]["auto_labels"] == ["crown", "implant"] and raw["governance"]["auto_min_confidence"] == 0.93
+    assert raw["dicom"] == {"enabled": True, "ae_title": "BRIDGE1", "port": 11113, "bind_address": "0.0.0.0",
+                            "allowed_calling_aes": ["DEXIS", "SCHICK"]}
+
+    w2 = _window(qtbot, paths, registry=registry)
+    for box in w2.auto_labels.values():
+        box.setChecked(False)
+    assert w2.save() is False and "at least one label" in w2.error.text()
+
+
+def test_pacs_destination_fields_and_echo_test(qtbot, paths, db, registry):
+    w = _window(qtbot, paths, registry=registry)
+    w.to_pacs.setChecked(True)
+    assert w.save() is False and "export.dicom.host" in w.error.text()
+    w.pacs_host.setText("127.0.0.1")
+    w.pacs_port.setValue(1)  # nothing listens there
+    w.pacs_ae.setText("PACS")
+    w.pacs_sc.setChecked(True)
+    w.pacs_test.click()
+    qtbot.waitUntil(lambda: w.pacs_test_msg.text() not in ("", "Testing…"), timeout=15000)
+    assert "nothing accepts connections" in w.pacs_test_msg.text()
+    assert w.save() is True, w.error.text()
+    raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
+    assert "dicom" in raw["export"]["destinations"]
+    assert raw["export"]["dicom"]["host"] == "127.0.0.1" and raw["export"]["dicom"]["send_sc"] is True
 
 
 def test_template_problem_shown_while_typing(qtbot, paths):
@@ -158,7 +201,7 @@ def test_export_tab_only_when_config_carries_export(qtbot, paths):
     class Bare:  # settings without an [export] table (before the export issue)
         def __init__(self, c):
             self.sources, self.intake, self.analysis = c.sources, c.intake, c.analysis
-            self.clinical, self.governance = c.clinical, c.governance
+            self.clinical, self.governance, self.dicom = c.clinical, c.governance, c.dicom
 
     w = _window(qtbot, paths, config=Bare(Config()))
     assert not w.has_export and all(w.tabs.tabText(i) != "Export" for i in range(w.tabs.count()))

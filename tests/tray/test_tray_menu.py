@@ -165,3 +165,14 @@ def test_state_poll_updates_icon_and_notifies(qtbot, shell, db):
     assert shell.tray.image is not watching
     assert "1 urgent study" in shell.tray.title
     assert any(t == "Urgent finding" for t, _ in shell.tray.notifications)
+
+
+def test_model_and_pc_problems_show_in_the_tooltip(qtbot, shell):
+    shell.service.model = None
+    shell.service.model_problem = "no model is installed: add one in the models folder"
+    shell.poll()
+    assert shell.state.state == "waiting_for_share"
+    assert "Analysis paused, images wait: no model" in shell.tray.title
+    shell.service.problem = "the disk holding Dental AI Bridge's data is full"
+    shell.poll()
+    assert shell.tray.title.startswith("Dental AI Bridge — The disk holding")

@@ -12,9 +12,14 @@ SHARE = r"\\server\xrays\export"
 LOCAL = "C:/export"
 
 
-def _fill(db, *, sources=(), studies=(), outbox=(), quarantined=0):
+def _fill(db, *, sources=(), studies=(), outbox=(), quarantined=0, automated=0):
     now = utcnow()
     with db.tx() as c:
+        for i in range(automated):
+            sid = c.execute("INSERT INTO studies(group_key, status, first_seen_at, last_image_at) VALUES (?,?,?,?)",
+                            (f"a{i}", "new", now, now)).lastrowid
+            c.execute("INSERT INTO automated_reports(study_id, decided_at, outcome, snapshot, sha256) "
+                      "VALUES (?,?,'exported','{}','x')", (sid, now))
         for path, status in sources:
             c.execute("INSERT INTO sources(path, status, updated_at) VALUES (?,?,?)", (path, status, now))
         for i, (status, urgent) in enumerate(studies):
@@ -61,6 +66,13 @@ CASES = [
      "waiting_for_share", ["Paused", "Waiting for"]),
     ("silent pilot shows no findings", dict(sources=[(SHARE, "watching")], studies=[("new", 1), ("new", 0)]),
      dict(rollout="silent_pilot"), "watching", ["Silent pilot"]),
+    ("pc problem first", dict(sources=[(SHARE, "watching")], studies=[("new", 0)]),
+     dict(problem="the DICOM receiver cannot listen on port 104 (Address in use)"), "waiting_for_share",
+     ["Dental AI Bridge — The DICOM receiver cannot listen", "1 study to review"]),
+    ("receiver listening", dict(sources=[(SHARE, "watching")]), dict(receiver="DICOM :11112"), "watching",
+     ["Watching 1 folder", "DICOM :11112"]),
+    ("unverified auto-exports", dict(sources=[(SHARE, "watching")], studies=[("new", 0)], automated=2),
+     dict(rollout="targeted_automation"), "review", ["2 unverified auto-exports"]),
 ]
 
 

@@ -54,6 +54,8 @@ class ScpConfig:
 
     def validate(self) -> list[str]:
         errors = []
+        if not self.enabled:
+            return errors  # a receiver that is off does not block the app with half-filled settings
         if not 1 <= len(self.ae_title.strip()) <= 16:
             errors.append("dicom.ae_title must be 1 to 16 characters")
         if not 1 <= self.port <= 65535:
@@ -133,7 +135,22 @@ class StorageSCP:
                                        evt_handlers=handlers)
         log.info("DICOM receiver listening as %s on port %d", self.config.ae_title, self.config.port)
 
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server = None
+
+
+def port_free(address: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((address, port))
+        except OSError:
+            return False
+    return True

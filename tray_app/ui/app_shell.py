@@ -216,6 +216,13 @@ class AppShell(QObject):
         model = getattr(self.service, "model", None)
         return getattr(model, "manifest", None)
 
+    def service_problem(self) -> str:
+        """What the tray should say is wrong with the PC or the model (empty when nothing is)."""
+        problem = getattr(self.service, "problem", "") or ""
+        if not problem and self._manifest() is None and getattr(self.service, "model_problem", ""):
+            problem = f"analysis paused, images wait: {self.service.model_problem}"
+        return problem
+
     def model_text(self) -> str:
         m = self._manifest()
         if m is not None:
@@ -272,8 +279,12 @@ class AppShell(QObject):
     def poll(self) -> None:
         try:
             paths = [s.path for s in self.config.sources if s.enabled]
+            scp = getattr(self.service, "scp", None)
+            listening = scp is not None and getattr(scp, "running", False)
             state = tray_state.compute(self._conn(), paused=self.paused, source_paths=paths,
-                                       rollout=self.config.governance.rollout)
+                                       rollout=self.config.governance.rollout,
+                                       problem=self.service_problem(),
+                                       receiver=f"DICOM :{self.config.dicom.port}" if listening else "")
         except Exception:
             log.exception("tray state poll failed")
             return

@@ -249,6 +249,7 @@ class FindingsPanel(QWidget):
         values = [str(f["image_index"] + 1), tooth, label_text(f["label"]) + (" ✎" if f.get("note") else ""),
                   "—" if f["status"] == "added" else f"{f['confidence']:.0%}",
                   "Not in report" if self.read_only and f["status"] == "proposed"
+                  else "Sent unverified" if f["status"] == "proposed" and f.get("sent_unverified")
                   else STATUS_WORDS.get(f["status"], f["status"])]
         for col, v in enumerate(values):
             item = QTableWidgetItem(v)

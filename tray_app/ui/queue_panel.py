@@ -36,8 +36,13 @@ def matches(study: dict, text: str) -> bool:
     hay = " ".join([patient_name(p.get("name", "")), p.get("name", ""), p.get("id", ""), p.get("birth_date", ""),
                     dob(p.get("birth_date", "")), " ".join(study.get("tags", [])),
                     " ".join(t.replace("_", " ") for t in study.get("tags", [])),
-                    (study.get("set") or {}).get("text", "")]).lower()
+                    (study.get("set") or {}).get("text", ""), "sent unverified" if sent_unverified(study) else ""]).lower()
     return all(w in hay for w in words)
+
+
+def sent_unverified(study: dict) -> bool:
+    """Targeted automation sent some findings to the chart before any dentist signed the study."""
+    return (study.get("automated") or {}).get("outcome") == "exported" and study.get("status") in ("new", "in_review")
 
 
 class StudyCard(QWidget):
@@ -78,6 +83,8 @@ class StudyCard(QWidget):
         if urgent:
             chips.append(f"<span style='background:{theme.URGENT}; color:white; font-weight:600;'>"
                          f"&nbsp;URGENT&nbsp;</span>")
+        if sent_unverified(study):
+            chips.append("<span style='color:#e0b45a; font-weight:600;'>Sent unverified</span>")
         for tag in study.get("tags", []):
             if tag in CHIP_TAGS and tag != "urgent":
                 c = "#e0b45a" if tag in ("caries_suspected", "anomaly_detected") else muted

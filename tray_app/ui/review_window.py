@@ -67,7 +67,7 @@ class Banner(QFrame):
                             f" padding: {s.px(5)}px {s.px(12)}px; font-size: {s.px(14)}px;")
 
     def show_state(self, *, models: list[str], demonstration: list[str], signed: dict | None,
-                   hidden: str = "") -> None:
+                   hidden: str = "", automated: dict | None = None) -> None:
         model_text = ", ".join(models) if models else "no model"
         if hidden and not signed:
             self._style(self.main, theme.PANEL_ALT, theme.MUTED, theme.TEXT)
@@ -87,6 +87,13 @@ class Banner(QFrame):
             self.main.setText(f"<b>{BANNER_TEXT}</b> &nbsp;·&nbsp; Model {html.escape(model_text)}")
             self.main.setToolTip("Findings are proposals from an AI model. A dentist reviews them and signs "
                                  "before anything is written to the chart or sent to the practice management system.")
+            if (automated or {}).get("outcome") == "exported":
+                self.main.setText(self.main.text() + f"<br><b>Low-risk findings were sent to the chart unverified "
+                                  f"({html.escape(when(automated.get('at', '')))})</b> &nbsp;·&nbsp; your signature "
+                                  f"verifies them; anything you reject is sent as a correction")
+                self.main.setToolTip("Targeted automation: confident findings of the practice's low-risk labels went "
+                                     "to the chart marked \"AI-generated, not yet verified\". Review and sign as "
+                                     "usual; the signed note lists what you did not confirm.")
         self.main.show()
         if demonstration:
             self._style(self.demo, theme.DEMO_BG, theme.DEMO_BORDER, theme.DEMO_TEXT)
@@ -347,7 +354,7 @@ class ReviewWindow(QMainWindow):
         models = models_of(study)
         demo = [m for m in models if self.catalog.facts(m).demonstration]
         self.banner.show_state(models=models, demonstration=demo, signed=study.get("signed"),
-                               hidden=study.get("findings_hidden", ""))
+                               hidden=study.get("findings_hidden", ""), automated=study.get("automated"))
         self.status_model.setText(("Model: " + ", ".join(models)) if models else "No model output")
         colors: dict[str, str] = {}
         for m in models:

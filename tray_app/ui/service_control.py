@@ -100,7 +100,7 @@ def export_now(config: Any, paths: Any) -> str:
         return "No export destination is set up yet (Settings → Export, or `dental-bridge config`)."
     db = Database(paths.database)
     try:
-        results = Outbox(db, export).drain_once(ignore_backoff=True)
+        results = Outbox(db, export, automation=config.governance.automated).drain_once(ignore_backoff=True)
     finally:
         db.close()
     if not results:

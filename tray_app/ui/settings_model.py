@@ -30,7 +30,13 @@ PATIENT_ID_TEXT = {
 ROLLOUT_TEXT = {
     "assistive": "Assistive: findings are shown for review; a dentist signs before anything is exported",
     "silent_pilot": "Silent pilot: images are analysed and recorded, findings are never shown or exported",
+    "targeted_automation": "Targeted automation: as assistive, and confident findings of the low-risk labels "
+                           "ticked below are exported before review, marked \"AI-generated, not yet verified\"; "
+                           "the dentist's signature later verifies or corrects them",
 }
+# labels a practice may let go out before review (existing work; see GovernanceConfig.validate)
+AUTOMATABLE_LABELS = {"restoration": "Restorations", "crown": "Crowns", "root_canal": "Root canal fillings",
+                      "implant": "Implants", "calculus": "Calculus"}
 URGENT_RANGE = (0.5, 3.0)  # triage score = severity (0-3) x confidence
 RETENTION_RANGE = (1, 3650)
 RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}

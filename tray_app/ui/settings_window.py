@@ -1,5 +1,6 @@
-"""Settings window: watch folders, analysis and governance, clinicians, start at login
-(and Export when the settings carry an [export] table). Replaces editing config.toml.
+"""Settings window: watch folders, analysis and governance (rollout, targeted automation),
+clinicians, DICOM (receiver, PACS destination), start at login (and Export when the settings
+carry an [export] table). Replaces editing config.toml.
 
 Nothing is written until Save; Save validates everything first (settings_model.check, i.e.
 Config.validate plus templates and ranges) and refuses with the reasons in red at the bottom.
@@ -47,6 +48,22 @@ class _Probe(QObject):
             self.done.emit(result)
 
         threading.Thread(target=work, name="folder-test", daemon=True).start()
+
+
+class _Echo(QObject):
+    """A DICOM echo off the GUI thread (an unreachable node takes the whole timeout)."""
+
+    done = Signal(bool, str)
+
+    def run(self, fn, *args) -> None:
+        def work():
+            try:
+                ok, message = fn(*args)
+            except Exception as exc:  # noqa: BLE001 — shown to the user, never a crash
+                ok, message = False, f"the test failed ({type(exc).__name__}: {exc})"
+            self.done.emit(ok, message)
+
+        threading.Thread(target=work, name="dicom-echo", daemon=True).start()
 
 
 class FolderEditor(QWidget):
@@ -192,6 +209,7 @@ class SettingsWindow(QDialog):
         self.tabs.addTab(self._clinicians_tab(), "Clinicians")
         if self.has_export:
             self.tabs.addTab(self._export_tab(), "Export")
+        self.tabs.addTab(self._dicom_tab(), "DICOM")
         self.tabs.addTab(self._general_tab(), "General")
         self.error = QLabel("")
         self.error.setWordWrap(True)
@@ -283,6 +301,26 @@ class SettingsWindow(QDialog):
         self._rollout_help()
         form.addRow("Rollout mode", self.rollout)
         form.addRow("", self.rollout_help)
+        gov = c.governance
+        self.auto_box = QWidget()
+        auto = QHBoxLayout(self.auto_box)
+        auto.setContentsMargins(0, 0, 0, 0)
+        self.auto_labels: dict[str, QCheckBox] = {}
+        for label, text in model.AUTOMATABLE_LABELS.items():
+            box = QCheckBox(text)
+            box.setChecked(label in gov.auto_labels)
+            self.auto_labels[label] = box
+            auto.addWidget(box)
+        auto.addStretch(1)
+        self.auto_conf = QDoubleSpinBox()
+        self.auto_conf.setRange(0.5, 1.0)
+        self.auto_conf.setSingleStep(0.01)
+        self.auto_conf.setDecimals(2)
+        self.auto_conf.setValue(gov.auto_min_confidence)
+        self.auto_conf.setToolTip("Only findings at least this confident are exported before review")
+        form.addRow("Export before review", self.auto_box)
+        form.addRow("…at confidence of at least", self.auto_conf)
+        self._automation_enabled()
         self.retention = QSpinBox()
         self.retention.setRange(0, 3650)
         self.retention.setSuffix(" days")
@@ -293,6 +331,13 @@ class SettingsWindow(QDialog):
 
     def _rollout_help(self, *_):
         self.rollout_help.setText(model.ROLLOUT_TEXT[self.rollout.currentData()])
+        if hasattr(self, "auto_conf"):
+            self._automation_enabled()
+
+    def _automation_enabled(self) -> None:
+        on = self.rollout.currentData() == "targeted_automation"
+        self.auto_box.setEnabled(on)
+        self.auto_conf.setEnabled(on)
 
     def _clinicians_tab(self) -> QWidget:
         from ..review.clinicians import ROLES
@@ -414,6 +459,103 @@ class SettingsWindow(QDialog):
         lay.addStretch(1)
         return w
 
+    def _dicom_tab(self) -> QWidget:
+        d = self.config.dicom
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        rx = QGroupBox("Receive images pushed by the imaging software or PACS (DICOM C-STORE)")
+        f = QFormLayout(rx)
+        self.scp_on = QCheckBox("Listen for DICOM images")
+        self.scp_on.setChecked(d.enabled)
+        self.scp_ae = QLineEdit(d.ae_title)
+        self.scp_ae.setMaxLength(16)
+        self.scp_port = QSpinBox()
+        self.scp_port.setRange(1, 65535)
+        self.scp_port.setValue(d.port)
+        self.scp_bind = QComboBox()
+        self.scp_bind.addItem("This PC only (127.0.0.1)", "127.0.0.1")
+        self.scp_bind.addItem("The practice network (all addresses)", "0.0.0.0")
+        if self.scp_bind.findData(d.bind_address) < 0:
+            self.scp_bind.addItem(d.bind_address, d.bind_address)
+        self.scp_bind.setCurrentIndex(self.scp_bind.findData(d.bind_address))
+        self.scp_allowed = QLineEdit(", ".join(d.allowed_calling_aes))
+        self.scp_allowed.setPlaceholderText("empty = any sender; e.g. DEXIS, SCHICK")
+        f.addRow("", self.scp_on)
+        f.addRow("Our AE title", self.scp_ae)
+        f.addRow("Port", self.scp_port)
+        f.addRow("Accept connections from", self.scp_bind)
+        f.addRow("Allowed senders (AE titles)", self.scp_allowed)
+        lay.addWidget(rx)
+        self.pacs = None
+        ex = getattr(self.config, "export", None)
+        dest = getattr(ex, "dicom", None)
+        if self.has_export and dest is not None:
+            self.pacs = QGroupBox("Send signed results to a PACS or viewer (DICOM)")
+            g = QFormLayout(self.pacs)
+            self.to_pacs = QCheckBox("Send presentation states / annotated copies after sign-off")
+            self.to_pacs.setChecked("dicom" in ex.destinations)
+            self.pacs_host = QLineEdit(dest.host)
+            self.pacs_port = QSpinBox()
+            self.pacs_port.setRange(1, 65535)
+            self.pacs_port.setValue(dest.port)
+            self.pacs_ae = QLineEdit(dest.called_ae)
+            self.pacs_ae.setMaxLength(16)
+            self.pacs_gsps = QCheckBox("Presentation state (findings drawn over the original image)")
+            self.pacs_gsps.setChecked(dest.send_gsps)
+            self.pacs_sc = QCheckBox("Annotated copy (secondary capture)")
+            self.pacs_sc.setChecked(dest.send_sc)
+            self.pacs_test = QPushButton("Test (C-ECHO)")
+            self.pacs_test_msg = QLabel("")
+            self.pacs_test_msg.setWordWrap(True)
+            self.pacs_test.clicked.connect(self._echo_pacs)
+            g.addRow("", self.to_pacs)
+            g.addRow("Host", self.pacs_host)
+            g.addRow("Port", self.pacs_port)
+            g.addRow("AE title", self.pacs_ae)
+            g.addRow("Send", self.pacs_gsps)
+            g.addRow("", self.pacs_sc)
+            g.addRow(self.pacs_test, self.pacs_test_msg)
+            lay.addWidget(self.pacs)
+        lay.addStretch(1)
+        return w
+
+    def _echo_pacs(self) -> None:
+        import copy
+
+        from ..export.dicom_export import echo
+
+        cfg = copy.deepcopy(self.config.export.dicom)
+        cfg.host, cfg.port, cfg.called_ae = self.pacs_host.text().strip(), self.pacs_port.value(), \
+            self.pacs_ae.text().strip()
+        cfg.send_gsps, cfg.send_sc = self.pacs_gsps.isChecked(), self.pacs_sc.isChecked()
+        if not cfg.host or not cfg.called_ae:
+            self._echo_done(False, "Enter the host and AE title first")
+            return
+        self.pacs_test_msg.setStyleSheet("")
+        self.pacs_test_msg.setText("Testing…")
+        probe = _Echo(self)
+        probe.done.connect(self._echo_done)
+        probe.run(echo, cfg)
+
+    def _echo_done(self, ok: bool, message: str) -> None:
+        self.pacs_test_msg.setStyleSheet(OK_STYLE if ok else ERROR_STYLE)
+        self.pacs_test_msg.setText(message[:1].upper() + message[1:])
+
+    def _collect_dicom(self, c: Config) -> None:
+        d = c.dicom
+        d.enabled = self.scp_on.isChecked()
+        d.ae_title = self.scp_ae.text().strip()
+        d.port = self.scp_port.value()
+        d.bind_address = self.scp_bind.currentData()
+        d.allowed_calling_aes = [a.strip() for a in self.scp_allowed.text().replace(";", ",").split(",") if a.strip()]
+        if self.pacs is not None:
+            dest = c.export.dicom
+            dest.host = self.pacs_host.text().strip()
+            dest.port = self.pacs_port.value()
+            dest.called_ae = self.pacs_ae.text().strip()
+            dest.send_gsps = self.pacs_gsps.isChecked()
+            dest.send_sc = self.pacs_sc.isChecked()
+
     def _general_tab(self) -> QWidget:
         w = QWidget()
         form = QFormLayout(w)
@@ -484,10 +626,16 @@ class SettingsWindow(QDialog):
         c.analysis.threads = self.threads.value()
         c.governance.rollout = self.rollout.currentData()
         c.governance.retention_days = self.retention.value()
+        c.governance.auto_labels = [k for k, box in self.auto_labels.items() if box.isChecked()] \
+            + [x for x in c.governance.auto_labels if x not in self.auto_labels]  # set by hand: kept
+        c.governance.auto_min_confidence = round(self.auto_conf.value(), 2)
+        self._collect_dicom(c)
         if self.has_export:
             ex = c.export
-            ex.destinations = [d for d, box in (("opendental", self.to_od), ("folder", self.to_folder))
-                               if box.isChecked()]
+            boxes = [("opendental", self.to_od), ("folder", self.to_folder)]
+            if self.pacs is not None:
+                boxes.append(("dicom", self.to_pacs))
+            ex.destinations = [d for d, box in boxes if box.isChecked()]
             ex.opendental.mode = self.od_mode.currentData()
             ex.opendental.server = self.od_server.text().strip()
             ex.opendental.doc_category = self.od_category.text().strip()

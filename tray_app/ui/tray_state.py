@@ -6,7 +6,9 @@ counts, and the ids the notifier compares between polls. `Notifier` turns the ch
 states into notifications, rate-limited per kind.
 
 Icon states, most important first (one icon, the tooltip lists everything):
-urgent > export_failing > waiting_for_share > paused > review > watching.
+urgent > export_failing > waiting_for_share > paused > review > watching. A problem of the PC
+the service reports (disk full, the DICOM port taken) shows as waiting_for_share, the amber
+"needs attention" icon, with its sentence first in the tooltip.
 A silent pilot never shows findings, so it never reports urgent findings or studies to review.
 No names or paths of patients appear here: tooltips and notifications may be seen by anyone
 passing the front desk.
@@ -56,9 +58,10 @@ def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
 
 
 def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Iterable[str] | None = None,
-            rollout: str = "assistive") -> TrayState:
+            rollout: str = "assistive", problem: str = "", receiver: str = "") -> TrayState:
     """The tray state from the database. `source_paths`: the configured (enabled) watch folders;
-    rows of folders removed from the settings are ignored. None = every row in `sources`."""
+    rows of folders removed from the settings are ignored. None = every row in `sources`.
+    `problem`: the service's current PC problem; `receiver`: e.g. "DICOM :11112" when listening."""
     wanted = None if source_paths is None else set(source_paths)
     rows = conn.execute("SELECT path, status FROM sources").fetchall()
     sources = [(r[0], r[1]) for r in rows if wanted is None or r[0] in wanted]
@@ -78,12 +81,16 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
         q = ",".join("?" * len(EXPORT_FAILED))
         failed = frozenset(r[0] for r in conn.execute(f"SELECT id FROM outbox WHERE state IN ({q})", EXPORT_FAILED))
     quarantined = conn.execute("SELECT COUNT(*) FROM images WHERE state='quarantined'").fetchone()[0]
+    unverified = 0
+    if rollout == "targeted_automation" and _table_exists(conn, "automated_reports"):
+        unverified = conn.execute("SELECT COUNT(*) FROM automated_reports a WHERE outcome='exported' AND NOT EXISTS "
+                                  "(SELECT 1 FROM reports r WHERE r.study_id=a.study_id)").fetchone()[0]
 
     if urgent_ids:
         state = "urgent"
     elif failed:
         state = "export_failing"
-    elif waiting or no_sources:
+    elif waiting or no_sources or problem:
         state = "waiting_for_share"
     elif paused:
         state = "paused"
@@ -92,7 +99,7 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
     else:
         state = "watching"
 
-    details: list[str] = []
+    details: list[str] = [problem[:1].upper() + problem[1:]] if problem else []
     if paused:
         details.append("Paused")
     if no_sources:
@@ -108,10 +115,14 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
         details.append(f"{_plural(to_review, 'study', 'studies')} to review")
     if failed:
         details.append(f"{_plural(len(failed), 'export')} failing")
+    if unverified:
+        details.append(f"{unverified} unverified auto-export{'s' if unverified != 1 else ''}")
     if silent:
         details.append("Silent pilot")
     if not details or (len(details) == 1 and silent):
         details.insert(0, f"Watching {_plural(len(sources), 'folder')}")
+    if receiver:
+        details.append(receiver)
     tooltip = tooltip_text(details)
     return TrayState(state, tooltip, to_review, urgent_ids, waiting, failed, quarantined, paused, no_sources,
                      tuple(details))
