@@ -33,23 +33,38 @@ log = logging.getLogger(__name__)
 
 AUTO_LABEL = "AI-generated, not yet verified"
 PENDING_IMAGE_STATES = ("discovered", "ready", "decoded")
+MAX_AGE_HOURS = 24  # turning the mode on never sends a backlog of old unreviewed studies
+UNCERTAIN_TYPE = 0.6  # as the sign-off warning (clinical.image_type.UNCERTAIN)
+# an automated export counts as sent once a row finished or any part of one was written
+SENT_SQL = ("EXISTS (SELECT 1 FROM outbox o WHERE o.study_id={study} AND o.report_kind='automated' AND "
+            "(o.state='done' OR EXISTS (SELECT 1 FROM export_parts p WHERE p.outbox_id=o.id AND "
+            "p.state IN ('done','sending'))))")
 
 
 def qualifying(findings: list[dict], gov: GovernanceConfig) -> list[dict]:
-    """Model findings nobody has touched, of an automated label, at or above the confidence."""
+    """Model findings nobody has touched, of an automated label, at or above the confidence,
+    and never one the model's manifest rates as a diagnosis (severity 2+)."""
     labels = set(gov.auto_labels)
     return [f for f in findings if f["source"] == "model" and f["status"] == "proposed"
-            and f["label"] in labels and f["confidence"] >= gov.auto_min_confidence]
+            and f["label"] in labels and f["confidence"] >= gov.auto_min_confidence
+            and (f.get("severity") or 0) < 2]
 
 
 def identity_problem(db: Database, study_id: int) -> str:
-    """Why this study's patient cannot be trusted without a person (empty when it can)."""
-    s = db.one("SELECT patient_id FROM studies WHERE id=?", (study_id,))
+    """Why this study cannot go out without a person (empty when it can): the checks a
+    signing dentist is warned about, made strict because nobody looks first."""
+    s = db.one("SELECT patient_id, patient_name, birth_date FROM studies WHERE id=?", (study_id,))
     if s is None or not s["patient_id"]:
         return "the images carry no patient id"
+    if not s["patient_name"] or not s["birth_date"]:
+        return "the images carry no patient name or birth date, so the chart match would rest on the id alone"
     names = patient_names(db, study_id)
     if len(names) > 1:
         return f"the images name different patients ({', '.join(sorted(names))})"
+    uncertain = db.one("SELECT COUNT(*) FROM images WHERE study_id=? AND kind_confidence>0 AND kind_confidence<? "
+                       "AND state NOT IN ('duplicate','quarantined')", (study_id, UNCERTAIN_TYPE))[0]
+    if uncertain:
+        return f"the type of {uncertain} image(s) is uncertain"
     return ""
 
 
@@ -62,17 +77,22 @@ def patient_names(db: Database, study_id: int) -> set[str]:
 
 def candidates(db: Database, settle_seconds: float, now: datetime | None = None) -> list[int]:
     """Unreviewed studies with every image analysed, quiet for settle_seconds, not yet decided."""
-    cutoff = ((now or datetime.now(timezone.utc)) - timedelta(seconds=settle_seconds)).isoformat(
-        timespec="milliseconds")
+    now = now or datetime.now(timezone.utc)
+    cutoff = (now - timedelta(seconds=settle_seconds)).isoformat(timespec="milliseconds")
+    oldest = (now - timedelta(hours=MAX_AGE_HOURS)).isoformat(timespec="milliseconds")
     marks = ",".join("?" * len(PENDING_IMAGE_STATES))
+    # a file found recently but not read yet has no study: it may belong to any of them
+    if db.one(f"SELECT 1 FROM images WHERE study_id IS NULL AND state IN ({marks}) AND discovered_at >= ? LIMIT 1",
+              (*PENDING_IMAGE_STATES, cutoff)):
+        return []
     rows = db.query(
         "SELECT s.id FROM studies s WHERE s.status='new' "
         "AND NOT EXISTS (SELECT 1 FROM automated_reports a WHERE a.study_id=s.id) "
         "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.study_id=s.id) "
         "AND EXISTS (SELECT 1 FROM images i WHERE i.study_id=s.id AND i.state='analyzed') "
         f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.study_id=s.id AND i.state IN ({marks})) "
-        "AND (SELECT MAX(i.updated_at) FROM images i WHERE i.study_id=s.id) < ? ORDER BY s.id",
-        (*PENDING_IMAGE_STATES, cutoff))
+        "AND (SELECT MAX(i.updated_at) FROM images i WHERE i.study_id=s.id) BETWEEN ? AND ? ORDER BY s.id",
+        (*PENDING_IMAGE_STATES, oldest, cutoff))
     return [r["id"] for r in rows]
 
 
@@ -140,7 +160,13 @@ def decide(db: Database, study_id: int, gov: GovernanceConfig, destinations: lis
 def run_pass(db: Database, gov: GovernanceConfig, destinations: list[str], now: datetime | None = None) -> list[dict]:
     if gov.rollout != "targeted_automation" or not destinations:
         return []  # with nowhere to send, the one decision per study waits for a destination
-    return [decide(db, sid, gov, destinations) for sid in candidates(db, gov.auto_settle_seconds, now)]
+    out = []
+    for sid in candidates(db, gov.auto_settle_seconds, now):
+        try:
+            out.append(decide(db, sid, gov, destinations))
+        except Exception:  # one odd study must not stop the others; it is tried again next pass
+            log.exception("automation: study %d could not be decided", sid)
+    return out
 
 
 def unverified(db: Database) -> list[dict[str, Any]]:
@@ -163,26 +189,38 @@ def unverified(db: Database) -> list[dict[str, Any]]:
 
 
 def record(db: Database, study_id: int) -> dict | None:
-    """The automated export of a study, if one went out (for sign-off and the review window)."""
-    r = db.one("SELECT decided_at, snapshot, sha256 FROM automated_reports WHERE study_id=? AND outcome='exported'",
-               (study_id,))
+    """The automated export of a study if any of it reached a destination (None when it was
+    only decided, or superseded/cancelled before anything was written)."""
+    r = db.one("SELECT decided_at, snapshot, sha256 FROM automated_reports a WHERE study_id=? AND outcome='exported' "
+               f"AND {SENT_SQL.format(study='a.study_id')}", (study_id,))
     if r is None:
         return None
     return {"at": r["decided_at"], "sha256": r["sha256"], "findings": json.loads(r["snapshot"])["findings"]}
 
 
 def corrections(db: Database, study_id: int) -> list[dict]:
-    """Automatically exported findings the reviewing dentist did not keep as sent."""
+    """Automatically exported findings the signed report does not carry as sent: anything not
+    accepted as it was (rejected, edited, or left unreviewed and so not in the report)."""
     rec = record(db, study_id)
     if rec is None:
         return []
     out = []
     for sent in rec["findings"]:
         now = db.one("SELECT status, label, tooth_universal, surfaces FROM findings WHERE id=?", (sent["id"],))
-        if now is None or now["status"] in ("rejected", "withdrawn"):
-            out.append({"id": sent["id"], "label": sent["label"], "tooth_universal": sent["tooth_universal"],
-                        "change": "not confirmed"})
-        elif now["status"] == "edited":
-            out.append({"id": sent["id"], "label": sent["label"], "tooth_universal": sent["tooth_universal"],
-                        "change": f"corrected to {now['label']} #{now['tooth_universal'] or '?'} {now['surfaces']}".strip()})
+        if now is not None and now["status"] == "accepted":
+            continue
+        change = "not confirmed"
+        if now is not None and now["status"] == "edited":
+            change = f"corrected to {now['label']} #{now['tooth_universal'] or '?'} {now['surfaces']}".strip()
+        out.append({"id": sent["id"], "label": sent["label"], "tooth_universal": sent["tooth_universal"],
+                    "change": change})
     return out
+
+
+def supersede_unsent(c, study_id: int) -> int:
+    """At signature (inside its transaction): automated rows not yet started never go out."""
+    cur = c.execute("UPDATE outbox SET state='superseded', reason='the study was signed before this automatic "
+                    "export went out; the signed report is sent instead', next_attempt_at=NULL, updated_at=? "
+                    "WHERE study_id=? AND report_kind='automated' AND state IN ('queued','failed','needs_attention')",
+                    (utcnow(), study_id))
+    return cur.rowcount

@@ -117,8 +117,10 @@ class ClinicalConfig:
 
 
 ROLLOUT_MODES = ("silent_pilot", "assistive", "targeted_automation")
-# existing dental work: documenting it changes no treatment, so it may go out before review
-DEFAULT_AUTO_LABELS = ["restoration", "crown", "root_canal", "implant"]
+# existing dental work: documenting it changes no treatment, so it may go out before review;
+# an allowlist, so a model bringing new labels (fracture, impacted, …) never widens it
+AUTOMATABLE_LABELS = ("restoration", "crown", "root_canal", "implant")
+DEFAULT_AUTO_LABELS = list(AUTOMATABLE_LABELS)
 
 
 @dataclass
@@ -138,21 +140,16 @@ class GovernanceConfig:
         return self.rollout == "targeted_automation"
 
     def validate(self) -> list[str]:
-        from .analysis.tooth_mapping import ANATOMY_LABELS
-        from .clinical.triage import DEFAULT_SEVERITY
-
         errors = []
         if self.rollout not in ROLLOUT_MODES:
             errors.append(f"governance.rollout must be one of {', '.join(ROLLOUT_MODES)}")
         if self.retention_days < 1:
             errors.append("governance.retention_days must be at least 1")
-        risky = [x for x in self.auto_labels if DEFAULT_SEVERITY.get(x, 0) >= 2]
-        if risky:
-            errors.append(f"governance.auto_labels may only name low-risk labels; {', '.join(risky)} "
-                          "is a diagnosis and always needs a dentist's signature")
-        anatomy = [x for x in self.auto_labels if x in ANATOMY_LABELS]
-        if anatomy:
-            errors.append(f"governance.auto_labels: {', '.join(anatomy)} is anatomy, not a finding")
+        other = [x for x in self.auto_labels if x not in AUTOMATABLE_LABELS]
+        if other:
+            errors.append(f"governance.auto_labels may only name existing dental work "
+                          f"({', '.join(AUTOMATABLE_LABELS)}); {', '.join(other)} always needs a dentist's "
+                          "signature")
         if not 0.5 <= self.auto_min_confidence <= 1.0:
             errors.append("governance.auto_min_confidence must be between 0.5 and 1.0")
         if self.auto_settle_seconds < 10:

@@ -29,6 +29,16 @@ def folder(path) -> ExportConfig:
     return ExportConfig(destinations=["folder"], folder=FolderConfig(path=str(path)))
 
 
+@pytest.fixture
+def workspace(workspace):
+    """The shared export workspace with its images' types made certain (the stub DICOMs are
+    bare 64×64 DX files; an uncertain type alone keeps a study from automation, tested below)."""
+    with workspace.db.tx() as c:
+        c.execute("UPDATE images SET kind_confidence=0.95")
+        c.execute("UPDATE findings SET severity=0 WHERE label='restoration'")  # as the bundled manifest rates it
+    return workspace
+
+
 def decided(ws, key):
     return ws.db.one("SELECT * FROM automated_reports WHERE study_id=?", (ws.studies[key],))
 
@@ -102,15 +112,38 @@ def test_waits_for_a_quiet_fully_analysed_study_and_never_guesses_identity(works
         c.execute("UPDATE images SET state='ready' WHERE id=(SELECT MIN(id) FROM images WHERE study_id=?)", (a,))
         c.execute("UPDATE images SET meta=json_set(meta, '$.patient_last', 'Other') "
                   "WHERE id=(SELECT MIN(id) FROM images WHERE study_id=?)", (b,))
+    c_, d = ws.studies["C"], ws.studies["E"]
+    with ws.db.tx() as c:
+        c.execute("UPDATE studies SET birth_date='' WHERE id=?", (c_,))
+        c.execute("UPDATE images SET kind_confidence=0.4 WHERE study_id=?", (d,))
+        # a file found a moment ago, not yet read (no study): it might belong to any study
+        c.execute("INSERT INTO images(path, state, discovered_at, updated_at) VALUES ('/new.dcm','discovered',?,?)",
+                  (LATER.isoformat(), LATER.isoformat()))
+    assert automation.run_pass(ws.db, gov(), ["folder"], now=LATER) == []
+    with ws.db.tx() as c:
+        c.execute("DELETE FROM images WHERE path='/new.dcm'")
     results = {r["study_id"]: r for r in automation.run_pass(ws.db, gov(), ["folder"], now=LATER)}
     assert a not in results  # an image is still being read
     assert results[b]["outcome"] == "skipped" and "different patients" in results[b]["reason"]
+    assert results[c_]["outcome"] == "skipped" and "birth date" in results[c_]["reason"]
+    assert results[d]["outcome"] == "skipped" and "uncertain" in results[d]["reason"]
+    assert automation.run_pass(ws.db, gov(), ["folder"], now=LATER + timedelta(days=2)) == []  # too old now
     assert ws.db.one("SELECT COUNT(*) FROM outbox WHERE study_id=?", (b,))[0] == 0
     strict = automation.run_pass(ws.db, gov(auto_min_confidence=0.95), ["folder"], now=LATER)
     assert strict == []  # every other study was decided once already
     with pytest.raises(sqlite3.IntegrityError):
         with ws.db.tx() as c:
             c.execute("UPDATE automated_reports SET outcome='exported' WHERE study_id=?", (b,))
+
+
+def test_nothing_qualifies_below_the_confidence_or_rated_a_diagnosis(workspace):
+    ws = workspace
+    with ws.db.tx() as c:  # a model whose manifest rates its restoration label severity 2 (e.g. defective)
+        c.execute("UPDATE findings SET severity=2 WHERE label='restoration' AND study_id=?", (ws.studies["A"],))
+    results = {r["study_id"]: r["outcome"] for r in automation.run_pass(ws.db, gov(), ["folder"], now=LATER)}
+    assert results.pop(ws.studies["A"]) == "nothing" and set(results.values()) == {"exported"}
+    ws2 = ws.db.query("SELECT COUNT(*) FROM outbox")[0][0]
+    assert ws2 == len(ws.studies) - 1
 
 
 def test_nothing_qualifies_below_the_confidence(workspace):
@@ -123,11 +156,15 @@ def test_signed_first_supersedes_and_switching_off_cancels(workspace, tmp_path, 
     ws = workspace
     automation.run_pass(ws.db, gov(), ["folder"], now=LATER)
     ws.sign("A", destinations=("folder",))
+    a = ws.studies["A"]
+    # the signature superseded the unsent automatic row in its own transaction, and says nothing of it
+    assert ws.db.one("SELECT state FROM outbox WHERE study_id=? AND report_kind='automated'", (a,))[0] == "superseded"
+    report = json.loads(ws.db.one("SELECT snapshot FROM reports WHERE study_id=?", (a,))[0])
+    assert "supersedes" not in report and "AI-generated export" not in report["drafts"]["chart_note"]
     drop = tmp_path / "drop"
     results = {(r["study_id"], r.get("state")) for r in
                Outbox(ws.db, folder(drop), clock=clock, automation=False).drain_once()}
-    a = ws.studies["A"]
-    assert (a, "superseded") in results and (a, "done") in results
+    assert (a, "done") in results
     cancelled = [r for r in ws.db.query("SELECT * FROM outbox WHERE state='cancelled'")]
     assert len(cancelled) == len(ws.studies) - 1 and "turned off" in cancelled[0]["reason"]
     assert {p.name.split("_")[0] for p in drop.glob("*_AI-Unverified*")} == set()
@@ -138,7 +175,9 @@ def test_settings_refuse_diagnoses_and_anatomy(home):
     cfg = Config()
     cfg.set_value("governance.rollout", "targeted_automation")
     cfg.set_value("governance.auto_labels", "restoration,implant")
-    for bad, why in (("caries,restoration", "diagnosis"), ("tooth", "anatomy"), ("", "at least one")):
+    for bad, why in (("caries,restoration", "caries always needs"), ("tooth", "existing dental work"),
+                     ("fracture", "fracture always needs"), ("calculus", "existing dental work"),
+                     ("", "at least one")):
         with pytest.raises(ConfigError, match=why):
             cfg.set_value("governance.auto_labels", bad)
     with pytest.raises(ConfigError, match="between 0.5 and 1.0"):
@@ -163,7 +202,9 @@ def test_cli_runs_a_pass_and_lists_unverified(home, export_dir, capsys):
     from tray_app.store.db import Database
 
     db = Database(home_paths().database)
-    db.conn().execute("UPDATE images SET updated_at='2000-01-01T00:00:00.000+00:00'")
+    an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="milliseconds")
+    db.conn().execute("UPDATE images SET updated_at=?, kind_confidence=0.95", (an_hour_ago,))
+    db.conn().execute("UPDATE findings SET severity=0 WHERE label='restoration'")
     db.close()
     capsys.readouterr()
     assert main(["automation", "run"]) == 0
@@ -226,3 +267,54 @@ def test_migration_keeps_queued_exports_and_their_parts(tmp_path):
         with db.tx() as c:
             c.execute("INSERT INTO export_parts(outbox_id, part, marker, updated_at) VALUES (99, 'x', 'm', 't')")
     db.close()
+
+
+def test_sent_findings_left_unreviewed_are_not_claimed_as_verified(workspace, tmp_path, clock):
+    ws = workspace
+    automation.run_pass(ws.db, gov(), ["folder"], now=LATER)
+    Outbox(ws.db, folder(tmp_path / "drop"), clock=clock, automation=True).drain_once()
+    sid = ws.studies["B"]
+    api = ws.api(("folder",))
+    sent = {f["id"] for f in automation.record(ws.db, sid)["findings"]}
+    for fid in ws.findings("B"):
+        if fid not in sent:
+            api.accept(fid)  # the dentist signs without looking at what went out
+    api.sign(sid, 1, "2468")
+    report = json.loads(ws.db.one("SELECT snapshot FROM reports WHERE study_id=?", (sid,))[0])
+    assert {c["id"] for c in report["supersedes"]["corrections"]} == sent
+    assert "All automatically exported findings were confirmed" not in report["drafts"]["chart_note"]
+    assert report["drafts"]["chart_note"].count("was not confirmed") == len(sent)
+
+
+def test_an_automatic_export_stops_writing_once_the_study_is_signed(workspace, tmp_path, clock, monkeypatch):
+    from tray_app.export.folder import FolderExporter
+
+    ws = workspace
+    automation.run_pass(ws.db, gov(), ["folder"], now=LATER)
+    sid = ws.studies["A"]
+    real = FolderExporter.export
+    signed = []
+
+    def sign_midway(self, job):  # another process signs while this export is between two parts
+        if job.row["report_kind"] == "automated" and job.study_id == sid and not signed:
+            original_begin = job.begin
+
+            def begin(name, target=""):
+                if job.parts() and any(p.state == "done" for p in job.parts()) and not signed:
+                    with ws.db.tx() as c:
+                        c.execute("INSERT INTO reports(study_id, signed_by, signer_name, signed_at, snapshot, sha256) "
+                                  "VALUES (?, 1, 'Dr X', 't', '{}', 'x')", (sid,))
+                    signed.append(1)
+                return original_begin(name, target)
+
+            job.begin = begin
+        return real(self, job)
+
+    monkeypatch.setattr(FolderExporter, "export", sign_midway)
+    results = Outbox(ws.db, folder(tmp_path / "drop"), clock=clock, automation=True).drain_once()
+    [mine] = [r for r in results if r["study_id"] == sid]
+    assert signed and mine["state"] == "superseded"
+    parts = ws.db.query("SELECT p.state FROM export_parts p JOIN outbox o ON o.id=p.outbox_id WHERE o.study_id=? "
+                        "AND o.report_kind='automated'", (sid,))
+    assert [p[0] for p in parts].count("done") == 1 and "sending" not in [p[0] for p in parts]
+

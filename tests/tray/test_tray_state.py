@@ -20,6 +20,8 @@ def _fill(db, *, sources=(), studies=(), outbox=(), quarantined=0, automated=0):
                             (f"a{i}", "new", now, now)).lastrowid
             c.execute("INSERT INTO automated_reports(study_id, decided_at, outcome, snapshot, sha256) "
                       "VALUES (?,?,'exported','{}','x')", (sid, now))
+            c.execute("INSERT INTO outbox(study_id, destination, report_kind, state, created_at, updated_at) "
+                      "VALUES (?,'folder','automated',?,?,?)", (sid, "done" if i else "superseded", now, now))
         for path, status in sources:
             c.execute("INSERT INTO sources(path, status, updated_at) VALUES (?,?,?)", (path, status, now))
         for i, (status, urgent) in enumerate(studies):
@@ -71,8 +73,8 @@ CASES = [
      ["Dental AI Bridge — The DICOM receiver cannot listen", "1 study to review"]),
     ("receiver listening", dict(sources=[(SHARE, "watching")]), dict(receiver="DICOM :11112"), "watching",
      ["Watching 1 folder", "DICOM :11112"]),
-    ("unverified auto-exports", dict(sources=[(SHARE, "watching")], studies=[("new", 0)], automated=2),
-     dict(rollout="targeted_automation"), "review", ["2 unverified auto-exports"]),
+    ("unverified auto-exports", dict(sources=[(SHARE, "watching")], studies=[("new", 0)], automated=3),
+     dict(rollout="targeted_automation"), "review", ["2 unverified auto-exports"]),  # one was never sent
 ]
 
 

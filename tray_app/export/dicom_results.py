@@ -206,11 +206,9 @@ def read_source(db, image_id: int) -> Source:
 
 
 def _gsps_problem(ds, image_id: int) -> str:
-    from highdicom._standard_utils import is_multiframe_image
-
     if int(ds.get("SamplesPerPixel") or 1) != 1:
         return f"image {image_id} is a colour image; a grayscale presentation state cannot annotate it"
-    if int(ds.get("NumberOfFrames") or 1) > 1 or is_multiframe_image(ds):
+    if int(ds.get("NumberOfFrames") or 1) > 1 or "PerFrameFunctionalGroupsSequence" in ds:
         return f"image {image_id} is a multi-frame image; presentation states are made for single images only"
     if not ds.get("SeriesInstanceUID") or not ds.get("SOPClassUID"):
         return f"image {image_id}'s DICOM header has no series or SOP class UID to reference"

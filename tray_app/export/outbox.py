@@ -138,6 +138,8 @@ class Job:
         """Committed before the write: from here on the outcome counts as unknown until done()."""
         now = self.outbox.now_iso()
         with self.db.tx() as c:
+            if self.row.get("report_kind") == "automated":
+                self.outbox.check_automated(c, self.study_id)  # signed or switched off mid-export: stop
             c.execute("UPDATE export_parts SET state='sending', attempts=attempts+1, target=?, updated_at=? "
                       "WHERE outbox_id=? AND part=?", (target, now, self.id, name))
             c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
@@ -305,15 +307,19 @@ class Outbox:
         except Exception as exc:  # a bug must not stop the other exports; it is retried and logged
             log.exception("export %s failed unexpectedly", row["id"])
             return self._finish(row, "failed", f"unexpected error ({type(exc).__name__}); the export will be retried")
-        return self._finish(row, "done", "", summary)
+        return self._finish(row, "done", _not_sent_note(summary), summary)
+
+    def check_automated(self, c, study_id: int) -> None:
+        """An automated row may only write while its study is unsigned and automation is on."""
+        if c.execute("SELECT 1 FROM reports WHERE study_id=?", (study_id,)).fetchone():
+            raise NotSent("superseded", "signed before the automatic export went out; the signed report is "
+                                        "sent instead")
+        if not self.automation:
+            raise NotSent("cancelled", AUTOMATION_OFF)
 
     def _job(self, row: dict) -> Job:
         if row.get("report_kind") == "automated":
-            if self.db.one("SELECT 1 FROM reports WHERE study_id=?", (row["study_id"],)):
-                raise NotSent("superseded", "signed before the automatic export went out; the signed report is "
-                                            "sent instead")
-            if not self.automation:
-                raise NotSent("cancelled", AUTOMATION_OFF)
+            self.check_automated(self.db.conn(), row["study_id"])
             report = self.db.one("SELECT * FROM automated_reports WHERE study_id=? AND outcome='exported'",
                                  (row["study_id"],))
             if report is None:
@@ -359,6 +365,15 @@ class Outbox:
         return {"id": row["id"], "study_id": row["study_id"], "destination": row["destination"], "state": state,
                 "reason": reason, "attempts": row["attempts"], "next_attempt_at": next_at, "remote_ids": remote_ids,
                 **({"summary": summary} if summary else {})}
+
+
+def _not_sent_note(summary: dict | None) -> str:
+    """A finished row that left something out on purpose says so (e.g. no DICOM original)."""
+    skipped = (summary or {}).get("not_sent") or {}
+    if not skipped:
+        return ""
+    first = next(iter(skipped.values()))
+    return f"done; {len(skipped)} object(s) not sent: {first}" + (" (and more)" if len(skipped) > 1 else "")
 
 
 class OutboxWorker:

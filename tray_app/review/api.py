@@ -314,6 +314,11 @@ class ReviewAPI:
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
         with self.db.tx() as c:
             self._editable(c, study_id)  # nobody signed it while we were checking
+            now_sent = automation.record(self.db, study_id)  # same connection: read inside this transaction
+            if (now_sent or {}).get("sha256") != (sent or {}).get("sha256"):
+                raise SignError("an automatic export of this study went out while you were signing; "
+                                "sign again to see it in the report")
+            automation.supersede_unsent(c, study_id)
             c.execute("INSERT INTO reports(study_id, signed_by, signer_name, signed_at, snapshot, sha256) "
                       "VALUES (?,?,?,?,?,?)", (study_id, who["id"], who["name"], signed_at, body, digest))
             c.execute("UPDATE studies SET status='signed' WHERE id=?", (study_id,))

@@ -89,9 +89,12 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
             )
         if not img_list:
             continue
-        auto = db.one("SELECT decided_at, outcome, reason, snapshot FROM automated_reports WHERE study_id=?",
+        from ..automation import SENT_SQL
+
+        auto = db.one("SELECT decided_at, outcome, reason, snapshot, "
+                      f"{SENT_SQL.format(study='a.study_id')} AS sent FROM automated_reports a WHERE study_id=?",
                       (s["id"],))
-        if auto is not None and auto["outcome"] == "exported":
+        if auto is not None and auto["sent"]:
             sent = {f["id"] for f in json.loads(auto["snapshot"])["findings"]}
             for im in img_list:
                 for f in im["findings"]:
@@ -110,8 +113,8 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
                 "findings_count": sum(len(i["findings"]) for i in img_list),
                 "images": img_list,
                 # targeted automation: exported unverified / skipped (why) / nothing qualified
-                "automated": {"at": auto["decided_at"], "outcome": auto["outcome"], "reason": auto["reason"] or None}
-                if auto else None,
+                "automated": {"at": auto["decided_at"], "outcome": auto["outcome"], "reason": auto["reason"] or None,
+                              "sent": bool(auto["sent"])} if auto else None,
             }
         )
     return out

@@ -42,7 +42,7 @@ def matches(study: dict, text: str) -> bool:
 
 def sent_unverified(study: dict) -> bool:
     """Targeted automation sent some findings to the chart before any dentist signed the study."""
-    return (study.get("automated") or {}).get("outcome") == "exported" and study.get("status") in ("new", "in_review")
+    return bool((study.get("automated") or {}).get("sent")) and study.get("status") in ("new", "in_review")
 
 
 class StudyCard(QWidget):

@@ -87,7 +87,7 @@ class Banner(QFrame):
             self.main.setText(f"<b>{BANNER_TEXT}</b> &nbsp;·&nbsp; Model {html.escape(model_text)}")
             self.main.setToolTip("Findings are proposals from an AI model. A dentist reviews them and signs "
                                  "before anything is written to the chart or sent to the practice management system.")
-            if (automated or {}).get("outcome") == "exported":
+            if (automated or {}).get("sent"):
                 self.main.setText(self.main.text() + f"<br><b>Low-risk findings were sent to the chart unverified "
                                   f"({html.escape(when(automated.get('at', '')))})</b> &nbsp;·&nbsp; your signature "
                                   f"verifies them; anything you reject is sent as a correction")

@@ -105,6 +105,9 @@ def export_now(config: Any, paths: Any) -> str:
         db.close()
     if not results:
         return "Nothing to export: every signed study has been sent."
+    results = [r for r in results if r.get("state") not in ("superseded", "cancelled")]  # unsent by design
+    if not results:
+        return "Nothing to export: every signed study has been sent."
     done = sum(1 for r in results if r.get("state") == "done")
     bad = len(results) - done
     text = f"Sent {done} of {len(results)} export(s)."

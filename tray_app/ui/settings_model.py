@@ -34,9 +34,9 @@ ROLLOUT_TEXT = {
                            "ticked below are exported before review, marked \"AI-generated, not yet verified\"; "
                            "the dentist's signature later verifies or corrects them",
 }
-# labels a practice may let go out before review (existing work; see GovernanceConfig.validate)
-AUTOMATABLE_LABELS = {"restoration": "Restorations", "crown": "Crowns", "root_canal": "Root canal fillings",
-                      "implant": "Implants", "calculus": "Calculus"}
+# labels a practice may let go out before review (config.AUTOMATABLE_LABELS)
+AUTOMATABLE_TEXT = {"restoration": "Restorations", "crown": "Crowns", "root_canal": "Root canal fillings",
+                    "implant": "Implants"}
 URGENT_RANGE = (0.5, 3.0)  # triage score = severity (0-3) x confidence
 RETENTION_RANGE = (1, 3650)
 RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}

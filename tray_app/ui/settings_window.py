@@ -306,7 +306,7 @@ class SettingsWindow(QDialog):
         auto = QHBoxLayout(self.auto_box)
         auto.setContentsMargins(0, 0, 0, 0)
         self.auto_labels: dict[str, QCheckBox] = {}
-        for label, text in model.AUTOMATABLE_LABELS.items():
+        for label, text in model.AUTOMATABLE_TEXT.items():
             box = QCheckBox(text)
             box.setChecked(label in gov.auto_labels)
             self.auto_labels[label] = box
@@ -490,9 +490,10 @@ class SettingsWindow(QDialog):
         ex = getattr(self.config, "export", None)
         dest = getattr(ex, "dicom", None)
         if self.has_export and dest is not None:
-            self.pacs = QGroupBox("Send signed results to a PACS or viewer (DICOM)")
+            self.pacs = QGroupBox("Send results to a PACS or viewer (DICOM)")
             g = QFormLayout(self.pacs)
-            self.to_pacs = QCheckBox("Send presentation states / annotated copies after sign-off")
+            self.to_pacs = QCheckBox("Send presentation states / annotated copies of signed reports "
+                                     "(and of unverified automatic exports under targeted automation)")
             self.to_pacs.setChecked("dicom" in ex.destinations)
             self.pacs_host = QLineEdit(dest.host)
             self.pacs_port = QSpinBox()
@@ -626,8 +627,7 @@ class SettingsWindow(QDialog):
         c.analysis.threads = self.threads.value()
         c.governance.rollout = self.rollout.currentData()
         c.governance.retention_days = self.retention.value()
-        c.governance.auto_labels = [k for k, box in self.auto_labels.items() if box.isChecked()] \
-            + [x for x in c.governance.auto_labels if x not in self.auto_labels]  # set by hand: kept
+        c.governance.auto_labels = [k for k, box in self.auto_labels.items() if box.isChecked()]
         c.governance.auto_min_confidence = round(self.auto_conf.value(), 2)
         self._collect_dicom(c)
         if self.has_export:

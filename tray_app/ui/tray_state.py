@@ -83,8 +83,11 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
     quarantined = conn.execute("SELECT COUNT(*) FROM images WHERE state='quarantined'").fetchone()[0]
     unverified = 0
     if rollout == "targeted_automation" and _table_exists(conn, "automated_reports"):
+        from ..automation import SENT_SQL
+
         unverified = conn.execute("SELECT COUNT(*) FROM automated_reports a WHERE outcome='exported' AND NOT EXISTS "
-                                  "(SELECT 1 FROM reports r WHERE r.study_id=a.study_id)").fetchone()[0]
+                                  "(SELECT 1 FROM reports r WHERE r.study_id=a.study_id) AND "
+                                  + SENT_SQL.format(study="a.study_id")).fetchone()[0]
 
     if urgent_ids:
         state = "urgent"
