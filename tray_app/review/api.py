@@ -256,8 +256,8 @@ class ReviewAPI:
         sent = automation.record(self.db, study_id)
         if sent is not None:
             out.append(f"{len(sent['findings'])} finding(s) of this study went to the chart automatically on "
-                       f"{local_time(sent['at'])}, marked as not yet verified. Anything you reject or correct is "
-                       "listed in the signed chart note as a correction.")
+                       f"{local_time(sent['at'])}, marked as not yet verified. Any of them you do not accept as sent "
+                       "(rejected, edited or left unreviewed) is listed in the signed chart note as a correction.")
         return out
 
     def automation_addendum(self, study_id: int) -> str:

@@ -90,7 +90,7 @@ class Banner(QFrame):
             if (automated or {}).get("sent"):
                 self.main.setText(self.main.text() + f"<br><b>Low-risk findings were sent to the chart unverified "
                                   f"({html.escape(when(automated.get('at', '')))})</b> &nbsp;·&nbsp; your signature "
-                                  f"verifies them; anything you reject is sent as a correction")
+                                  f"verifies what you accept; the rest is sent as not confirmed")
                 self.main.setToolTip("Targeted automation: confident findings of the practice's low-risk labels went "
                                      "to the chart marked \"AI-generated, not yet verified\". Review and sign as "
                                      "usual; the signed note lists what you did not confirm.")
