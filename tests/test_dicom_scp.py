@@ -178,3 +178,9 @@ def test_receiver_that_cannot_listen_is_a_tray_problem(home, tmp_path):
             assert state.state == "waiting_for_share" and "cannot listen" in state.tooltip
         finally:
             s.stop()
+
+
+def test_receiver_settings_are_checked_only_when_it_is_on():
+    assert ScpConfig(enabled=False, ae_title="", port=0).validate() == []
+    errors = ScpConfig(enabled=True, ae_title="BAD\\AE", port=70000, allowed_calling_aes=["x" * 17]).validate()
+    assert len(errors) == 3 and "no backslash" in errors[0] and "65535" in errors[1] and "1 to 16" in errors[2]

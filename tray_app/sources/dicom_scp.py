@@ -56,12 +56,17 @@ class ScpConfig:
         errors = []
         if not self.enabled:
             return errors  # a receiver that is off does not block the app with half-filled settings
-        if not 1 <= len(self.ae_title.strip()) <= 16:
-            errors.append("dicom.ae_title must be 1 to 16 characters")
+        from ..export.settings import ae_title_problem
+
+        problem = ae_title_problem(self.ae_title)
+        if problem:
+            errors.append(f"dicom.ae_title {problem}")
         if not 1 <= self.port <= 65535:
             errors.append("dicom.port must be between 1 and 65535")
-        if any(not 1 <= len(a.strip()) <= 16 for a in self.allowed_calling_aes):
-            errors.append("dicom.allowed_calling_aes entries must be 1 to 16 characters")
+        for ae in self.allowed_calling_aes:
+            problem = ae_title_problem(ae)
+            if problem:
+                errors.append(f"dicom.allowed_calling_aes entry {ae!r} {problem}")
         return errors
 
 
