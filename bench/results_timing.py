@@ -84,12 +84,13 @@ def run(n_images: int) -> dict:
         studies = [r[0] for r in db.query("SELECT id FROM studies ORDER BY id")]
 
         later = datetime.now(timezone.utc) + timedelta(hours=1)
-        per_study = []
+        per_study, outcomes = [], {}
         for sid in studies:
             t0 = time.perf_counter()
-            automation.decide(db, sid, cfg.governance, ["dicom"])
+            outcome = automation.decide(db, sid, cfg.governance, ["dicom"])["outcome"]
             per_study.append(time.perf_counter() - t0)
-        assert automation.run_pass(db, cfg.governance, ["dicom"], now=later) == []
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        assert automation.run_pass(db, cfg.governance, ["dicom"], now=later) == []  # each decided once
 
         doc = add_clinician(db, "Dr Bench", "dentist", "2468")
         api = ReviewAPI(db, cfg)
@@ -129,7 +130,7 @@ def run(n_images: int) -> dict:
             "sc_build_ms_median": _median_ms(sc_t),
             "drain_objects": objects, "drain_rows_done": sent_signed, "drain_states": states,
             "drain_ms_per_object": round(per_object * 1000, 2),
-            "automation_decision_ms_median": _median_ms(per_study),
+            "automation_decision_ms_median": _median_ms(per_study), "automation_outcomes": outcomes,
             "ratio_gsps_build_to_raw": round(_median_ms(gsps_t) / run_ms, 2),
             "ratio_sc_render_build_to_raw": round((_median_ms(render_t) + _median_ms(sc_t)) / run_ms, 2),
             "ratio_drain_per_object_to_raw": round(per_object * 1000 / run_ms, 2),
