@@ -126,6 +126,7 @@ def test_pacs_destination_fields_and_echo_test(qtbot, paths, db, registry):
     w.pacs_host.setText("127.0.0.1")
     w.pacs_port.setValue(1)  # nothing listens there
     w.pacs_ae.setText("PACS")
+    w.pacs_calling.setText("FRONTDESK")
     w.pacs_sc.setChecked(True)
     w.pacs_test.click()
     qtbot.waitUntil(lambda: w.pacs_test_msg.text() not in ("", "Testing…"), timeout=15000)
@@ -134,6 +135,7 @@ def test_pacs_destination_fields_and_echo_test(qtbot, paths, db, registry):
     raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
     assert "dicom" in raw["export"]["destinations"]
     assert raw["export"]["dicom"]["host"] == "127.0.0.1" and raw["export"]["dicom"]["send_sc"] is True
+    assert raw["export"]["dicom"]["calling_ae"] == "FRONTDESK"
 
 
 def test_template_problem_shown_while_typing(qtbot, paths):

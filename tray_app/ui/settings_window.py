@@ -492,8 +492,10 @@ class SettingsWindow(QDialog):
         if self.has_export and dest is not None:
             self.pacs = QGroupBox("Send results to a PACS or viewer (DICOM)")
             g = QFormLayout(self.pacs)
-            self.to_pacs = QCheckBox("Send presentation states / annotated copies of signed reports "
-                                     "(and of unverified automatic exports under targeted automation)")
+            self.to_pacs = QCheckBox("Send results to this PACS or viewer")
+            pacs_help = QLabel("Each signed report, and under targeted automation each unverified automatic "
+                               "export, is sent as it is made, with retries while the node is off.")
+            pacs_help.setWordWrap(True)
             self.to_pacs.setChecked("dicom" in ex.destinations)
             self.pacs_host = QLineEdit(dest.host)
             self.pacs_port = QSpinBox()
@@ -501,6 +503,9 @@ class SettingsWindow(QDialog):
             self.pacs_port.setValue(dest.port)
             self.pacs_ae = QLineEdit(dest.called_ae)
             self.pacs_ae.setMaxLength(16)
+            self.pacs_calling = QLineEdit(dest.calling_ae)
+            self.pacs_calling.setMaxLength(16)
+            self.pacs_calling.setToolTip("The AE title we call with; the PACS must know it")
             self.pacs_gsps = QCheckBox("Presentation state (findings drawn over the original image)")
             self.pacs_gsps.setChecked(dest.send_gsps)
             self.pacs_sc = QCheckBox("Annotated copy (secondary capture)")
@@ -510,9 +515,11 @@ class SettingsWindow(QDialog):
             self.pacs_test_msg.setWordWrap(True)
             self.pacs_test.clicked.connect(self._echo_pacs)
             g.addRow("", self.to_pacs)
+            g.addRow("", pacs_help)
             g.addRow("Host", self.pacs_host)
             g.addRow("Port", self.pacs_port)
             g.addRow("AE title", self.pacs_ae)
+            g.addRow("Our AE title", self.pacs_calling)
             g.addRow("Send", self.pacs_gsps)
             g.addRow("", self.pacs_sc)
             g.addRow(self.pacs_test, self.pacs_test_msg)
@@ -529,6 +536,7 @@ class SettingsWindow(QDialog):
         cfg.host, cfg.port, cfg.called_ae = self.pacs_host.text().strip(), self.pacs_port.value(), \
             self.pacs_ae.text().strip()
         cfg.send_gsps, cfg.send_sc = self.pacs_gsps.isChecked(), self.pacs_sc.isChecked()
+        cfg.calling_ae = self.pacs_calling.text().strip() or cfg.calling_ae
         if not cfg.host or not cfg.called_ae:
             self._echo_done(False, "Enter the host and AE title first")
             return
@@ -554,6 +562,7 @@ class SettingsWindow(QDialog):
             dest.host = self.pacs_host.text().strip()
             dest.port = self.pacs_port.value()
             dest.called_ae = self.pacs_ae.text().strip()
+            dest.calling_ae = self.pacs_calling.text().strip()
             dest.send_gsps = self.pacs_gsps.isChecked()
             dest.send_sc = self.pacs_sc.isChecked()
 
