@@ -184,3 +184,20 @@ def test_receiver_settings_are_checked_only_when_it_is_on():
     assert ScpConfig(enabled=False, ae_title="", port=0).validate() == []
     errors = ScpConfig(enabled=True, ae_title="BAD\\AE", port=70000, allowed_calling_aes=["x" * 17]).validate()
     assert len(errors) == 3 and "no backslash" in errors[0] and "65535" in errors[1] and "1 to 16" in errors[2]
+
+
+def test_a_receiver_problem_outlives_the_next_image(home, export_dir):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        cfg = fast_config(export_dir)
+        cfg.dicom = ScpConfig(enabled=True, port=squatter.getsockname()[1])
+        s = Service(cfg, home_paths())
+        s.start()
+        try:
+            write_dicom(export_dir / "a.dcm", patient_id="P1")
+            wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 1, 30,
+                     message="the image analysed")
+            assert "cannot listen" in s.problem  # an analysed image does not clear the port problem
+        finally:
+            s.stop()

@@ -116,7 +116,8 @@ class Service:
         self._worker: threading.Thread | None = None
         self._retry_at: dict[int, float] = {}
         self.paused = False
-        self.problem = ""  # a condition of the PC (disk full) the tray should show
+        self._disk_full = False
+        self.receiver_problem = ""  # the DICOM port could not be taken
         self._rescan_needed = False
         self.discovery.on_error = self.readiness.on_error = self._component_failed
 
@@ -153,8 +154,9 @@ class Service:
             try:
                 self.scp.start()
             except OSError as exc:
-                self.problem = f"the DICOM receiver cannot listen on port {self.config.dicom.port} ({exc.strerror or exc})"
-                log.error(self.problem)
+                self.receiver_problem = (f"the DICOM receiver cannot listen on port {self.config.dicom.port} "
+                                         f"({exc.strerror or exc})")
+                log.error(self.receiver_problem)
         log.info("service started: watching %d folder(s)", len(self.sources))
 
     def stop(self) -> None:
@@ -220,9 +222,14 @@ class Service:
     def _component_failed(self, exc: BaseException) -> None:
         self._rescan_needed = True  # some file may not have been recorded: scan again once writes work
         if is_disk_full(exc):
-            if self.problem != self.DISK_FULL:
+            if not self._disk_full:
                 log.error("%s (%s)", self.DISK_FULL, exc)
-            self.problem = self.DISK_FULL
+            self._disk_full = True
+
+    @property
+    def problem(self) -> str:
+        """The condition of the PC the tray should show (empty when there is none)."""
+        return self.DISK_FULL if self._disk_full else self.receiver_problem
 
     def _recover_from_disk_full(self) -> None:
         """Files that arrived while the disk was full were never recorded: rescan once it works."""
@@ -234,7 +241,7 @@ class Service:
             return
         log.info("recording works again: rescanned the watch folders")
         self._rescan_needed = False
-        self.problem = ""
+        self._disk_full = False
         self.readiness.wake.set()
 
     def set_paused(self, paused: bool) -> None:
@@ -242,9 +249,15 @@ class Service:
         self.paused = paused
         self.watcher.paused = paused
         self.discovery.paused = paused
-        if not paused:
-            self.watcher.scan_all()
-            self.wake_worker.set()
+        if not paused:  # listing the shares can take long: never on the caller's (tray/GUI) thread
+            def rescan():
+                try:
+                    self.watcher.scan_all()
+                except Exception:
+                    log.exception("rescan after resume failed")
+                self.wake_worker.set()
+
+            threading.Thread(target=rescan, name="resume-scan", daemon=True).start()
 
     def work_once(self) -> Outcome | None:
         if self.paused:
@@ -258,7 +271,7 @@ class Service:
             return None
         try:
             outcome = self.processor.process(row["id"])
-            self.problem = ""
+            self._disk_full = False
             return outcome
         except RetryLater as exc:
             attempts = image_repo.record_attempt(self.db, row["id"], str(exc))

@@ -173,6 +173,6 @@ def test_model_and_pc_problems_show_in_the_tooltip(qtbot, shell):
     shell.poll()
     assert shell.state.state == "waiting_for_share"
     assert "Analysis paused, images wait: no model" in shell.tray.title
-    shell.service.problem = "the disk holding Dental AI Bridge's data is full"
+    shell.service._disk_full = True  # as _component_failed sets it
     shell.poll()
     assert shell.tray.title.startswith("Dental AI Bridge — The disk holding")

@@ -1,64 +1,25 @@
 """Qt-free control of a running `Service` for the tray: pause/resume, export now.
 
-Pause sets `service.watcher.paused` (the supervisor stops re-arming and reconciling) and also
-skips new work: while paused, folder events record nothing and the analysis worker takes no new
-image (an image already being analysed finishes). Resume rescans the folders, so files that
-arrived meanwhile are picked up. If the service offers `set_paused(bool)` itself, that is used.
+Pause (`Service.set_paused`) stops the supervisor re-arming and reconciling and skips new work:
+while paused, folder events record nothing and the analysis worker takes no new image (an image
+already being analysed finishes). Resume rescans the folders on a background thread, so files
+that arrived meanwhile are picked up without blocking the tray.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
 def is_paused(service: Any) -> bool:
-    watcher = getattr(service, "watcher", None)
-    return bool(getattr(watcher, "paused", False))
-
-
-def _install_guards(service: Any) -> None:
-    if getattr(service, "_tray_pause_guards", False):
-        return
-    discovery, original_offer = service.discovery, service.discovery.offer
-    original_work_once = service.work_once
-
-    def offer(path, source_id, *args, **kw):
-        if is_paused(service):
-            return False
-        return original_offer(path, source_id, *args, **kw)
-
-    def work_once():
-        if is_paused(service):
-            return None
-        return original_work_once()
-
-    discovery.offer = offer  # the watch handlers look the method up at call time
-    service.work_once = work_once  # so does the worker loop
-    service._tray_pause_guards = True
+    return bool(getattr(service, "paused", False))
 
 
 def set_paused(service: Any, paused: bool) -> None:
-    if hasattr(service, "set_paused"):
-        service.set_paused(paused)
-        return
-    _install_guards(service)
-    was = is_paused(service)
-    service.watcher.paused = paused
-    if was and not paused:
-        def rescan():
-            try:
-                found = service.watcher.scan_all()
-                if found:
-                    log.info("resume: %d file(s) arrived while paused", found)
-                service.wake_worker.set()
-            except Exception:
-                log.exception("rescan after resume failed")
-
-        threading.Thread(target=rescan, name="resume-scan", daemon=True).start()
+    service.set_paused(paused)  # resuming rescans the folders on a thread of the service's own
     log.info("watching %s", "paused" if paused else "resumed")
 
 

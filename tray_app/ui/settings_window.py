@@ -657,8 +657,7 @@ class SettingsWindow(QDialog):
         errors = model.check(c)
         if not all(s.path.strip() for s in c.sources):
             errors.insert(0, "a watch folder has no path: enter one or remove it")
-        if self.has_export:
-            errors += c.export.validate()
+        if self.has_export:  # export settings are checked by model.check (Config.validate)
             dev, cust = self.od_dev.text().strip(), self.od_cust.text().strip()
             if bool(dev) != bool(cust):
                 errors.append("enter both Open Dental keys (developer and customer), or neither")
