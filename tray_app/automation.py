@@ -26,6 +26,7 @@ from typing import Any
 
 from . import audit
 from .clinical import notes
+from .clinical.image_type import UNCERTAIN
 from .config import GovernanceConfig
 from .store.db import Database, utcnow
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 AUTO_LABEL = "AI-generated, not yet verified"
 PENDING_IMAGE_STATES = ("discovered", "ready", "decoded")
 MAX_AGE_HOURS = 24  # turning the mode on never sends a backlog of old unreviewed studies
-UNCERTAIN_TYPE = 0.6  # as the sign-off warning (clinical.image_type.UNCERTAIN)
 # an automated export counts as sent once a row finished or any part of one was written
 SENT_SQL = ("EXISTS (SELECT 1 FROM outbox o WHERE o.study_id={study} AND o.report_kind='automated' AND "
             "(o.state='done' OR EXISTS (SELECT 1 FROM export_parts p WHERE p.outbox_id=o.id AND "
@@ -62,7 +62,7 @@ def identity_problem(db: Database, study_id: int) -> str:
     if len(names) > 1:
         return f"the images name different patients ({', '.join(sorted(names))})"
     uncertain = db.one("SELECT COUNT(*) FROM images WHERE study_id=? AND kind_confidence>0 AND kind_confidence<? "
-                       "AND state NOT IN ('duplicate','quarantined')", (study_id, UNCERTAIN_TYPE))[0]
+                       "AND state NOT IN ('duplicate','quarantined')", (study_id, UNCERTAIN))[0]
     if uncertain:
         return f"the type of {uncertain} image(s) is uncertain"
     return ""
@@ -158,7 +158,7 @@ def decide(db: Database, study_id: int, gov: GovernanceConfig, destinations: lis
 
 
 def run_pass(db: Database, gov: GovernanceConfig, destinations: list[str], now: datetime | None = None) -> list[dict]:
-    if gov.rollout != "targeted_automation" or not destinations:
+    if not gov.automated or not destinations:
         return []  # with nowhere to send, the one decision per study waits for a destination
     out = []
     for sid in candidates(db, gov.auto_settle_seconds, now):

@@ -109,11 +109,6 @@ def is_enabled(registry: Registry | None = None) -> bool:
         raise AutostartError(f"could not read the start-at-login setting ({exc})") from exc
 
 
-def current_command(registry: Registry | None = None) -> str | None:
-    reg = _registry(registry)
-    return None if reg is None else reg.get(VALUE_NAME)
-
-
 def enable(registry: Registry | None = None, *, command: str | None = None,
            shortcut: Path | None = None) -> bool:
     """Writes the Run value (idempotent; repoints a stale path). False when not supported."""

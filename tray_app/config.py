@@ -120,7 +120,6 @@ ROLLOUT_MODES = ("silent_pilot", "assistive", "targeted_automation")
 # existing dental work: documenting it changes no treatment, so it may go out before review;
 # an allowlist, so a model bringing new labels (fracture, impacted, …) never widens it
 AUTOMATABLE_LABELS = ("restoration", "crown", "root_canal", "implant")
-DEFAULT_AUTO_LABELS = list(AUTOMATABLE_LABELS)
 
 
 @dataclass
@@ -131,7 +130,7 @@ class GovernanceConfig:
     # are exported unsigned, marked "AI-generated, not yet verified", until a dentist signs
     rollout: str = "assistive"
     retention_days: int = 30  # cached images and rendered files of exported studies are purged after this
-    auto_labels: list[str] = field(default_factory=lambda: list(DEFAULT_AUTO_LABELS))
+    auto_labels: list[str] = field(default_factory=lambda: list(AUTOMATABLE_LABELS))
     auto_min_confidence: float = 0.90
     auto_settle_seconds: float = 300.0  # a study goes out once no image has arrived for this long
 

@@ -15,31 +15,17 @@ Wired into `dental-bridge` by `tray_app.cli` with `add_parsers(sub)`.
 
 from __future__ import annotations
 
-import json
 import sys
 
-
-def _print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
+from ..cli import _print_json
 
 
 def _load():
     from ..config import Config, Paths
-    from .settings import ExportConfig
 
     paths = Paths.resolve().ensure()
     config = Config.load(paths.config_file)
-    export = getattr(config, "export", None)
-    if export is None or not isinstance(export, ExportConfig):
-        # until Config carries [export], read the table from the settings file ourselves
-        export = ExportConfig()
-        if paths.config_file.exists():
-            import tomllib
-
-            raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
-            export = ExportConfig.from_dict(raw.get("export", {}))
-    return paths, config, export
+    return paths, config, config.export
 
 
 def cmd_export(args) -> int:

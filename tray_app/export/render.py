@@ -13,7 +13,6 @@ import io
 import sys
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -92,9 +91,7 @@ def is_automated(snapshot: dict) -> bool:
 
 
 def report_label(snapshot: dict) -> str:
-    from ..automation import AUTO_LABEL
-
-    return AUTO_LABEL if is_automated(snapshot) else LABEL
+    return snapshot.get("label") or LABEL  # the snapshot says what it is (signed or automated)
 
 
 def report_time(snapshot: dict) -> str:
@@ -401,19 +398,3 @@ def render_study_image(db, snapshot: dict, image: dict, *, scale: float = 1.0) -
     findings = [f for f in snapshot.get("findings") or [] if f.get("image_id") == image["id"]]
     size = (row["width"], row["height"]) if row and row["width"] else None
     return annotated_image(pixels, findings, snapshot, original_size=size, scale=scale)
-
-
-def save_preview(directory: Path, db, snapshot: dict, study: dict | None = None) -> list[Path]:
-    """Renders one of each (annotated PNG, report PDF, patient PDF) into `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    out = []
-    imgs = [(im, render_study_image(db, snapshot, im)) for im in study_images(db, snapshot)]
-    for im, img in imgs:
-        p = directory / f"annotated_{im['id']}.png"
-        img.save(p)
-        out.append(p)
-    for name, friendly in (("report.pdf", False), ("patient.pdf", True)):
-        p = directory / name
-        p.write_bytes(report_pdf(snapshot, imgs, study=study, marker="[DAB:preview]", patient_friendly=friendly))
-        out.append(p)
-    return out

@@ -82,11 +82,3 @@ def get_opendental_keys() -> ODKeys | None:
         return None
     return ODKeys(dev, cust)
 
-
-def delete_opendental_keys() -> None:
-    ensure_backend()
-    for user in (DEVELOPER, CUSTOMER):
-        try:
-            keyring.delete_password(SERVICE, user)
-        except keyring.errors.PasswordDeleteError:
-            pass

@@ -18,12 +18,12 @@ from .. import audit, automation
 from ..clinical import study_summary
 from ..config import Config
 from ..store.db import Database, utcnow
-from ..export.render import local_time
+from ..clinical.image_type import UNCERTAIN
+from ..export.render import LABEL, local_time
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
 
 EDITABLE = ("label", "tooth_fdi", "surfaces", "note", "x1", "y1", "x2", "y2")
-REPORT_LABEL = "AI-Assisted Preliminary Findings"
 
 
 class ReviewError(Exception):
@@ -250,7 +250,7 @@ class ReviewAPI:
         if st and not st.get("complete", True):
             out.append(f"Incomplete set: {st.get('text')}.")
         uncertain = self.db.query("SELECT id, kind, kind_rule FROM images WHERE study_id=? AND kind_confidence>0 "
-                                  "AND kind_confidence<0.6 AND state NOT IN ('duplicate','quarantined')", (study_id,))
+                                  "AND kind_confidence<? AND state NOT IN ('duplicate','quarantined')", (study_id, UNCERTAIN))
         for im in uncertain:
             out.append(f"Image {im['id']}: type uncertain ({im['kind']}? {im['kind_rule']}).")
         sent = automation.record(self.db, study_id)
@@ -297,7 +297,7 @@ class ReviewAPI:
         signed_at = utcnow()
         study = self.study(study_id)
         snapshot = {
-            "label": REPORT_LABEL, "study_id": study_id, "patient": study["patient"], "study_uid": study["study_uid"],
+            "label": LABEL, "study_id": study_id, "patient": study["patient"], "study_uid": study["study_uid"],
             "set": study.get("set"), "tags": study.get("tags"),
             "images": [{"id": im["id"], "kind": im["kind"], "sha256": im["sha256"]} for im in study["images"]],
             "findings": rows, "cdt": summary["cdt"], "drafts": summary["drafts"],

@@ -46,15 +46,6 @@ def add_clinician(db: Database, name: str, role: str, pin: str, actor: str = "")
         return cur.lastrowid
 
 
-def set_pin(db: Database, clinician_id: int, pin: str, actor: str = "") -> None:
-    validate_pin(pin)
-    salt = secrets.token_bytes(16)
-    with db.tx() as c:
-        c.execute("UPDATE clinicians SET pin_hash=?, pin_salt=?, failed_attempts=0, locked_until=NULL WHERE id=?",
-                  (hash_pin(pin, salt), salt.hex(), clinician_id))
-        audit.append(c, "clinician_pin_changed", f"clinician:{clinician_id}", by=actor)
-
-
 def list_clinicians(db: Database) -> list[dict]:
     return [{"id": r["id"], "name": r["name"], "role": r["role"], "can_sign": r["role"] in SIGNING_ROLES,
              "locked": bool(r["locked_until"] and r["locked_until"] > utcnow())}

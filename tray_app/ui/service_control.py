@@ -35,28 +35,13 @@ def export_available() -> bool:
         return False
 
 
-def export_config(config: Any, paths: Any):
-    """The ExportConfig: `config.export` once Config carries it, else the [export] table."""
-    from ..export.settings import ExportConfig
-
-    export = getattr(config, "export", None)
-    if isinstance(export, ExportConfig):
-        return export
-    raw = {}
-    if paths.config_file.exists():
-        import tomllib
-
-        raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8")).get("export", {})
-    return ExportConfig.from_dict(raw)
-
-
 def export_now(config: Any, paths: Any) -> str:
     """Sends queued/failed exports now (ignoring back-off); a sentence for a notification.
     Blocking (network): call it off the GUI thread."""
     from ..export.outbox import Outbox
     from ..store.db import Database
 
-    export = export_config(config, paths)
+    export = config.export
     if not export.destinations:
         return "No export destination is set up yet (Settings → Export, or `dental-bridge config`)."
     db = Database(paths.database)

@@ -17,7 +17,6 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..config import PATIENT_ID_MEANINGS, ROLLOUT_MODES, Config, ConfigError, SourceConfig
 from ..intake.naming import TemplateError, parse_name, validate_template
@@ -38,8 +37,6 @@ ROLLOUT_TEXT = {
 AUTOMATABLE_TEXT = {"restoration": "Restorations", "crown": "Crowns", "root_canal": "Root canal fillings",
                     "implant": "Implants"}
 URGENT_RANGE = (0.5, 3.0)  # triage score = severity (0-3) x confidence
-RETENTION_RANGE = (1, 3650)
-RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 _RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
 
 
@@ -216,9 +213,3 @@ def os_user() -> str:
     except Exception:  # noqa: BLE001
         return ""
 
-
-def as_float(text: Any) -> float | None:
-    try:
-        return float(str(text).replace(",", "."))
-    except ValueError:
-        return None

@@ -181,7 +181,6 @@ class FolderEditor(QWidget):
 
     def _show_probe(self, probe) -> None:
         self.test.setEnabled(True)
-        self.last_probe = probe
         self.result.setStyleSheet(OK_STYLE if probe.ok else ERROR_STYLE)
         self.result.setText(probe.summary())
 
@@ -297,8 +296,6 @@ class SettingsWindow(QDialog):
         self.rollout.setCurrentIndex(max(0, self.rollout.findData(c.governance.rollout)))
         self.rollout_help = QLabel("")
         self.rollout_help.setWordWrap(True)
-        self.rollout.currentIndexChanged.connect(self._rollout_help)
-        self._rollout_help()
         form.addRow("Rollout mode", self.rollout)
         form.addRow("", self.rollout_help)
         gov = c.governance
@@ -320,7 +317,8 @@ class SettingsWindow(QDialog):
         self.auto_conf.setToolTip("Only findings at least this confident are exported before review")
         form.addRow("Export before review", self.auto_box)
         form.addRow("…at confidence of at least", self.auto_conf)
-        self._automation_enabled()
+        self.rollout.currentIndexChanged.connect(self._rollout_help)
+        self._rollout_help()
         self.retention = QSpinBox()
         self.retention.setRange(0, 3650)
         self.retention.setSuffix(" days")
@@ -331,10 +329,6 @@ class SettingsWindow(QDialog):
 
     def _rollout_help(self, *_):
         self.rollout_help.setText(model.ROLLOUT_TEXT[self.rollout.currentData()])
-        if hasattr(self, "auto_conf"):
-            self._automation_enabled()
-
-    def _automation_enabled(self) -> None:
         on = self.rollout.currentData() == "targeted_automation"
         self.auto_box.setEnabled(on)
         self.auto_conf.setEnabled(on)
@@ -533,10 +527,9 @@ class SettingsWindow(QDialog):
         from ..export.dicom_export import echo
 
         cfg = copy.deepcopy(self.config.export.dicom)
-        cfg.host, cfg.port, cfg.called_ae = self.pacs_host.text().strip(), self.pacs_port.value(), \
-            self.pacs_ae.text().strip()
-        cfg.send_gsps, cfg.send_sc = self.pacs_gsps.isChecked(), self.pacs_sc.isChecked()
-        cfg.calling_ae = self.pacs_calling.text().strip() or cfg.calling_ae
+        saved_calling = cfg.calling_ae
+        self._store_pacs(cfg)
+        cfg.calling_ae = cfg.calling_ae or saved_calling
         if not cfg.host or not cfg.called_ae:
             self._echo_done(False, "Enter the host and AE title first")
             return
@@ -558,13 +551,15 @@ class SettingsWindow(QDialog):
         d.bind_address = self.scp_bind.currentData()
         d.allowed_calling_aes = [a.strip() for a in self.scp_allowed.text().replace(";", ",").split(",") if a.strip()]
         if self.pacs is not None:
-            dest = c.export.dicom
-            dest.host = self.pacs_host.text().strip()
-            dest.port = self.pacs_port.value()
-            dest.called_ae = self.pacs_ae.text().strip()
-            dest.calling_ae = self.pacs_calling.text().strip()
-            dest.send_gsps = self.pacs_gsps.isChecked()
-            dest.send_sc = self.pacs_sc.isChecked()
+            self._store_pacs(c.export.dicom)
+
+    def _store_pacs(self, dest) -> None:
+        dest.host = self.pacs_host.text().strip()
+        dest.port = self.pacs_port.value()
+        dest.called_ae = self.pacs_ae.text().strip()
+        dest.calling_ae = self.pacs_calling.text().strip()
+        dest.send_gsps = self.pacs_gsps.isChecked()
+        dest.send_sc = self.pacs_sc.isChecked()
 
     def _general_tab(self) -> QWidget:
         w = QWidget()

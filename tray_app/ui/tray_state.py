@@ -49,14 +49,6 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
-
-
-def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
-    return any(r[1] == column for r in conn.execute(f"PRAGMA table_info({table})"))
-
-
 def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Iterable[str] | None = None,
             rollout: str = "assistive", problem: str = "", receiver: str = "") -> TrayState:
     """The tray state from the database. `source_paths`: the configured (enabled) watch folders;
@@ -73,16 +65,13 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
     if not silent:
         q = ",".join("?" * len(REVIEW_STATUSES))
         to_review = conn.execute(f"SELECT COUNT(*) FROM studies WHERE status IN ({q})", REVIEW_STATUSES).fetchone()[0]
-        if _has_column(conn, "studies", "urgent"):
-            urgent_ids = frozenset(r[0] for r in conn.execute(
-                f"SELECT id FROM studies WHERE urgent=1 AND status IN ({q})", REVIEW_STATUSES))
-    failed = frozenset()
-    if _table_exists(conn, "outbox"):
-        q = ",".join("?" * len(EXPORT_FAILED))
-        failed = frozenset(r[0] for r in conn.execute(f"SELECT id FROM outbox WHERE state IN ({q})", EXPORT_FAILED))
+        urgent_ids = frozenset(r[0] for r in conn.execute(
+            f"SELECT id FROM studies WHERE urgent=1 AND status IN ({q})", REVIEW_STATUSES))
+    q = ",".join("?" * len(EXPORT_FAILED))
+    failed = frozenset(r[0] for r in conn.execute(f"SELECT id FROM outbox WHERE state IN ({q})", EXPORT_FAILED))
     quarantined = conn.execute("SELECT COUNT(*) FROM images WHERE state='quarantined'").fetchone()[0]
     unverified = 0
-    if rollout == "targeted_automation" and _table_exists(conn, "automated_reports"):
+    if rollout == "targeted_automation":
         from ..automation import SENT_SQL
 
         unverified = conn.execute("SELECT COUNT(*) FROM automated_reports a WHERE outcome='exported' AND NOT EXISTS "
