@@ -156,11 +156,12 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
         },
     }
     with db.tx() as c:
-        old = c.execute("SELECT tags, clinical FROM studies WHERE id=?", (study_id,)).fetchone()
+        old = c.execute("SELECT tags, priority, urgent, clinical FROM studies WHERE id=?", (study_id,)).fetchone()
         old_tags = json.loads(old["tags"] or "[]") if old else []
         old_set = json.loads(old["clinical"] or "{}").get("set") if old else None
-        c.execute("UPDATE studies SET tags=?, priority=?, urgent=?, clinical=? WHERE id=?",
-                  (json.dumps(tags), score, int(urgent), json.dumps(clinical), study_id))
+        new_row = (json.dumps(tags), score, int(urgent), json.dumps(clinical))
+        if old is None or tuple(old) != new_row:  # called after every image and review action
+            c.execute("UPDATE studies SET tags=?, priority=?, urgent=?, clinical=? WHERE id=?", (*new_row, study_id))
         if old_tags != tags or old_set != clinical["set"]:
             audit.append(c, "tags", f"study:{study_id}", tags=tags, set=status.text, complete=status.complete,
                          missing=status.missing, priority=score, urgent=urgent)

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from .dicom_results import GSPS_CLASS, SC_CLASS, build_gsps, build_sc, read_source
 from .outbox import Job, NeedsAttention, RetryLater
-from .render import render_study_image, study_images
+from .render import study_images
 from .settings import DicomDestConfig
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ class DicomExporter:
         kw = dict(report_sha256=job.report_sha256, instance_number=item["instance_number"])
         if item["kind"] == "gsps":
             return build_gsps(job.snapshot, item["image"], item["source"], **kw)
-        rendered = render_study_image(job.db, job.snapshot, item["image"])
+        rendered = job.rendered(item["image"])
         src = item["source"]
         return build_sc(job.snapshot, item["image"], rendered, src if src.dataset is not None else None,
                         study=job.study, **kw)

@@ -50,7 +50,7 @@ import unicodedata
 from pathlib import Path
 
 from .outbox import Job, NeedsAttention, RetryLater
-from .render import encode_image, is_automated, render_study_image, report_pdf, report_time, study_images
+from .render import encode_image, is_automated, report_pdf, report_time, study_images
 from .settings import FolderConfig
 
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -184,7 +184,6 @@ class FolderExporter:
         ours = {p.target for p in job.parts() if p.target}
         files: dict[str, str] = {}
         written = 0
-        rendered: dict[int, object] = {}
         for name, wanted in plan:
             part = job.part(name)
             if part.state == "done":
@@ -193,7 +192,7 @@ class FolderExporter:
             target = part.target or self._free_name(folder, safe_filename(prefix + wanted), ours)
             ours.add(target)
             files[name] = target
-            data = self.data(job, name, files, rendered)
+            data = self.data(job, name, files)
             job.begin(name, target)
             try:
                 atomic_write(folder / target, data)
@@ -216,14 +215,10 @@ class FolderExporter:
             candidate = safe_filename(f"{stem} ({n})" + (f".{ext}" if ext else ""))
         return candidate
 
-    def data(self, job: Job, name: str, files: dict[str, str], rendered: dict) -> bytes:
+    def data(self, job: Job, name: str, files: dict[str, str]) -> bytes:
         snap = job.snapshot
         s = self.settings
-
-        def image(im):
-            if im["id"] not in rendered:
-                rendered[im["id"]] = render_study_image(job.db, snap, im)
-            return rendered[im["id"]]
+        image = job.rendered
 
         if name.startswith("img"):
             im = next(i for i in snap.get("images") or [] if i["id"] == int(name[3:]))

@@ -12,7 +12,7 @@ from .opendental import (
 )
 from .outbox import Job, NeedsAttention
 from .render import (
-    LABEL, encode_image, is_automated, local_time, models_text, nice_label, render_study_image, report_label,
+    LABEL, encode_image, is_automated, local_time, models_text, nice_label, report_label,
     report_pdf, report_time, signed_by, study_images,
 )
 from .secrets import ODKeys, get_opendental_keys
@@ -182,7 +182,7 @@ class _ODRun:
             fmt = self.settings.image_format
 
             def make(scale: float) -> Upload:
-                img = render_study_image(self.job.db, snap, image, scale=scale)
+                img = self.job.rendered(image, scale)
                 return Upload(encode_image(img, fmt, self.settings.jpeg_quality), f".{fmt}")
 
             up = fit_upload(make, self.client.body_limit)
@@ -201,7 +201,7 @@ class _ODRun:
             friendly = name == "patient_pdf"
 
             def make_pdf(scale: float) -> Upload:
-                imgs = [(im, render_study_image(self.job.db, snap, im, scale=scale))
+                imgs = [(im, self.job.rendered(im, scale))
                         for im in study_images(self.job.db, snap)]
                 return Upload(report_pdf(snap, imgs, study=self.job.study, marker=marker, patient_friendly=friendly),
                               ".pdf")

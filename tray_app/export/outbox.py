@@ -111,6 +111,19 @@ class Job:
         self.snapshot = snapshot
         self.study = study
         self.payload: dict[str, Any] = json.loads(row.get("payload") or "{}")
+        self._rendered: dict[int, Any] = {}
+
+    def rendered(self, image: dict, scale: float = 1.0):
+        """The annotated rendering of one report image. Full size is made once per attempt and
+        shared by the parts that need it (image upload, PDF, secondary capture); rendering is
+        deterministic, so sharing changes no byte."""
+        from .render import render_study_image
+
+        if scale != 1.0:
+            return render_study_image(self.db, self.snapshot, image, scale=scale)
+        if image["id"] not in self._rendered:
+            self._rendered[image["id"]] = render_study_image(self.db, self.snapshot, image)
+        return self._rendered[image["id"]]
 
     # -- markers ---------------------------------------------------------------------------
     @property

@@ -147,7 +147,7 @@ def decode_dicom(path: Path, *, max_pixels: int, force: bool = False) -> Decoded
     except Exception as exc:  # see above
         raise QuarantineError(f"DICOM pixel data is truncated or damaged ({_short(exc)})") from exc
     if arr.ndim == 3 and samples > 1:
-        meta["color"] = _is_colourful(np.clip(arr[..., :3], 0, 255).astype(np.uint8))
+        meta["color"] = _is_colourful(arr)
         arr = _luminance(arr)
     elif arr.ndim != 2:
         raise QuarantineError(f"DICOM image has an unexpected shape {arr.shape}")
@@ -245,7 +245,8 @@ def decode_raster(path: Path, *, max_pixels: int) -> DecodedImage:
             im.seek(0)
             im.load()
             arr, bits = _raster_array(im)
-            color = im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "RGBX") and _is_colourful(np.asarray(im.convert("RGB")))
+            color = im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "RGBX") and _is_colourful(
+                np.asarray(im) if im.mode in ("RGB", "RGBA", "RGBX") else np.asarray(im.convert("RGB")))
         except QuarantineError:
             raise
         except MemoryError as exc:
@@ -261,8 +262,9 @@ def decode_raster(path: Path, *, max_pixels: int) -> DecodedImage:
 
 
 def _is_colourful(rgb: np.ndarray) -> bool:
-    """A photo, not a greyscale radiograph saved as RGB (or one with a few coloured marks)."""
-    sample = rgb[:: max(1, rgb.shape[0] // 256), :: max(1, rgb.shape[1] // 256)].astype(np.int16)
+    """A photo, not a greyscale radiograph saved as RGB (or one with a few coloured marks).
+    Judged on a ~256×256 sample, taken before any conversion (this runs once per image)."""
+    sample = np.clip(rgb[:: max(1, rgb.shape[0] // 256), :: max(1, rgb.shape[1] // 256), :3], 0, 255).astype(np.int16)
     chroma = np.abs(sample[..., 0] - sample[..., 1]) + np.abs(sample[..., 1] - sample[..., 2])
     return float(np.mean(chroma > 24)) > 0.2
 

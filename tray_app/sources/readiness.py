@@ -53,6 +53,8 @@ class ReadinessMonitor:
                  renamed_in: set[str] | None = None):
         self.db = db
         self.renamed_in = renamed_in if renamed_in is not None else set()
+        self._renamed_last_pass: set[str] = set()
+        self._renamed_waiting = False  # a pending file arrived by rename: look again soon
         self.settle = settle_seconds
         self.poll = poll
         self.wake_worker = wake_worker
@@ -82,7 +84,7 @@ class ReadinessMonitor:
                     self.on_error(exc)
                 pending = 1
             # nothing pending: sleep until a watcher or scan wakes us
-            self.wake.wait((0.05 if self.renamed_in else self.poll) if pending else 5.0)
+            self.wake.wait((0.05 if self._renamed_waiting else self.poll) if pending else 5.0)
             self.wake.clear()
 
     def check_once(self, now: float | None = None) -> int:
@@ -92,6 +94,12 @@ class ReadinessMonitor:
         live = {r.id for r in rows}
         for stale in set(self._seen) - live:
             del self._seen[stale]
+        # renamed paths that never became a pending row (known version, vanished, a folder) are
+        # dropped after one pass of grace (the watcher adds a path just before recording it)
+        paths = {r.path for r in rows}
+        self.renamed_in -= (self.renamed_in & self._renamed_last_pass) - paths
+        self._renamed_last_pass = set(self.renamed_in)
+        self._renamed_waiting = bool(paths & self.renamed_in)
         pending = 0
         for r in rows:
             try:

@@ -77,13 +77,13 @@ class Discovery:
     def offer(self, path: str, source_id: int | None, *, renamed: bool = False) -> bool:
         if self.paused:
             return False
-        if renamed and not is_ignored(path):
+        if is_ignored(path):
+            return False
+        if renamed:
             with self._lock:
                 if len(self.renamed_in) > 10_000:
                     self.renamed_in.clear()
                 self.renamed_in.add(path)
-        if is_ignored(path):
-            return False
         try:
             st = os.stat(path)
         except OSError:
