@@ -97,24 +97,18 @@ def candidates(db: Database, settle_seconds: float, now: datetime | None = None)
 
 
 def _snapshot(db: Database, study_id: int, findings: list[dict], gov: GovernanceConfig, decided_at: str) -> dict:
-    from .store.studies import queue as queue_read
+    from .store.studies import report_base
 
-    study = queue_read(db, include_done=True, study_id=study_id)[0]
+    base = report_base(db, study_id, findings)
     clinical = json.loads(db.one("SELECT clinical FROM studies WHERE id=?", (study_id,))["clinical"] or "{}")
-    models = sorted({f"{f['model_name']} {f['model_version']}".strip() for f in findings if f["model_name"]})
     note = notes.automated_note(findings, study_line=clinical.get("study_line") or "study",
                                 labels=gov.auto_labels, min_confidence=gov.auto_min_confidence,
-                                model=", ".join(models) or "—")
-    keep = ("id", "image_id", "label", "code", "confidence", "x1", "y1", "x2", "y2", "tooth_fdi", "tooth_universal",
-            "surfaces", "status", "source", "note", "model_name", "model_version")
-    return {
-        "label": AUTO_LABEL, "study_id": study_id, "patient": study["patient"], "study_uid": study["study_uid"],
-        "set": study.get("set"), "tags": study.get("tags"),
-        "images": [{"id": im["id"], "kind": im["kind"], "sha256": im["sha256"]} for im in study["images"]],
-        "findings": [{k: f[k] for k in keep} for f in findings],
+                                model=", ".join(base["models"]) or "—")
+    return base | {
+        "label": AUTO_LABEL,
         "cdt": {"imaging": [], "treatment": []},  # nothing is billed from unreviewed output
         "drafts": {"chart_note": note},
-        "models": models, "signer": None, "signed_at": None,
+        "signer": None, "signed_at": None,
         "automated": {"at": decided_at, "labels": list(gov.auto_labels),
                       "min_confidence": gov.auto_min_confidence, "verified": False},
     }
@@ -198,10 +192,11 @@ def record(db: Database, study_id: int) -> dict | None:
     return {"at": r["decided_at"], "sha256": r["sha256"], "findings": json.loads(r["snapshot"])["findings"]}
 
 
-def corrections(db: Database, study_id: int) -> list[dict]:
+def corrections(db: Database, study_id: int, rec: dict | None = None) -> list[dict]:
     """Automatically exported findings the signed report does not carry as sent: anything not
-    accepted as it was (rejected, edited, or left unreviewed and so not in the report)."""
-    rec = record(db, study_id)
+    accepted as it was (rejected, edited, or left unreviewed and so not in the report).
+    `rec`: the study's record() when the caller has it already."""
+    rec = rec or record(db, study_id)
     if rec is None:
         return []
     out = []

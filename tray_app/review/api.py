@@ -20,6 +20,7 @@ from ..config import Config
 from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
 from ..export.render import LABEL, local_time
+from ..store.studies import REPORT_FINDING_FIELDS, report_base
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
 
@@ -260,13 +261,14 @@ class ReviewAPI:
                        "(rejected, edited or left unreviewed) is listed in the signed chart note as a correction.")
         return out
 
-    def automation_addendum(self, study_id: int) -> str:
-        """What the signed note adds when an unverified automatic export went out before it."""
-        sent = automation.record(self.db, study_id)
+    def automation_addendum(self, study_id: int, sent: dict | None = None, fixes: list | None = None) -> str:
+        """What the signed note adds when an unverified automatic export went out before it
+        (`sent`/`fixes`: automation.record/corrections when the caller has them already)."""
+        sent = sent or automation.record(self.db, study_id)
         if sent is None:
             return ""
         lines = [f"This signed report verifies the AI-generated export of {local_time(sent['at'])}."]
-        fixes = automation.corrections(self.db, study_id)
+        fixes = automation.corrections(self.db, study_id, sent) if fixes is None else fixes
         for f in fixes:
             tooth = f" #{f['tooth_universal']}" if f.get("tooth_universal") else ""
             lines.append(f"- Correction: {f['label'].replace('_', ' ')}{tooth} from that export was {f['change']}.")
@@ -290,26 +292,20 @@ class ReviewAPI:
             except ReviewError as exc:
                 raise SignError(str(exc)) from exc
         summary = self._refresh(study_id, signer=who["name"])
-        rows = [dict(r) for r in self.db.query(
-            "SELECT id, image_id, label, code, confidence, x1, y1, x2, y2, tooth_fdi, tooth_universal, surfaces, "
-            "status, source, note, model_name, model_version FROM findings WHERE study_id=? AND status IN "
-            "('accepted','edited','added') ORDER BY image_id, id", (study_id,))]
+        rows = self.db.query(
+            f"SELECT {', '.join(REPORT_FINDING_FIELDS)} FROM findings WHERE study_id=? AND status IN "
+            "('accepted','edited','added') ORDER BY image_id, id", (study_id,))
         signed_at = utcnow()
-        study = self.study(study_id)
-        snapshot = {
-            "label": LABEL, "study_id": study_id, "patient": study["patient"], "study_uid": study["study_uid"],
-            "set": study.get("set"), "tags": study.get("tags"),
-            "images": [{"id": im["id"], "kind": im["kind"], "sha256": im["sha256"]} for im in study["images"]],
-            "findings": rows, "cdt": summary["cdt"], "drafts": summary["drafts"],
-            "models": sorted({f"{r['model_name']} {r['model_version']}".strip() for r in rows if r["model_name"]}),
+        snapshot = report_base(self.db, study_id, rows) | {
+            "label": LABEL, "cdt": summary["cdt"], "drafts": summary["drafts"],
             "signer": {"id": who["id"], "name": who["name"], "role": who["role"]}, "signed_at": signed_at,
         }
         sent = automation.record(self.db, study_id)
         if sent is not None:
-            snapshot["supersedes"] = {"automated_sha256": sent["sha256"], "at": sent["at"],
-                                      "corrections": automation.corrections(self.db, study_id)}
+            fixes = automation.corrections(self.db, study_id, sent)
+            snapshot["supersedes"] = {"automated_sha256": sent["sha256"], "at": sent["at"], "corrections": fixes}
             snapshot["drafts"] = dict(snapshot["drafts"], chart_note=snapshot["drafts"]["chart_note"].rstrip() + "\n" +
-                                      self.automation_addendum(study_id))
+                                      self.automation_addendum(study_id, sent, fixes))
         body = json.dumps(snapshot, sort_keys=True, ensure_ascii=False)
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
         with self.db.tx() as c:
