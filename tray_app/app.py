@@ -19,7 +19,7 @@ from .analysis import registry
 from .analysis.manifest import ManifestError
 from .analysis.model import OnnxModel
 from .config import Config, Paths, SourceConfig, bundled_models_dir
-from .intake.errors import RetryLater
+from .intake.errors import RetryLater, is_disk_full
 from .intake.pipeline import Outcome, Processor
 from .sources.readiness import ReadinessMonitor
 from .sources.watch import Discovery, Watcher
@@ -27,15 +27,6 @@ from .store import images as image_repo
 from .store.db import Database, utcnow
 
 log = logging.getLogger(__name__)
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    import errno
-    import sqlite3
-
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return True
-    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
 
 
 def model_search_dirs(paths: Paths) -> list[tuple[Path, str]]:
@@ -234,6 +225,7 @@ class Service:
     def _recover_from_disk_full(self) -> None:
         """Files that arrived while the disk was full were never recorded: rescan once it works."""
         try:
+            self.processor.probe_staging()
             self.watcher.scan_all()
         except Exception as exc:
             log.info("still cannot record new files (%s)", exc)
@@ -242,6 +234,7 @@ class Service:
         log.info("recording works again: rescanned the watch folders")
         self._rescan_needed = False
         self._disk_full = False
+        self._retry_at.clear()  # images held back for the disk go now (one early retry for locked ones is harmless)
         self.readiness.wake.set()
 
     def set_paused(self, paused: bool) -> None:

@@ -57,3 +57,34 @@ def test_disk_full_waits_clearly_and_recovers(tiny_home, export_dir):
         assert audit.verify(s.db.conn()).ok
     finally:
         s.stop()
+
+
+def test_a_full_user_quota_is_the_pcs_problem_not_the_images(home, export_dir, monkeypatch):
+    """EDQUOT (roaming-profile or share quota) is reported like a full disk: not retried as the
+    file's fault, and the image is read once the quota allows it."""
+    import builtins
+    import errno
+
+    from tray_app.intake import pipeline
+
+    quota_full = [True]
+
+    def staging_open(file, mode="r", *args, **kwargs):
+        if "w" in mode and quota_full[0]:
+            raise OSError(errno.EDQUOT, "Disk quota exceeded", str(file))
+        return builtins.open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "open", staging_open, raising=False)
+    s = Service(fast_config(export_dir), Paths.resolve().ensure())
+    s.start()
+    try:
+        write_png(export_dir / "quota.png", seed=3)
+        wait_for(lambda: "disk holding" in s.problem, 30, message="the service to say the disk is full")
+        row = s.db.one("SELECT state, attempts FROM images")
+        assert row["state"] != "quarantined" and not row["attempts"]
+        quota_full[0] = False
+        wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 1, 60,
+                 message="the image analysed once the quota allows it")
+        assert s.problem == ""
+    finally:
+        s.stop()

@@ -4,3 +4,13 @@ class QuarantineError(Exception):
 
 class RetryLater(Exception):
     """A passing condition (file locked by the imaging software or antivirus, share down)."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Our own disk (or the user's quota) is full: not the file's fault, so nothing is quarantined."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()

@@ -7,7 +7,6 @@ analysed twice or half-recorded.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
@@ -29,7 +28,7 @@ from ..store import images as image_repo
 from ..store.db import Database, utcnow
 from ..store.studies import assign_study
 from .decode import DecodedImage, decode_file
-from .errors import QuarantineError, RetryLater
+from .errors import QuarantineError, RetryLater, is_disk_full
 from .naming import TemplateError, parse_name
 
 log = logging.getLogger(__name__)
@@ -168,6 +167,18 @@ class Processor:
         finally:
             staged.unlink(missing_ok=True)
 
+    def probe_staging(self, size: int = 1 << 20) -> None:
+        """Raise the OSError a staging copy would meet now (disk or quota full). The database
+        accepting a row proves little: SQLite reuses free pages where an image copy needs room."""
+        probe = self.staging / ".space-probe"
+        try:
+            with open(probe, "wb") as f:
+                f.write(b"\0" * size)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
+
     def _stage(self, path: Path, staged: Path) -> str:
         """Copy to local staging while hashing: releases the share quickly, and the bytes
         hashed are exactly the bytes decoded."""
@@ -185,7 +196,7 @@ class Processor:
             raise RetryLater("file vanished while reading") from exc
         except OSError as exc:
             staged.unlink(missing_ok=True)
-            if exc.errno == errno.ENOSPC:
+            if is_disk_full(exc):
                 raise  # our disk, not the file: the service reports it and waits
             raise RetryLater(f"reading the file failed ({exc.strerror or exc})") from exc
         return h.hexdigest()
