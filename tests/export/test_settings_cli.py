@@ -127,3 +127,18 @@ def test_doctor_reports_unwritable_and_unreachable(tmp_path, od_keys):
     checks = {c.name: c for c in run_checks(cfg)}
     assert not checks["Open Dental API (local)"].ok and "cannot be reached" in checks["Open Dental API (local)"].message
     assert not checks["drop folder"].ok and "does not exist" in checks["drop folder"].message
+
+
+def test_doctor_reports_a_broken_settings_file_as_a_failed_check(home, capsys):
+    from tray_app.cli import main
+    from tray_app.config import Paths
+
+    paths = Paths.resolve().ensure()
+    paths.config_file.write_text('[export]\ndestinations = ["opendental"]\n[export.opendental]\nmode = "cloud"\n',
+                                 encoding="utf-8")
+    assert main(["doctor", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert not out["ok"] and [c["name"] for c in out["checks"]] == ["settings file"]
+    assert "export.opendental.mode must be one of local, service, remote (got 'cloud')" in out["checks"][0]["message"]
+    assert main(["export", "--status"]) == 2
+    assert "export.opendental.mode must be one of" in capsys.readouterr().err

@@ -31,13 +31,8 @@ def _load():
 def cmd_export(args) -> int:
     from ..store.db import Database
     from .outbox import Outbox, OutboxWorker
-    from .settings import ExportConfigError
 
-    try:
-        paths, config, export = _load()
-    except ExportConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    paths, config, export = _load()  # a settings problem: cli.main prints it and exits 2
     db = Database(paths.database)
     try:
         outbox = Outbox(db, export, automation=config.governance.automated)
@@ -105,15 +100,15 @@ def cmd_doctor(args) -> int:
     from ..store.db import Database
     from .doctor import run_checks, summary
     from .outbox import Outbox
-    from .settings import ExportConfigError
+    from ..config import ConfigError
 
     try:
         paths, _config, export = _load()
-    except ExportConfigError as exc:
+    except ConfigError as exc:  # the one time a doctor is most needed: say it as a failed check
         if args.json:
-            _print_json({"ok": False, "checks": [{"name": "export settings", "ok": False, "message": str(exc)}]})
+            _print_json({"ok": False, "checks": [{"name": "settings file", "ok": False, "message": str(exc)}]})
         else:
-            print(f"FAIL  export settings: {exc}")
+            print(f"FAIL  settings file: {exc}")
         return 1
     db = Database(paths.database)
     try:
