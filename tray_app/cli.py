@@ -111,8 +111,6 @@ def cmd_run(args) -> int:
 def run_with_window(service, paths, config) -> int:
     """The tray app: services on worker threads; tray, review window and settings on the Qt
     main thread (`run_app` starts and stops the service)."""
-    import onnxruntime  # noqa: F401  — before Qt: Qt's older MSVC runtime breaks onnxruntime's DLL init
-
     from .ui.app_shell import run_app
 
     return run_app(service, paths, config)
@@ -132,8 +130,6 @@ def cmd_review(args) -> int:
     setup_logging(paths.log_dir, to_stderr=False)
     config = _config(paths)
     if args.screenshot:
-        import onnxruntime  # noqa: F401  — see run_with_window
-
         from .ui.launch import screenshot
 
         try:

@@ -324,8 +324,6 @@ def instance_guard(paths):
 
 def run_app(service, paths, config, *, guard=None) -> int:
     """Tray app over a built (not started) service; returns the exit code after Quit."""
-    import onnxruntime  # noqa: F401 — before Qt widgets load any MSVC runtime (no-op when already imported)
-
     app = ensure_app()
     own_guard = guard is None
     if guard is None:
@@ -353,7 +351,6 @@ def main(argv: list[str] | None = None) -> int:
     from ..logging_setup import ensure_std_streams, setup_logging
 
     ensure_std_streams()
-    import onnxruntime  # noqa: F401 — before Qt
 
     paths = Paths.resolve().ensure()
     setup_logging(paths.log_dir, to_stderr=False)
