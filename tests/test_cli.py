@@ -6,7 +6,7 @@ import sys
 import time
 
 from samples import write_dicom, write_png
-from service_helpers import home_paths, wait_for
+from service_helpers import home_paths, wait_for, wait_started
 from tray_app.cli import main
 
 
@@ -102,3 +102,34 @@ def test_review_screenshot_renders_the_window(home, export_dir, tmp_path):
     with Image.open(out) as im:
         assert im.size == (1366, 768)
         assert len(np.unique(np.asarray(im.convert("L").resize((64, 36))))) > 20  # a real, non-blank render
+
+
+def test_a_running_service_picks_up_config_changes_and_survives_a_broken_file(home, export_dir):
+    """`config add-source` while `run --headless` runs: the new folder is watched without a
+    restart by hand; a settings file broken by hand keeps the previous settings in force."""
+    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home))
+    proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run", "--headless"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        paths = home_paths()
+        log_file = paths.log_dir / "dental-bridge.log"
+        wait_started(log_file, 0, proc)
+        assert main(["config", "add-source", str(export_dir)]) == 0
+        from tray_app.store import Database
+
+        db = Database(paths.database)
+        analysed = lambda n: db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == n  # noqa: E731
+        write_png(export_dir / "after-add.png", seed=1)
+        wait_for(lambda: analysed(1), 60, message="the folder added while running to be watched")
+
+        good = paths.config_file.read_text()
+        paths.config_file.write_text(good + "\n[intake\n", encoding="utf-8")
+        wait_for(lambda: "the previous settings stay in force" in log_file.read_text(), 30,
+                 message="the broken file to be reported")
+        write_png(export_dir / "while-broken.png", seed=2)
+        wait_for(lambda: analysed(2), 60, message="the previous settings to keep working")
+        db.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0

@@ -63,7 +63,9 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _run_service(service, *, once: bool, stop: threading.Event | None = None) -> int:
+def _run_service(service, *, once: bool, stop: threading.Event | None = None, settings=None, rebuild=None) -> int:
+    """Runs until SIGTERM/Ctrl-C (or `stop`); with `settings` (a SettingsFile) and `rebuild`
+    (config -> Service), a changed settings file restarts the service with it."""
     stop = stop or threading.Event()
 
     def _on_signal(signum, frame):
@@ -79,8 +81,12 @@ def _run_service(service, *, once: bool, stop: threading.Event | None = None) ->
             service.run_once()
             return 0
         service.start()
-        while not stop.wait(0.5):
-            pass
+        while not stop.wait(1.0):
+            new = settings.changed() if settings is not None and rebuild is not None else None
+            if new is not None:
+                service.stop()
+                service = rebuild(new)
+                service.start()
     except KeyboardInterrupt:
         log.info("interrupted: stopping")
     finally:
@@ -104,7 +110,10 @@ def cmd_run(args) -> int:
               "  dental-bridge config add-source \\\\server\\share\\xrays", file=sys.stderr)
     service = Service(config, paths)
     if headless:
-        return _run_service(service, once=False)
+        from .settings_file import SettingsFile
+
+        return _run_service(service, once=False, settings=SettingsFile(paths.config_file, config),
+                            rebuild=lambda cfg: Service(cfg, paths))
     return run_with_window(service, paths, config)
 
 

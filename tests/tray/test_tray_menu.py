@@ -176,3 +176,49 @@ def test_model_and_pc_problems_show_in_the_tooltip(qtbot, shell):
     shell.service._disk_full = True  # as _component_failed sets it
     shell.poll()
     assert shell.tray.title.startswith("Dental AI Bridge — The disk holding")
+
+
+def test_settings_changed_outside_the_app_restart_the_service(qtbot, shell, tmp_path):
+    """`dental-bridge config add-source` while the tray runs: the next poll rebuilds the service
+    from the file; saving from our own settings window is not counted twice; a broken file
+    keeps the service and shows why in the tooltip."""
+    from tray_app.cli import main
+
+    built = []
+    shell.service_factory = lambda config, paths: built.append(config) or _Started()
+    folder = tmp_path / "xrays"
+    folder.mkdir()
+    shell.poll()
+    assert built == []
+    assert main(["config", "add-source", str(folder)]) == 0
+    shell.poll()
+    qtbot.waitUntil(lambda: len(built) == 1, timeout=5000)
+    assert [s.path for s in built[0].sources] == [str(folder)] and shell.config is built[0]
+    shell.poll()
+    assert len(built) == 1  # the same file is not applied twice
+
+    own = Config.load(shell.paths.config_file)
+    own.intake.settle_seconds = 3.0
+    own.save(shell.paths.config_file)
+    shell.apply_config(own)  # what the settings window's `saved` signal does
+    qtbot.waitUntil(lambda: len(built) == 2, timeout=5000)
+    shell.poll()
+    assert len(built) == 2
+
+    shell.paths.config_file.write_text("[intake\n", encoding="utf-8")
+    shell.poll()
+    assert len(built) == 2 and "the previous settings stay in force" in shell.tray.title
+    assert len(shell.tray.title) <= 127  # what a Windows tray tooltip shows
+
+
+class _Started:
+    """A stand-in service for restarts: the real one's threads are not what this test is about."""
+    problem = ""
+    model_problem = ""
+    scp = None
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass

@@ -25,6 +25,7 @@ from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
+from ..settings_file import SettingsFile
 from . import service_control, tray_state
 from .icons import icon_path
 from .tray import (ABOUT, EXPORT_NOW, OPEN_LOGS, OPEN_REVIEW, QUIT, SETTINGS, TOGGLE_PAUSE, TrayBridge,
@@ -58,6 +59,7 @@ class AppShell(QObject):
         self.quit_app = quit_app or QApplication.quit
         self.service_factory = service_factory
         self.registry = registry
+        self.settings_file = SettingsFile(paths.config_file, config)  # `config set` while we run
         self.notifier = tray_state.Notifier()
         self.review_window = None
         self.settings_window = None
@@ -218,7 +220,7 @@ class AppShell(QObject):
 
     def service_problem(self) -> str:
         """What the tray should say is wrong with the PC or the model (empty when nothing is)."""
-        problem = getattr(self.service, "problem", "") or ""
+        problem = getattr(self.service, "problem", "") or self.settings_file.error
         if not problem and self._manifest() is None and getattr(self.service, "model_problem", ""):
             problem = f"analysis paused, images wait: {self.service.model_problem}"
         return problem
@@ -249,6 +251,7 @@ class AppShell(QObject):
         """New settings: the service is rebuilt from them (watchers, worker, thresholds) off the GUI
         thread; pause carries over."""
         self.config = config
+        self.settings_file.accept(config)
         if self.review_window is not None and hasattr(self.review_window.api, "config"):
             self.review_window.api.config = config
         paused = self.paused
@@ -277,6 +280,9 @@ class AppShell(QObject):
         return self._db.conn()
 
     def poll(self) -> None:
+        changed = self.settings_file.changed()
+        if changed is not None:
+            self.apply_config(changed)
         try:
             paths = [s.path for s in self.config.sources if s.enabled]
             scp = getattr(self.service, "scp", None)

@@ -1,0 +1,59 @@
+"""Notices when the settings file changes under a running app.
+
+`dental-bridge config set|add-source|remove-source` (or a support person editing the file)
+writes the file while the tray app or `run --headless` is running; the running service reads
+its settings once, at start. The owner of the service asks `changed()` now and then and
+rebuilds the service from what it returns. A file that no longer loads is not applied: the
+previous settings stay in force and `error` says what is wrong, for the tray and the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from .config import Config, ConfigError
+
+log = logging.getLogger(__name__)
+
+
+class SettingsFile:
+    def __init__(self, path: Path, config: Config):
+        self.path = Path(path)
+        self.config = config
+        self.error = ""
+        self._stamp = self._read_stamp()
+
+    def _read_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino  # Config.save replaces the file: a new inode
+
+    def accept(self, config: Config) -> None:
+        """The app applied `config` itself (settings window, wizard): not a change from outside."""
+        self.config = config
+        self.error = ""
+        self._stamp = self._read_stamp()
+
+    def changed(self) -> Config | None:
+        """The new settings when the file changed to something loadable and different."""
+        stamp = self._read_stamp()
+        if stamp == self._stamp:
+            return None
+        self._stamp = stamp
+        try:
+            config = Config.load(self.path)  # validates
+        except ConfigError as exc:
+            # short enough for a tray tooltip (127 characters on Windows); the reason goes to the log
+            self.error = "the settings file has an error (see `dental-bridge doctor`); the previous settings stay in force"
+            log.error("%s: %s", self.error, exc)
+            return None
+        self.error = ""
+        if config.to_dict() == self.config.to_dict():
+            return None
+        log.info("settings changed outside the app: restarting the service with them")
+        self.config = config
+        return config
