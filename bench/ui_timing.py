@@ -55,9 +55,23 @@ def main(argv=None) -> int:
             time.sleep(0.001)
         app.processEvents()
         switches.append(time.perf_counter() - t)
+    # a review action (accept) as the A key does it: write, re-read the study, redraw; undone after
+    actions = []
+    for _ in range(min(10, len(window.findings))):
+        t = time.perf_counter()
+        window.accept_current()
+        app.processEvents()
+        actions.append(time.perf_counter() - t)
+    for _ in actions:
+        window.undo()
+    app.processEvents()
+    queued = len(window.queue.visible_study_ids())
     result = {"study": study, "images": len(ids), "first_paint_ms": round(first_paint * 1000, 1),
               "switch_ms_median": round(statistics.median(switches) * 1000, 1),
-              "switch_ms_max": round(max(switches) * 1000, 1)}
+              "switch_ms_max": round(max(switches) * 1000, 1),
+              "studies_in_queue": queued,
+              "accept_ms_median": round(statistics.median(actions) * 1000, 1) if actions else None,
+              "accept_ms_max": round(max(actions) * 1000, 1) if actions else None}
     print(json.dumps(result))
     window.close()
     return 0
