@@ -403,3 +403,32 @@ def test_typing_in_the_filter_box_does_not_trigger_review_keys(review_home, make
     qtbot.keyClicks(w.queue.filter_edit, "ar")  # 'a' and 'r' are Accept/Reject elsewhere
     assert w.queue.filter_edit.text() == "ar"
     assert db_status(review_home, fid) == "proposed"
+
+
+def test_a_review_action_rebuilds_only_the_card_that_changed(review_home, make_window, qtbot):
+    """Cards cost ~2 ms each and the queue reloads after every action: untouched studies keep
+    their card, the reviewed one shows its new status, a new triage order rebuilds the list."""
+    from PySide6.QtWidgets import QLabel
+
+    w = make_window(review_home)
+
+    def cards():
+        return {w.queue.list.item(i).data(Qt.ItemDataRole.UserRole): w.queue.list.itemWidget(w.queue.list.item(i))
+                for i in range(w.queue.list.count())}
+
+    before = cards()
+    opened = w.study["id"]
+    w.findings_panel.table.setFocus()
+    press(w, Qt.Key.Key_A)
+    after = cards()
+    assert [sid for sid in before if after[sid] is before[sid]] == [sid for sid in before if sid != opened]
+    assert after[opened].status_label.text() == "In review"
+    assert list(after) == w.queue.visible_study_ids() == [s["id"] for s in w.queue.studies]
+
+    reordered = list(reversed(w.queue.studies))
+    w.queue.set_studies(reordered)
+    assert w.queue.visible_study_ids() == [s["id"] for s in reordered]
+    assert all(cards()[sid] is not after[sid] for sid in after)
+    assert w.queue.current_study_id() == opened
+    texts = " ".join(l.text() for l in cards()[reordered[0]["id"]].findChildren(QLabel))
+    assert reordered[0]["patient"]["name"].split("^")[0] in texts

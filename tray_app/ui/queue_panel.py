@@ -45,6 +45,11 @@ def sent_unverified(study: dict) -> bool:
     return bool((study.get("automated") or {}).get("sent")) and study.get("status") in ("new", "in_review")
 
 
+def _card_key(study: dict):
+    """What a card shows: the study, and its age as text (which moves on with the clock)."""
+    return study, age(study.get("last_image_at", ""))
+
+
 class StudyCard(QWidget):
     def __init__(self, study: dict, scale: theme.Scale, parent=None):
         super().__init__(parent)
@@ -135,31 +140,45 @@ class QueuePanel(QWidget):
         self.list.currentItemChanged.connect(self._current_changed)
         lay.addWidget(self.list, 1)
         self.studies: list[dict] = []
+        self._keys: list = []
         self._building = False
 
     # -- content ---------------------------------------------------------------------------------
     def set_studies(self, studies: list[dict]) -> None:
-        """Studies in the order given (triage order); keeps the current selection."""
+        """Studies in the order given (triage order); keeps the current selection. Cards whose
+        study (and shown age) did not change are kept: building a card costs ~2 ms, and the
+        window reloads the queue after every review action."""
         current = self.current_study_id()
-        self.studies = studies
+        keys = [_card_key(s) for s in studies]
+        same_order = ([s["id"] for s in studies] == [s["id"] for s in self.studies]
+                      and self.list.count() == len(studies))
         self._building = True
         try:
-            self.list.clear()
-            for s in studies:
-                item = QListWidgetItem()
-                item.setData(Qt.ItemDataRole.UserRole, s["id"])
-                card = StudyCard(s, self.scale)
-                width = max(200, self.list.viewport().width() - 4)
-                card.setFixedWidth(width)
-                card.adjustSize()
-                item.setSizeHint(QSize(width, card.sizeHint().height()))
-                self.list.addItem(item)
-                self.list.setItemWidget(item, card)
+            if same_order:
+                for i, (s, key) in enumerate(zip(studies, keys)):
+                    if key != self._keys[i]:
+                        self._place_card(self.list.item(i), s)  # the old card is deleted by the view
+            else:
+                self.list.clear()
+                for s in studies:
+                    item = QListWidgetItem()
+                    item.setData(Qt.ItemDataRole.UserRole, s["id"])
+                    self.list.addItem(item)
+                    self._place_card(item, s)
+            self.studies, self._keys = studies, keys
             self.apply_filter()
             if current is not None:
                 self.select_study(current, emit=False)
         finally:
             self._building = False
+
+    def _place_card(self, item: QListWidgetItem, study: dict) -> None:
+        card = StudyCard(study, self.scale)
+        width = max(200, self.list.viewport().width() - 4)
+        card.setFixedWidth(width)
+        card.adjustSize()
+        item.setSizeHint(QSize(width, card.sizeHint().height()))
+        self.list.setItemWidget(item, card)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
