@@ -169,6 +169,35 @@ def test_folder_test_lists_what_would_be_read(qtbot, paths, tmp_path):
     qtbot.waitUntil(lambda: "Cannot reach" in w.folder.result.text(), timeout=5000)
 
 
+def test_folder_test_predicts_what_intake_reads(tmp_path):
+    """The Test button and intake share one rule: preamble-less DICOM from older exporters and
+    GIFs are read, a stray binary is not."""
+    from PIL import Image
+
+    from tray_app.intake.decode import decode_file
+    from tray_app.intake.errors import QuarantineError
+    from tray_app.ui.settings_model import probe_folder
+    from samples import write_dicom
+
+    share = tmp_path / "xrays"
+    share.mkdir()
+    full = write_dicom(share / "full.dcm")
+    raw = full.read_bytes()[128 + 4:]  # the same data set without preamble and "DICM"
+    (share / "IMG0001.DIC").write_bytes(raw)
+    Image.new("L", (64, 48), 90).save(share / "old.gif")
+    (share / "blob.bin").write_bytes(b"\x00\x01garbage" * 20)
+    probe = probe_folder(str(share))
+    assert (probe.dicom, probe.raster, probe.other) == (2, 1, 1)
+    read = []
+    for f in sorted(share.iterdir()):
+        try:
+            decode_file(f, max_pixels=10**8)
+            read.append(f.name)
+        except QuarantineError:
+            pass
+    assert read == ["IMG0001.DIC", "full.dcm", "old.gif"]
+
+
 def test_open_dental_keys_go_to_the_keyring_only(qtbot, paths, memory_keyring, registry):
     pytest.importorskip("tray_app.export.secrets")
     from tray_app.export.settings import ExportConfig

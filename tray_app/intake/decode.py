@@ -65,16 +65,32 @@ def decode_file(path: Path, *, max_pixels: int, display_name: str = "") -> Decod
     if size == 0:
         raise QuarantineError("file is empty")
     with open(path, "rb") as f:
-        head = f.read(132)
-    suffix = path.suffix.lower()
-    if is_dicom_bytes(head):
+        head = f.read(HEAD_BYTES)
+    kind = file_kind(head, path.suffix)
+    if kind == "dicom":
         return decode_dicom(path, max_pixels=max_pixels)
-    if suffix in RASTER_EXTENSIONS or _looks_raster(head):
+    if kind == "raster":
         return decode_raster(path, max_pixels=max_pixels)
-    if suffix in (".dcm", ".dicom", ".dic", "") or head[:2] in (b"\x08\x00", b"\x02\x00"):
-        # DICOM written without the 128-byte preamble (older dental exporters do this)
+    if kind == "dicom_raw":
         return decode_dicom(path, max_pixels=max_pixels, force=True)
     raise QuarantineError("not a DICOM or image file")
+
+
+HEAD_BYTES = 132  # preamble + "DICM"
+
+
+def file_kind(head: bytes, suffix: str) -> str:
+    """How intake will read a file, from its first HEAD_BYTES and its suffix: "dicom",
+    "dicom_raw" (no 128-byte preamble: older dental exporters write these), "raster" or "other".
+    The settings window's folder Test uses the same rule, so it predicts what intake does."""
+    suffix = suffix.lower()
+    if is_dicom_bytes(head):
+        return "dicom"
+    if suffix in RASTER_EXTENSIONS or _looks_raster(head):
+        return "raster"
+    if suffix in (".dcm", ".dicom", ".dic", "") or head[:2] in (b"\x08\x00", b"\x02\x00"):
+        return "dicom_raw"
+    return "other"
 
 
 def _looks_raster(head: bytes) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import PATIENT_ID_MEANINGS, ROLLOUT_MODES, Config, ConfigError, SourceConfig
+from ..intake.decode import HEAD_BYTES, file_kind
 from ..intake.naming import TemplateError, parse_name, validate_template
 from ..sources.filters import is_ignored
 
@@ -37,9 +38,6 @@ ROLLOUT_TEXT = {
 AUTOMATABLE_TEXT = {"restoration": "Restorations", "crown": "Crowns", "root_canal": "Root canal fillings",
                     "implant": "Implants"}
 URGENT_RANGE = (0.5, 3.0)  # triage score = severity (0-3) x confidence
-_RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
-
-
 @dataclass
 class FolderProbe:
     path: str
@@ -78,19 +76,14 @@ class FolderProbe:
 
 
 def _sniff(path: str) -> str:
-    """'dicom' | 'raster' | 'other' | 'unreadable' from the first bytes."""
+    """'dicom' | 'raster' | 'other' | 'unreadable', by intake's own rule."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(132)
+            head = fh.read(HEAD_BYTES)
     except OSError:
         return "unreadable"
-    if len(head) >= 132 and head[128:132] == b"DICM":
-        return "dicom"
-    if head.startswith(_RASTER_MAGIC):
-        return "raster"
-    if path.lower().endswith((".dcm", ".dicom")):
-        return "dicom"  # preamble-less DICOM; the decoder tries it
-    return "other"
+    kind = file_kind(head, Path(path).suffix)
+    return "dicom" if kind == "dicom_raw" else kind
 
 
 def probe_folder(path: str, template: str | None = None, *, max_files: int = 2000,
