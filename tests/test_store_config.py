@@ -75,3 +75,33 @@ def test_audit_chain_detects_tampering(tmp_path):
         c.execute("DELETE FROM audit WHERE seq=3")
     res = audit.verify(db.conn())
     assert not res.ok and res.first_bad_seq == 4
+
+
+def test_connections_of_ended_threads_are_closed(tmp_path):
+    """Short-lived threads (a re-armed watch, a resume scan) must not each leave an open
+    connection behind: the service runs for weeks."""
+    import threading
+
+    db = Database(tmp_path / "db.sqlite")
+    used = []
+
+    def work():
+        c = db.conn()
+        c.execute("SELECT 1").fetchone()
+        used.append(c)
+
+    for _ in range(40):
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    assert db.conn().execute("SELECT 1").fetchone()[0] == 1
+    assert db.connection_count() <= 2
+    closed = 0
+    for c in used[:-1]:
+        try:
+            c.execute("SELECT 1")
+        except sqlite3.ProgrammingError:
+            closed += 1
+    assert closed == len(used) - 1
+    assert db.conn() is db.conn()  # one connection per live thread, reused
+    db.close()

@@ -432,3 +432,16 @@ def test_a_review_action_rebuilds_only_the_card_that_changed(review_home, make_w
     assert w.queue.current_study_id() == opened
     texts = " ".join(l.text() for l in cards()[reordered[0]["id"]].findChildren(QLabel))
     assert reordered[0]["patient"]["name"].split("^")[0] in texts
+
+
+def test_loading_many_images_keeps_a_bounded_number_of_connections(review_home, make_window, qtbot):
+    """Pixels load on Qt's threads, where Python's thread-local state does not outlive a job:
+    each load once opened (and kept) one more SQLite connection — hundreds a day."""
+    w = make_window(review_home)
+    ids = [r[0] for r in w.db_handle.query("SELECT id FROM images WHERE state NOT IN ('duplicate','quarantined')")]
+    w.pixels._size = 1  # no cache hits: every request is a load on the pool
+    for i in range(60):
+        w.pixels.request(ids[i % len(ids)])
+        w.pixels.wait()
+        QApplication.processEvents()
+    assert w.db_handle.connection_count() <= 1 + w.pixels.pool.maxThreadCount()

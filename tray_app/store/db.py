@@ -29,30 +29,42 @@ class Database:
 
     BEGIN IMMEDIATE takes the write lock at the start, so two writers never deadlock on
     a lock upgrade, and busy_timeout makes concurrent writers (watchers, worker, CLI) wait.
+
+    Connections are kept per thread object, not in a threading.local: on threads Python did
+    not start (Qt's thread pool) thread-local state is lost after every job, which opened
+    and kept one more connection per job. A connection whose Python thread has ended (a
+    re-armed watch, a one-off scan) is closed when the next connection is opened.
     """
 
     def __init__(self, path: Path, *, busy_timeout_ms: int = 30_000):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._by_thread: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
         self._lock = threading.Lock()
         self.migrate()
 
     def conn(self) -> sqlite3.Connection:
-        c = getattr(self._local, "conn", None)
-        if c is None:
-            c = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout_ms / 1000)
-            c.row_factory = sqlite3.Row
-            c.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            c.execute("PRAGMA journal_mode = WAL")
-            c.execute("PRAGMA synchronous = FULL")  # a committed state must survive power loss
-            c.execute("PRAGMA foreign_keys = ON")
-            self._local.conn = c
-            with self._lock:
-                self._all.append(c)
+        me = threading.current_thread()
+        entry = self._by_thread.get(me.ident)
+        if entry is not None and entry[0] is me:
+            return entry[1]
+        c = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout_ms / 1000)
+        c.row_factory = sqlite3.Row
+        c.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        c.execute("PRAGMA journal_mode = WAL")
+        c.execute("PRAGMA synchronous = FULL")  # a committed state must survive power loss
+        c.execute("PRAGMA foreign_keys = ON")
+        with self._lock:
+            ended = [k for k, (t, _) in self._by_thread.items() if k == me.ident or not _alive(t)]
+            stale = [self._by_thread.pop(k)[1] for k in ended]
+            self._by_thread[me.ident] = (me, c)
+        for old in stale:  # their threads are gone: nobody else can be using them
+            _close(old)
         return c
+
+    def connection_count(self) -> int:
+        return len(self._by_thread)
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -100,13 +112,24 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            for c in self._all:
-                try:
-                    c.close()
-                except sqlite3.ProgrammingError:
-                    pass
-            self._all.clear()
-        self._local = threading.local()
+            conns = [c for _, c in self._by_thread.values()]
+            self._by_thread.clear()
+        for c in conns:
+            _close(c)
+
+
+def _alive(thread: threading.Thread) -> bool:
+    try:
+        return thread.is_alive()
+    except AssertionError:  # a foreign thread's stand-in object on some Pythons: assume alive
+        return True
+
+
+def _close(c: sqlite3.Connection) -> None:
+    try:
+        c.close()
+    except sqlite3.ProgrammingError:
+        pass
 
 
 def _split_sql(sql: str) -> list[str]:

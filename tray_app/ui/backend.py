@@ -2,7 +2,7 @@
 off the GUI thread.
 
 All writes go through `tray_app.review.api.ReviewAPI` (one audited transaction each); this
-module only reads. Pixels are loaded in a QRunnable on the global thread pool and delivered
+module only reads. Pixels are loaded in a QRunnable on a small thread pool of its own and delivered
 to the GUI thread with a queued signal, so a slow decode never freezes the window.
 """
 
@@ -85,7 +85,11 @@ class PixelLoader(QObject):
     def __init__(self, db: Database, parent: QObject | None = None, cache_size: int = 24):
         super().__init__(parent)
         self.db = db
-        self.pool = QThreadPool.globalInstance()
+        # our own pool whose threads never expire: each new Qt thread would open (and, being
+        # foreign to Python, never visibly end) one more database connection
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self.pool.setExpiryTimeout(-1)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._pending: set[int] = set()
         self._size = cache_size
