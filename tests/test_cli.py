@@ -133,3 +133,45 @@ def test_a_running_service_picks_up_config_changes_and_survives_a_broken_file(ho
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_headless_keeps_a_service_when_changed_settings_cannot_start_one(home, tmp_path):
+    import threading
+
+    from tray_app.cli import _run_service
+    from tray_app.config import Config
+    from tray_app.settings_file import SettingsFile
+
+    paths = home_paths()
+    config = Config()
+    config.save(paths.config_file)
+    running = []
+
+    class Svc:
+        def __init__(self, cfg):
+            self.cfg = cfg
+
+        def start(self):
+            running.append(self)
+
+        def stop(self):
+            running.remove(self)
+
+    def rebuild(cfg):
+        if cfg.sources:
+            raise OSError("the DICOM port is taken")
+        return Svc(cfg)
+
+    settings = SettingsFile(paths.config_file, config)
+    stop = threading.Event()
+    t = threading.Thread(target=_run_service, args=(Svc(config),),
+                         kwargs=dict(once=False, stop=stop, settings=settings, rebuild=rebuild))
+    t.start()
+    try:
+        assert main(["config", "add-source", str(tmp_path)]) == 0
+        wait_for(lambda: "could not be applied" in settings.error, 10, message="the refusal")
+        assert t.is_alive() and len(running) == 1 and running[0].cfg.sources == []
+    finally:
+        stop.set()
+        t.join(10)
+    assert running == []

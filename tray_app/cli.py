@@ -66,6 +66,8 @@ def has_display() -> bool:
 def _run_service(service, *, once: bool, stop: threading.Event | None = None, settings=None, rebuild=None) -> int:
     """Runs until SIGTERM/Ctrl-C (or `stop`); with `settings` (a SettingsFile) and `rebuild`
     (config -> Service), a changed settings file restarts the service with it."""
+    from .settings_file import replace_service
+
     stop = stop or threading.Event()
 
     def _on_signal(signum, frame):
@@ -82,11 +84,14 @@ def _run_service(service, *, once: bool, stop: threading.Event | None = None, se
             return 0
         service.start()
         while not stop.wait(1.0):
-            new = settings.changed() if settings is not None and rebuild is not None else None
+            if settings is None or rebuild is None:
+                continue
+            previous = settings.config
+            new = settings.changed()
             if new is not None:
-                service.stop()
-                service = rebuild(new)
-                service.start()
+                service, running = replace_service(service, rebuild, new, previous)
+                if running is previous:
+                    settings.refuse_applied(previous)
     except KeyboardInterrupt:
         log.info("interrupted: stopping")
     finally:

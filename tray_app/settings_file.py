@@ -43,17 +43,54 @@ class SettingsFile:
         stamp = self._read_stamp()
         if stamp == self._stamp:
             return None
-        self._stamp = stamp
+        if stamp is None:  # deleted (Config.save replaces atomically, so never in passing): not "defaults"
+            self._stamp = stamp
+            self._refuse("the settings file is missing", "deleted or moved")
+            return None
         try:
             config = Config.load(self.path)  # validates
         except ConfigError as exc:
-            # short enough for a tray tooltip (127 characters on Windows); the reason goes to the log
-            self.error = "the settings file has an error (see `dental-bridge doctor`); the previous settings stay in force"
-            log.error("%s: %s", self.error, exc)
+            self._stamp = stamp
+            self._refuse("the settings file has an error (see `dental-bridge doctor`)", exc)
             return None
+        except OSError as exc:  # held open by an editor or antivirus: read it again next time
+            log.info("settings file changed but cannot be read yet (%s)", exc)
+            return None
+        self._stamp = stamp
         self.error = ""
         if config.to_dict() == self.config.to_dict():
             return None
         log.info("settings changed outside the app: restarting the service with them")
         self.config = config
         return config
+
+    def refuse_applied(self, running: Config) -> None:
+        """The new settings loaded but could not start a service: `running` is back in force."""
+        self.config = running
+        self._refuse("the changed settings could not be applied (see the log)", "service did not start")
+
+    def _refuse(self, what: str, why) -> None:
+        # short enough for a tray tooltip (127 characters on Windows); the reason goes to the log
+        self.error = f"{what}; the previous settings stay in force"
+        log.error("%s: %s", self.error, why)
+
+
+def replace_service(old, build, config: Config, previous: Config, *, paused: bool = False):
+    """Stop `old`, start `build(config)`. When the new settings cannot make a working service
+    (e.g. `Service()` raising), start one from `previous` instead: a bad change never leaves
+    the practice without one. Returns (service, the config it runs)."""
+    if old is not None:
+        old.stop()
+    try:
+        return _start(build, config, paused), config
+    except Exception:
+        log.exception("the changed settings could not start the service; going back to the previous ones")
+    return _start(build, previous, paused), previous
+
+
+def _start(build, config: Config, paused: bool):
+    service = build(config)
+    if paused:
+        service.set_paused(True)
+    service.start()
+    return service

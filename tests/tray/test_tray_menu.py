@@ -4,6 +4,7 @@ signal; the Qt main thread does the work (window shown, settings opened, paused,
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from PySide6.QtCore import QUrl
@@ -212,13 +213,91 @@ def test_settings_changed_outside_the_app_restart_the_service(qtbot, shell, tmp_
 
 
 class _Started:
-    """A stand-in service for restarts: the real one's threads are not what this test is about."""
+    """A stand-in service for restarts: the real one's threads are not what these tests are about."""
     problem = ""
     model_problem = ""
     scp = None
+    running: list = []
+
+    def __init__(self, config=None, slow: float = 0.0):
+        self.config, self.slow, self.paused = config, slow, False
 
     def start(self):
-        pass
+        time.sleep(self.slow)
+        _Started.running.append(self)
 
     def stop(self):
-        pass
+        if self in _Started.running:
+            _Started.running.remove(self)
+
+    def set_paused(self, paused):
+        self.paused = paused
+
+
+def _sources(config):
+    return [s.path for s in config.sources]
+
+
+def test_quick_changes_leave_one_service_with_the_newest_settings(qtbot, shell, tmp_path):
+    from tray_app.cli import main
+
+    _Started.running = []
+    shell.service = None
+    shell.service_factory = lambda config, paths: _Started(config, slow=0.3)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    assert main(["config", "add-source", str(a)]) == 0
+    shell.poll()
+    assert main(["config", "add-source", str(b)]) == 0
+    shell.poll()  # while the first restart is still starting its service
+    qtbot.waitUntil(lambda: shell._running_config is shell.config and len(_Started.running) == 1, timeout=5000)
+    time.sleep(0.5)
+    assert len(_Started.running) == 1 and _sources(_Started.running[0].config) == [str(a), str(b)]
+    assert shell.service is _Started.running[0]
+
+
+def test_settings_that_cannot_start_a_service_fall_back_to_the_running_ones(qtbot, shell, tmp_path, monkeypatch):
+    from tray_app.cli import main
+    from tray_app import settings_file
+
+    _Started.running = []
+    shell.service = None
+
+    def factory(config, paths):
+        if config.sources:
+            raise OSError("the DICOM port is taken")  # what a real Service() could raise
+        return _Started(config)
+
+    shell.service_factory = factory
+    folder = tmp_path / "xrays"
+    folder.mkdir()
+    assert main(["config", "add-source", str(folder)]) == 0
+    shell.poll()
+    qtbot.waitUntil(lambda: "could not be applied" in shell.tray.title, timeout=5000)
+    assert len(_Started.running) == 1 and _sources(_Started.running[0].config) == []
+    assert _sources(shell.config) == [] and len(shell.tray.title) <= 127
+
+    # a file deleted by hand does not mean "defaults": nothing restarts, the tray says so
+    restarts = len(_Started.running)
+    shell.paths.config_file.unlink()
+    shell.poll()
+    assert "settings file is missing" in shell.tray.title and len(_Started.running) == restarts
+
+    # a file held open by another program is read again on the next poll, not lost
+    shell.service_factory = lambda config, paths: _Started(config)
+    assert main(["config", "add-source", str(folder)]) == 0
+    real_load, calls = settings_file.Config.load, []
+
+    def held_open(path):
+        calls.append(path)
+        if len(calls) == 1:
+            raise PermissionError(13, "The process cannot access the file", str(path))
+        return real_load(path)
+
+    monkeypatch.setattr(settings_file.Config, "load", staticmethod(held_open))
+    shell.poll()
+    shell.poll()
+    qtbot.waitUntil(lambda: bool(_Started.running) and _sources(_Started.running[-1].config) == [str(folder)],
+                    timeout=5000)
+    assert len(calls) == 2 and "previous settings" not in shell.tray.title

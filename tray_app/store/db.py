@@ -33,7 +33,9 @@ class Database:
     Connections are kept per thread object, not in a threading.local: on threads Python did
     not start (Qt's thread pool) thread-local state is lost after every job, which opened
     and kept one more connection per job. A connection whose Python thread has ended (a
-    re-armed watch, a one-off scan) is closed when the next connection is opened.
+    re-armed watch, a one-off scan) is closed when the next connection is opened. Threads
+    Python did not start are never seen to end (before 3.13): only long-lived ones may use
+    the database (the review window's pixel pool never lets its threads expire).
     """
 
     def __init__(self, path: Path, *, busy_timeout_ms: int = 30_000):
@@ -121,7 +123,7 @@ class Database:
 def _alive(thread: threading.Thread) -> bool:
     try:
         return thread.is_alive()
-    except AssertionError:  # a foreign thread's stand-in object on some Pythons: assume alive
+    except Exception:  # a foreign thread's stand-in object may refuse to say: assume alive
         return True
 
 

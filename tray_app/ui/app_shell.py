@@ -25,7 +25,7 @@ from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
-from ..settings_file import SettingsFile
+from ..settings_file import SettingsFile, replace_service
 from . import service_control, tray_state
 from .icons import icon_path
 from .tray import (ABOUT, EXPORT_NOW, OPEN_LOGS, OPEN_REVIEW, QUIT, SETTINGS, TOGGLE_PAUSE, TrayBridge,
@@ -42,7 +42,7 @@ class AppShell(QObject):
     """Receives tray actions on the main thread and owns the windows."""
 
     export_finished = Signal(str)
-    service_restarted = Signal()
+    service_restarted = Signal(object)  # the settings that could not start a service, or None
 
     def __init__(self, service, paths, config, *, app: QApplication | None = None, tray: TrayController | None = None,
                  open_url: Callable[[QUrl], object] | None = None, quit_app: Callable[[], None] | None = None,
@@ -60,6 +60,8 @@ class AppShell(QObject):
         self.service_factory = service_factory
         self.registry = registry
         self.settings_file = SettingsFile(paths.config_file, config)  # `config set` while we run
+        self._running_config = config
+        self.service_restarted.connect(self._restarted)
         self.notifier = tray_state.Notifier()
         self.review_window = None
         self.settings_window = None
@@ -254,22 +256,27 @@ class AppShell(QObject):
         self.settings_file.accept(config)
         if self.review_window is not None and hasattr(self.review_window.api, "config"):
             self.review_window.api.config = config
-        paused = self.paused
-        old = self.service
         factory = self.service_factory or _default_service_factory
 
         def restart():
-            with self._service_lock:
-                if old is not None:
-                    old.stop()
-                new = factory(config, self.paths)
-                if paused:
-                    service_control.set_paused(new, True)
-                new.start()
-                self.service = new
-            self.service_restarted.emit()
+            with self._service_lock:  # one restart at a time, always to the newest settings
+                wanted = self.config
+                if wanted is self._running_config:
+                    return
+                self.service, self._running_config = replace_service(
+                    self.service, lambda c: factory(c, self.paths), wanted, self._running_config, paused=self.paused)
+            self.service_restarted.emit(None if self._running_config is wanted else wanted)
 
         threading.Thread(target=restart, name="service-restart", daemon=True).start()
+
+    @Slot(object)
+    def _restarted(self, refused) -> None:
+        if refused is not None and refused is self.config:  # and no newer settings are on their way
+            self.config = self._running_config
+            self.settings_file.refuse_applied(self._running_config)
+            if self.review_window is not None and hasattr(self.review_window.api, "config"):
+                self.review_window.api.config = self.config
+        self.poll()
 
     # -- state polling ----------------------------------------------------------------------------------------
     def _conn(self):
