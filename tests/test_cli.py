@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from samples import write_dicom, write_png
 from service_helpers import home_paths, wait_for, wait_started
 from tray_app.cli import main
@@ -175,3 +177,27 @@ def test_headless_keeps_a_service_when_changed_settings_cannot_start_one(home, t
         stop.set()
         t.join(10)
     assert running == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_windowed_app_stops_cleanly_on_ctrl_c_and_sigterm(home, export_dir, sig):
+    """Qt's event loop keeps Python from seeing signals: Ctrl-C in the terminal that started
+    `dental-bridge demo` did nothing, and SIGTERM ended the app without stopping the service."""
+    assert main(["config", "add-source", str(export_dir)]) == 0
+    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home), DISPLAY=":0", QT_QPA_PLATFORM="offscreen",
+               PYSTRAY_BACKEND="dummy")
+    log_file = home_paths().log_dir / "dental-bridge.log"
+    proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_started(log_file, 0, proc)
+        wait_for(lambda: "tray icon shown" in log_file.read_text(), 30, message="the tray icon")
+        proc.send_signal(sig)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    text = log_file.read_text()
+    assert f"signal {signal.Signals(sig).name}: quitting" in text and "service stopped" in text

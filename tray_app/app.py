@@ -161,6 +161,7 @@ class Service:
         if self._worker:
             self._worker.join(timeout=30)
         self.db.close()
+        log.info("service stopped")
 
     # -- work ------------------------------------------------------------------------------
     def _work_loop(self) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import __version__
 from ..settings_file import SettingsFile, replace_service
 from . import service_control, tray_state
+from .event_loop import run_event_loop
 from .icons import icon_path
 from .tray import (ABOUT, EXPORT_NOW, OPEN_LOGS, OPEN_REVIEW, QUIT, SETTINGS, TOGGLE_PAUSE, TrayBridge,
                    TrayController)
@@ -350,7 +351,7 @@ def run_app(service, paths, config, *, guard=None) -> int:
     guard.show_requested.connect(shell.open_review)
     shell.start()
     try:
-        code = app.exec()
+        code = run_event_loop(app)
     finally:
         shell.shutdown()
         if own_guard:

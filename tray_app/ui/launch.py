@@ -78,7 +78,9 @@ def run_review_window(paths: Paths, config: Config | None = None) -> int:
     window = build_window(paths, config)
     window.show()
     _split(window)
-    code = app.exec()
+    from .event_loop import run_event_loop
+
+    code = run_event_loop(app)
     window.db_handle.close()
     return int(code)
 
