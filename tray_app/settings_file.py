@@ -45,13 +45,13 @@ class SettingsFile:
             return None
         if stamp is None:  # deleted (Config.save replaces atomically, so never in passing): not "defaults"
             self._stamp = stamp
-            self._refuse("the settings file is missing", "deleted or moved")
+            self._refuse("the settings file is missing", "deleted or moved", repair=True)
             return None
         try:
             config = Config.load(self.path)  # validates
         except ConfigError as exc:
             self._stamp = stamp
-            self._refuse("the settings file has an error (see `dental-bridge doctor`)", exc)
+            self._refuse("the settings file has an error", exc, repair=True)
             return None
         except OSError as exc:  # held open by an editor or antivirus: read it again next time
             log.info("settings file changed but cannot be read yet (%s)", exc)
@@ -67,11 +67,11 @@ class SettingsFile:
     def refuse_applied(self, running: Config) -> None:
         """The new settings loaded but could not start a service: `running` is back in force."""
         self.config = running
-        self._refuse("the changed settings could not be applied (see the log)", "service did not start")
+        self._refuse("the changed settings could not be applied", "the service did not start with them (see above)")
 
-    def _refuse(self, what: str, why) -> None:
-        # short enough for a tray tooltip (127 characters on Windows); the reason goes to the log
-        self.error = f"{what}; the previous settings stay in force"
+    def _refuse(self, what: str, why, *, repair: bool = False) -> None:
+        # a tray tooltip shows 127 characters on Windows: the reason goes to the log (and `doctor`)
+        self.error = f"{what}; the previous settings stay in force" + (" (Settings → Save repairs it)" if repair else "")
         log.error("%s: %s", self.error, why)
 
 
