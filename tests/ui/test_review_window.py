@@ -445,3 +445,17 @@ def test_loading_many_images_keeps_a_bounded_number_of_connections(review_home, 
         w.pixels.wait()
         QApplication.processEvents()
     assert w.db_handle.connection_count() <= 1 + w.pixels.pool.maxThreadCount()
+
+
+def test_cards_rebuilt_while_the_window_shows_get_their_full_height(review_home, make_window):
+    """After a review action reorders the queue, every card is built again: measured before it
+    sat in the list (without the window's style sheet) its last line was cut off."""
+    w = make_window(review_home)
+    w.show()
+    QApplication.processEvents()
+    w.queue.set_studies(list(reversed(w.queue.studies)))
+    QApplication.processEvents()
+    for i in range(w.queue.list.count()):
+        item = w.queue.list.item(i)
+        card = w.queue.list.itemWidget(item)
+        assert item.sizeHint().height() >= card.heightForWidth(card.width()) > 0

@@ -174,11 +174,17 @@ class QueuePanel(QWidget):
 
     def _place_card(self, item: QListWidgetItem, study: dict) -> None:
         card = StudyCard(study, self.scale)
-        width = max(200, self.list.viewport().width() - 4)
+        self.list.setItemWidget(item, card)  # first: the window's style sheet reaches it from there
+        self._fit(item, card, max(200, self.list.viewport().width() - 4))
+
+    @staticmethod
+    def _fit(item: QListWidgetItem, card: QWidget, width: int) -> None:
+        # the height wrapped text needs at this width: sizeHint() alone ignores the wrapping, and
+        # cards rebuilt while the window was showing lost their last line
+        card.ensurePolished()  # style-sheet fonts decide the wrapping: measure with them applied
         card.setFixedWidth(width)
-        card.adjustSize()
-        item.setSizeHint(QSize(width, card.sizeHint().height()))
-        self.list.setItemWidget(item, card)
+        height = card.heightForWidth(width) if card.hasHeightForWidth() else -1
+        item.setSizeHint(QSize(width, height if height > 0 else card.sizeHint().height()))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -187,9 +193,7 @@ class QueuePanel(QWidget):
             item = self.list.item(i)
             card = self.list.itemWidget(item)
             if card is not None and card.width() != width:
-                card.setFixedWidth(width)
-                item.setSizeHint(QSize(width, card.heightForWidth(width) if card.hasHeightForWidth()
-                                       else card.sizeHint().height()))
+                self._fit(item, card, width)
 
     def wants_done(self) -> bool:
         """Whether the status filter shows signed/exported studies (so the window must read them)."""
