@@ -97,10 +97,10 @@ def cmd_secrets(args) -> int:
 
 
 def cmd_doctor(args) -> int:
+    from ..config import ConfigError
     from ..store.db import Database
     from .doctor import run_checks, summary
     from .outbox import Outbox
-    from ..config import ConfigError
 
     try:
         paths, _config, export = _load()

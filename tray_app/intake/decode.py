@@ -59,23 +59,6 @@ def is_dicom_bytes(head: bytes) -> bool:
     return len(head) >= 132 and head[128:132] == b"DICM"
 
 
-def decode_file(path: Path, *, max_pixels: int, display_name: str = "") -> DecodedImage:
-    path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
-        raise QuarantineError("file is empty")
-    with open(path, "rb") as f:
-        head = f.read(HEAD_BYTES)
-    kind = file_kind(head, path.suffix)
-    if kind == "dicom":
-        return decode_dicom(path, max_pixels=max_pixels)
-    if kind == "raster":
-        return decode_raster(path, max_pixels=max_pixels)
-    if kind == "dicom_raw":
-        return decode_dicom(path, max_pixels=max_pixels, force=True)
-    raise QuarantineError("not a DICOM or image file")
-
-
 HEAD_BYTES = 132  # preamble + "DICM"
 
 
@@ -91,6 +74,23 @@ def file_kind(head: bytes, suffix: str) -> str:
     if suffix in (".dcm", ".dicom", ".dic", "") or head[:2] in (b"\x08\x00", b"\x02\x00"):
         return "dicom_raw"
     return "other"
+
+
+def decode_file(path: Path, *, max_pixels: int, display_name: str = "") -> DecodedImage:
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise QuarantineError("file is empty")
+    with open(path, "rb") as f:
+        head = f.read(HEAD_BYTES)
+    kind = file_kind(head, path.suffix)
+    if kind == "dicom":
+        return decode_dicom(path, max_pixels=max_pixels)
+    if kind == "raster":
+        return decode_raster(path, max_pixels=max_pixels)
+    if kind == "dicom_raw":
+        return decode_dicom(path, max_pixels=max_pixels, force=True)
+    raise QuarantineError("not a DICOM or image file")
 
 
 def _looks_raster(head: bytes) -> bool:

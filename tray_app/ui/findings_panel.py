@@ -134,6 +134,8 @@ class OverlayControls(QWidget):
 
 
 class FindingsTable(QTableWidget):
+    FIT = QHeaderView.ResizeMode.ResizeToContents
+
     def __init__(self, parent=None):
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels(COLUMNS)
@@ -147,8 +149,6 @@ class FindingsTable(QTableWidget):
         h = self.horizontalHeader()
         for i in range(len(COLUMNS)):
             h.setSectionResizeMode(i, self.FIT if i != 2 else QHeaderView.ResizeMode.Stretch)
-
-    FIT = QHeaderView.ResizeMode.ResizeToContents
 
     @contextmanager
     def filling(self):

@@ -181,7 +181,6 @@ class QueuePanel(QWidget):
     def _fit(item: QListWidgetItem, card: QWidget, width: int) -> None:
         # the height wrapped text needs at this width: sizeHint() alone ignores the wrapping, and
         # cards rebuilt while the window was showing lost their last line
-        card.ensurePolished()  # style-sheet fonts decide the wrapping: measure with them applied
         card.setFixedWidth(width)
         height = card.heightForWidth(width) if card.hasHeightForWidth() else -1
         item.setSizeHint(QSize(width, height if height > 0 else card.sizeHint().height()))

@@ -38,6 +38,8 @@ ROLLOUT_TEXT = {
 AUTOMATABLE_TEXT = {"restoration": "Restorations", "crown": "Crowns", "root_canal": "Root canal fillings",
                     "implant": "Implants"}
 URGENT_RANGE = (0.5, 3.0)  # triage score = severity (0-3) x confidence
+
+
 @dataclass
 class FolderProbe:
     path: str
