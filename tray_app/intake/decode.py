@@ -112,6 +112,9 @@ def decode_dicom(path: Path, *, max_pixels: int, force: bool = False) -> Decoded
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(path, force=force)
+            # pydicom parses elements when first touched: touch them all here, so a damaged one
+            # (say, an unknown VR) is reported as damage now, not as a crash further down
+            ds.walk(lambda _ds, _elem: None)
     except InvalidDicomError as exc:
         raise QuarantineError("not a DICOM or image file") from exc
     except MemoryError as exc:
