@@ -26,6 +26,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from . import imaging_chain
+from .pixel_filters import _binomial, _blur, _blur_big, _upsample
+
 LABELS: tuple[str, ...] = ("tooth", "caries", "restoration", "crown", "root_canal", "implant",
                            "calculus", "periapical_radiolucency", "bone_loss")
 KINDS = ("bitewing", "periapical", "panoramic")
@@ -51,6 +54,7 @@ class Sample:
     pixel_spacing_mm: float
     objects: list[GroundTruth]
     seed: int
+    style: str = "clean"    # imaging_chain family the export went through
 
 
 # --------------------------------------------------------------------------- anatomy tables
@@ -123,6 +127,10 @@ class _Tooth:
     rct: bool = False
     resto: str = ""
     resto_p: dict = field(default_factory=dict)
+    crown_p: dict = field(default_factory=dict)    # material: att scale, PFM coping, post
+    rct_p: dict = field(default_factory=dict)      # gutta-percha: brightness, short fill, voids
+    pontic: bool = False     # bridge unit over a missing tooth: a crown without a root
+    decap: float = 0.0       # retained root: nothing drawn above this v
     caries: list = field(default_factory=list)
     calculus: list = field(default_factory=list)
     parl: dict | None = None
@@ -261,58 +269,6 @@ def _make_tooth(rng, fdi, ppm, x, y, ang, ms, wscale=1.0):
 
 
 # --------------------------------------------------------------------------- image helpers
-def _binomial(a, axis):
-    """One [1, 2, 1] / 4 pass (variance 0.5 px^2) along an axis, edge clamped."""
-    a = np.moveaxis(a, axis, 0)
-    out = np.empty_like(a)
-    out[1:-1] = a[:-2] + a[2:]
-    out[1:-1] += 2 * a[1:-1]
-    out[0] = 3 * a[0] + a[1]
-    out[-1] = 3 * a[-1] + a[-2]
-    out *= F32(0.25)
-    return np.moveaxis(out, 0, axis)
-
-
-def _blur(img, sigma):
-    """Gaussian-like blur as repeated binomial passes (cheaper than a tap loop; pure numpy)."""
-    n = int(round(2 * sigma * sigma))
-    if sigma < 0.25 or n < 1:
-        return img
-    out = img.astype(F32, copy=False)
-    for _ in range(n):
-        out = _binomial(_binomial(out, 0), 1)
-    return out
-
-
-def _up2(a, axis):
-    """Linear 2x upsampling along one axis (half-pixel centred, edge clamped)."""
-    a = np.moveaxis(a, axis, 0)
-    prev = np.concatenate([a[:1], a[:-1]]); nxt = np.concatenate([a[1:], a[-1:]])
-    out = np.empty((2 * a.shape[0],) + a.shape[1:], F32)
-    out[0::2] = 0.75 * a + 0.25 * prev
-    out[1::2] = 0.75 * a + 0.25 * nxt
-    return np.moveaxis(out, 0, axis)
-
-
-def _upsample(small, H, W):
-    """Smooth upsampling of a small field to at least (H, W), cropped (noise fields only)."""
-    a = np.asarray(small, F32)
-    while a.shape[0] < H:
-        a = _up2(a, 0)
-    while a.shape[1] < W:
-        a = _up2(a, 1)
-    return np.ascontiguousarray(a[:H, :W])
-
-
-def _blur_big(img, sigma, factor=4):
-    """Large blur on a downsampled copy (trend/unsharp masks need no precision)."""
-    H, W = img.shape
-    h, w = -(-H // factor), -(-W // factor)
-    p = np.pad(img, ((0, h * factor - H), (0, w * factor - W)), mode="edge")
-    small = p.reshape(h, factor, w, factor).mean(axis=(1, 3))
-    return _upsample(_blur(small, sigma / factor), H, W)
-
-
 def _bandpass(rng, H, W, lams, bw=0.45, factor=2):
     """Band-pass noise fields (unit std) around each wavelength in lams (px), from one
     white-noise FFT at reduced resolution (returned at that resolution)."""
@@ -474,11 +430,13 @@ def _layout_periapical(rng, view=None):
 
 
 def _layout_pano(rng):
-    Wi, Hi = [(1280, 640), (1216, 608), (1344, 672)][rng.integers(3)]
+    Wi = int(rng.integers(2300, 2900)) // 16 * 16
+    Hi = int(Wi * rng.uniform(0.46, 0.55)) // 16 * 16
     ups = [10 + p for p in range(8, 0, -1)] + [20 + p for p in range(1, 9)]
     los = [40 + p for p in range(8, 0, -1)] + [30 + p for p in range(1, 9)]
     span_mm = 2 * sum(_DIMS["U"][p][0] * (0.85 if p <= 3 else 1.0) for p in range(1, 9)) + 5
-    ppm = Wi * rng.uniform(0.76, 0.84) / span_mm
+    # the unrolled arch covers about 55-65 % of a real panoramic's width
+    ppm = Wi * rng.uniform(0.55, 0.68) / span_mm
     cx = Wi / 2 + rng.uniform(-0.02, 0.02) * Wi
     y0 = Hi * rng.uniform(0.5, 0.55)
     smile = rng.uniform(0.04, 0.09) * Hi
@@ -498,7 +456,9 @@ def _layout_pano(rng):
             t.ang += math.radians(4) * xr * (1 if sgn > 0 else -1)
         teeth += row
     # a few missing teeth (extractions) leave gaps
-    teeth = [t for t in teeth if not (t.pos in (4, 5, 6, 7) and rng.random() < 0.03)]
+    # extractions leave gaps: most mouths lose a few teeth, some many
+    p_missing = float(rng.choice([0.03, 0.12, 0.35], p=[.55, .3, .15]))
+    teeth = [t for t in teeth if not (t.pos in (4, 5, 6, 7, 1, 2) and rng.random() < p_missing * (0.4 if t.pos <= 2 else 1))]
     return Wi, Hi, ppm, teeth, "B", (cx, y0, smile, half)
 
 
@@ -528,9 +488,16 @@ def _assign_findings(rng, teeth, kind, Wi, Hi):
         return [pool[i] for i in idx]
 
     # implants (posterior or anterior single sites)
-    n_imp = int(rng.random() < (0.2 if not pano else 0.35)) * (1 + int(pano and rng.random() < 0.4))
-    for t in pick(cand, n_imp):
-        t.implant = {"vt": t.ch + rng.uniform(0.2, 0.8) * ppm, "len": rng.uniform(9, 12) * ppm,
+    n_imp = int(rng.random() < (0.25 if not pano else 0.45)) * (1 + int(rng.integers(0, 4 if pano else 2)))
+    if n_imp > 1 and rng.random() < 0.5:           # neighbouring implants (a bridge or a row)
+        by_x = sorted(cand, key=lambda t: (t.upper, t.x))
+        i0 = int(rng.integers(0, max(1, len(by_x) - n_imp + 1)))
+        imp_sites = [t for t in by_x[i0:i0 + n_imp] if t.upper == by_x[i0].upper]
+    else:
+        imp_sites = pick(cand, n_imp)
+    for t in imp_sites:
+        t.implant = {"vt": t.ch + rng.uniform(0.2, 0.8) * ppm, "len": rng.uniform(8, 13) * ppm,
+                     "healing": rng.random() < 0.12,
                      "r": min(rng.uniform(1.8, 2.3) * ppm, 0.75 * t.W), "pitch": rng.uniform(0.8, 1.1) * ppm}
         t.crown = True
     natural = [t for t in cand if not t.implant]
@@ -539,6 +506,7 @@ def _assign_findings(rng, teeth, kind, Wi, Hi):
     for t in pick(natural, n_cr):
         t.crown = True
         t.rct = rng.random() < 0.55
+        t.crown_p["post"] = t.rct and rng.random() < 0.4
     # root canal fillings
     if rng.random() < 0.22 * scale:
         for t in pick([t for t in natural if not t.rct], 1 + int(rng.random() < 0.3)):
@@ -554,6 +522,39 @@ def _assign_findings(rng, teeth, kind, Wi, Hi):
         t.resto_p = {"ow": rng.uniform(0.22, 0.34) * t.W, "od": rng.uniform(1.6, 2.6) * ppm,
                      "pw": rng.uniform(0.3, 0.45) * t.W, "pv": rng.uniform(0.55, 0.75) * t.ch,
                      "u0": rng.uniform(-0.08, 0.08) * t.W}
+    for t in natural:
+        # amalgam (saturated) / composite (from clearly to barely opaque) / ceramic or gold inlay
+        m = rng.choice(["amalgam", "composite", "inlay"], p=[.45, .4, .15])
+        t.resto_p["mat"] = {"amalgam": rng.uniform(6.5, 9.0), "composite": rng.uniform(1.6, 4.0),
+                            "inlay": rng.uniform(4.0, 7.0)}[m]
+        t.resto_p["irr"] = rng.uniform(0.0, 0.3)
+        t.resto_p["ph"] = rng.uniform(0, 6.3, 2)
+        # crown material: metal/gold, PFM (metal coping under porcelain), zirconia, glass ceramic
+        cm = rng.choice(["metal", "pfm", "zirconia", "ceramic"], p=[.25, .35, .2, .2])
+        t.crown_p.update({"k": {"metal": 1.7, "pfm": 0.8, "zirconia": 1.25, "ceramic": 0.65}[cm],
+                          "coping": cm == "pfm"})
+        t.rct_p = {"k": rng.uniform(0.8, 1.5), "short": rng.uniform(-0.3, 2.5) * ppm,
+                   "void": rng.uniform(0.3, 0.8) if rng.random() < 0.25 else 0.0}
+    # bridges: a pontic over a missing tooth between two crowned abutments
+    arches = [sorted([t for t in cand if t.upper == up], key=lambda t: t.x) for up in (True, False)]
+    if rng.random() < (0.3 if pano else 0.1):
+        for row in arches:
+            spots = [i for i in range(1, len(row) - 1)
+                     if not (row[i - 1].implant or row[i].implant or row[i + 1].implant or row[i].resto)]
+            if spots:
+                i = spots[int(rng.integers(len(spots)))]
+                row[i].pontic, row[i].crown, row[i].caries, row[i].rct = True, True, [], False
+                for nb in (row[i - 1], row[i + 1]):
+                    nb.crown, nb.resto, nb.caries = True, "", []
+                    nb.crown_p["k"] = row[i].crown_p.get("k", 1.0)
+                break
+    # retained roots: decayed to the gum line, nothing to restore
+    if rng.random() < (0.12 if pano else 0.04):
+        pool = [t for t in natural if not (t.crown or t.resto or t.pontic)]
+        if pool:
+            t = pool[int(rng.integers(len(pool)))]
+            t.decap, t.rct = t.ch * rng.uniform(0.75, 1.0), False
+    natural = [t for t in natural if not (t.pontic or t.decap)]
     # caries: interproximal (most) and occlusal
     n_ca = int(rng.choice([0, 1, 2, 3], p=[.3, .3, .25, .15])) * scale
     pool = [t for t in natural if not t.crown]
@@ -685,6 +686,8 @@ def _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta):
         return _frac_inside(t.img_rect(u1, u2, v1, v2), cv.W, cv.H)
 
     def put(key, mask, label, fr, surfaces=""):
+        if t.decap:
+            mask = mask & (v >= t.decap)
         b = _bbox(mask & inr, X0, Y0)
         if b is not None:
             boxes[key] = _union(boxes.get(key), b)
@@ -705,6 +708,14 @@ def _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta):
         in_cv = (v >= top) & (v <= t.ch)
         hc_c = np.where(in_cv, _hc(cw, u), F32(0))
 
+    if t.pontic:
+        if v_lo < t.ch:
+            cap = hc_c > 0
+            att += np.where(cap, (3.0 + 1.8 * hc_c * sc) * t.crown_p.get("k", 1.0), F32(0))
+            put("crown", cap, "crown", frac(-t.W, t.W, 0, t.ch))
+            put("tooth", cap, "tooth", tooth_frac)
+        cv.tatt[Y0:Y1, X0:X1] += att * inr
+        return
     if t.implant:
         im = t.implant
         vt, Lf, rf, pitch = im["vt"], im["len"], im["r"], im["pitch"]
@@ -713,16 +724,16 @@ def _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta):
         rr = rf * (1 - 0.18 * s ** 2) - 0.16 * rf * np.abs(2 * phase - 1)   # threads
         rr = V(rr * np.sqrt(np.clip((vt + Lf - vs) / (0.35 * rf), 0, 1)) * (vs >= vt))
         hc_f = _hc(rr, u)
-        ab = (v >= 0.45 * t.ch) & (v < vt)
+        ab = (v >= (0.45 if not im.get("healing") else 0.8) * t.ch) & (v < vt)
         hc_a = np.where(ab, _hc(F32(0.5 * t.w_cej), u), F32(0))
         f_mask = (hc_f > 0) | (hc_a > 0)
         att += (5.0 + 2.4 * np.maximum(hc_f, hc_a) * sc) * f_mask
         bmul *= np.where(hc_f > 0, F32(0.25), F32(1))
         put("implant", f_mask, "implant", frac(-rf, rf, 0.45 * t.ch, vt + Lf))
         put("tooth", f_mask, "tooth", tooth_frac)
-        if v_lo < t.ch:
+        if v_lo < t.ch and not im.get("healing"):
             cap = hc_c > 0
-            att += np.where(cap, 4.0 + 1.6 * hc_c * sc, F32(0))
+            att += np.where(cap, (4.0 + 1.6 * hc_c * sc) * t.crown_p.get("k", 1.0), F32(0))
             put("crown", cap, "crown", frac(-t.W, t.W, 0, t.ch))
             put("tooth", cap, "tooth", tooth_frac)
     else:
@@ -825,12 +836,22 @@ def _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta):
                     if "O" in t.resto:   # connect the proximal box to the occlusal box
                         rm |= (sg * (u - rp["u0"]) >= 0) & (sg * u <= t.W) & (v >= v0) & (v <= v0 + 0.8 * (vfl - v0))
             rm &= (v >= top - 0.5) & (np.abs(u) <= cw + 0.5)
-            att += np.where(rm, 5.5 + 1.5 * hc_c * sc, F32(0))
+            if rp.get("irr"):               # real preparations are not neat boxes
+                ph = rp["ph"]
+                wob = 1 + rp["irr"] * np.sin(u / (0.9 * ppm) + ph[0]) * np.cos(v / (1.1 * ppm) + ph[1])
+                rm &= np.abs(u - rp["u0"]) <= (t.W * wob)
+            mat = rp.get("mat", 5.5)
+            att += np.where(rm, mat + 0.27 * mat * hc_c * sc, F32(0))
             put("restoration", rm, "restoration", frac(-t.W, t.W, 0, t.ch * 0.75), t.resto)
             put("tooth", rm, "tooth", tooth_frac)
         # full-coverage crown: metal/ceramic shell brighter than anything natural
         if t.crown and v_lo < t.ch:
-            att += np.where(cap, 3.0 + 1.8 * (hc_cap - hc_prep) * sc, F32(0))
+            ck = t.crown_p.get("k", 1.0)
+            shell = (3.0 + 1.8 * (hc_cap - hc_prep) * sc) * ck
+            if t.crown_p.get("coping"):     # PFM: a bright metal coping inside the porcelain
+                cop = cap & (v >= top + 0.9 * ppm) & (np.abs(u) <= cw - 0.5 * ppm)
+                shell = shell + np.where(cop, F32(4.0), F32(0))
+            att += np.where(cap, shell, F32(0))
             put("crown", cap, "crown", frac(-t.W, t.W, 0, t.ch))
             put("tooth", cap, "tooth", tooth_frac)
         # root canal filling: bright thin lines down each canal + the chamber
@@ -839,8 +860,19 @@ def _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta):
             for (c, r, w), root in zip(parts, t.roots):
                 rg = np.where((r > 0) & (v < root[3] - 0.6 * ppm) & (v > t.ch * 0.8), np.maximum(0.2 * r, 0.3 * ppm), F32(0))
                 hc_g = np.maximum(hc_g, _hc(rg, u - c))
+            gp = t.rct_p
+            if gp:
+                gm_end = V(np.asarray(vs < max(r[3] for r in t.roots) - gp["short"], F32))
+                hc_g = hc_g * gm_end
+                if gp["void"]:               # a void: a short gap in the filling
+                    vv = t.ch + gp["void"] * t.rl
+                    hc_g = np.where(np.abs(v - vv) < 0.4 * ppm, F32(0), hc_g)
+            if t.crown_p.get("post"):        # a metal post in the main canal under the crown
+                post = (np.abs(u - parts[0][0]) < max(0.35 * ppm, 1.0)) & (v > 0.5 * t.ch) & (v < t.ch + 0.4 * t.rl) if parts else None
+                if post is not None:
+                    att += np.where(post, F32(7.0), F32(0))
             gm = hc_g > 0
-            att += np.where(gm, 4.0 + 3.0 * hc_g * sc, F32(0))
+            att += np.where(gm, (4.0 + 3.0 * hc_g * sc) * gp.get("k", 1.0), F32(0))
             put("root_canal", gm, "root_canal", frac(-t.W, t.W, t.ch * 0.5, L))
         if not crown_pass:
             # bone: the root displaces bone; PDL dark line, lamina dura bright line
@@ -878,9 +910,31 @@ def _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta):
                 wv = t.w_cej
                 ext = tuple(sorted((sg * wv, sg * (wv + ca["p"])))) + (vm - ca["h"] / 2, vm + ca["h"] / 2)
                 put(("calculus", i), m, "calculus", frac(*ext), ca["surf"])
+    if t.decap:                              # retained root: the crown is gone
+        att = np.where(v < t.decap + 0.3 * ppm * np.sin(u / (0.7 * ppm)), F32(0), att)
     cv.tatt[Y0:Y1, X0:X1] += att * inr
     if not crown_pass or t.implant:
         cv.bmul[Y0:Y1, X0:X1] *= np.where(inr, bmul, F32(1))
+
+
+def _orthodontics(rng, teeth, cv, ppm):
+    """Brackets on the crowns and an archwire through them: bright, sharp, and no finding
+    (teaches the detector that not everything metal is a restoration)."""
+    from PIL import Image, ImageDraw
+
+    layer = Image.new("F", (cv.W, cv.H), 0.0)
+    d = ImageDraw.Draw(layer)
+    for upper in (True, False):
+        row = sorted((t for t in teeth if t.upper == upper and not t.decap), key=lambda t: t.x)
+        pts = []
+        for t in row:
+            x, y = t.to_img(0.0, 0.45 * t.ch)
+            b = rng.uniform(1.2, 1.8) * ppm
+            d.rectangle([x - b, y - 0.8 * b, x + b, y + 0.8 * b], fill=7.0)
+            pts.append((x, y))
+        if len(pts) > 1:
+            d.line(pts, fill=6.0, width=max(1, int(0.45 * ppm)))
+    cv.tatt += np.asarray(layer, F32)
 
 
 def _crest_points(teeth, ppm):
@@ -1018,6 +1072,18 @@ def _pano_anatomy(rng, X, Y, Wi, Hi, ppm, extra, soft, bone_den, bone):
     soft = soft * (0.45 + 0.55 * _ramp(1.22 - ax, 0.12)) * (0.5 + 0.5 * _ramp(y_inf + 10 * ppm - Y, 10 * ppm))
     # between the arches beyond the dentition the cheeks/tongue fill in the bite gap
     soft = soft + 0.5 * _ramp(ax - 0.86, 0.08) * np.exp(-((Y - y0 + smile * xr * xr) / (8 * ppm)) ** 2)
+    # hyoid below the mandible on both sides, a fainter ghost of the hard palate above it
+    y_mid = Hi * 0.9
+    hyoid = np.exp(-(((ax - rng.uniform(0.3, 0.5)) / 0.09) ** 2 + ((Y - y_mid - 6 * ppm) / (1.6 * ppm)) ** 2))
+    bone = bone + rng.uniform(0.3, 0.8) * hyoid
+    bone = bone + rng.uniform(0.1, 0.5) * np.exp(-((Y - y_pal + rng.uniform(6, 12) * ppm) / (2.5 * ppm)) ** 2) * _ramp(0.6 - ax, 0.15)
+    # cervical spine at the lateral edges (vertebrae as stacked blocks), ear lobes at the top corners
+    if rng.random() < 0.6:
+        blocks = 0.6 + 0.4 * (np.sin(Y / (9 * ppm) * np.pi) > -0.6)
+        spine = _ramp(ax - rng.uniform(0.94, 1.0), 0.03) * _ramp(Y - 0.15 * Hi, 0.1 * Hi) * blocks
+        bone = bone + rng.uniform(0.4, 1.0) * spine
+    lobe = np.exp(-(((ax - 0.93) / 0.07) ** 2 + ((Y - 0.3 * Hi) / (0.12 * Hi)) ** 2))
+    soft = soft + rng.uniform(0.0, 0.5) * lobe
     return soft, bone_den, bone
 
 
@@ -1036,6 +1102,8 @@ def _noise(rng, shape):
         _NOISE_BANK.append(bank / bank.std())
     bank = _NOISE_BANK[0]
     H, W = shape
+    if H > bank.shape[0] or W > bank.shape[1]:     # full-size panoramics: tile the bank
+        bank = np.tile(bank, (-(-H // bank.shape[0]), -(-W // bank.shape[1])))
     y = int(rng.integers(0, bank.shape[0] - H + 1)); x = int(rng.integers(0, bank.shape[1] - W + 1))
     win = bank[y:y + H, x:x + W]
     if rng.random() < 0.5:
@@ -1045,46 +1113,88 @@ def _noise(rng, shape):
     return win
 
 
-def _sensor(rng, att, kind, bits, ppm):
+def _sensor(rng, att, kind, ppm):
+    """Attenuation -> float image in [0, 1] (bright = radiopaque), before the export chain."""
     Hi, Wi = att.shape
     pano = kind == "panoramic"
-    k = rng.uniform(0.22, 0.32)                      # effective energy/exposure
+    k = rng.uniform(0.18, 0.34)                      # effective energy/exposure
     # cone/heel vignetting: less exposure toward the edges and one side
     yy = (np.arange(Hi, dtype=F32)[:, None] / Hi - 0.5)
     xx = (np.arange(Wi, dtype=F32)[None, :] / Wi - 0.5)
     vig = 1 - rng.uniform(0.0, 0.35) * (xx * xx + yy * yy) * 2 + rng.uniform(-0.1, 0.1) * xx
     T = np.exp(-k * att) * vig
-    T = _blur(T, rng.uniform(0.6, 1.3) if not pano else rng.uniform(0.9, 1.6))
-    n0 = rng.uniform(500, 3000)                      # photons / pixel: quantum noise
+    sig = rng.uniform(0.6, 1.3) if not pano else rng.uniform(0.9, 1.6) * ppm / 8
+    T = _blur(T, sig) if sig <= 1.6 else _blur_big(T, sig, 2)
+    n0 = rng.uniform(400, 3000)                      # photons / pixel: quantum noise
     T = T + np.sqrt(np.maximum(T, 0) / n0 + rng.uniform(0.001, 0.004) ** 2) * _noise(rng, T.shape)
     # processed images are ~linear in attenuation (log of transmission)
     p = -np.log(np.clip(T, 1e-4, None)) / k
     lo = rng.uniform(0.3, 1.0) + (0.9 if pano else 0.0)   # clipping thin tissue = burn-out
-    hi = rng.uniform(9.5, 12.0)
-    img = np.clip((p - lo) / (hi - lo), 0, 1)
-    gamma = rng.uniform(0.7, 1.0)
+    hi = rng.uniform(8.5, 12.5) if not pano else rng.uniform(5.5, 9.0)   # panoramics: bone mid-grey
+    img = np.clip((p - lo) / (hi - lo), 0, 1).astype(F32)
     amt = rng.uniform(0.0, 0.8)
     if amt > 0.05:
         img = np.clip(img + amt * (img - _blur_big(img, 3.0 * ppm / 20 * (2 if pano else 1) + 2.0, 2)), 0, 1)
-    # gamma + sensor code range through a LUT (cheaper than pow on every pixel)
+    return img
+
+
+def _focal_trough_blur(rng, img, extra):
+    """Panoramic: structures outside the focal trough blur (mostly the anteriors)."""
+    if rng.random() < 0.4:
+        return img
+    cx, _, _, half = extra
+    H, W = img.shape
+    xr = np.abs((np.arange(W, dtype=F32) - cx) / half)[None, :]
+    wgt = F32(rng.uniform(0.4, 1.0)) * np.clip(1 - xr / rng.uniform(0.2, 0.35), 0, 1)
+    return img + (_blur_big(img, rng.uniform(2.0, 5.0), 2) - img) * wgt
+
+
+def _quantise(rng, img, bits):
+    """Gamma and the sensor's code range through a LUT (cheaper than pow on every pixel)."""
+    gamma = rng.uniform(0.7, 1.0)
     vmax = (1 << bits) - 1
     c_lo = rng.uniform(0, 0.04) * vmax
     c_hi = rng.uniform(0.9, 1.0) * vmax
     lut = np.rint(c_lo + np.linspace(0, 1, 65536) ** gamma * (c_hi - c_lo))
-    out = lut.astype(np.uint8 if bits == 8 else np.uint16)[(img * 65535 + 0.5).astype(np.intp)]
-    return out
+    return lut.astype(np.uint8 if bits == 8 else np.uint16)[(np.clip(img, 0, 1) * 65535 + 0.5).astype(np.intp)]
+
+
+def _keep_visible(objects, inside, crop):
+    """Objects after the export chain: hidden by the sensor outline or cut by the crop are
+    dropped (with the findings of a dropped tooth); the rest move with the crop."""
+    x0, y0, x1, y1 = crop
+    W, H = x1 - x0, y1 - y0
+    gone_teeth, kept = set(), []
+    for o in objects:
+        bx1, by1, bx2, by2 = o.box
+        area = max(bx2 - bx1, 1e-6) * max(by2 - by1, 1e-6)
+        if inside is not None:
+            seen = inside[int(by1):int(math.ceil(by2)), int(bx1):int(math.ceil(bx2))].mean()
+            if seen < 0.6:
+                if o.label == "tooth":
+                    gone_teeth.add(o.tooth_fdi)
+                continue
+        nb = (max(0.0, bx1 - x0), max(0.0, by1 - y0), min(float(W), bx2 - x0), min(float(H), by2 - y0))
+        if nb[2] - nb[0] < 2 or nb[3] - nb[1] < 2 or (nb[2] - nb[0]) * (nb[3] - nb[1]) < 0.25 * area:
+            if o.label == "tooth":
+                gone_teeth.add(o.tooth_fdi)
+            continue
+        kept.append(GroundTruth(o.label, nb, o.tooth_fdi, o.surfaces))
+    return [o for o in kept if o.label == "tooth" or o.tooth_fdi not in gone_teeth]
 
 
 # --------------------------------------------------------------------------- public API
-def generate_sample(kind: str, seed: int, *, bits_stored: int | None = None, view: str | None = None) -> Sample:
+def generate_sample(kind: str, seed: int, *, bits_stored: int | None = None, view: str | None = None,
+                    style: str | None = None) -> Sample:
     """One synthetic radiograph; deterministic for (kind, seed, bits_stored, view).
 
     The anatomy depends only on (kind, seed); the bit depth, when not given, is drawn from
     a separate stream so forcing bits_stored keeps the same teeth and findings. `view`
     picks an FMX view: "right molar" / "left premolar" for bitewings, "maxillary right
-    molar" / "mandibular centrals" / "maxillary left canine" ... for periapicals.
+    molar" / "mandibular centrals" / "maxillary left canine" ... for periapicals. `style`
+    forces an imaging_chain family (else drawn from the seed).
     """
-    return _generate(kind, seed, bits_stored, view=view)
+    return _generate(kind, seed, bits_stored, view=view, style=style)
 
 
 def _bits_for_seed(seed: int) -> int:
@@ -1092,7 +1202,8 @@ def _bits_for_seed(seed: int) -> int:
     return int(np.random.default_rng([seed & 0xFFFFFFFF, 7, 7]).choice([8, 12, 16], p=[.35, .4, .25]))
 
 
-def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float = 1.0, view: str | None = None) -> Sample:
+def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float = 1.0, view: str | None = None,
+              style: str | None = None) -> Sample:
     """generate_sample; lesion_gain scales how much caries/PARL darken (tests render the
     same image with gain 0 as a counterfactual -- the random stream is unchanged)."""
     if kind not in KINDS:
@@ -1121,14 +1232,28 @@ def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float 
     for t in teeth:
         _render_tooth(t, cv, cerv)
     _bone_loss_objects(teeth, cv, ppm)
+    if rng.random() < 0.07:
+        _orthodontics(rng, teeth, cv, ppm)
     att = soft + bone * cv.bmul + cv.tatt
-    image = _sensor(rng, att, kind, bits_stored, ppm)
+    img = _sensor(rng, att, kind, ppm)
+    if kind == "panoramic":
+        img = _focal_trough_blur(rng, img, extra)
+    family = style or imaging_chain.draw_family(seed, KINDS.index(kind))
+    if family not in imaging_chain.FAMILIES:
+        raise ValueError(f"style must be one of {imaging_chain.FAMILIES}, got {family!r}")
+    crng = np.random.default_rng([seed & 0xFFFFFFFF, KINDS.index(kind), 101])
+    geo = np.random.default_rng([seed & 0xFFFFFFFF, KINDS.index(kind), 102])
+    y_occ = float(np.mean([t.y for t in teeth])) if kind == "bitewing" else None
+    img, inside, crop = imaging_chain.apply(crng, geo, img, kind, family, ppm, y_occ)
+    x0, y0, x1, y1 = crop
+    image = _quantise(rng, img[y0:y1, x0:x1], bits_stored)
+    cv.objects = _keep_visible(cv.objects, inside, crop)
     shown = sorted({o.tooth_fdi for o in cv.objects if o.label == "tooth"},
                    key=lambda f: (f // 10, f % 10))
     order = {t.fdi: i for i, t in enumerate(sorted(teeth, key=lambda t: (not t.upper, t.x)))}
     shown.sort(key=lambda f: order.get(f, 0))
     return Sample(image=image, bits_stored=bits_stored, kind=kind, teeth_fdi=shown, laterality=lat,
-                  pixel_spacing_mm=round(1.0 / ppm, 5), objects=cv.objects, seed=seed)
+                  pixel_spacing_mm=round(1.0 / ppm, 5), objects=cv.objects, seed=seed, style=family)
 
 
 def generate_batch(n: int, seed: int, kinds: Iterable[str] = KINDS) -> Iterator[Sample]:
