@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..clinical.image_type import classify
 from ..intake.decode import RASTER_EXTENSIONS, decode_file
 from ..intake.errors import QuarantineError
 from .metrics import evaluate, read_yolo_labels
@@ -126,7 +127,8 @@ def run_evaluation(model: OnnxModel, dataset: Path, *, iou: float = 0.5, max_pix
                 target = remap.get(cls) if remap is not None else (cls if cls < len(label_names) else None)
                 if target is not None:
                     objects.append((target, *box))
-        dets = model.detect(decoded.pixels, thresholds=np.array(low, dtype=np.float32))
+        kind = classify(decoded.meta, decoded.width, decoded.height, decoded.frames, pixels=decoded.pixels).kind
+        dets = model.detect(decoded.pixels, thresholds=np.array(low, dtype=np.float32), kind=kind)
         preds.append([(d.label_id, d.score, *d.box) for d in dets])
         gts.append(objects)
     if not preds:

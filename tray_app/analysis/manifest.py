@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .tiling import TileSpec
+
 DEFAULT_COLORS = ("#94a3b8", "#ef4444", "#38bdf8", "#a78bfa", "#facc15", "#34d399", "#fb923c", "#f43f5e", "#e879f9")
 
 
@@ -27,6 +29,8 @@ class LabelSpec:
     threshold: float
     severity: int
     color: str
+    enabled_by_default: bool = True   # False: reported only with analysis.unvalidated_labels
+    validated_on: str = ""            # what the label's accuracy was measured on
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Manifest:
     image_kinds: tuple[str, ...]
     intended_use: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    tiling: dict[str, TileSpec] = field(default_factory=dict)   # image kind -> tile grid
 
     @property
     def model_path(self) -> Path:
@@ -135,8 +140,19 @@ def load_manifest(directory: Path) -> Manifest:
                 threshold=float(threshold),
                 severity=int(item.get("severity", 0)),
                 color=str(item.get("color", DEFAULT_COLORS[i % len(DEFAULT_COLORS)])),
+                enabled_by_default=bool(item.get("enabled_by_default", True)),
+                validated_on=str(item.get("validated_on", "")),
             )
         )
+    tiling_raw = raw.get("tiling", {})
+    if not isinstance(tiling_raw, dict):
+        raise ManifestError(f"{where}: \"tiling\" must map image kinds to tile grids")
+    tiling = {}
+    for kind, spec in tiling_raw.items():
+        try:
+            tiling[str(kind)] = TileSpec.from_dict(spec if isinstance(spec, dict) else {}, f"{where} tiling.{kind}")
+        except ValueError as exc:
+            raise ManifestError(str(exc)) from exc
     nms_iou = float(raw.get("nms_iou", 0.5))
     if not 0 < nms_iou <= 1:
         raise ManifestError(f"{where}: nms_iou must be in (0, 1]")
@@ -153,6 +169,7 @@ def load_manifest(directory: Path) -> Manifest:
         image_kinds=tuple(raw.get("image_kinds", ())),
         intended_use=str(raw.get("intended_use", "")),
         raw=raw,
+        tiling=tiling,
     )
     if not manifest.model_path.is_file():
         raise ManifestError(f"{where}: the model file {manifest.file!r} is missing")

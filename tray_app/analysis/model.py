@@ -10,6 +10,7 @@ import numpy as np
 
 from ..config import default_threads
 from .manifest import Manifest, ManifestError, load_manifest
+from . import tiling
 from .postprocess import classwise_nms, decode, letterbox, output_layout, to_tensor
 
 
@@ -96,11 +97,46 @@ class OnnxModel:
             results.append(Detection(int(cls), m.labels[cls].name, float(score), (float(x1), float(y1), float(x2), float(y2))))
         return results
 
-    def detect(self, gray: np.ndarray, thresholds: np.ndarray | None = None) -> list[Detection]:
+    def detect(self, gray: np.ndarray, thresholds: np.ndarray | None = None, kind: str | None = None,
+               topk: int = 0) -> list[Detection]:
+        """Findings in a 2-D uint8 image; images of a kind the manifest tiles run tile by tile.
+        `topk` (evaluation only) raises each class's floor to its k-th best score per run, so
+        an AP run with a near-zero floor does not feed thousands of boxes into NMS."""
         if gray.ndim != 2 or gray.dtype != np.uint8:
             raise ValueError("detect() takes a 2-D uint8 grayscale image")
+        spec = self.manifest.tiling.get(kind or "")
+        if spec is None:
+            return self._detect_one(gray, thresholds, topk)
+        return self._detect_tiled(gray, spec, thresholds, topk)
+
+    def _detect_one(self, gray: np.ndarray, thresholds, topk: int) -> list[Detection]:
         tensor, lb = self.preprocess(gray)
-        return self.postprocess(self.run_raw(tensor), lb, gray.shape, thresholds)
+        out = self.run_raw(tensor)
+        if topk and out.ndim == 3 and out.shape[1] == 4 + len(self.manifest.labels):
+            base = self.thresholds if thresholds is None else thresholds
+            scores = out.reshape(out.shape[-2:])[4:4 + len(self.manifest.labels)]
+            if scores.shape[1] > topk:
+                thresholds = np.maximum(base, np.partition(scores, -topk, axis=1)[:, -topk]).astype(np.float32)
+        return self.postprocess(out, lb, gray.shape, thresholds)
+
+    def _detect_tiled(self, gray: np.ndarray, spec: tiling.TileSpec, thresholds, topk: int) -> list[Detection]:
+        h, w = gray.shape
+        found: list[Detection] = []
+        cut: list[np.ndarray] = []
+        for win in tiling.windows(w, h, spec):
+            x0, y0, x1, y1 = win
+            crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
+            dets = [Detection(d.label_id, d.label, d.score, (d.box[0] + x0, d.box[1] + y0, d.box[2] + x0, d.box[3] + y0))
+                    for d in self._detect_one(crop, thresholds, topk)]
+            if dets:
+                cut.append(tiling.cut_flags(np.array([d.box for d in dets], np.float32), win, w, h))
+                found += dets
+        if not found:
+            return []
+        keep = tiling.merge(np.array([d.box for d in found], np.float32), np.array([d.score for d in found], np.float32),
+                            np.array([d.label_id for d in found]), np.concatenate(cut),
+                            self.manifest.nms_iou, self.manifest.max_detections)
+        return [found[i] for i in sorted(keep, key=lambda i: -found[i].score)]
 
 
 def load_model(directory: Path, threads: int = 0) -> OnnxModel:

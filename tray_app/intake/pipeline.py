@@ -252,7 +252,7 @@ class Processor:
         meta["format"] = decoded.fmt
         meta["frames"] = decoded.frames
         patient = self._patient(row, path, decoded)
-        decision = classify(meta, decoded.width, decoded.height, decoded.frames)
+        decision = classify(meta, decoded.width, decoded.height, decoded.frames, pixels=decoded.pixels)
         kind = decision.kind
         meta["type"] = decision.as_dict()
         # raw .npy: ~1 ms to write, where even a fast PNG costs ~20 ms per image
@@ -322,7 +322,10 @@ class Processor:
                 except QuarantineError as exc:
                     image_repo.quarantine(self.db, image_id, str(exc), row["sha256"])
                     return Outcome(image_id, row["path"], "quarantined", str(exc), row["study_id"])
-            detections = model.detect(pixels)
+            detections = model.detect(pixels, kind=row["kind"])
+            if not self.config.analysis.unvalidated_labels:
+                off = {l.name for l in m.labels if not l.enabled_by_default}
+                detections = [d for d in detections if d.label not in off]
         else:
             note = f"{m.name} does not analyse {row['kind'] or 'this kind of'} images"
         labels = {l.name: l for l in m.labels}
