@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..teeth import arch_of_fdi
+from .pixel_layout import panoramic_from_pixels
 
 KINDS = ("bitewing", "periapical", "occlusal", "panoramic", "cephalometric", "cbct", "photo", "other")
 INTRAORAL = frozenset({"bitewing", "periapical", "occlusal"})
@@ -67,8 +68,9 @@ def _codes(meta, key) -> set[str]:
     return {c.get("value", "") for c in meta.get(key) or []}
 
 
-def classify(meta: dict[str, Any], width: int, height: int, frames: int = 1) -> TypeDecision:
-    """The image type with its deciding rule; lower-ranked rules that disagree reduce confidence."""
+def classify(meta: dict[str, Any], width: int, height: int, frames: int = 1, pixels=None) -> TypeDecision:
+    """The image type with its deciding rule; lower-ranked rules that disagree reduce confidence.
+    `pixels` (2-D uint8) lets a raster export without header or name token be typed by layout."""
     modality = (meta.get("modality") or "").upper()
     sop = meta.get("sop_class") or ""
     aspect = max(width, height) / max(1, min(width, height))
@@ -98,6 +100,10 @@ def classify(meta: dict[str, Any], width: int, height: int, frames: int = 1) -> 
         candidates.append(TypeDecision(tok_kind, 0.85, f"description token '{tok}'"))
     if modality in ("DX", "CR", "OT", "") and aspect >= 1.8 and max(width, height) >= 1000:
         candidates.append(TypeDecision("panoramic", 0.75, f"wide image ({width}×{height})"))
+    if not modality and pixels is not None:
+        found = panoramic_from_pixels(pixels)
+        if found:
+            candidates.append(TypeDecision("panoramic", *found))
     if modality == "DX" and min(width, height) >= 1500 and aspect < 1.5:
         candidates.append(TypeDecision("cephalometric", 0.55, f"large near-square DX image ({width}×{height})"))
     regions = _codes(meta, "anatomic_region")
