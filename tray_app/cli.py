@@ -321,7 +321,9 @@ def cmd_models(args) -> int:
             m = e.manifest
             row.update(name=m.name, version=m.version, labels=list(m.label_names),
                        input=[m.input.width, m.input.height], demonstration=m.is_demonstration,
-                       selected=chosen is not None and chosen.directory == e.directory)
+                       selected=chosen is not None and chosen.directory == e.directory,
+                       labels_off_by_default=[l.name for l in m.labels if not l.enabled_by_default],
+                       tiling={k: [t.columns, t.rows] for k, t in m.tiling.items()})
             if args.action == "check":
                 try:
                     import numpy as np
@@ -344,6 +346,10 @@ def cmd_models(args) -> int:
             if r["ok"]:
                 demo = "  (demonstration only — not for clinical use)" if r.get("demonstration") else ""
                 print(f"{mark} {r['name']} {r['version']}  [{r['origin']}]  {len(r['labels'])} labels{demo}")
+                if r["labels_off_by_default"]:
+                    state = ("shown (analysis.unvalidated_labels is on)" if config.analysis.unvalidated_labels else
+                             "not shown; `dental-bridge config set analysis.unvalidated_labels true` shows them")
+                    print(f"    not validated on real radiographs: {', '.join(r['labels_off_by_default'])} — {state}")
                 if r.get("check"):
                     print(f"    {r['check']}")
             else:

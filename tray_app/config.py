@@ -108,6 +108,9 @@ class IntakeConfig:
 class AnalysisConfig:
     model: str = ""  # model name; empty = the preferred available model
     threads: int = 0  # 0 = fitted to this PC
+    # labels a model's manifest leaves off by default (not validated on real radiographs)
+    # are reported only when this is on; the demo turns it on for its synthetic images
+    unvalidated_labels: bool = False
 
 
 @dataclass
