@@ -20,6 +20,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 FILL = 114
+# the bundled model's contract (model.json "tiling"): panoramics run as 4 x 2 overlapping tiles
+PANO_TILES = {"columns": 4, "rows": 2, "overlap": 0.2}
+# one panoramic in the cache becomes this many random tiles (and sometimes the whole image)
+TILES_PER_PANO = 3
+# image kinds of the training mix, cycled: panoramics are fewer but each gives several tiles
+KIND_CYCLE = ("bitewing", "periapical", "bitewing", "periapical", "panoramic")
 
 
 def synth_module():
@@ -60,39 +66,86 @@ def _windowed_uint8(sample, rng: np.random.Generator, synth) -> np.ndarray:
     return np.clip((f - lo) * (255.0 / (hi - lo)) + 0.5, 0, 255).astype(np.uint8)
 
 
-def _make_one(args):
-    kind, seed, size, window_aug = args
+def training_style(seed: int, kind: str, styles: str) -> str | None:
+    """The imaging-chain family of a sample: "train" excludes the held-out families (drawn
+    again deterministically among the others), "heldout" forces one of them, "all" keeps
+    the generator's own draw."""
+    from tray_app.demo import imaging_chain as chain
     synth = synth_module()
-    s = synth.generate_sample(kind, seed)
+    fam = chain.draw_family(seed, synth.KINDS.index(kind))
+    if styles == "all":
+        return None
+    if styles == "heldout":
+        return chain.HELD_OUT_FAMILIES[seed % len(chain.HELD_OUT_FAMILIES)]
+    if fam in chain.HELD_OUT_FAMILIES:
+        pool = [f for f in chain.FAMILIES if f not in chain.HELD_OUT_FAMILIES]
+        return pool[seed % len(pool)]
+    return fam
+
+
+def _views(s, gray, rng, tiles: int):
+    """(pixels, objects) the model is trained on: the whole image, or for a panoramic some
+    of the tiles the product cuts it into (tray_app.analysis.tiling)."""
+    if s.kind != "panoramic" or tiles <= 0:
+        return [(gray, s.objects)]
+    from tray_app.analysis.tiling import TileSpec, windows
+    h, w = gray.shape
+    wins = windows(w, h, TileSpec.from_dict(PANO_TILES, "training"))
+    pick = rng.permutation(len(wins))[:tiles]
+    out = [(gray, s.objects)] if rng.random() < 0.25 else []
+    for i in pick:
+        x0, y0, x1, y1 = wins[i]
+        objs = []
+        for o in s.objects:
+            bx1, by1, bx2, by2 = o.box
+            cx1, cy1, cx2, cy2 = max(bx1, x0), max(by1, y0), min(bx2, x1), min(by2, y1)
+            if cx2 - cx1 < 2 or cy2 - cy1 < 2:
+                continue
+            if (cx2 - cx1) * (cy2 - cy1) < 0.45 * (bx2 - bx1) * (by2 - by1):
+                continue
+            objs.append(type(o)(o.label, (cx1 - x0, cy1 - y0, cx2 - x0, cy2 - y0), o.tooth_fdi, o.surfaces))
+        out.append((np.ascontiguousarray(gray[y0:y1, x0:x1]), objs))
+    return out
+
+
+def _make_one(args):
+    kind, seed, size, window_aug, styles, tiles = args
+    synth = synth_module()
+    s = synth.generate_sample(kind, seed, style=training_style(seed, kind, styles))
     rng = np.random.default_rng(seed ^ 0x5EED)
     gray = _windowed_uint8(s, rng, synth) if window_aug else synth.to_uint8(s)
-    canvas, r, px, py = letterbox(gray, size, size)
-    h, w = gray.shape
-    rect = (int(px), int(py), int(px + round(w * r)), int(py + round(h * r)))
-    boxes, classes = [], []
     label_index = {n: i for i, n in enumerate(synth.LABELS)}
-    for o in s.objects:
-        x1, y1, x2, y2 = o.box
-        boxes.append((x1 * r + px, y1 * r + py, x2 * r + px, y2 * r + py))
-        classes.append(label_index[o.label])
-    return canvas, rect, np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(classes, np.int64), synth.KINDS.index(kind)
+    results = []
+    for pixels, objects in _views(s, gray, rng, tiles):
+        canvas, r, px, py = letterbox(pixels, size, size)
+        h, w = pixels.shape
+        rect = (int(px), int(py), int(px + round(w * r)), int(py + round(h * r)))
+        boxes, classes = [], []
+        for o in objects:
+            x1, y1, x2, y2 = o.box
+            boxes.append((x1 * r + px, y1 * r + py, x2 * r + px, y2 * r + py))
+            classes.append(label_index[o.label])
+        results.append((canvas, rect, np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(classes, np.int64),
+                        synth.KINDS.index(kind)))
+    return results
 
 
-def build_cache(path: Path, n: int, seed: int, size: int, workers: int = 2, window_aug: bool = True, log=print):
-    """Generate n samples (kinds round-robin, seeds seed..seed+n-1) into an npz cache."""
-    synth = synth_module()
-    kinds = synth.KINDS
-    jobs = [(kinds[i % len(kinds)], seed + i, size, window_aug) for i in range(n)]
+def build_cache(path: Path, n: int, seed: int, size: int, workers: int = 2, window_aug: bool = True, log=print,
+                styles: str = "train", tiles: int = TILES_PER_PANO):
+    """Generate n samples (kinds cycled by KIND_CYCLE, seeds seed..seed+n-1) into an npz cache;
+    a panoramic adds `tiles` tile views."""
+    jobs = [(KIND_CYCLE[i % len(KIND_CYCLE)], seed + i, size, window_aug, styles, tiles) for i in range(n)]
+    results = []
     if workers > 1:
         import multiprocessing as mp
         with mp.get_context("fork").Pool(workers) as pool:
-            results = []
             for i, r in enumerate(pool.imap(_make_one, jobs, chunksize=8)):
-                results.append(r)
+                results += r
                 if (i + 1) % 500 == 0:
                     log(f"  cache {path.name}: {i + 1}/{n}")
     else:
-        results = [_make_one(j) for j in jobs]
+        for j in jobs:
+            results += _make_one(j)
     images = np.stack([r[0] for r in results])
     rects = np.asarray([r[1] for r in results], np.int32)
     boxes = np.concatenate([r[2] for r in results]) if results else np.zeros((0, 4), np.float32)
@@ -179,6 +232,10 @@ class Augmenter:
             img = img[:, ::-1]
             boxes = boxes[:, [2, 1, 0, 3]].copy()
             boxes[:, [0, 2]] = S - boxes[:, [0, 2]]
+        if rng.random() < 0.2:  # vertical flip (an image mounted upside down, upper for lower arch)
+            img = img[::-1]
+            boxes = boxes[:, [0, 3, 2, 1]].copy()
+            boxes[:, [1, 3]] = S - boxes[:, [1, 3]]
         return np.ascontiguousarray(img), boxes, cls
 
     def batch(self, bs: int):

@@ -24,9 +24,12 @@ LOW = 0.005  # score floor for AP curves
 TOPK = 100   # at most this many candidates per class enter NMS (AP needs no more)
 
 
-def collect(model_dir: Path, n: int, seed: int, threads: int = 2):
-    """Run the model on n generated images; returns (predictions, ground_truths, kinds)
-    with every prediction scoring >= LOW."""
+def collect(model_dir: Path, n: int, seed: int, threads: int = 2, styles: str = "train"):
+    """Run the model on n generated images (kinds round-robin, seeds seed..seed+n-1, imaging
+    styles as data.training_style: "train" = the families training saw, "heldout" = the
+    held-out family only) through the product's own `detect` (tiles included); returns
+    (predictions, ground_truths, kinds) with every prediction scoring >= LOW."""
+    from data import training_style
     from tray_app.analysis.model import load_model
     synth = synth_module()
     model = load_model(Path(model_dir), threads=threads)
@@ -34,16 +37,10 @@ def collect(model_dir: Path, n: int, seed: int, threads: int = 2):
     idx = {l.name: i for i, l in enumerate(model.manifest.labels)}
     low = np.full(nc, LOW, dtype=np.float32)
     preds, gts, kinds = [], [], []
-    for s in synth.generate_batch(n, seed):
-        gray = synth.to_uint8(s)
-        # same code path as model.detect(gray, thresholds), with a per-class floor at the
-        # TOPK-th best score so that an AP run never feeds thousands of boxes into NMS
-        tensor, lb = model.preprocess(gray)
-        out = model.run_raw(tensor)
-        sc = out.reshape(out.shape[-2:])[4:4 + nc]
-        kth = np.partition(sc, -TOPK, axis=1)[:, -TOPK] if sc.shape[1] > TOPK else np.zeros(nc)
-        th = np.maximum(low, kth).astype(np.float32)
-        dets = model.postprocess(out, lb, gray.shape, thresholds=th)
+    for i in range(n):
+        kind, s_seed = synth.KINDS[i % len(synth.KINDS)], seed + i
+        s = synth.generate_sample(kind, s_seed, style=training_style(s_seed, kind, styles))
+        dets = model.detect(synth.to_uint8(s), thresholds=low, kind=s.kind, topk=TOPK)
         preds.append([(d.label_id, d.score, *d.box) for d in dets])
         gts.append([(idx[o.label], *o.box) for o in s.objects])
         kinds.append(s.kind)
@@ -98,6 +95,7 @@ def main():
     ap.add_argument("--seed", type=int, default=900000)
     ap.add_argument("--images", type=int, default=360)
     ap.add_argument("--tune-seed", type=int, default=None, help="also tune thresholds on this seed")
+    ap.add_argument("--styles", choices=("train", "heldout", "all"), default="train")
     args = ap.parse_args()
     man = json.loads((Path(args.model_dir) / "model.json").read_text())
     labels = [l["name"] for l in man["labels"]]
@@ -106,7 +104,7 @@ def main():
         th = tune_thresholds(collect(Path(args.model_dir), args.images, args.tune_seed), labels)
         print("tuned thresholds", th)
     t = time.time()
-    data = collect(Path(args.model_dir), args.images, args.seed)
+    data = collect(Path(args.model_dir), args.images, args.seed, styles=args.styles)
     print(json.dumps(summarise(data, labels, th), indent=1))
     print(f"{time.time() - t:.0f}s")
 

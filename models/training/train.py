@@ -25,7 +25,8 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from data import Augmenter, build_cache, load_cache, synth_module  # noqa: E402
+from data import KIND_CYCLE, TILES_PER_PANO, Augmenter, build_cache, load_cache, synth_module  # noqa: E402
+from tray_app.demo.imaging_chain import FAMILIES, HELD_OUT_FAMILIES  # noqa: E402
 from loss import DetLoss  # noqa: E402
 from net import DentalNet, count_macs, count_params, flatten  # noqa: E402
 
@@ -36,7 +37,7 @@ def log(msg, fh=None):
 
 
 def get_cache(runs: Path, name: str, n: int, seed: int, size: int, window_aug: bool):
-    path = runs / f"{name}_{size}_{seed}_{n}{'_w' if window_aug else ''}.npz"
+    path = runs / f"{name}_v2_{size}_{seed}_{n}{'_w' if window_aug else ''}.npz"
     if path.exists():
         log(f"cache {path.name} found")
         return load_cache(path)
@@ -78,10 +79,11 @@ def main(argv=None):
     ap.add_argument("--val-images", type=int, default=300)
     ap.add_argument("--heldout-seed", type=int, default=900000)
     ap.add_argument("--heldout-images", type=int, default=360)
+    ap.add_argument("--gap-seed", type=int, default=950000, help="held-out imaging style (domain-gap check)")
     ap.add_argument("--size", type=int, default=640, help="model input (square)")
     ap.add_argument("--crop", type=int, default=416, help="training crop")
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--iters", type=int, default=2000)
+    ap.add_argument("--iters", type=int, default=3000)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume", default="")
@@ -186,7 +188,10 @@ def main(argv=None):
             "assigner": "task-aligned top-k (alpha 1, beta 6, k 10)", "loss": "IoU-aware BCE + GIoU + L1"}
     training = {"script": "models/training/train.py", "seed": args.seed,
                 "data": (f"synthetic radiographs from tray_app.demo.synth, seeds {args.train_seed}.."
-                         f"{args.train_seed + args.train_images - 1} (kinds round-robin)"),
+                         f"{args.train_seed + args.train_images - 1} (kinds cycled {'/'.join(KIND_CYCLE)}; "
+                         f"panoramics as {TILES_PER_PANO} random tiles of the 4x2 grid, a quarter also whole); "
+                         f"imaging styles {', '.join(f for f in FAMILIES if f not in HELD_OUT_FAMILIES)} "
+                         f"(held out: {', '.join(HELD_OUT_FAMILIES)})"),
                 "images": args.train_images, "iterations": args.iters, "batch": args.batch, "crop": args.crop,
                 "epochs": round(args.iters * args.batch / args.train_images, 2),
                 "minutes": round(train_minutes, 1), "torch": torch.__version__.split("+")[0],
@@ -200,6 +205,10 @@ def main(argv=None):
     metrics = summarise(held, labels, thresholds)
     metrics["heldout_seed"] = args.heldout_seed
     metrics["validation"] = {"seed": args.val_seed, "images": args.val_images, "use": "per-label F1-optimal thresholds"}
+    # domain-gap check: the same labels on an imaging style no training image had
+    gap = summarise(collect(out, args.heldout_images, args.gap_seed, styles="heldout"), labels, thresholds)
+    gap["seed"], gap["styles"] = args.gap_seed, list(HELD_OUT_FAMILIES)
+    metrics["heldout_style"] = gap
     write_manifest(out, labels, args.size, thresholds, arch, training, metrics=metrics)
     log("held-out: " + json.dumps(metrics))
     log(f"all done in {(time.time() - t_all) / 60:.1f} min")
