@@ -129,6 +129,55 @@ def _assign_row(xs: list[float], widths_px: list[float], teeth: list[int]) -> li
     return [teeth[j] if j is not None else None for j in best[1]]
 
 
+def _symmetric_midline(rows: list[list[int]], boxes, width: float) -> float:
+    """The vertical line about which the teeth are most nearly mirror images of each other
+    (patients stand up to a tooth off the machine's centre), within 6 % of the image centre."""
+    import numpy as np
+
+    xs = [np.array([_cx(boxes[i]) for i in row]) for row in rows if len(row) >= 2]
+    if not xs:
+        return width / 2
+    best, best_cost = width / 2, float("inf")
+    for mid in np.linspace(0.44 * width, 0.56 * width, 97):
+        cost = 0.0
+        for x in xs:
+            d = x - mid
+            left, right = -d[d < 0], d[d >= 0]
+            if not len(left) or not len(right):
+                cost += float(np.abs(d).sum())
+                continue
+            cost += float(np.abs(left[:, None] - right[None, :]).min(axis=1).sum())
+            cost += float(np.abs(right[:, None] - left[None, :]).min(axis=1).sum())
+        if cost < best_cost - 1e-9:
+            best, best_cost = float(mid), cost
+    return best
+
+
+def _pitch(row: list[int], boxes) -> float | None:
+    """Median distance between neighbouring tooth centres: the arch's scale. Box widths
+    overstate it (a tilted 23 mm tooth widens its box), gaps only lengthen a few pitches."""
+    xs = sorted(_cx(boxes[i]) for i in row)
+    steps = sorted(b - a for a, b in zip(xs, xs[1:]))
+    return steps[len(steps) // 2] if len(steps) >= 3 else None
+
+
+def _assign_from_midline(side: list[int], boxes, mid: float, quadrant: int, pitch: float | None) -> list[int | None]:
+    if not side:
+        return []
+    teeth = [quadrant * 10 + p for p in range(1, 9)]
+    typical = [_width_mm(f) for f in teeth]
+    if pitch is None:
+        widths = sorted(boxes[i][2] - boxes[i][0] for i in side)
+        pitch = 0.8 * widths[len(widths) // 2]
+    scale = pitch / sorted(typical)[len(typical) // 2]
+    slots, acc = [], 0.0
+    for w in typical:
+        slots.append((acc + w / 2) * scale)
+        acc += w
+    dist = [abs(_cx(boxes[i]) - mid) for i in side]
+    return [teeth[j] if j is not None else None for j in _align(dist, slots)]
+
+
 def number_teeth(tooth_boxes: list[Sequence[float]], *, kind: str, width: float, height: float,
                  listed_fdi: Sequence[int] = ()) -> list[int | None]:
     listed = [f for f in listed_fdi if is_valid_fdi(f)]
@@ -141,19 +190,23 @@ def number_teeth(tooth_boxes: list[Sequence[float]], *, kind: str, width: float,
     else:
         upper, lower = _split_rows(tooth_boxes, height)
         rows, arches = [upper, lower], ["maxilla", "mandible"]
+    pano_mid = _symmetric_midline(rows, tooth_boxes, width) if not listed else width / 2
     for row, arch in zip(rows, arches):
         if arch is None:
             continue
         row = sorted(row, key=lambda i: _cx(tooth_boxes[i]))
         if not listed:
-            # a panoramic shows the whole arch: count outward from the midline per quadrant
-            mid = width / 2
+            # a panoramic shows the whole arch: per quadrant, lay the teeth out from the midline
+            # with typical widths and align the boxes to them, so a gap (an extraction) is
+            # skipped instead of renumbering every tooth behind it
+            mid = pano_mid
             left = sorted((i for i in row if _cx(tooth_boxes[i]) < mid), key=lambda i: -_cx(tooth_boxes[i]))
             right = sorted((i for i in row if _cx(tooth_boxes[i]) >= mid), key=lambda i: _cx(tooth_boxes[i]))
             q_left, q_right = (1, 2) if arch == "maxilla" else (4, 3)
+            pitch = _pitch(row, tooth_boxes)
             for quadrant, side in ((q_left, left), (q_right, right)):
-                for position, i in enumerate(side[:8], start=1):
-                    result[i] = quadrant * 10 + position
+                for i, fdi in zip(side, _assign_from_midline(side, tooth_boxes, mid, quadrant, pitch)):
+                    result[i] = fdi
             continue
         teeth = sorted((f for f in listed if arch_of_fdi(f) == arch), key=display_order)
         xs = [_cx(tooth_boxes[i]) for i in row]
