@@ -301,3 +301,13 @@ def test_first_run_wizard(qtbot, paths, db, registry, tmp_path):
     assert db.one("SELECT role FROM clinicians WHERE name='Dr. Ada Lopez'")["role"] == "dentist"
     assert [r["subject"] for r in _audits(db)] == ["first_run"]
     assert "DentalAIBridge" in registry.values
+
+
+def test_unvalidated_labels_checkbox_round_trips(qtbot, paths, db, registry):
+    w = _window(qtbot, paths, registry=registry)
+    assert not w.unvalidated.isChecked()               # off for a practice unless it chooses
+    w.unvalidated.setChecked(True)
+    assert w.save() is True, w.error.text()
+    raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
+    assert raw["analysis"]["unvalidated_labels"] is True
+    assert Config.load(paths.config_file).analysis.unvalidated_labels is True

@@ -290,6 +290,12 @@ class SettingsWindow(QDialog):
         self.threads.setSpecialValueText(f"Automatic ({default_threads()})")
         self.threads.setValue(c.analysis.threads)
         form.addRow("Analysis threads", self.threads)
+        self.unvalidated = QCheckBox("Also show findings not validated on real radiographs")
+        self.unvalidated.setChecked(c.analysis.unvalidated_labels)
+        self.unvalidated.setToolTip("Labels the model's manifest leaves off by default (the demonstration model's "
+                                    "diagnoses: caries, calculus, periapical radiolucency, bone loss). They were "
+                                    "measured on synthetic images only.")
+        form.addRow("", self.unvalidated)
         self.rollout = QComboBox()
         for k in ROLLOUT_MODES:
             self.rollout.addItem(model.ROLLOUT_TEXT[k].split(":")[0], k)
@@ -629,6 +635,7 @@ class SettingsWindow(QDialog):
         c.clinical.urgent_threshold = round(self.urgent.value(), 2)
         c.clinical.fmx_images = self.fmx.value()
         c.analysis.threads = self.threads.value()
+        c.analysis.unvalidated_labels = self.unvalidated.isChecked()
         c.governance.rollout = self.rollout.currentData()
         c.governance.retention_days = self.retention.value()
         c.governance.auto_labels = [k for k, box in self.auto_labels.items() if box.isChecked()]
