@@ -1,5 +1,7 @@
 import csv
+import io
 import json
+import sys
 from datetime import datetime, timedelta, timezone
 
 from samples import write_dicom, write_png
@@ -12,7 +14,7 @@ from tray_app.review.api import ReviewAPI, SignError
 from tray_app.review.clinicians import add_clinician
 
 
-def test_silent_pilot_records_but_never_shows_or_signs(home, export_dir, capsys):
+def test_silent_pilot_records_but_never_shows_or_signs(home, export_dir, capsys, monkeypatch):
     write_dicom(export_dir / "a.dcm", patient_id="P1")
     cfg = fast_config(export_dir)
     s = Service(cfg, home_paths())
@@ -22,18 +24,20 @@ def test_silent_pilot_records_but_never_shows_or_signs(home, export_dir, capsys)
     (study,) = api.queue()
     assert study["findings_count"] == 0 and all(not im["findings"] for im in study["images"])
     assert s.db.one("SELECT COUNT(*) FROM findings")[0] == 2  # recorded for the pilot report
-    doc = add_clinician(s.db, "Dr A", "dentist", "2468")
+    doc = add_clinician(s.db, "Dr A", "dentist", "246813")
     try:
-        api.sign(study["id"], doc, "2468")
+        api.sign(study["id"], doc, "246813")
         raise AssertionError("signed during a silent pilot")
     except SignError as exc:
         assert "silent pilot" in str(exc)
     s.db.close()
-    assert main(["config", "set", "governance.rollout", "silent_pilot"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
+    assert main(["config", "set", "governance.rollout", "silent_pilot", "--as-clinician", str(doc), "--pin-stdin"]) == 0
     capsys.readouterr()
     assert main(["queue"]) == 0
     assert "silent pilot" in capsys.readouterr().out
-    assert main(["config", "set", "governance.rollout", "bogus"]) == 2
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
+    assert main(["config", "set", "governance.rollout", "bogus", "--as-clinician", str(doc), "--pin-stdin"]) == 2
 
 
 def test_audit_export_by_patient_and_date(home, export_dir, tmp_path, capsys):

@@ -248,7 +248,9 @@ def _finding_text(f: dict) -> str:
 
 def cmd_config(args) -> int:
     from .config import ConfigError, SourceConfig
+    from .guarded_settings import is_guarded
     from .intake.naming import TemplateError, validate_template
+    from .review.clinicians import ClinicianError
 
     paths = _paths()
     try:
@@ -262,7 +264,13 @@ def cmd_config(args) -> int:
                 print(f"# {paths.config_file}")
                 print(tomli_w.dumps(config.to_dict()))
             return 0
+        who = None
         if args.action == "set":
+            if is_guarded(args.key):
+                from .review.clinicians import authorize, authorised_by
+
+                with _database(paths) as db:  # the PIN first: a wrong one changes nothing
+                    who = authorised_by(authorize(db, _authority(args), f"changing {args.key}"))
             config.set_value(args.key, args.value)
         elif args.action == "add-source":
             source = SourceConfig(path=args.path, kind=args.kind, patient_id=args.patient_id)
@@ -283,20 +291,22 @@ def cmd_config(args) -> int:
             if len(config.sources) == before:
                 raise ConfigError(f"{args.path} is not a watch folder")
         config.save(paths.config_file)
-        _audit_config_change(paths, args)
+        _audit_config_change(paths, args, who)
         print(f"saved {paths.config_file}")
         return 0
-    except (ConfigError, TemplateError) as exc:
+    except (ConfigError, TemplateError, ClinicianError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _audit_config_change(paths, args) -> None:
+def _audit_config_change(paths, args, authorised_by: str | None) -> None:
     from . import audit
 
     detail = {"set": {"key": getattr(args, "key", None), "value": getattr(args, "value", None)},
               "add-source": {"kind": getattr(args, "kind", None), "patient_id": getattr(args, "patient_id", None)},
               "remove-source": {}}.get(args.action, {})
+    if authorised_by:
+        detail["authorised_by"] = authorised_by
     with _database(paths) as db:
         with db.tx() as c:
             audit.append(c, "config_changed", args.action, **detail)
@@ -372,12 +382,22 @@ def _models_evaluate(args, chosen) -> int:
     return 0
 
 
-def _read_pin(args) -> str:
+def _read_pin(args, prompt: str = "PIN: ") -> str:
+    """A PIN from the terminal, or with --pin-stdin the next line of standard input (so an
+    authorising PIN and a new PIN can both be piped, one per line, in the order asked)."""
     if not args.pin_stdin:
         import getpass
 
-        return getpass.getpass("PIN: ")
-    return sys.stdin.readline().strip()
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _authority(args):
+    """--as-clinician ID: the dentist or admin who authorises this change (their PIN is read first)."""
+    from .review.clinicians import Authority
+
+    cid = getattr(args, "as_clinician", None)
+    return None if cid is None else Authority(cid, _read_pin(args, f"PIN of clinician {cid} (authorising): "))
 
 
 def cmd_clinicians(args) -> int:
@@ -386,26 +406,55 @@ def cmd_clinicians(args) -> int:
 
     db = Database(_paths().database)
     try:
+        if args.action == "list":
+            rows = clin.list_clinicians(db)
+            if args.json:
+                _print_json({"clinicians": rows})
+            else:
+                for r in rows:
+                    print(f"{r['id']:>3}  {r['name']:<28} {r['role']:<10}{'  can sign' if r['can_sign'] else ''}"
+                          f"{'  LOCKED' if r['locked'] else ''}{'  PIN too short: change it' if r['pin_too_short'] else ''}")
+            return 0
         if args.action == "add":
             if not args.name:
                 print("error: clinicians add needs a NAME", file=sys.stderr)
                 return 2
-            cid = clin.add_clinician(db, args.name, args.role, _read_pin(args), actor="cli")
-            print(f"added clinician {cid}: {args.name} ({args.role})")
+            authority = _authority(args)
+            cid = clin.add_clinician(db, args.name, args.role or "dentist", _read_pin(args, "New clinician's PIN: "),
+                                     actor="cli", authority=authority)
+            print(f"added clinician {cid}: {' '.join(args.name.split())} ({args.role or 'dentist'})")
             return 0
-        rows = clin.list_clinicians(db)
-        if args.json:
-            _print_json({"clinicians": rows})
-        else:
-            for r in rows:
-                print(f"{r['id']:>3}  {r['name']:<28} {r['role']:<10}{'  can sign' if r['can_sign'] else ''}"
-                      f"{'  LOCKED' if r['locked'] else ''}")
+        target = _clinician_id(args.name)
+        if args.action == "set-role":
+            if not args.role:
+                print("error: clinicians set-role ID needs --role", file=sys.stderr)
+                return 2
+            clin.set_role(db, target, args.role, authority=_authority(args), actor="cli")
+            print(f"clinician {target} is now a {args.role}")
+        elif args.action == "set-pin":
+            authority = _authority(args)
+            if authority is None:  # one's own PIN change: the current PIN authorises it
+                authority = clin.Authority(target, _read_pin(args, "Current PIN: "))
+            clin.set_pin(db, target, _read_pin(args, "New PIN: "), authority=authority, actor="cli")
+            print(f"PIN of clinician {target} changed")
+        elif args.action == "remove":
+            clin.deactivate(db, target, authority=_authority(args), actor="cli")
+            print(f"clinician {target} removed (their signatures stay on record)")
         return 0
     except clin.ClinicianError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         db.close()
+
+
+def _clinician_id(value) -> int:
+    from .review.clinicians import ClinicianError
+
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ClinicianError("give the clinician's id (see: dental-bridge clinicians list)") from None
 
 
 def cmd_sign(args) -> int:
@@ -423,17 +472,15 @@ def cmd_sign(args) -> int:
         unknown = (accept | reject) - ids
         if unknown:
             raise ReviewError(f"finding(s) {sorted(unknown)} are not in study {args.study}")
-        pin = _read_pin(args)
-        for fid in sorted(accept - reject):
-            api.accept(fid, actor=f"clinician:{args.clinician}")
-        for fid in sorted(reject):
-            api.reject(fid, actor=f"clinician:{args.clinician}")
-        result = api.sign(args.study, args.clinician, pin)
+        # the PIN is checked before any of these is applied; all of it commits with the signature
+        result = api.sign(args.study, args.clinician, _read_pin(args), accept=accept, reject=reject)
     except ReviewError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         db.close()
+    if result.get("warning"):
+        print(f"note: {result['warning']}", file=sys.stderr)
     _emit(args, result, lambda r: f"study {r['study_id']} signed by {r['signed_by']} at {r['signed_at']} "
                                   f"({r['findings']} finding(s); report sha256 {r['report_sha256'][:12]}…)")
     return 0
@@ -527,13 +574,26 @@ def cmd_audit(args) -> int:
             print(f"wrote {len(entries)} audit entries to {args.file}")
             return 0
         result = audit.verify(db.conn())
+        if result.ok and not result.keyed and result.entries:
+            with db.tx() as c:  # a log from before keying: key it from here on
+                audit.seal_unkeyed(c)
     if args.json:
         _print_json(result.__dict__)
     elif result.ok:
-        print(f"audit log intact: {result.entries} entries")
+        where = {"keyring": "the OS keyring", "file": "a file next to the database (no OS keyring here: weaker)"}
+        print(f"audit log intact: {result.entries} entries" + (
+            f"; keyed, anchored at entry {result.anchor} in {where[result.key_store]}" if result.keyed else
+            "; written before the log was keyed, keyed from now on"))
     else:
         print(f"audit log BROKEN at entry {result.first_bad_seq}: {result.problem}")
     return 0 if result.ok else 1
+
+
+def _authority_args(p) -> None:
+    p.add_argument("--as-clinician", type=int, metavar="ID",
+                   help="the dentist or admin authorising the change (rollout, export destinations, clinicians)")
+    p.add_argument("--pin-stdin", action="store_true",
+                   help="read PINs from standard input, one per line: the authorising PIN first, then a new PIN")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -573,6 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = cfg_sub.add_parser("set", help="e.g. intake.settle_seconds 3")
     s.add_argument("key")
     s.add_argument("value")
+    _authority_args(s)
     add = cfg_sub.add_parser("add-source", help="watch a folder (UNC paths welcome)")
     add.add_argument("path")
     add.add_argument("--kind", default="auto", choices=["auto", "native", "polling"])
@@ -592,10 +653,11 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=cmd_models)
 
     cl = sub.add_parser("clinicians", help="clinicians who review and sign (PINs are stored as scrypt hashes)")
-    cl.add_argument("action", choices=["list", "add"])
-    cl.add_argument("name", nargs="?")
-    cl.add_argument("--role", default="dentist", choices=["dentist", "hygienist", "assistant", "admin"])
-    cl.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+    cl.add_argument("action", choices=["list", "add", "set-role", "set-pin", "remove"])
+    cl.add_argument("name", nargs="?", help="add: the NAME; set-role, set-pin, remove: the clinician's ID")
+    cl.add_argument("--role", choices=["dentist", "hygienist", "assistant", "admin"],
+                    help="add: the role (default dentist); set-role: the new role")
+    _authority_args(cl)
     cl.add_argument("--json", action="store_true")
     cl.set_defaults(func=cmd_clinicians)
 

@@ -107,7 +107,7 @@ def test_cli_secrets_doctor_and_export(template, home, tmp_path, od_server, monk
         def destinations(self):
             return ["opendental", "folder"]
 
-    Api(db).sign(study, 1, "2468")
+    Api(db).sign(study, 1, "246813")
     db.close()
     assert _main(["export", "--once", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)["results"]

@@ -29,7 +29,7 @@ DETECTIONS = [
     (3, 23, 40, 3, 2, 0.42),
     (4, 52, 41, 5, 4, 0.66),
 ]
-DENTIST = ("Dr. Dana Molar", "dentist", "2468")
+DENTIST = ("Dr. Dana Molar", "dentist", "246813")
 HYGIENIST = ("Hana Lee", "hygienist", "1357")
 
 
