@@ -49,3 +49,21 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 def changed_guarded(old: Config, new: Config) -> list[str]:
     a, b = _flatten(old.to_dict()), _flatten(new.to_dict())
     return [k for k in GUARDED_KEYS if a.get(k) != b.get(k)]
+
+
+def authorize_change(db, old: Config, new: Config, authority) -> str | None:
+    """Who authorised a change of guarded keys ("" / None when none changed); raises
+    review.clinicians.ClinicianError when the change needs a PIN that was not given or is wrong."""
+    from .review.clinicians import authorised_by, authorize
+
+    keys = changed_guarded(old, new)
+    if not keys:
+        return None
+    return authorised_by(authorize(db, authority, "changing " + ", ".join(keys)))
+
+
+def needs_authority(db, old: Config, new: Config) -> bool:
+    """True when guarded keys changed and a dentist or admin exists who must authorise it."""
+    from .review.clinicians import authority_exists
+
+    return bool(changed_guarded(old, new)) and authority_exists(db)

@@ -86,6 +86,11 @@ def _authority_exists(c) -> bool:
         is not None
 
 
+def authority_exists(db: Database) -> bool:
+    """Whether changes need an authorising PIN (false only before the first dentist or admin)."""
+    return _authority_exists(db.conn())
+
+
 def authorize(db: Database, authority: Authority | None, action: str) -> dict | None:
     """The authorising admin/dentist, after their PIN (and lock-out) are checked.
 
