@@ -123,7 +123,7 @@ def cmd_doctor(args) -> int:
         _print_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
     else:
         for c in checks:
-            print(f"{'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.message}")
+            print(f"{'FAIL' if not c.ok else 'WARN' if c.warning else 'ok  '}  {c.name}: {c.message}")
     return 0 if ok else 1
 
 

@@ -416,6 +416,15 @@ class SettingsWindow(QDialog):
         self._load_clinicians()
         return True
 
+    def _od_security(self, *_) -> None:
+        from ..export.doctor import plain_http_warning
+
+        od = model.clone(self.config.export.opendental)
+        od.mode, od.server, od.https = self.od_mode.currentData(), self.od_server.text().strip(), self.od_https.isChecked()
+        plain = od.plain_on_network()
+        self.od_plain.setText(plain_http_warning(plain) + "." if plain else "")
+        self.od_plain.setVisible(bool(plain))
+
     def _clin_message(self, text: str, ok: bool) -> None:
         self.clin_msg.setText(text)
         self.clin_msg.setStyleSheet(OK_STYLE if ok else ERROR_STYLE)
@@ -449,13 +458,24 @@ class SettingsWindow(QDialog):
             k.setEchoMode(QLineEdit.EchoMode.Password)
             k.setPlaceholderText("leave empty to keep the stored key")
         self.od_keys_state = QLabel(_keys_state())
+        self.od_https = QCheckBox("Use https (where the API Service offers it)")
+        self.od_https.setChecked(ex.opendental.https)
+        self.od_plain = QLabel("")  # warns when keys and radiographs would cross the network unencrypted
+        self.od_plain.setWordWrap(True)
+        self.od_plain.setStyleSheet(ERROR_STYLE)
         f.addRow("Connection", self.od_mode)
         f.addRow("API Service computer", self.od_server)
+        f.addRow("", self.od_https)
+        f.addRow("", self.od_plain)
         f.addRow("Image category", self.od_category)
         f.addRow("Developer key", self.od_dev)
         f.addRow("Customer key", self.od_cust)
         f.addRow("", self.od_keys_state)
         lay.addWidget(od)
+        self.od_mode.currentIndexChanged.connect(self._od_security)
+        self.od_server.textChanged.connect(self._od_security)
+        self.od_https.toggled.connect(self._od_security)
+        self._od_security()
         fo = QGroupBox("Drop folder")
         g = QFormLayout(fo)
         self.folder_path = QLineEdit(ex.folder.path)
@@ -660,6 +680,7 @@ class SettingsWindow(QDialog):
             ex.destinations = [d for d, box in boxes if box.isChecked()]
             ex.opendental.mode = self.od_mode.currentData()
             ex.opendental.server = self.od_server.text().strip()
+            ex.opendental.https = self.od_https.isChecked()
             ex.opendental.doc_category = self.od_category.text().strip()
             ex.folder.path = self.folder_path.text().strip()
             ex.folder.layout = self.folder_layout.currentData()
