@@ -502,14 +502,17 @@ def _write_audit_export(path: Path, entries: list[dict]) -> None:
 
 def cmd_purge(args) -> int:
     from .retention import purge
+    from .sources.dicom_scp import inbox_dir
 
     paths = _paths()
     config = _config(paths)
     with _database(paths) as db:
-        result = purge(db, paths.cache_dir, config.governance.retention_days, dry_run=args.dry_run)
+        result = purge(db, paths.cache_dir, config.governance.retention_days, inbox_dir=inbox_dir(paths.data_dir),
+                       dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
-    _emit(args, result, lambda r: f"{verb} {r['images']} cached image(s) and {r['rendered_files']} rendered file(s) "
-                                  f"of studies exported before {r['cutoff'][:10]}")
+    _emit(args, result, lambda r: f"{verb} {r['images']} cached image(s), {r['rendered_files']} rendered file(s) "
+                                  f"and {r['inbox_files']} DICOM inbox file(s) of studies from before "
+                                  f"{r['cutoff'][:10]} (exports still waiting keep theirs)")
     return 0
 
 
@@ -694,7 +697,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_export_parsers(sub)  # export, secrets set opendental, doctor
 
-    pg = sub.add_parser("purge", help="delete cached images of exported studies past the retention period")
+    pg = sub.add_parser("purge", help="delete our copies of radiographs (cache, rendered exports, DICOM inbox) "
+                                      "past the retention period")
     pg.add_argument("--dry-run", action="store_true")
     pg.add_argument("--json", action="store_true")
     pg.set_defaults(func=cmd_purge)
