@@ -103,7 +103,9 @@ def build_home(root: Path, *, patients=None, model_name: str = "stub", demonstra
                       "AND label='periapical_radiolucency' ORDER BY id LIMIT 1)", (first["id"],))
         refresh(service.db, first["id"])
     if clinicians:
-        for name, role, pin in (DENTIST, HYGIENIST):
-            add_clinician(service.db, name, role, pin)
+        from tray_app.review.clinicians import Authority
+
+        dentist = add_clinician(service.db, *DENTIST)  # the first one: nobody to authorise it
+        add_clinician(service.db, *HYGIENIST, authority=Authority(dentist, DENTIST[2]))
     service.db.close()
     return paths
