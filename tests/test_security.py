@@ -288,3 +288,40 @@ def test_audit_verify_reports_a_removed_tail_and_where_the_key_is(home, capsys):
     db.close()
     assert main(["audit", "verify"]) == 1
     assert "the last 1 entries were removed" in capsys.readouterr().out
+
+
+def test_guarded_settings_edited_by_hand_do_not_take_effect(home, monkeypatch, capsys):
+    from tray_app.config import Config
+    from tray_app.settings_file import SettingsFile
+
+    paths = home_paths().ensure()
+    _stdin(monkeypatch, DOC_PIN)
+    assert main(["clinicians", "add", "Dr Ada", "--pin-stdin"]) == 0
+    assert main(["config", "set", "intake.settle_seconds", "3"]) == 0  # records the guarded values as they are
+    running = Config.load(paths.config_file)
+    watcher = SettingsFile(paths.config_file, running, paths.database)
+    # someone at the PC edits config.toml: unsigned automatic export, to their own folder
+    edited = Config.load(paths.config_file)
+    edited.governance.rollout = "targeted_automation"
+    edited.export.destinations = ["folder"]
+    edited.export.folder.path = "/tmp/elsewhere"
+    edited.save(paths.config_file)
+    assert watcher.changed() is None and "without a dentist's or admin's PIN" in watcher.error
+    capsys.readouterr()
+    assert main(["queue"]) == 0  # the next command (or start) holds them back and says so
+    assert "without a dentist's or admin's PIN" in capsys.readouterr().err
+    from tray_app.guarded_settings import load
+
+    config, problem = load(paths)
+    assert problem and config.governance.rollout == "assistive" and config.export.destinations == []
+    assert config.intake.settle_seconds == 3  # everything else in the file applies
+    # the same change with the dentist's PIN goes through, also for the running app
+    Config.load(paths.config_file)  # (the hand-edited file is still there)
+    _stdin(monkeypatch, DOC_PIN)
+    assert main(["config", "set", "export.folder.path", "/tmp/elsewhere", "--as-clinician", "1", "--pin-stdin"]) == 0
+    _stdin(monkeypatch, DOC_PIN)
+    assert main(["config", "set", "export.destinations", "folder", "--as-clinician", "1", "--pin-stdin"]) == 0
+    config, problem = load(paths)
+    assert not problem and config.export.destinations == ["folder"] and config.governance.rollout == "assistive"
+    new = watcher.changed()
+    assert new is not None and new.export.destinations == ["folder"] and not watcher.error

@@ -155,8 +155,10 @@ def verify(conn: sqlite3.Connection) -> VerifyResult:
         expected = _mac(seal.key_bytes, prev_hash, at, event, subject, data) if keyed else \
             _digest(prev_hash, at, event, subject, data)
         if expected != h:
-            return bad(n, seq, "entry content was changed after it was written" +
-                       (" (or the chain was recomputed without the key)" if keyed else ""))
+            return bad(n, seq, "entry content was changed after it was written" + (
+                " (or the chain was recomputed without the key)" if keyed else
+                "" if seal is not None else
+                ", or the log was keyed and its key is not on this computer (a database copied or moved here?)"))
         if seal is not None and seq == seal.seq and h != seal.hash:
             return bad(n, seq, f"this entry differs from the one anchored in {where[seal.where]}")
         prev = h
@@ -165,6 +167,17 @@ def verify(conn: sqlite3.Connection) -> VerifyResult:
                              f"{where[seal.where]} names entry {seal.seq})")
     return VerifyResult(True, n, keyed=seal is not None, key_store=seal.where if seal else "",
                         anchor=seal.seq if seal else 0)
+
+
+def authentic(conn: sqlite3.Connection, row) -> bool:
+    """One entry's hash is what its key (or, before keying, plain sha256) gives for its content."""
+    seal = audit_seal.load(_db_path(conn))
+    args = (row["prev_hash"], row["at"], row["event"], row["subject"], row["data"])
+    if seal is not None and seal.db == _db_id(conn) and row["seq"] > seal.legacy:
+        return hmac.compare_digest(_mac(seal.key_bytes, *args), row["hash"])
+    if seal is None or (seal.db == _db_id(conn) and row["seq"] <= seal.legacy):
+        return _digest(*args) == row["hash"]
+    return False
 
 
 def seal_unkeyed(conn: sqlite3.Connection) -> None:

@@ -28,9 +28,13 @@ def _paths():
 
 
 def _config(paths):
-    from .config import Config
+    """The settings file; guarded keys changed in it by hand (without a PIN) are held back."""
+    from .guarded_settings import load
 
-    return Config.load(paths.config_file)
+    config, problem = load(paths)
+    if problem:
+        print(f"note: {problem}", file=sys.stderr)
+    return config
 
 
 @contextmanager
@@ -117,7 +121,7 @@ def cmd_run(args) -> int:
     if headless:
         from .settings_file import SettingsFile
 
-        return _run_service(service, once=False, settings=SettingsFile(paths.config_file, config),
+        return _run_service(service, once=False, settings=SettingsFile(paths.config_file, config, paths.database),
                             rebuild=lambda cfg: Service(cfg, paths))
     return run_with_window(service, paths, config)
 
@@ -290,8 +294,8 @@ def cmd_config(args) -> int:
             config.sources = [s for s in config.sources if s.path != args.path]
             if len(config.sources) == before:
                 raise ConfigError(f"{args.path} is not a watch folder")
+        _audit_config_change(paths, args, who, config)  # first: a running app then finds the change authorised
         config.save(paths.config_file)
-        _audit_config_change(paths, args, who)
         print(f"saved {paths.config_file}")
         return 0
     except (ConfigError, TemplateError, ClinicianError) as exc:
@@ -299,14 +303,16 @@ def cmd_config(args) -> int:
         return 2
 
 
-def _audit_config_change(paths, args, authorised_by: str | None) -> None:
+def _audit_config_change(paths, args, authorised_by: str | None, config) -> None:
     from . import audit
+    from .guarded_settings import guarded_values
 
     detail = {"set": {"key": getattr(args, "key", None), "value": getattr(args, "value", None)},
               "add-source": {"kind": getattr(args, "kind", None), "patient_id": getattr(args, "patient_id", None)},
               "remove-source": {}}.get(args.action, {})
     if authorised_by:
         detail["authorised_by"] = authorised_by
+    detail["guarded"] = guarded_values(config)
     with _database(paths) as db:
         with db.tx() as c:
             audit.append(c, "config_changed", args.action, **detail)

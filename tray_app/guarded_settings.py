@@ -67,3 +67,76 @@ def needs_authority(db, old: Config, new: Config) -> bool:
     from .review.clinicians import authority_exists
 
     return bool(changed_guarded(old, new)) and authority_exists(db)
+
+
+# -- the settings file edited by hand -----------------------------------------------------------
+# config.toml is a plain file the Windows user can edit: a guarded key changed there, without a
+# PIN, must not take effect. Every authorised change records the guarded values in its audit
+# entry (`guarded`, written before the file); a loaded file whose guarded values differ from the
+# newest authentic record keeps the recorded ones, and the app says so.
+HAND_EDITED = ("the settings file changes the rollout mode, automation labels or export destinations without a "
+               "dentist's or admin's PIN; those stay as they were (make the change in Settings)")
+
+
+def guarded_values(config: Config) -> dict:
+    flat = _flatten(config.to_dict())
+    return {k: flat.get(k) for k in GUARDED_KEYS}
+
+
+def _recorded(db) -> dict | None:
+    from . import audit
+
+    conn = db.conn()
+    for row in conn.execute("SELECT * FROM audit WHERE event IN ('config_changed','guarded_settings_baseline') "
+                            "AND data LIKE '%\"guarded\"%' ORDER BY seq DESC"):
+        if audit.authentic(conn, row):
+            import json
+
+            return json.loads(row["data"]).get("guarded")
+    return None
+
+
+def _put(config: Config, key: str, value) -> None:
+    *parents, name = key.split(".")
+    target = config
+    for p in parents:
+        target = getattr(target, p)
+    setattr(target, name, value)
+
+
+def enforce(db, config: Config) -> tuple[Config, str]:
+    """`config` with its guarded keys as last authorised, and the problem to show ("" if none).
+
+    The first time (no record yet: a new install, or the first start of this version) the
+    file's values are recorded as they are; so are values changed while no dentist or admin
+    existed (nobody could have authorised them)."""
+    import copy
+
+    from . import audit
+    from .review.clinicians import authority_exists
+
+    current = guarded_values(config)
+    recorded = _recorded(db)
+    if recorded == current:
+        return config, ""
+    if recorded is None or not authority_exists(db):
+        with db.tx() as c:
+            audit.append(c, "guarded_settings_baseline", "settings file", guarded=current)
+        return config, ""
+    fixed = copy.deepcopy(config)
+    for key, value in recorded.items():
+        if key in current and value is not None:
+            _put(fixed, key, value)
+    return fixed, HAND_EDITED
+
+
+def load(paths) -> tuple[Config, str]:
+    """The settings file, with hand-edited guarded keys held back (see `enforce`)."""
+    from .store.db import Database
+
+    config = Config.load(paths.config_file)
+    db = Database(paths.database)
+    try:
+        return enforce(db, config)
+    finally:
+        db.close()

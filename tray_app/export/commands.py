@@ -21,10 +21,13 @@ from ..cli import _print_json
 
 
 def _load():
-    from ..config import Config, Paths
+    from ..config import Paths
+    from ..guarded_settings import load
 
     paths = Paths.resolve().ensure()
-    config = Config.load(paths.config_file)
+    config, problem = load(paths)
+    if problem:
+        print(f"note: {problem}", file=sys.stderr)
     return paths, config, config.export
 
 

@@ -177,7 +177,7 @@ def save(paths, old: Config, new: Config, *, actor: str = "", via: str = "settin
     """Validates, checks the authority for guarded keys (guarded_settings), writes config.toml
     and audits. Returns the changed keys; raises ConfigError or ClinicianError (nothing written)."""
     from .. import audit
-    from ..guarded_settings import authorize_change
+    from ..guarded_settings import authorize_change, guarded_values
     from ..store.db import Database
 
     errors = check(new)
@@ -187,10 +187,11 @@ def save(paths, old: Config, new: Config, *, actor: str = "", via: str = "settin
     db = Database(paths.database)
     try:
         who = authorize_change(db, old, new, authority)  # the PIN first: a wrong one writes nothing
-        new.save(paths.config_file)
+        # recorded before the file is written: a running app that sees the file finds it authorised
         with db.tx() as c:
             audit.append(c, "config_changed", via, keys=keys, sources=len(new.sources), by=actor,
-                         **({"authorised_by": who} if who else {}))
+                         guarded=guarded_values(new), **({"authorised_by": who} if who else {}))
+        new.save(paths.config_file)
     finally:
         db.close()
     return keys
