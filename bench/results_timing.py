@@ -92,12 +92,12 @@ def run(n_images: int) -> dict:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         assert automation.run_pass(db, cfg.governance, ["dicom"], now=later) == []  # each decided once
 
-        doc = add_clinician(db, "Dr Bench", "dentist", "2468")
+        doc = add_clinician(db, "Dr Bench", "dentist", "246813")
         api = ReviewAPI(db, cfg)
         for sid in studies:
             for (fid,) in db.query("SELECT id FROM findings WHERE study_id=? AND label<>'tooth'", (sid,)):
                 api.accept(fid)
-            api.sign(sid, doc, "2468")
+            api.sign(sid, doc, "246813")
 
         gsps_t, sc_t, render_t = [], [], []
         for (snap_text, sha) in db.query("SELECT snapshot, sha256 FROM reports"):

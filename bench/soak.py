@@ -24,7 +24,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYSTRAY_BACKEND", "dummy")
 
-PIN = "2468"
+PIN = "246813"
 WEIGHTS = {"accept": 20, "reject": 8, "undo": 8, "next": 6, "nav": 15, "shell_poll": 5, "window_poll": 5,
            "threshold": 3, "sign": 1, "pause": 1, "filter": 2}
 

@@ -23,12 +23,18 @@ class FileKeyring(KeyringBackend):
     def get_password(self, service, username):
         return self._load().get(f"{service}\n{username}")
 
+    def _save(self, data: dict) -> None:
+        # atomically: the service and the test process both write (the audit anchor)
+        tmp = self._path().with_name(f"{self._path().name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self._path())
+
     def set_password(self, service, username, password):
         data = self._load()
         data[f"{service}\n{username}"] = password
-        self._path().write_text(json.dumps(data))
+        self._save(data)
 
     def delete_password(self, service, username):
         data = self._load()
         data.pop(f"{service}\n{username}", None)
-        self._path().write_text(json.dumps(data))
+        self._save(data)

@@ -1,5 +1,7 @@
 import csv
+import io
 import json
+import sys
 from datetime import datetime, timedelta, timezone
 
 from samples import write_dicom, write_png
@@ -12,7 +14,7 @@ from tray_app.review.api import ReviewAPI, SignError
 from tray_app.review.clinicians import add_clinician
 
 
-def test_silent_pilot_records_but_never_shows_or_signs(home, export_dir, capsys):
+def test_silent_pilot_records_but_never_shows_or_signs(home, export_dir, capsys, monkeypatch):
     write_dicom(export_dir / "a.dcm", patient_id="P1")
     cfg = fast_config(export_dir)
     s = Service(cfg, home_paths())
@@ -22,18 +24,20 @@ def test_silent_pilot_records_but_never_shows_or_signs(home, export_dir, capsys)
     (study,) = api.queue()
     assert study["findings_count"] == 0 and all(not im["findings"] for im in study["images"])
     assert s.db.one("SELECT COUNT(*) FROM findings")[0] == 2  # recorded for the pilot report
-    doc = add_clinician(s.db, "Dr A", "dentist", "2468")
+    doc = add_clinician(s.db, "Dr A", "dentist", "246813")
     try:
-        api.sign(study["id"], doc, "2468")
+        api.sign(study["id"], doc, "246813")
         raise AssertionError("signed during a silent pilot")
     except SignError as exc:
         assert "silent pilot" in str(exc)
     s.db.close()
-    assert main(["config", "set", "governance.rollout", "silent_pilot"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
+    assert main(["config", "set", "governance.rollout", "silent_pilot", "--as-clinician", str(doc), "--pin-stdin"]) == 0
     capsys.readouterr()
     assert main(["queue"]) == 0
     assert "silent pilot" in capsys.readouterr().out
-    assert main(["config", "set", "governance.rollout", "bogus"]) == 2
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
+    assert main(["config", "set", "governance.rollout", "bogus", "--as-clinician", str(doc), "--pin-stdin"]) == 2
 
 
 def test_audit_export_by_patient_and_date(home, export_dir, tmp_path, capsys):
@@ -53,22 +57,54 @@ def test_audit_export_by_patient_and_date(home, export_dir, tmp_path, capsys):
     assert len(entries) > 5 and entries[1]["prev_hash"] == entries[0]["hash"]
 
 
-def test_retention_purges_cached_pixels_of_exported_studies_only(home, export_dir):
+def test_retention_purges_cached_pixels_of_old_studies_unless_an_export_waits(home, export_dir):
     write_png(export_dir / "A1_Doe_Jo_20261128_1.png", seed=1)
     write_png(export_dir / "B2_Roe_Al_20261128_1.png", seed=2)
+    write_png(export_dir / "C3_Poe_Ed_20261128_1.png", seed=3)
     s = Service(Config(sources=fast_config(export_dir).sources), home_paths())
     s.run_once()
     s.db.conn().execute("UPDATE studies SET status='exported' WHERE patient_id='A1'")
+    # C3 was signed, but its export still fails: it keeps its pixels until that is resolved
+    s.db.conn().execute("INSERT INTO outbox(study_id, destination, state, created_at, updated_at) "
+                        "SELECT id, 'folder', 'failed', '2026-01-01', '2026-01-01' FROM studies WHERE patient_id='C3'")
     paths = home_paths()
     future = datetime.now(timezone.utc) + timedelta(days=31)
-    assert purge(s.db, paths.cache_dir, 30, dry_run=True, now=future)["images"] == 1
+    assert purge(s.db, paths.cache_dir, 30, dry_run=True, now=future)["images"] == 2
     result = purge(s.db, paths.cache_dir, 30, now=future)
-    assert result["images"] == 1
+    assert result["images"] == 2
     kept = s.db.query("SELECT i.cache_path, st.patient_id FROM images i JOIN studies st ON st.id=i.study_id")
     by_patient = {r["patient_id"]: r["cache_path"] for r in kept}
-    assert by_patient["A1"] == "" and by_patient["B2"]
+    assert by_patient["A1"] == "" and by_patient["B2"] == "" and by_patient["C3"]
     assert len(list((paths.cache_dir / "images").glob("*.npy"))) == 1
     assert purge(s.db, paths.cache_dir, 30)["images"] == 0  # nothing is old enough today
+    s.db.close()
+
+
+def test_retention_purges_the_dicom_inbox_copies_of_studies_never_exported(home):
+    from tray_app.sources.dicom_scp import inbox_dir
+
+    paths = home_paths().ensure()
+    inbox = inbox_dir(paths.data_dir)
+    inbox.mkdir(parents=True)
+    write_dicom(inbox / "a.dcm", seed=1, patient_id="A1", study_uid="1.2.9.1")  # exported
+    write_dicom(inbox / "b.dcm", seed=2, patient_id="B2", study_uid="1.2.9.2")  # silent pilot / never signed
+    write_dicom(inbox / "c.dcm", seed=3, patient_id="C3", study_uid="1.2.9.3")  # its export still waits
+    (inbox / "bad.dcm").write_bytes(b"not a dicom file")  # quarantined
+    (inbox / "...").write_bytes(b"DICM")  # a name intake never reads
+    s = Service(Config(sources=fast_config(inbox).sources), paths)
+    s.run_once()
+    assert s.db.one("SELECT COUNT(*) FROM images WHERE state='quarantined'")[0] == 1
+    s.db.conn().execute("UPDATE studies SET status='exported' WHERE patient_id='A1'")
+    s.db.conn().execute("INSERT INTO outbox(study_id, destination, state, created_at, updated_at) "
+                        "SELECT id, 'folder', 'needs_attention', '2026-01-01', '2026-01-01' FROM studies "
+                        "WHERE patient_id='C3'")
+    future = datetime.now(timezone.utc) + timedelta(days=31)
+    result = purge(s.db, paths.cache_dir, 30, inbox_dir=inbox, now=future)
+    assert result["inbox_files"] == 4
+    assert sorted(p.name for p in inbox.iterdir()) == ["c.dcm"]
+    (entry,) = s.db.query("SELECT data FROM audit WHERE event='retention_purge'")
+    data = json.loads(entry["data"])
+    assert data["inbox_files"] == 4 and data["studies_by_status"] == {"exported": 1, "new": 1}
     s.db.close()
 
 

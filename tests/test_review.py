@@ -52,10 +52,11 @@ def test_accept_reject_edit_add_undo(reviewed):
 def test_roles_pins_and_lockout(reviewed):
     api = reviewed
     (study,) = api.queue()
-    doc = clin.add_clinician(api.db, "Dr Ada Molar", "dentist", "2468")
-    hyg = clin.add_clinician(api.db, "Hal Hygienist", "hygienist", "1357")
-    with pytest.raises(clin.ClinicianError, match="4 to 12 digits"):
-        clin.add_clinician(api.db, "X", "dentist", "12")
+    doc = clin.add_clinician(api.db, "Dr Ada Molar", "dentist", "246813")
+    hyg = clin.add_clinician(api.db, "Hal Hygienist", "hygienist", "1357",
+                             authority=clin.Authority(doc, "246813"))
+    with pytest.raises(clin.ClinicianError, match="6 to 12 digits"):
+        clin.add_clinician(api.db, "X", "dentist", "12", authority=clin.Authority(doc, "246813"))
     with pytest.raises(SignError, match="only a dentist can sign"):
         api.sign(study["id"], hyg, "1357")
     for _ in range(4):
@@ -64,20 +65,20 @@ def test_roles_pins_and_lockout(reviewed):
     with pytest.raises(SignError, match="locked out"):
         api.sign(study["id"], doc, "0000")
     with pytest.raises(SignError, match="locked out"):
-        api.sign(study["id"], doc, "2468")  # even the right PIN waits out the lock
+        api.sign(study["id"], doc, "246813")  # even the right PIN waits out the lock
     row = api.db.one("SELECT pin_hash, pin_salt FROM clinicians WHERE id=?", (doc,))
-    assert "2468" not in row["pin_hash"] and len(row["pin_salt"]) == 32
+    assert "246813" not in row["pin_hash"] and len(row["pin_salt"]) == 32
 
 
 def test_sign_freezes_the_study_and_snapshot(reviewed):
     api = reviewed
     (study,) = api.queue()
-    doc = clin.add_clinician(api.db, "Dr Ada Molar", "dentist", "2468")
+    doc = clin.add_clinician(api.db, "Dr Ada Molar", "dentist", "246813")
     fids = [f["id"] for im in study["images"] for f in im["findings"]]
     api.accept(fids[0])
     preview = api.preview_export(study["id"])
     assert preview["note"].startswith("AI-Assisted Preliminary Findings") and preview["findings"] == [fids[0]]
-    result = api.sign(study["id"], doc, "2468")
+    result = api.sign(study["id"], doc, "246813")
     assert result["findings"] == 1 and result["signed_by"] == "Dr Ada Molar"
     s = api.study(study["id"])
     assert s["status"] == "signed" and s["signed"]["by"] == "Dr Ada Molar"
@@ -87,7 +88,7 @@ def test_sign_freezes_the_study_and_snapshot(reviewed):
     with pytest.raises(ReviewError, match="can no longer be changed"):
         api.accept(fids[1])
     with pytest.raises(SignError):
-        api.sign(study["id"], doc, "2468")
+        api.sign(study["id"], doc, "246813")
     import sqlite3
 
     with pytest.raises(sqlite3.DatabaseError, match="cannot be changed"):
@@ -101,14 +102,14 @@ def test_cli_sign(home, export_dir, monkeypatch, capsys):
 
     write_dicom(export_dir / "a.dcm", seed=1)
     assert main(["ingest", str(export_dir)]) == 0
-    monkeypatch.setattr(sys, "stdin", io.StringIO("2468\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
     assert main(["clinicians", "add", "Dr Ada", "--role", "dentist", "--pin-stdin"]) == 0
     capsys.readouterr()
-    monkeypatch.setattr(sys, "stdin", io.StringIO("2468\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
     assert main(["sign", "1", "--clinician", "1", "--pin-stdin", "--accept", "all", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["findings"] == 2 and out["signed_by"] == "Dr Ada"
-    monkeypatch.setattr(sys, "stdin", io.StringIO("2468\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
     assert main(["sign", "1", "--clinician", "1", "--pin-stdin"]) == 2
     assert "can no longer be changed" in capsys.readouterr().err
 

@@ -202,9 +202,11 @@ class Service:
 
     def _housekeeping(self) -> None:
         from .retention import purge
+        from .sources.dicom_scp import inbox_dir
 
         try:
-            purge(self.db, self.paths.cache_dir, self.config.governance.retention_days)
+            purge(self.db, self.paths.cache_dir, self.config.governance.retention_days,
+                  inbox_dir=inbox_dir(self.paths.data_dir))
         except Exception:
             log.exception("retention purge failed; will try again later")
 

@@ -28,9 +28,13 @@ def _paths():
 
 
 def _config(paths):
-    from .config import Config
+    """The settings file; guarded keys changed in it by hand (without a PIN) are held back."""
+    from .guarded_settings import load
 
-    return Config.load(paths.config_file)
+    config, problem = load(paths)
+    if problem:
+        print(f"note: {problem}", file=sys.stderr)
+    return config
 
 
 @contextmanager
@@ -117,7 +121,7 @@ def cmd_run(args) -> int:
     if headless:
         from .settings_file import SettingsFile
 
-        return _run_service(service, once=False, settings=SettingsFile(paths.config_file, config),
+        return _run_service(service, once=False, settings=SettingsFile(paths.config_file, config, paths.database),
                             rebuild=lambda cfg: Service(cfg, paths))
     return run_with_window(service, paths, config)
 
@@ -248,7 +252,9 @@ def _finding_text(f: dict) -> str:
 
 def cmd_config(args) -> int:
     from .config import ConfigError, SourceConfig
+    from .guarded_settings import is_guarded
     from .intake.naming import TemplateError, validate_template
+    from .review.clinicians import ClinicianError
 
     paths = _paths()
     try:
@@ -262,7 +268,13 @@ def cmd_config(args) -> int:
                 print(f"# {paths.config_file}")
                 print(tomli_w.dumps(config.to_dict()))
             return 0
+        who = None
         if args.action == "set":
+            if is_guarded(args.key):
+                from .review.clinicians import authorize, authorised_by
+
+                with _database(paths) as db:  # the PIN first: a wrong one changes nothing
+                    who = authorised_by(authorize(db, _authority(args), f"changing {args.key}"))
             config.set_value(args.key, args.value)
         elif args.action == "add-source":
             source = SourceConfig(path=args.path, kind=args.kind, patient_id=args.patient_id)
@@ -282,21 +294,25 @@ def cmd_config(args) -> int:
             config.sources = [s for s in config.sources if s.path != args.path]
             if len(config.sources) == before:
                 raise ConfigError(f"{args.path} is not a watch folder")
+        _audit_config_change(paths, args, who, config)  # first: a running app then finds the change authorised
         config.save(paths.config_file)
-        _audit_config_change(paths, args)
         print(f"saved {paths.config_file}")
         return 0
-    except (ConfigError, TemplateError) as exc:
+    except (ConfigError, TemplateError, ClinicianError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _audit_config_change(paths, args) -> None:
+def _audit_config_change(paths, args, authorised_by: str | None, config) -> None:
     from . import audit
+    from .guarded_settings import guarded_values
 
     detail = {"set": {"key": getattr(args, "key", None), "value": getattr(args, "value", None)},
               "add-source": {"kind": getattr(args, "kind", None), "patient_id": getattr(args, "patient_id", None)},
               "remove-source": {}}.get(args.action, {})
+    if authorised_by:
+        detail["authorised_by"] = authorised_by
+    detail["guarded"] = guarded_values(config)
     with _database(paths) as db:
         with db.tx() as c:
             audit.append(c, "config_changed", args.action, **detail)
@@ -378,12 +394,22 @@ def _models_evaluate(args, chosen) -> int:
     return 0
 
 
-def _read_pin(args) -> str:
+def _read_pin(args, prompt: str = "PIN: ") -> str:
+    """A PIN from the terminal, or with --pin-stdin the next line of standard input (so an
+    authorising PIN and a new PIN can both be piped, one per line, in the order asked)."""
     if not args.pin_stdin:
         import getpass
 
-        return getpass.getpass("PIN: ")
-    return sys.stdin.readline().strip()
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _authority(args):
+    """--as-clinician ID: the dentist or admin who authorises this change (their PIN is read first)."""
+    from .review.clinicians import Authority
+
+    cid = getattr(args, "as_clinician", None)
+    return None if cid is None else Authority(cid, _read_pin(args, f"PIN of clinician {cid} (authorising): "))
 
 
 def cmd_clinicians(args) -> int:
@@ -392,26 +418,55 @@ def cmd_clinicians(args) -> int:
 
     db = Database(_paths().database)
     try:
+        if args.action == "list":
+            rows = clin.list_clinicians(db)
+            if args.json:
+                _print_json({"clinicians": rows})
+            else:
+                for r in rows:
+                    print(f"{r['id']:>3}  {r['name']:<28} {r['role']:<10}{'  can sign' if r['can_sign'] else ''}"
+                          f"{'  LOCKED' if r['locked'] else ''}{'  PIN too short: change it' if r['pin_too_short'] else ''}")
+            return 0
         if args.action == "add":
             if not args.name:
                 print("error: clinicians add needs a NAME", file=sys.stderr)
                 return 2
-            cid = clin.add_clinician(db, args.name, args.role, _read_pin(args), actor="cli")
-            print(f"added clinician {cid}: {args.name} ({args.role})")
+            authority = _authority(args)
+            cid = clin.add_clinician(db, args.name, args.role or "dentist", _read_pin(args, "New clinician's PIN: "),
+                                     actor="cli", authority=authority)
+            print(f"added clinician {cid}: {' '.join(args.name.split())} ({args.role or 'dentist'})")
             return 0
-        rows = clin.list_clinicians(db)
-        if args.json:
-            _print_json({"clinicians": rows})
-        else:
-            for r in rows:
-                print(f"{r['id']:>3}  {r['name']:<28} {r['role']:<10}{'  can sign' if r['can_sign'] else ''}"
-                      f"{'  LOCKED' if r['locked'] else ''}")
+        target = _clinician_id(args.name)
+        if args.action == "set-role":
+            if not args.role:
+                print("error: clinicians set-role ID needs --role", file=sys.stderr)
+                return 2
+            clin.set_role(db, target, args.role, authority=_authority(args), actor="cli")
+            print(f"clinician {target} is now a {args.role}")
+        elif args.action == "set-pin":
+            authority = _authority(args)
+            if authority is None:  # one's own PIN change: the current PIN authorises it
+                authority = clin.Authority(target, _read_pin(args, "Current PIN: "))
+            clin.set_pin(db, target, _read_pin(args, "New PIN: "), authority=authority, actor="cli")
+            print(f"PIN of clinician {target} changed")
+        elif args.action == "remove":
+            clin.deactivate(db, target, authority=_authority(args), actor="cli")
+            print(f"clinician {target} removed (their signatures stay on record)")
         return 0
     except clin.ClinicianError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         db.close()
+
+
+def _clinician_id(value) -> int:
+    from .review.clinicians import ClinicianError
+
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ClinicianError("give the clinician's id (see: dental-bridge clinicians list)") from None
 
 
 def cmd_sign(args) -> int:
@@ -429,17 +484,15 @@ def cmd_sign(args) -> int:
         unknown = (accept | reject) - ids
         if unknown:
             raise ReviewError(f"finding(s) {sorted(unknown)} are not in study {args.study}")
-        pin = _read_pin(args)
-        for fid in sorted(accept - reject):
-            api.accept(fid, actor=f"clinician:{args.clinician}")
-        for fid in sorted(reject):
-            api.reject(fid, actor=f"clinician:{args.clinician}")
-        result = api.sign(args.study, args.clinician, pin)
+        # the PIN is checked before any of these is applied; all of it commits with the signature
+        result = api.sign(args.study, args.clinician, _read_pin(args), accept=accept, reject=reject)
     except ReviewError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         db.close()
+    if result.get("warning"):
+        print(f"note: {result['warning']}", file=sys.stderr)
     _emit(args, result, lambda r: f"study {r['study_id']} signed by {r['signed_by']} at {r['signed_at']} "
                                   f"({r['findings']} finding(s); report sha256 {r['report_sha256'][:12]}…)")
     return 0
@@ -461,14 +514,17 @@ def _write_audit_export(path: Path, entries: list[dict]) -> None:
 
 def cmd_purge(args) -> int:
     from .retention import purge
+    from .sources.dicom_scp import inbox_dir
 
     paths = _paths()
     config = _config(paths)
     with _database(paths) as db:
-        result = purge(db, paths.cache_dir, config.governance.retention_days, dry_run=args.dry_run)
+        result = purge(db, paths.cache_dir, config.governance.retention_days, inbox_dir=inbox_dir(paths.data_dir),
+                       dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
-    _emit(args, result, lambda r: f"{verb} {r['images']} cached image(s) and {r['rendered_files']} rendered file(s) "
-                                  f"of studies exported before {r['cutoff'][:10]}")
+    _emit(args, result, lambda r: f"{verb} {r['images']} cached image(s), {r['rendered_files']} rendered file(s) "
+                                  f"and {r['inbox_files']} DICOM inbox file(s) of studies from before "
+                                  f"{r['cutoff'][:10]} (exports still waiting keep theirs)")
     return 0
 
 
@@ -533,13 +589,26 @@ def cmd_audit(args) -> int:
             print(f"wrote {len(entries)} audit entries to {args.file}")
             return 0
         result = audit.verify(db.conn())
+        if result.ok and not result.keyed and result.entries:
+            with db.tx() as c:  # a log from before keying: key it from here on
+                audit.seal_unkeyed(c)
     if args.json:
         _print_json(result.__dict__)
     elif result.ok:
-        print(f"audit log intact: {result.entries} entries")
+        where = {"keyring": "the OS keyring", "file": "a file next to the database (no OS keyring here: weaker)"}
+        print(f"audit log intact: {result.entries} entries" + (
+            f"; keyed, anchored at entry {result.anchor} in {where[result.key_store]}" if result.keyed else
+            "; written before the log was keyed, keyed from now on"))
     else:
         print(f"audit log BROKEN at entry {result.first_bad_seq}: {result.problem}")
     return 0 if result.ok else 1
+
+
+def _authority_args(p) -> None:
+    p.add_argument("--as-clinician", type=int, metavar="ID",
+                   help="the dentist or admin authorising the change (rollout, export destinations, clinicians)")
+    p.add_argument("--pin-stdin", action="store_true",
+                   help="read PINs from standard input, one per line: the authorising PIN first, then a new PIN")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -579,6 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = cfg_sub.add_parser("set", help="e.g. intake.settle_seconds 3")
     s.add_argument("key")
     s.add_argument("value")
+    _authority_args(s)
     add = cfg_sub.add_parser("add-source", help="watch a folder (UNC paths welcome)")
     add.add_argument("path")
     add.add_argument("--kind", default="auto", choices=["auto", "native", "polling"])
@@ -598,10 +668,11 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=cmd_models)
 
     cl = sub.add_parser("clinicians", help="clinicians who review and sign (PINs are stored as scrypt hashes)")
-    cl.add_argument("action", choices=["list", "add"])
-    cl.add_argument("name", nargs="?")
-    cl.add_argument("--role", default="dentist", choices=["dentist", "hygienist", "assistant", "admin"])
-    cl.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+    cl.add_argument("action", choices=["list", "add", "set-role", "set-pin", "remove"])
+    cl.add_argument("name", nargs="?", help="add: the NAME; set-role, set-pin, remove: the clinician's ID")
+    cl.add_argument("--role", choices=["dentist", "hygienist", "assistant", "admin"],
+                    help="add: the role (default dentist); set-role: the new role")
+    _authority_args(cl)
     cl.add_argument("--json", action="store_true")
     cl.set_defaults(func=cmd_clinicians)
 
@@ -638,7 +709,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_export_parsers(sub)  # export, secrets set opendental, doctor
 
-    pg = sub.add_parser("purge", help="delete cached images of exported studies past the retention period")
+    pg = sub.add_parser("purge", help="delete our copies of radiographs (cache, rendered exports, DICOM inbox) "
+                                      "past the retention period")
     pg.add_argument("--dry-run", action="store_true")
     pg.add_argument("--json", action="store_true")
     pg.set_defaults(func=cmd_purge)

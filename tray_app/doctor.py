@@ -53,6 +53,7 @@ def core_checks(paths: Paths, config: Config) -> list[Check]:
     if config.dicom.enabled:
         ok, message = check_receiver(config.dicom)
         checks.append(Check("DICOM receiver", ok, message))
+    checks.append(audit_check(paths))
     import keyring
 
     backend = keyring.get_keyring()
@@ -60,6 +61,24 @@ def core_checks(paths: Paths, config: Config) -> list[Check]:
     checks.append(Check("keyring", usable, f"{type(backend).__name__} stores the PMS keys" if usable else
                         "no usable keyring: Open Dental keys cannot be stored (Windows uses Credential Manager)"))
     return checks
+
+
+def audit_check(paths: Paths) -> Check:
+    """The audit chain verifies, up to the anchor kept outside the database."""
+    from . import audit
+    from .store.db import Database
+
+    db = Database(paths.database)
+    try:
+        r = audit.verify(db.conn())
+    finally:
+        db.close()
+    if not r.ok:
+        return Check("audit log", False, f"broken at entry {r.first_bad_seq}: {r.problem}")
+    if r.key_store == "file":
+        return Check("audit log", True, f"{r.entries} entries intact, but its key is in a file next to the database "
+                     "(no OS keyring here): whoever can edit the database can also recompute the log", warning=True)
+    return Check("audit log", True, f"{r.entries} entries intact" + (", keyed in the OS keyring" if r.keyed else ""))
 
 
 def check_receiver(config) -> tuple[bool, str]:

@@ -38,5 +38,7 @@ def setup_logging(log_dir: Path, *, to_stderr: bool, level: int = logging.INFO) 
         console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
         root.addHandler(console)
     root.setLevel(level)
-    logging.getLogger("watchdog").setLevel(logging.WARNING)
+    # httpx logs every request line at INFO: Open Dental URLs carry ChartNumber= and PatNums
+    for noisy in ("watchdog", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return log_file

@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 
 
 class SettingsFile:
-    def __init__(self, path: Path, config: Config):
+    def __init__(self, path: Path, config: Config, database: Path | None = None):
         self.path = Path(path)
+        self.database = database  # given: guarded keys changed by hand (no PIN) are refused
         self.config = config
         self.error = ""
         self._stamp = self._read_stamp()
@@ -57,12 +58,28 @@ class SettingsFile:
             log.info("settings file changed but cannot be read yet (%s)", exc)
             return None
         self._stamp = stamp
+        if self.database is not None and self._hand_edited(config):
+            return None
         self.error = ""
         if config.to_dict() == self.config.to_dict():
             return None
         log.info("settings changed outside the app: restarting the service with them")
         self.config = config
         return config
+
+    def _hand_edited(self, config: Config) -> bool:
+        from .guarded_settings import HAND_EDITED, enforce
+        from .store.db import Database
+
+        db = Database(self.database)
+        try:
+            problem = enforce(db, config)[1]
+        finally:
+            db.close()
+        if problem:
+            self.error = f"{HAND_EDITED.split(';')[0]}; the previous settings stay in force"
+            log.error("%s", HAND_EDITED)
+        return bool(problem)
 
     def refuse_applied(self, running: Config) -> None:
         """The new settings loaded but could not start a service: `running` is back in force."""

@@ -74,15 +74,23 @@ def template(tmp_path_factory):
             write_dicom(folder / f"{key}{j}.dcm", seed=i * 2 + j, patient_id=pid, study_uid=f"1.2.840.99.{i + 1}")
     old = os.environ.get("DENTAL_BRIDGE_HOME")
     os.environ["DENTAL_BRIDGE_HOME"] = str(home)
+    import keyring
+    from keyring.backends import fail
+
+    # no OS keyring while the template is built: its audit key record is then the file next to
+    # the database, and each copy takes its own copy of it along (a keyring record is per path)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
     try:
         cfg = Config(sources=sources, intake=IntakeConfig(settle_seconds=0.2))
         svc = Service(cfg, Paths.resolve().ensure())
         svc.run_once()
-        add_clinician(svc.db, "Dr X", "dentist", "2468")
+        add_clinician(svc.db, "Dr X", "dentist", "246813")
         rows = svc.db.query("SELECT id, patient_id FROM studies ORDER BY id")
         study_ids = {key: next(r["id"] for r in rows if r["patient_id"] == pid) for key, (pid, _, _) in PATIENTS.items()}
         svc.db.close()
     finally:
+        keyring.set_keyring(previous)
         if old is None:
             os.environ.pop("DENTAL_BRIDGE_HOME", None)
         else:
@@ -106,6 +114,9 @@ def make_workspace(template, where: Path):
     target = where / f"ws{_copies[0]}" / "bridge.sqlite3"
     target.parent.mkdir(parents=True)
     shutil.copy(template["db"], target)
+    from tray_app.audit_seal import seal_file
+
+    shutil.copy(seal_file(template["db"]), seal_file(target))
     return Workspace(Database(target), template["studies"])
 
 
@@ -133,7 +144,7 @@ class Workspace:
         if accept:
             for fid in self.findings(key):
                 api.accept(fid)
-        return api.sign(self.studies[key], 1, "2468")
+        return api.sign(self.studies[key], 1, "246813")
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ class State:
     requests: list[dict] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     faults_fired: list[str] = field(default_factory=list)
+    endless_pages: bool = False
     next_num: int = 100
 
 
@@ -76,7 +77,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeOpenDental:
-    def __init__(self, port: int = 0, stall_seconds: float = 0.6):
+    def __init__(self, port: int = 0, stall_seconds: float = 0.6, tls=None):
+        self.tls = tls  # an ssl.SSLContext: serve https, as an API Service set up with a certificate
         self.state = State()
         self.lock = threading.Lock()
         self.stall_seconds = stall_seconds
@@ -88,12 +90,14 @@ class FakeOpenDental:
     # -- lifecycle ---------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1/"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/api/v1/"
 
     def start(self) -> "FakeOpenDental":
         handler = _make_handler(self)
         self.httpd = _Server(("127.0.0.1", self.port), handler)
         self.port = self.httpd.server_address[1]
+        if self.tls is not None:
+            self.httpd.socket = self.tls.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
@@ -248,9 +252,10 @@ class FakeOpenDental:
         self.state.next_num += 1
         return self.state.next_num
 
-    @staticmethod
-    def _page(rows, q):
+    def _page(self, rows, q):
         limit = min(int(q.get("Limit", 100)), 100)
+        if self.state.endless_pages:  # a hostile or broken server: a full page, whatever the Offset
+            return [{"Filler": i} for i in range(limit)]
         offset = int(q.get("Offset", 0))
         return rows[offset:offset + limit]
 

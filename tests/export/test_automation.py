@@ -89,7 +89,7 @@ def test_signature_after_automation_verifies_and_lists_corrections(workspace, tm
         (api.reject if fid == sent[0]["id"] else api.accept)(fid)
     preview = api.preview_export(sid)["note"]
     assert "verifies the AI-generated export" in preview and "Correction: restoration" in preview
-    api.sign(sid, 1, "2468")
+    api.sign(sid, 1, "246813")
     report = json.loads(ws.db.one("SELECT snapshot FROM reports WHERE study_id=?", (sid,))["snapshot"])
     assert [c["id"] for c in report["supersedes"]["corrections"]] == [sent[0]["id"]]
     assert report["supersedes"]["automated_sha256"] == decided(ws, "B")["sha256"]
@@ -279,7 +279,7 @@ def test_sent_findings_left_unreviewed_are_not_claimed_as_verified(workspace, tm
     for fid in ws.findings("B"):
         if fid not in sent:
             api.accept(fid)  # the dentist signs without looking at what went out
-    api.sign(sid, 1, "2468")
+    api.sign(sid, 1, "246813")
     report = json.loads(ws.db.one("SELECT snapshot FROM reports WHERE study_id=?", (sid,))[0])
     assert {c["id"] for c in report["supersedes"]["corrections"]} == sent
     assert "All automatically exported findings were confirmed" not in report["drafts"]["chart_note"]

@@ -33,7 +33,7 @@ def test_signed_study_makes_exactly_the_documented_requests(workspace, od_server
     api.edit(fids[0], tooth_fdi=16, surfaces="mo")  # → Universal #3
     for fid in fids[1:]:
         api.accept(fid)
-    api.sign(ws.studies["A"], 1, "2468")
+    api.sign(ws.studies["A"], 1, "246813")
     sid = ws.studies["A"]
     sha12 = report_sha(ws.db, sid)[:12]
     results = Outbox(ws.db, od_config(od_server), clock=clock).drain_once()

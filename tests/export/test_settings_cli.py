@@ -75,6 +75,9 @@ def test_cli_secrets_doctor_and_export(template, home, tmp_path, od_server, monk
 
     paths = Paths.resolve().ensure()
     shutil.copy(template["db"], paths.database)
+    from tray_app.audit_seal import seal_file
+
+    shutil.copy(seal_file(template["db"]), seal_file(paths.database))  # the audit key travels with it
     drop = tmp_path / "drop"
     drop.mkdir()
     export = od_config(od_server).to_dict() | {"destinations": ["opendental", "folder"]}
@@ -107,7 +110,7 @@ def test_cli_secrets_doctor_and_export(template, home, tmp_path, od_server, monk
         def destinations(self):
             return ["opendental", "folder"]
 
-    Api(db).sign(study, 1, "2468")
+    Api(db).sign(study, 1, "246813")
     db.close()
     assert _main(["export", "--once", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)["results"]

@@ -64,7 +64,7 @@ def test_only_signed_studies_are_written(template, tmp_path, od_server, od_keys,
             assert not touched  # nothing signed yet at this point
             assert od_server.state.requests == []  # …so not a single request reached Open Dental
         for key in sorted(sign):
-            api.sign(ws.studies[key], 1, "2468")
+            api.sign(ws.studies[key], 1, "246813")
         clock.advance(60)
         outbox.drain_once()
         clock.advance(60)

@@ -49,14 +49,14 @@ def _sign_ready(api: ReviewAPI, doc: int) -> int:
                 for im in study["images"]:
                     for f in im["findings"]:
                         api.accept(f["id"], actor="test")
-                api.sign(study["id"], doc, "2468")
+                api.sign(study["id"], doc, "246813")
                 signed += 1
             except ReviewError:
                 pass  # the service changed it meanwhile; next round
     return signed
 
 
-def test_kill_9_loop_over_ingest_and_export(home, export_dir, od, tmp_path):
+def test_kill_9_loop_over_ingest_and_export(home, export_dir, od, tmp_path, monkeypatch):
     paths = home_paths()
     config = Config(
         sources=[SourceConfig(path=str(export_dir), kind="native", patient_id="patnum")],
@@ -73,9 +73,15 @@ def test_kill_9_loop_over_ingest_and_export(home, export_dir, od, tmp_path):
     env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home), DAB_TEST_KEYRING_FILE=str(keyfile),
                PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
                PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
+    # this process signs too: it shares the service's keyring (the audit key lives there)
+    import keyring
+    from file_keyring import FileKeyring
+
+    monkeypatch.setenv("DAB_TEST_KEYRING_FILE", str(keyfile))
+    keyring.set_keyring(FileKeyring())
     db = Database(paths.database)
     api = ReviewAPI(db, config)
-    doc = add_clinician(db, "Dr Crash", "dentist", "2468")
+    doc = add_clinician(db, "Dr Crash", "dentist", "246813")
     rng = random.Random(99)
     written = signed = 0
     for cycle in range(CYCLES):

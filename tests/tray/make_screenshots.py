@@ -37,7 +37,7 @@ def main() -> None:
     Image.new("L", (8, 8)).save(share / "A1234_Smith_Jane_20261128_01.png")
     (share / "Thumbs.db").write_bytes(b"x")
     db = Database(paths.database)
-    add_clinician(db, "Dr. Ada Lopez", "dentist", "4821")
+    add_clinician(db, "Dr. Ada Lopez", "dentist", "482193")
     add_clinician(db, "Sam Reyes", "hygienist", "1357")
     db.close()
     config = Config(sources=[SourceConfig(path=str(share)), SourceConfig(path=r"\\frontdesk-pc\xrays\pano",

@@ -253,18 +253,56 @@ def test_add_clinician(qtbot, paths, db):
     w = _window(qtbot, paths)
     w.clin_name.setText("Dr. Ada Lopez")
     w.clin_role.setCurrentIndex(w.clin_role.findData("dentist"))
-    w.clin_pin.setText("12")
-    w.clin_pin2.setText("12")
-    assert not w.add_clinician() and "4 to 12 digits" in w.clin_msg.text()
     w.clin_pin.setText("4821")
-    w.clin_pin2.setText("4820")
-    assert not w.add_clinician() and "differ" in w.clin_msg.text()
     w.clin_pin2.setText("4821")
-    assert w.add_clinician()
+    assert not w.add_clinician() and "6 to 12 digits" in w.clin_msg.text()
+    w.clin_pin.setText("482193")
+    w.clin_pin2.setText("482190")
+    assert not w.add_clinician() and "differ" in w.clin_msg.text()
+    w.clin_pin2.setText("482193")
+    asked = []
+    w.ask_authority = lambda reason: asked.append(reason)
+    assert w.add_clinician()  # the first dentist of a new install: nobody to ask
+    assert not asked
     assert w.clinicians.rowCount() == 1 and w.clinicians.item(0, 2).text() == "Yes"
-    row = db.one("SELECT name, role, pin_hash FROM clinicians")
-    assert row["name"] == "Dr. Ada Lopez" and row["role"] == "dentist" and "4821" not in row["pin_hash"]
+    row = db.one("SELECT id, name, role, pin_hash FROM clinicians")
+    assert row["name"] == "Dr. Ada Lopez" and row["role"] == "dentist" and "482193" not in row["pin_hash"]
     assert _audits(db, "clinician_added")
+
+
+def test_second_clinician_and_guarded_settings_need_a_dentists_pin(qtbot, paths, db):
+    from tray_app.review.clinicians import Authority, add_clinician
+
+    doc = add_clinician(db, "Dr. Ada Lopez", "dentist", "482193")
+    w = _window(qtbot, paths)
+    w.clin_name.setText("dr. ada  lopez")  # a copy of the dentist's name
+    w.clin_role.setCurrentIndex(w.clin_role.findData("dentist"))
+    w.clin_pin.setText("135790")
+    w.clin_pin2.setText("135790")
+    w.ask_authority = lambda reason: None  # cancelled
+    assert not w.add_clinician() and "needs a dentist's or admin's PIN" in w.clin_msg.text()
+    w.ask_authority = lambda reason: Authority(doc, "000000")
+    assert not w.add_clinician() and "Wrong PIN" in w.clin_msg.text()
+    w.ask_authority = lambda reason: Authority(doc, "482193")
+    assert not w.add_clinician() and "already exists" in w.clin_msg.text()
+    w.clin_name.setText("Sam Reyes")
+    w.clin_role.setCurrentIndex(w.clin_role.findData("hygienist"))
+    w.clin_pin.setText("1357")
+    w.clin_pin2.setText("1357")
+    assert w.add_clinician() and w.clinicians.rowCount() == 2
+    # the rollout mode: refused without the PIN, saved and audited with it
+    w.rollout.setCurrentIndex(w.rollout.findData("targeted_automation"))
+    asked = []
+    w.ask_authority = lambda reason: asked.append(reason)
+    assert w.save() is False and "needs a dentist's or admin's PIN" in w.error.text()
+    assert "governance.rollout" in asked[0]
+    w.ask_authority = lambda reason: Authority(doc, "000000")
+    assert w.save() is False and "wrong PIN" in w.error.text()
+    assert Config.load(paths.config_file).governance.rollout != "targeted_automation"
+    w.ask_authority = lambda reason: Authority(doc, "482193")
+    assert w.save() is True, w.error.text()
+    assert Config.load(paths.config_file).governance.rollout == "targeted_automation"
+    assert "Dr. Ada Lopez" in _audits(db)[-1]["data"]
 
 
 def test_first_run_wizard(qtbot, paths, db, registry, tmp_path):
@@ -287,9 +325,9 @@ def test_first_run_wizard(qtbot, paths, db, registry, tmp_path):
     wz.next()
     assert wz.currentPage() is wz.clinician_page
     wz.clinician_page.name.setText("Dr. Ada Lopez")
-    wz.clinician_page.pin.setText("12")
+    wz.clinician_page.pin.setText("4821")
     wz.next()
-    assert wz.currentPage() is wz.clinician_page and "4 to 12 digits" in wz.clinician_page.msg.text()
+    assert wz.currentPage() is wz.clinician_page and "6 to 12 digits" in wz.clinician_page.msg.text()
     wz.clinician_page.pin.setText("482193")
     wz.clinician_page.pin2.setText("482193")
     wz.next()

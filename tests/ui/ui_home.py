@@ -29,7 +29,7 @@ DETECTIONS = [
     (3, 23, 40, 3, 2, 0.42),
     (4, 52, 41, 5, 4, 0.66),
 ]
-DENTIST = ("Dr. Dana Molar", "dentist", "2468")
+DENTIST = ("Dr. Dana Molar", "dentist", "246813")
 HYGIENIST = ("Hana Lee", "hygienist", "1357")
 
 
@@ -103,7 +103,9 @@ def build_home(root: Path, *, patients=None, model_name: str = "stub", demonstra
                       "AND label='periapical_radiolucency' ORDER BY id LIMIT 1)", (first["id"],))
         refresh(service.db, first["id"])
     if clinicians:
-        for name, role, pin in (DENTIST, HYGIENIST):
-            add_clinician(service.db, name, role, pin)
+        from tray_app.review.clinicians import Authority
+
+        dentist = add_clinician(service.db, *DENTIST)  # the first one: nobody to authorise it
+        add_clinician(service.db, *HYGIENIST, authority=Authority(dentist, DENTIST[2]))
     service.db.close()
     return paths

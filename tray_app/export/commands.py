@@ -21,10 +21,13 @@ from ..cli import _print_json
 
 
 def _load():
-    from ..config import Config, Paths
+    from ..config import Paths
+    from ..guarded_settings import load
 
     paths = Paths.resolve().ensure()
-    config = Config.load(paths.config_file)
+    config, problem = load(paths)
+    if problem:
+        print(f"note: {problem}", file=sys.stderr)
     return paths, config, config.export
 
 
@@ -123,7 +126,7 @@ def cmd_doctor(args) -> int:
         _print_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
     else:
         for c in checks:
-            print(f"{'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.message}")
+            print(f"{'FAIL' if not c.ok else 'WARN' if c.warning else 'ok  '}  {c.name}: {c.message}")
     return 0 if ok else 1
 
 

@@ -15,6 +15,7 @@ class Check:
     name: str
     ok: bool
     message: str
+    warning: bool = False  # ok, but something a person should change (shown as WARN)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +52,9 @@ def run_checks(config: ExportConfig, *, keys_provider: Callable | None = None, c
         else:
             checks.append(Check("Open Dental keys", keys is not None, "developer and customer keys are stored" if keys
                                 else "the Open Dental API keys are missing: run `dental-bridge secrets set opendental`"))
+        plain = od.plain_on_network()
+        if plain:
+            checks.append(Check("Open Dental connection security", True, plain_http_warning(plain), warning=True))
         if keys is not None:
             for mode in od.order():
                 factory = client_factory or (lambda s, k, urls: ODClient(s, k, base_urls=urls))
@@ -89,6 +93,12 @@ def run_checks(config: ExportConfig, *, keys_provider: Callable | None = None, c
         if r["state"] == "needs_attention":
             checks.append(Check(f"export {r['id']} (study {r['study_id']}, {r['destination']})", False, r["reason"]))
     return checks
+
+
+def plain_http_warning(urls: list[str]) -> str:
+    return (f"{', '.join(urls)} is plain http: the API keys and the radiographs cross the practice network "
+            "unencrypted. Where the Open Dental API Service offers https, turn on export.opendental.https "
+            "(Settings → Export); the Local API on this computer (localhost) needs nothing")
 
 
 def summary(checks: list[Check]) -> bool:

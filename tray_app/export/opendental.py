@@ -45,6 +45,9 @@ log = logging.getLogger("tray_app.export.opendental")
 BODY_LIMIT = 16_800_000  # characters per POST/PUT body
 REMOTE_INTERVAL = 1.0  # seconds between Remote-mode requests (any write permission)
 PAGE = 100
+# a patient's documents or commlogs never need more than this; a server that keeps sending full
+# pages (broken, or hostile on the LAN) would otherwise be read forever
+MAX_PAGES = 100
 DESCRIPTION_MAX = 255  # document.Description is varchar(255)
 
 
@@ -108,6 +111,20 @@ def _transport_error(exc: httpx.HTTPError, base_url: str) -> ODError:
                    "will be checked and tried again automatically.", retry=True, written=None)
 
 
+def _tls(settings: OpenDentalConfig):
+    """Certificates are always checked; `ca_file` adds the practice's own certificate authority
+    (an API Service with a certificate the practice made itself)."""
+    import ssl
+
+    if not settings.ca_file:
+        return True
+    try:
+        return ssl.create_default_context(cafile=settings.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ODError(f"the certificate file {settings.ca_file} cannot be read ({type(exc).__name__}); check "
+                      "export.opendental.ca_file", retry=False, written=False) from exc
+
+
 class ODClient:
     """A small Open Dental API client: auth header, JSON, timeouts, throttle, mode fallback.
 
@@ -128,7 +145,7 @@ class ODClient:
         self._last_request = -1e18
         self._lock = threading.Lock()
         timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
-        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
+        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False, verify=_tls(settings),
                                   headers={"Authorization": keys.authorization(), "Content-Type": "application/json",
                                            "Accept": "application/json",
                                            "User-Agent": "DentalAIBridge"})
@@ -199,13 +216,16 @@ class ODClient:
         """A paginated GET: repeat with a higher Offset while a full page returns."""
         rows: list[dict] = []
         offset = 0
-        while True:
+        for _ in range(MAX_PAGES):
             page = self.request("GET", path, params={**params, **({"Offset": offset} if offset else {})})
             page = page if isinstance(page, list) else []
             rows.extend(page)
             if len(page) < PAGE:
                 return rows
             offset += len(page)
+        raise ODError(f"Open Dental kept sending more {path.split('?')[0]} after {MAX_PAGES} pages; the export "
+                      "stopped reading and will try again later (if it persists, ask your Open Dental support to "
+                      "check the API Service)", retry=True, written=False)
 
     # -- endpoints -----------------------------------------------------------------------
     def patient(self, pat_num: int) -> dict | None:

@@ -31,6 +31,7 @@ import logging
 import random
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
@@ -304,22 +305,29 @@ class Outbox:
     def _attempt(self, row: dict) -> dict:
         from .opendental import ODError
 
+        # The reason (shown in the export status, audited) may name a patient id or a drop file,
+        # which carries the patient's name: the log gets only its kind (`logged`).
         try:
             job = self._job(row)
             summary = self.exporter(row["destination"]).export(job)
         except NotSent as exc:
             return self._finish(row, exc.state, str(exc))
         except NeedsAttention as exc:
-            return self._finish(row, "needs_attention", str(exc))
+            return self._finish(row, "needs_attention", str(exc), logged="needs a person's attention")
         except RetryLater as exc:
-            return self._finish(row, "failed", str(exc))
+            return self._finish(row, "failed", str(exc), logged="destination not ready")
         except ODError as exc:
-            return self._finish(row, "failed" if exc.retry else "needs_attention", str(exc))
+            return self._finish(row, "failed" if exc.retry else "needs_attention", str(exc),
+                                logged=f"Open Dental {exc.status or ('unreachable' if exc.unreachable else 'error')}")
         except OSError as exc:
-            return self._finish(row, "failed", f"could not write the export ({type(exc).__name__}: {exc.strerror or exc})")
+            return self._finish(row, "failed", f"could not write the export ({type(exc).__name__}: "
+                                f"{exc.strerror or 'error'})", logged=f"{type(exc).__name__} errno {exc.errno}")
         except Exception as exc:  # a bug must not stop the other exports; it is retried and logged
-            log.exception("export %s failed unexpectedly", row["id"])
-            return self._finish(row, "failed", f"unexpected error ({type(exc).__name__}); the export will be retried")
+            # where in the code, without the exception's message (it can carry a file name)
+            log.error("export %s failed unexpectedly (%s) at:\n%s", row["id"], type(exc).__name__,
+                      "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+            return self._finish(row, "failed", f"unexpected error ({type(exc).__name__}); the export will be retried",
+                                logged=f"unexpected {type(exc).__name__}")
         return self._finish(row, "done", _not_sent_note(summary), summary)
 
     def check_automated(self, c, study_id: int) -> None:
@@ -351,7 +359,7 @@ class Outbox:
                 c.execute("UPDATE outbox SET marker=? WHERE id=?", (job.base_marker, row["id"]))
         return job
 
-    def _finish(self, row: dict, state: str, reason: str, summary: dict | None = None) -> dict:
+    def _finish(self, row: dict, state: str, reason: str, summary: dict | None = None, *, logged: str = "") -> dict:
         now = self.clock()
         next_at = iso(now + self.backoff(row["attempts"])) if state == "failed" else None
         remote_ids = ",".join(f"{p['part']}={p['remote_id']}" for p in self.db.query(
@@ -374,7 +382,8 @@ class Outbox:
                          destination=row["destination"], attempt=row["attempts"], reason=reason,
                          next_attempt_at=next_at, remote_ids=remote_ids)
         if state not in ("done", "superseded", "cancelled"):
-            log.warning("export %s to %s: %s (%s)", row["id"], row["destination"], state, reason)
+            log.warning("export %s to %s: %s (%s; the reason is in `dental-bridge export --status`)", row["id"],
+                        row["destination"], state, logged or state)
         return {"id": row["id"], "study_id": row["study_id"], "destination": row["destination"], "state": state,
                 "reason": reason, "attempts": row["attempts"], "next_attempt_at": next_at, "remote_ids": remote_ids,
                 **({"summary": summary} if summary else {})}

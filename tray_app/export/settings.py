@@ -7,6 +7,8 @@ destinations = ["opendental"]          # any of "opendental", "folder", "dicom";
 [export.opendental]
 mode = "local"                          # local | service | remote
 server = ""                             # service mode: the eConnector/database server's name or private IP
+https = false                           # service mode over https (where the API Service offers it)
+ca_file = ""                            # https: the certificate (PEM) that signed the API Service's, if not public
 base_url = ""                           # overrides the mode's URL (support use)
 fallback = ["remote"]                   # modes tried, in order, when the first one cannot be reached
 doc_category = "Radiographs"            # Imaging category (Setup > Definitions > Image Categories)
@@ -63,7 +65,24 @@ IMAGE_FORMATS = ("jpg", "png")
 # Open Dental's documented base URLs (https://www.opendental.com/site/apilocal.html)
 LOCAL_URL = "http://localhost:30222/api/v1/"
 SERVICE_URL = "http://{server}:30223/api/v1/"
+SERVICE_URL_HTTPS = "https://{server}:30223/api/v1/"  # where the API Service is set up for https ([GAP])
 REMOTE_URL = "https://api.opendental.com/api/v1/"
+
+
+def is_plain_on_network(url: str) -> bool:
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return False
+    try:
+        return not ip_address(host).is_loopback
+    except ValueError:
+        return True  # a computer name: another computer on the network
 
 
 class ExportConfigError(ValueError):
@@ -74,6 +93,8 @@ class ExportConfigError(ValueError):
 class OpenDentalConfig:
     mode: str = "local"
     server: str = ""
+    https: bool = False
+    ca_file: str = ""
     base_url: str = ""
     fallback: list[str] = field(default_factory=list)
     doc_category: str = "Radiographs"
@@ -95,12 +116,17 @@ class OpenDentalConfig:
         elif mode == "local":
             url = LOCAL_URL
         elif mode == "service":
-            url = SERVICE_URL.format(server=self.server.strip() or "localhost")
+            url = (SERVICE_URL_HTTPS if self.https else SERVICE_URL).format(server=self.server.strip() or "localhost")
         elif mode == "remote":
             url = REMOTE_URL
         else:
             raise ExportConfigError(f"unknown Open Dental mode {mode!r}")
         return url if url.endswith("/") else url + "/"
+
+    def plain_on_network(self) -> list[str]:
+        """The configured URLs that send keys and radiographs unencrypted over the network
+        (plain http to another computer; this computer's own loopback is fine)."""
+        return [u for u in (self.url_for(m) for m in self.order()) if is_plain_on_network(u)]
 
     def order(self) -> list[str]:
         """Modes to try, first the configured one, then the fallbacks (no repeats)."""
@@ -120,6 +146,8 @@ class OpenDentalConfig:
         if "service" in self.order() and not self.server.strip() and not (self.mode == "service" and self.base_url):
             errors.append("export.opendental.server must name the Open Dental API Service computer "
                           "(its name or private IP) when the service mode is used")
+        if self.ca_file and not self.https and not self.base_url.startswith("https://"):
+            errors.append("export.opendental.ca_file is only used with https: set export.opendental.https = true")
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
             errors.append("export.opendental.base_url must start with http:// or https://")
         if not self.doc_category.strip():

@@ -113,13 +113,18 @@ class ReviewAPI:
 
     def _set_status(self, finding_id: int, status: str, actor: str) -> None:
         with self.db.tx() as c:
-            f = self._finding(c, finding_id)
-            if f["status"] == status:
-                return
+            f = self._apply_status(c, finding_id, status, actor)
+        self._refresh(f["study_id"])
+
+    def _apply_status(self, c, finding_id: int, status: str, actor: str, study_id: int | None = None):
+        f = self._finding(c, finding_id)
+        if study_id is not None and f["study_id"] != study_id:
+            raise ReviewError(f"finding {finding_id} is not in study {study_id}")
+        if f["status"] != status:
             c.execute("UPDATE findings SET status=? WHERE id=?", (status, finding_id))
             action = {"accepted": "accept", "rejected": "reject"}[status]
             self._record(c, f["study_id"], finding_id, action, {"status": f["status"]}, {"status": status}, actor)
-        self._refresh(f["study_id"])
+        return f
 
     def accept(self, finding_id: int, actor: str = "") -> None:
         self._set_status(finding_id, "accepted", actor)
@@ -276,7 +281,9 @@ class ReviewAPI:
             lines.append("- All automatically exported findings were confirmed.")
         return "\n".join(lines)
 
-    def sign(self, study_id: int, clinician_id: int, pin: str) -> dict:
+    def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=()) -> dict:
+        """Sign, after accepting/rejecting the given findings. The PIN is checked first; the
+        actions, the report snapshot and the queued exports then commit together or not at all."""
         if self.silent_pilot:
             raise SignError("the practice runs a silent pilot: nothing is signed or exported until the rollout "
                             "mode is set to assistive (dental-bridge config set governance.rollout assistive)")
@@ -286,34 +293,33 @@ class ReviewAPI:
             raise SignError(str(exc)) from exc
         if who["role"] not in clin.SIGNING_ROLES:
             raise SignError(f"{who['name']} is a {who['role']}; only a dentist can sign")
+        actor = f"clinician:{who['id']}"
         with self.db.tx() as c:
             try:
                 self._editable(c, study_id)
+                for fid in sorted(set(accept) - set(reject)):
+                    self._apply_status(c, fid, "accepted", actor, study_id)
+                for fid in sorted(set(reject)):
+                    self._apply_status(c, fid, "rejected", actor, study_id)
             except ReviewError as exc:
                 raise SignError(str(exc)) from exc
-        summary = self._refresh(study_id, signer=who["name"])
-        rows = self.db.query(
-            f"SELECT {', '.join(REPORT_FINDING_FIELDS)} FROM findings WHERE study_id=? AND status IN "
-            "('accepted','edited','added') ORDER BY image_id, id", (study_id,))
-        signed_at = utcnow()
-        snapshot = report_base(self.db, study_id, rows) | {
-            "label": LABEL, "cdt": summary["cdt"], "drafts": summary["drafts"],
-            "signer": {"id": who["id"], "name": who["name"], "role": who["role"]}, "signed_at": signed_at,
-        }
-        sent = automation.record(self.db, study_id)
-        if sent is not None:
-            fixes = automation.corrections(self.db, study_id, sent)
-            snapshot["supersedes"] = {"automated_sha256": sent["sha256"], "at": sent["at"], "corrections": fixes}
-            snapshot["drafts"] = dict(snapshot["drafts"], chart_note=snapshot["drafts"]["chart_note"].rstrip() + "\n" +
-                                      self.automation_addendum(study_id, sent, fixes))
-        body = json.dumps(snapshot, sort_keys=True, ensure_ascii=False)
-        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-        with self.db.tx() as c:
-            self._editable(c, study_id)  # nobody signed it while we were checking
-            now_sent = automation.record(self.db, study_id)  # same connection: read inside this transaction
-            if (now_sent or {}).get("sha256") != (sent or {}).get("sha256"):
-                raise SignError("an automatic export of this study went out while you were signing; "
-                                "sign again to see it in the report")
+            summary = self._refresh(study_id, signer=who["name"])  # a savepoint inside this transaction
+            rows = c.execute(
+                f"SELECT {', '.join(REPORT_FINDING_FIELDS)} FROM findings WHERE study_id=? AND status IN "
+                "('accepted','edited','added') ORDER BY image_id, id", (study_id,)).fetchall()
+            signed_at = utcnow()
+            snapshot = report_base(self.db, study_id, rows) | {
+                "label": LABEL, "cdt": summary["cdt"], "drafts": summary["drafts"],
+                "signer": {"id": who["id"], "name": who["name"], "role": who["role"]}, "signed_at": signed_at,
+            }
+            sent = automation.record(self.db, study_id)  # same connection: read inside this transaction
+            if sent is not None:
+                fixes = automation.corrections(self.db, study_id, sent)
+                snapshot["supersedes"] = {"automated_sha256": sent["sha256"], "at": sent["at"], "corrections": fixes}
+                snapshot["drafts"] = dict(snapshot["drafts"], chart_note=snapshot["drafts"]["chart_note"].rstrip() +
+                                          "\n" + self.automation_addendum(study_id, sent, fixes))
+            body = json.dumps(snapshot, sort_keys=True, ensure_ascii=False)
+            digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
             automation.supersede_unsent(c, study_id)
             c.execute("INSERT INTO reports(study_id, signed_by, signer_name, signed_at, snapshot, sha256) "
                       "VALUES (?,?,?,?,?,?)", (study_id, who["id"], who["name"], signed_at, body, digest))
@@ -326,8 +332,12 @@ class ReviewAPI:
                           "VALUES (?,?,?,?)", (study_id, dest, signed_at, signed_at))
             audit.append(c, "signed", f"study:{study_id}", clinician=who["id"], report_sha256=digest,
                          findings=len(rows), destinations=self.destinations())
-        return {"study_id": study_id, "signed_by": who["name"], "signed_at": signed_at, "report_sha256": digest,
-                "findings": len(rows)}
+        result = {"study_id": study_id, "signed_by": who["name"], "signed_at": signed_at, "report_sha256": digest,
+                  "findings": len(rows)}
+        if who.get("pin_weak"):
+            result["warning"] = (f"{who['name']}'s PIN is shorter than now required ({clin.pin_rule(who['role'])}); "
+                                 f"change it soon: Settings → Clinicians, or dental-bridge clinicians set-pin {who['id']}")
+        return result
 
 
 def study_summary_severity(label: str) -> int:

@@ -8,7 +8,12 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+
+# Called with the connection after a tx() commits / rolls back (the audit anchor follows commits).
+AFTER_COMMIT: list[Callable[[sqlite3.Connection], None]] = []
+AFTER_ROLLBACK: list[Callable[[sqlite3.Connection], None]] = []
 
 
 def utcnow() -> str:
@@ -71,6 +76,12 @@ class Database:
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         c = self.conn()
+        if c.in_transaction:
+            # inside an outer tx() on this thread: a savepoint, so a step that writes in its own
+            # transaction (study summary, audit) can also be part of a larger all-or-nothing one
+            with self._savepoint(c):
+                yield c
+            return
         c.execute("BEGIN IMMEDIATE")
         try:
             yield c
@@ -83,6 +94,23 @@ class Database:
                     c.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
+            for hook in AFTER_ROLLBACK:
+                hook(c)
+            raise
+        for hook in AFTER_COMMIT:
+            hook(c)
+
+    @staticmethod
+    @contextmanager
+    def _savepoint(c: sqlite3.Connection) -> Iterator[None]:
+        # one name is enough: savepoints nest strictly and SQLite acts on the most recent one
+        c.execute("SAVEPOINT nested")
+        try:
+            yield
+            c.execute("RELEASE nested")
+        except BaseException:
+            c.execute("ROLLBACK TO nested")
+            c.execute("RELEASE nested")
             raise
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:

@@ -60,7 +60,7 @@ class AppShell(QObject):
         self.quit_app = quit_app or QApplication.quit
         self.service_factory = service_factory
         self.registry = registry
-        self.settings_file = SettingsFile(paths.config_file, config)  # `config set` while we run
+        self.settings_file = SettingsFile(paths.config_file, config, paths.database)  # `config set` while we run
         self._running_config = config
         self.service_restarted.connect(self._restarted)
         self.notifier = tray_state.Notifier()
@@ -361,7 +361,7 @@ def run_app(service, paths, config, *, guard=None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry of the windowed executable: guard first, then the service, then the tray."""
-    from ..config import Config, ConfigError, Paths
+    from ..config import ConfigError, Paths
     from ..logging_setup import ensure_std_streams, setup_logging
 
     ensure_std_streams()
@@ -374,7 +374,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         try:
-            config = Config.load(paths.config_file)
+            from ..guarded_settings import load
+
+            config, hand_edited = load(paths)
+            if hand_edited:
+                log.error("%s", hand_edited)
         except ConfigError as exc:
             QMessageBox.critical(None, "Dental AI Bridge", f"The settings file cannot be used:\n\n{exc}\n\n"
                                  f"File: {paths.config_file}\nFix or delete it, then start the app again.")

@@ -35,7 +35,9 @@ def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int,
     db = Database(paths.database)
     if config is None:
         try:
-            config = Config.load(paths.config_file)
+            from ..guarded_settings import load
+
+            config = load(paths)[0]
         except Exception:  # an invalid settings file must not keep the reviewer out
             config = Config()
     api = ReviewAPI(db, config)

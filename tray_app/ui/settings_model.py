@@ -173,20 +173,25 @@ def changed_keys(old: Config, new: Config) -> list[str]:
     return out
 
 
-def save(paths, old: Config, new: Config, *, actor: str = "", via: str = "settings") -> list[str]:
-    """Validates, writes config.toml and audits. Returns the changed keys; raises ConfigError."""
+def save(paths, old: Config, new: Config, *, actor: str = "", via: str = "settings", authority=None) -> list[str]:
+    """Validates, checks the authority for guarded keys (guarded_settings), writes config.toml
+    and audits. Returns the changed keys; raises ConfigError or ClinicianError (nothing written)."""
     from .. import audit
+    from ..guarded_settings import authorize_change, guarded_values
     from ..store.db import Database
 
     errors = check(new)
     if errors:
         raise ConfigError("; ".join(errors))
     keys = changed_keys(old, new)
-    new.save(paths.config_file)
     db = Database(paths.database)
     try:
+        who = authorize_change(db, old, new, authority)  # the PIN first: a wrong one writes nothing
+        # recorded before the file is written: a running app that sees the file finds it authorised
         with db.tx() as c:
-            audit.append(c, "config_changed", via, keys=keys, sources=len(new.sources), by=actor)
+            audit.append(c, "config_changed", via, keys=keys, sources=len(new.sources), by=actor,
+                         guarded=guarded_values(new), **({"authorised_by": who} if who else {}))
+        new.save(paths.config_file)
     finally:
         db.close()
     return keys

@@ -5,6 +5,8 @@ carry an [export] table). Replaces editing config.toml.
 Nothing is written until Save; Save validates everything first (settings_model.check, i.e.
 Config.validate plus templates and ranges) and refuses with the reasons in red at the bottom.
 A clinician is added at once (it is a database change, audited by review.clinicians).
+Adding a clinician and saving a guarded setting (guarded_settings: rollout, automation labels,
+export destinations) ask for a dentist's or admin's PIN (`ask_authority`) once one exists.
 Open Dental keys go to the OS keyring only (tray_app.export.secrets), never to config.toml.
 """
 
@@ -198,6 +200,7 @@ class SettingsWindow(QDialog):
         self.autostart_supported = autostart.supported() if autostart_supported is None else autostart_supported
         self.has_export = hasattr(config, "export") and _export_available()
         self._db = db
+        self.ask_authority = self._ask_authority  # (reason) -> Authority | None; tests replace it
         self.setWindowTitle("Dental AI Bridge — Settings")
         self.setMinimumSize(760, 560)
         root = QVBoxLayout(self)
@@ -236,6 +239,12 @@ class SettingsWindow(QDialog):
             self._db.close()
             self._db = None
         super().done(result)
+
+    def _ask_authority(self, reason: str):
+        from ..review.clinicians import list_clinicians
+        from .authority_dialog import ask
+
+        return ask(self, list_clinicians(self.db()), reason)
 
     # -- tabs --------------------------------------------------------------------------------------------------
     def _folders_tab(self) -> QWidget:
@@ -359,12 +368,14 @@ class SettingsWindow(QDialog):
             self.clin_role.addItem(r.capitalize(), r)
         self.clin_pin = QLineEdit()
         self.clin_pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.clin_pin.setPlaceholderText("4 to 12 digits")
+        self.clin_pin.setPlaceholderText("dentists and admins: 6+ digits or a passphrase")
+        self.clin_pin.setMaxLength(64)
         self.clin_pin2 = QLineEdit()
         self.clin_pin2.setEchoMode(QLineEdit.EchoMode.Password)
         self.add_clin = QPushButton("Add clinician")
         self.add_clin.clicked.connect(self.add_clinician)
-        self.clin_msg = QLabel("Only dentists can sign. PINs are stored as salted hashes.")
+        self.clin_msg = QLabel("Only dentists can sign. Adding a clinician needs a dentist's or admin's PIN "
+                               "(except the first). PINs are stored as salted hashes.")
         self.clin_msg.setWordWrap(True)
         form.addRow("Name", self.clin_name)
         form.addRow("Role", self.clin_role)
@@ -382,27 +393,43 @@ class SettingsWindow(QDialog):
         rows = list_clinicians(self.db())
         self.clinicians.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            self.clinicians.setItem(i, 0, QTableWidgetItem(r["name"] + ("  (locked)" if r["locked"] else "")))
+            self.clinicians.setItem(i, 0, QTableWidgetItem(r["name"] + ("  (locked)" if r["locked"] else "") +
+                                                           ("  (PIN too short: change it)" if r["pin_too_short"]
+                                                            else "")))
             self.clinicians.setItem(i, 1, QTableWidgetItem(r["role"].capitalize()))
             self.clinicians.setItem(i, 2, QTableWidgetItem("Yes" if r["can_sign"] else "No"))
 
     def add_clinician(self) -> bool:
-        from ..review.clinicians import ClinicianError, add_clinician
+        from ..review.clinicians import ClinicianError, add_clinician, authority_exists
 
         if self.clin_pin.text() != self.clin_pin2.text():
             self._clin_message("The two PINs differ.", False)
             return False
         try:
+            needed = authority_exists(self.db())
+            authority = self.ask_authority("adding a clinician") if needed else None
+            if needed and authority is None:
+                raise ClinicianError("adding a clinician needs a dentist's or admin's PIN")
             add_clinician(self.db(), self.clin_name.text(), self.clin_role.currentData(), self.clin_pin.text(),
-                          actor=model.os_user())
+                          actor=model.os_user(), authority=authority)
         except ClinicianError as exc:
-            self._clin_message(str(exc).capitalize() + ".", False)
+            text = str(exc)
+            self._clin_message(text[:1].upper() + text[1:] + ".", False)  # keeps "PIN" upper-case
             return False
         self._clin_message(f"Added {self.clin_name.text().strip()}.", True)
         for f in (self.clin_name, self.clin_pin, self.clin_pin2):
             f.clear()
         self._load_clinicians()
         return True
+
+    def _od_security(self, *_) -> None:
+        from ..export.doctor import plain_http_warning
+
+        od = model.clone(self.config.export.opendental)
+        od.mode, od.server, od.https = self.od_mode.currentData(), self.od_server.text().strip(), self.od_https.isChecked()
+        plain = od.plain_on_network()
+        self.od_plain.setText(plain_http_warning(plain) + "." if plain else "")
+        self.od_plain.setVisible(bool(plain))
 
     def _clin_message(self, text: str, ok: bool) -> None:
         self.clin_msg.setText(text)
@@ -437,13 +464,24 @@ class SettingsWindow(QDialog):
             k.setEchoMode(QLineEdit.EchoMode.Password)
             k.setPlaceholderText("leave empty to keep the stored key")
         self.od_keys_state = QLabel(_keys_state())
+        self.od_https = QCheckBox("Use https (where the API Service offers it)")
+        self.od_https.setChecked(ex.opendental.https)
+        self.od_plain = QLabel("")  # warns when keys and radiographs would cross the network unencrypted
+        self.od_plain.setWordWrap(True)
+        self.od_plain.setStyleSheet(ERROR_STYLE)
         f.addRow("Connection", self.od_mode)
         f.addRow("API Service computer", self.od_server)
+        f.addRow("", self.od_https)
+        f.addRow("", self.od_plain)
         f.addRow("Image category", self.od_category)
         f.addRow("Developer key", self.od_dev)
         f.addRow("Customer key", self.od_cust)
         f.addRow("", self.od_keys_state)
         lay.addWidget(od)
+        self.od_mode.currentIndexChanged.connect(self._od_security)
+        self.od_server.textChanged.connect(self._od_security)
+        self.od_https.toggled.connect(self._od_security)
+        self._od_security()
         fo = QGroupBox("Drop folder")
         g = QFormLayout(fo)
         self.folder_path = QLineEdit(ex.folder.path)
@@ -649,6 +687,7 @@ class SettingsWindow(QDialog):
             ex.destinations = [d for d, box in boxes if box.isChecked()]
             ex.opendental.mode = self.od_mode.currentData()
             ex.opendental.server = self.od_server.text().strip()
+            ex.opendental.https = self.od_https.isChecked()
             ex.opendental.doc_category = self.od_category.text().strip()
             ex.folder.path = self.folder_path.text().strip()
             ex.folder.layout = self.folder_layout.currentData()
@@ -671,6 +710,21 @@ class SettingsWindow(QDialog):
         if errors:
             self.show_errors(errors)
             return False
+        from ..guarded_settings import changed_guarded, needs_authority
+        from ..review.clinicians import ClinicianError
+
+        authority = None
+        if needs_authority(self.db(), self.original, c):
+            authority = self.ask_authority("changing " + ", ".join(changed_guarded(self.original, c)))
+            if authority is None:
+                self.show_errors(["changing the rollout mode, automation labels or export destinations needs a "
+                                  "dentist's or admin's PIN"])
+                return False
+        try:
+            model.save(self.paths, self.original, c, actor=model.os_user(), authority=authority)
+        except (ConfigError, OSError, ClinicianError) as exc:
+            self.show_errors([str(exc)])
+            return False
         if self.has_export and self.od_dev.text().strip():
             from ..export.secrets import SecretsError, set_opendental_keys
 
@@ -682,11 +736,6 @@ class SettingsWindow(QDialog):
             self.od_dev.clear()
             self.od_cust.clear()
             self.od_keys_state.setText(_keys_state())
-        try:
-            model.save(self.paths, self.original, c, actor=model.os_user())
-        except (ConfigError, OSError) as exc:
-            self.show_errors([str(exc)])
-            return False
         if self.autostart_supported:
             try:
                 autostart.set_enabled(self.autostart.isChecked(), self.registry)

@@ -91,7 +91,7 @@ class SignDialog(QDialog):
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setPlaceholderText("PIN")
-        self.pin.setMaxLength(12)
+        self.pin.setMaxLength(64)  # a dentist may use a passphrase
         self.pin.returnPressed.connect(self.try_sign)
         self.pin.textChanged.connect(self._update)
         form.addRow("PIN", self.pin)

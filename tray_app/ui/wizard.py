@@ -130,15 +130,20 @@ class ClinicianPage(QWizardPage):
         self.name.setPlaceholderText("e.g. Dr. Maria Lopez")
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setPlaceholderText("4 to 12 digits")
+        self.pin.setPlaceholderText("6 to 12 digits, or a passphrase")
+        self.pin.setMaxLength(64)
         self.pin2 = QLineEdit()
         self.pin2.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow("Name", self.name)
         form.addRow("PIN", self.pin)
         form.addRow("PIN again", self.pin2)
         self.msg = QLabel("The PIN is stored as a salted hash; five wrong PINs lock the clinician out for five "
-                          "minutes." + (" A dentist is already set up: you may leave this empty." if has_dentist
-                                        else ""))
+                          "minutes. This dentist authorises later changes (clinicians, rollout, export "
+                          "destinations) with the PIN." if not has_dentist else
+                          "A dentist or admin is already set up: more clinicians are added in Settings, "
+                          "with their PIN.")
+        for field in (self.name, self.pin, self.pin2):
+            field.setEnabled(not has_dentist)
         self.msg.setWordWrap(True)
         form.addRow("", self.msg)
 
@@ -151,7 +156,7 @@ class ClinicianPage(QWizardPage):
         try:
             if not name:
                 raise ClinicianError("enter the dentist's name")
-            validate_pin(pin)
+            validate_pin(pin, "dentist")
             if pin != self.pin2.text():
                 raise ClinicianError("the two PINs differ")
         except ClinicianError as exc:
@@ -225,7 +230,9 @@ class FirstRunWizard(QWizard):
 
         db = Database(self.paths.database)
         try:
-            return db.one("SELECT 1 FROM clinicians WHERE role='dentist' LIMIT 1") is not None
+            from ..review.clinicians import authority_exists
+
+            return authority_exists(db)  # then nobody is added here without a PIN
         finally:
             db.close()
 
@@ -247,7 +254,7 @@ class FirstRunWizard(QWizard):
             self.done_page.error.setText(f"Not saved: {exc}")
             return False
         name = self.clinician_page.name.text().strip()
-        if name:
+        if name and not self.clinician_page.has_dentist:  # the first dentist: nobody could authorise it
             db = Database(self.paths.database)
             try:
                 add_clinician(db, name, "dentist", self.clinician_page.pin.text(), actor=model.os_user())
