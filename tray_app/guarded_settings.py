@@ -15,6 +15,8 @@ GUARDED_KEYS = (
     "governance.rollout",
     "governance.auto_labels",
     "governance.auto_min_confidence",
+    # which findings are reported at all (diagnoses not validated on real radiographs)
+    "analysis.unvalidated_labels",
     # where exports go
     "export.destinations",
     "export.opendental.mode",
@@ -74,8 +76,8 @@ def needs_authority(db, old: Config, new: Config) -> bool:
 # PIN, must not take effect. Every authorised change records the guarded values in its audit
 # entry (`guarded`, written before the file); a loaded file whose guarded values differ from the
 # newest authentic record keeps the recorded ones, and the app says so.
-HAND_EDITED = ("the settings file changes the rollout mode, automation labels or export destinations without a "
-               "dentist's or admin's PIN; those stay as they were (make the change in Settings)")
+HAND_EDITED = ("the settings file changes the rollout mode, automation labels, unvalidated findings or export "
+               "destinations without a dentist's or admin's PIN; those stay as they were (make the change in Settings)")
 
 
 def guarded_values(config: Config) -> dict:
