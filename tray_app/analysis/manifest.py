@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# what the review shows first: findings under a label's floor stay stored but hidden until the
+# reviewer lowers "Min. confidence" (a manifest may set "review_floor" per label or for all)
+DEFAULT_REVIEW_FLOOR = 0.4
 DEFAULT_COLORS = ("#94a3b8", "#ef4444", "#38bdf8", "#a78bfa", "#facc15", "#34d399", "#fb923c", "#f43f5e", "#e879f9")
 
 
@@ -27,6 +30,7 @@ class LabelSpec:
     threshold: float
     severity: int
     color: str
+    review_floor: float = DEFAULT_REVIEW_FLOOR
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,11 @@ def load_manifest(directory: Path) -> Manifest:
         threshold = item.get("threshold", raw.get("default_threshold", 0.35))
         if not isinstance(threshold, number) or not 0 < float(threshold) < 1:
             raise ManifestError(f"{where}: label {item['name']!r} threshold must be between 0 and 1")
+        floor = item.get("review_floor", raw.get("review_floor"))
+        if floor is None:
+            floor = max(float(threshold), DEFAULT_REVIEW_FLOOR)
+        if not isinstance(floor, number) or isinstance(floor, bool) or not 0 <= float(floor) < 1:
+            raise ManifestError(f"{where}: label {item['name']!r} review_floor must be from 0 up to (not including) 1")
         labels.append(
             LabelSpec(
                 name=item["name"],
@@ -135,6 +144,7 @@ def load_manifest(directory: Path) -> Manifest:
                 threshold=float(threshold),
                 severity=int(item.get("severity", 0)),
                 color=str(item.get("color", DEFAULT_COLORS[i % len(DEFAULT_COLORS)])),
+                review_floor=float(floor),
             )
         )
     nms_iou = float(raw.get("nms_iou", 0.5))

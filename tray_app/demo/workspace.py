@@ -127,6 +127,8 @@ def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service
     config = Config.load(paths.config_file)
     if not any(Path(s.path) == export for s in config.sources):
         config.sources.append(SourceConfig(path=str(export), kind="native"))
+        # the demo's own model may reach a (test) PMS set up in the demo; a practice must opt in
+        config.export.allow_demonstration_model = True
         config.save(paths.config_file)
     print("Dental AI Bridge demo — generated radiographs, no real patients.")
     print(f"  workspace:       {home}")
