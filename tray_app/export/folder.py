@@ -24,8 +24,9 @@ Per signed study, into the configured drop folder (`export.folder.path`, UNC pat
 - The JSON sidecar: `{"label", "marker", "report_sha256", "patient": {id, id_kind, last, first,
   birth_date}, "study": {id, uid, date}, "signer", "signed_at", "models", "verified", "automated",
   "images": [{id, kind, sha256, file}], "findings": [{label, tooth_universal, tooth_fdi, surfaces,
-  confidence, box, image_id, source, status, note}], "cdt", "chart_note"}`. An unsigned
-  targeted-automation export has "verified": false and `_AI-Unverified` in place of `_AI-Findings`.
+  confidence, box, image_id, source, status, note}], "cdt", "chart_note", "demonstration_models"}`.
+  An unsigned targeted-automation export has "verified": false and `_AI-Unverified` in place of
+  `_AI-Findings`; a demonstration model's report has `AI-Demo-` in place of `AI-` (docs/export.md).
 
 Layout "opendental_atoz" (Open Dental without API keys)
 ------------------------------------------------------
