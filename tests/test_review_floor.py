@@ -1,16 +1,14 @@
 """What is proposed for review: one finding per label and tooth surface, and a review floor per
 label from the manifest that "accept all" respects (proposals under it stay out of the report)."""
 
-import io
 import json
-import sys
 from dataclasses import dataclass
 
 import pytest
 
 from model_factory import write_model, yolo_output
 from samples import write_dicom
-from service_helpers import fast_config, home_paths
+from service_helpers import cli_sign_all, fast_config, home_paths
 from tray_app.analysis.manifest import ManifestError, load_manifest
 from tray_app.analysis.tooth_mapping import Placed
 from tray_app.app import Service
@@ -82,19 +80,11 @@ def test_analysis_proposes_one_finding_per_tooth_surface(home, export_dir, monke
 
 
 def test_cli_accept_all_takes_only_what_the_review_shows(home, export_dir, monkeypatch, capsys):
-    from tray_app.cli import main
-
     # caries 90 % and calculus 20 %: both over their 0.15 threshold, calculus under the 40 % floor
     write_model(home / "models" / "stub", yolo_output(3, 8, [(1, 20, 20, 10, 10, 0.9), (2, 44, 44, 8, 8, 0.2)]),
                 ["tooth", "caries", "calculus"], thresholds=0.15)
     write_dicom(export_dir / "a.dcm", seed=1)
-    assert main(["ingest", str(export_dir)]) == 0
-    monkeypatch.setattr(sys, "stdin", io.StringIO("2468\n"))
-    assert main(["clinicians", "add", "Dr Ada", "--role", "dentist", "--pin-stdin"]) == 0
-    capsys.readouterr()
-    monkeypatch.setattr(sys, "stdin", io.StringIO("2468\n"))
-    assert main(["sign", "1", "--clinician", "1", "--pin-stdin", "--accept", "all", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = cli_sign_all(export_dir, monkeypatch, capsys)
     assert out["findings"] == 1 and out["below_floor"] == 1
     from tray_app.store.db import Database
 

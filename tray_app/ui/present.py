@@ -1,10 +1,9 @@
-"""Qt-free presentation helpers: names, dates, ages, finding summaries, model facts, mount order."""
+"""Qt-free presentation helpers: names, dates, ages, finding summaries, overlay filters, mount order."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
 from ..analysis.catalog import LabelStyle, above_floor, default_style
 from ..analysis.tooth_mapping import ANATOMY_LABELS
