@@ -42,3 +42,20 @@ def wait_started(log_file, before: int, proc=None, timeout: float = 60.0) -> Non
 
 def starts_logged(log_file) -> int:
     return log_file.read_text(errors="replace").count("service started") if log_file.exists() else 0
+
+
+def cli_sign_all(export_dir: Path, monkeypatch, capsys) -> dict:
+    """`ingest` the folder, add dentist 1 (PIN 246813) and `sign 1 --accept all --json`; the JSON."""
+    import io
+    import json
+    import sys
+
+    from tray_app.cli import main
+
+    assert main(["ingest", str(export_dir)]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
+    assert main(["clinicians", "add", "Dr Ada", "--role", "dentist", "--pin-stdin"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
+    assert main(["sign", "1", "--clinician", "1", "--pin-stdin", "--accept", "all", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)

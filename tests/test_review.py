@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from samples import write_dicom
-from service_helpers import fast_config, home_paths
+from service_helpers import cli_sign_all, fast_config, home_paths
 from tray_app import audit
 from tray_app.app import Service
 from tray_app.review import clinicians as clin
@@ -101,13 +101,7 @@ def test_cli_sign(home, export_dir, monkeypatch, capsys):
     from tray_app.cli import main
 
     write_dicom(export_dir / "a.dcm", seed=1)
-    assert main(["ingest", str(export_dir)]) == 0
-    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
-    assert main(["clinicians", "add", "Dr Ada", "--role", "dentist", "--pin-stdin"]) == 0
-    capsys.readouterr()
-    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
-    assert main(["sign", "1", "--clinician", "1", "--pin-stdin", "--accept", "all", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = cli_sign_all(export_dir, monkeypatch, capsys)
     assert out["findings"] == 2 and out["signed_by"] == "Dr Ada"
     monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
     assert main(["sign", "1", "--clinician", "1", "--pin-stdin"]) == 2

@@ -37,6 +37,15 @@ def _config(paths):
     return config
 
 
+def _review_api(db, paths):
+    """The review API over the installed models (bundled and the user's)."""
+    from .analysis.catalog import ModelCatalog
+    from .app import model_search_dirs
+    from .review.api import ReviewAPI
+
+    return ReviewAPI(db, _config(paths), ModelCatalog(model_search_dirs(paths)))
+
+
 @contextmanager
 def _database(paths=None):
     from .store.db import Database
@@ -199,11 +208,10 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_queue(args) -> int:
-    from .review.api import ReviewAPI
-
     paths = _paths()
     with _database(paths) as db:
-        studies = ReviewAPI(db, _config(paths)).queue(include_done=args.all)
+        api = _review_api(db, paths)
+        studies = api.queue(include_done=args.all)
     if args.json:
         _print_json({"studies": studies})
         return 0
@@ -232,7 +240,7 @@ def cmd_queue(args) -> int:
         for im in sorted(listed, key=lambda im: im["id"]):
             shown = [f for f in im["findings"] if f["label"] not in ANATOMY_LABELS]
             teeth = sum(1 for f in im["findings"] if f["label"] in ANATOMY_LABELS)
-            tops = ", ".join(_finding_text(f) for f in shown[:4])
+            tops = ", ".join(_finding_text(f, api.catalog) for f in shown[:4])
             more = f" +{len(shown) - 4} more" if len(shown) > 4 else ""
             state = im["state"] + (f": {im['reason']}" if im["reason"] else "")
             teeth_note = f"  ({teeth} teeth)" if teeth else ""
@@ -243,11 +251,11 @@ def cmd_queue(args) -> int:
     return 0
 
 
-def _finding_text(f: dict) -> str:
+def _finding_text(f: dict, catalog) -> str:
     where = f"#{f['tooth_universal']}" if f.get("tooth_universal") else "tooth ?"
     if f.get("surfaces"):
         where += f" {f['surfaces']}"
-    return f"{f['label'].replace('_', ' ')} {where} {f['confidence']:.0%}"
+    return f"{catalog.style(f['label'], [f['model']]).display} {where} {f['confidence']:.0%}"
 
 
 def cmd_config(args) -> int:
@@ -470,16 +478,23 @@ def _clinician_id(value) -> int:
 
 
 def cmd_sign(args) -> int:
-    from .review.api import ReviewAPI, ReviewError
+    from .analysis.catalog import above_floor
+    from .review.api import ReviewError
     from .store.db import Database
 
     paths = _paths()
     db = Database(paths.database)
-    api = ReviewAPI(db, _config(paths))
+    api = _review_api(db, paths)
+    below = 0
     try:
         study = api.study(args.study)
-        ids = {f["id"] for im in study["images"] for f in im["findings"] if f["label"] != "tooth"}
-        accept = ids if args.accept == "all" else {int(x) for x in args.accept.split(",") if x} if args.accept else set()
+        findings = [f for im in study["images"] for f in im["findings"] if f["label"] != "tooth"]
+        ids = {f["id"] for f in findings}
+        if args.accept == "all":  # what the review window shows: proposals under their label's floor stay out
+            accept = {f["id"] for f in findings if f["status"] == "proposed" and above_floor(f, api.catalog.floor(f))}
+            below = sum(f["status"] == "proposed" and f["id"] not in accept for f in findings)
+        else:
+            accept = {int(x) for x in args.accept.split(",") if x} if args.accept else set()
         reject = {int(x) for x in args.reject.split(",") if x} if args.reject else set()
         unknown = (accept | reject) - ids
         if unknown:
@@ -491,10 +506,12 @@ def cmd_sign(args) -> int:
         return 2
     finally:
         db.close()
+    result["below_floor"] = below
     if result.get("warning"):
         print(f"note: {result['warning']}", file=sys.stderr)
     _emit(args, result, lambda r: f"study {r['study_id']} signed by {r['signed_by']} at {r['signed_at']} "
-                                  f"({r['findings']} finding(s); report sha256 {r['report_sha256'][:12]}…)")
+                                  f"({r['findings']} finding(s); report sha256 {r['report_sha256'][:12]}…)" +
+                                  (f"; {below} proposal(s) under their review floor left out" if below else ""))
     return 0
 
 

@@ -17,8 +17,9 @@ GUARDED_KEYS = (
     "governance.auto_min_confidence",
     # which findings are reported at all (diagnoses not validated on real radiographs)
     "analysis.unvalidated_labels",
-    # where exports go
+    # where exports go, and whether a demonstration model's findings may go there
     "export.destinations",
+    "export.allow_demonstration_model",
     "export.opendental.mode",
     "export.opendental.server",
     "export.opendental.base_url",

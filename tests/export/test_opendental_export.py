@@ -347,3 +347,12 @@ def test_tooth_numbers_text():
     assert tooth_numbers(["3", "14", "A"]) == "3,14,A"
     assert tooth_numbers(["3", "4"]) == "3,4"
     assert tooth_numbers([]) == ""
+
+
+def test_the_chart_note_names_the_model_once(workspace, od_server, od_keys, clock):
+    ws = workspace
+    ws.sign("A")
+    [r] = Outbox(ws.db, od_config(od_server, write_pdf=False, write_images=False), clock=clock).drain_once()
+    assert r["state"] == "done", r["reason"]
+    [note] = [q["json"]["Note"] for q in od_server.state.requests if q["path"] == "/commlogs"]
+    assert note.count("Model") == 1 and "Model: stub-model 1.0.0." in note, note

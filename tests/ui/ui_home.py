@@ -1,4 +1,5 @@
-"""Builds a realistic Dental AI Bridge home for the review-window tests and screenshots.
+"""Builds a realistic Dental AI Bridge home for the review-window tests (documentation screenshots come
+from a real demo run instead: docs/make_review_screenshots.py).
 
 Radiographs come from the demo generator and go through the real intake path
 (`Service.run_once`) with a small ONNX stub detector that reports a few findings on every

@@ -14,6 +14,9 @@ from typing import Any
 
 from .tiling import TileSpec
 
+# what the review shows first: findings under a label's floor stay stored but hidden until the
+# reviewer lowers "Min. confidence" (a manifest may set "review_floor" per label or for all)
+DEFAULT_REVIEW_FLOOR = 0.4
 DEFAULT_COLORS = ("#94a3b8", "#ef4444", "#38bdf8", "#a78bfa", "#facc15", "#34d399", "#fb923c", "#f43f5e", "#e879f9")
 
 
@@ -31,6 +34,7 @@ class LabelSpec:
     color: str
     enabled_by_default: bool = True   # False: reported only with analysis.unvalidated_labels
     validated_on: str = ""            # what the label's accuracy was measured on
+    review_floor: float = DEFAULT_REVIEW_FLOOR
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,11 @@ def load_manifest(directory: Path) -> Manifest:
         threshold = item.get("threshold", raw.get("default_threshold", 0.35))
         if not isinstance(threshold, number) or not 0 < float(threshold) < 1:
             raise ManifestError(f"{where}: label {item['name']!r} threshold must be between 0 and 1")
+        floor = item.get("review_floor", raw.get("review_floor"))
+        if floor is None:
+            floor = max(float(threshold), DEFAULT_REVIEW_FLOOR)
+        if not isinstance(floor, number) or isinstance(floor, bool) or not 0 <= float(floor) < 1:
+            raise ManifestError(f"{where}: label {item['name']!r} review_floor must be from 0 up to (not including) 1")
         labels.append(
             LabelSpec(
                 name=item["name"],
@@ -142,6 +151,7 @@ def load_manifest(directory: Path) -> Manifest:
                 color=str(item.get("color", DEFAULT_COLORS[i % len(DEFAULT_COLORS)])),
                 enabled_by_default=bool(item.get("enabled_by_default", True)),
                 validated_on=str(item.get("validated_on", "")),
+                review_floor=float(floor),
             )
         )
     tiling_raw = raw.get("tiling", {})

@@ -97,7 +97,7 @@ def _drip(folder: Path, stop: threading.Event) -> None:
         i += 1
 
 
-def _announce(db, status: str, image_id: int) -> None:
+def _announce(db, status: str, image_id: int, names: dict[str, str] | None = None) -> None:
     row = db.one("SELECT i.kind, i.reason, s.patient_id, (SELECT COUNT(*) FROM findings f WHERE f.image_id=i.id) n "
                  "FROM images i LEFT JOIN studies s ON s.id=i.study_id WHERE i.id=?", (image_id,))
     if row is None or status not in ("analyzed", "quarantined"):
@@ -106,7 +106,9 @@ def _announce(db, status: str, image_id: int) -> None:
         labels = db.query("SELECT label, COUNT(*) c FROM findings WHERE image_id=? GROUP BY label ORDER BY c DESC",
                           (image_id,))
         teeth = sum(r["c"] for r in labels if r["label"] == "tooth")
-        summary = ", ".join(f"{r['c']} {r['label'].replace('_', ' ')}" for r in labels if r["label"] != "tooth") \
+        names = names or {}  # the manifest's display names
+        summary = ", ".join(f"{r['c']} {names.get(r['label'], r['label'].replace('_', ' '))}" for r in labels
+                            if r["label"] != "tooth") \
             or "no findings"
         summary += f"  ({teeth} teeth)" if teeth else ""
         print(f"  analysed image {image_id} ({row['kind']}, patient {row['patient_id'] or '?'}): {summary}", flush=True)
@@ -129,6 +131,8 @@ def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service
         config.sources.append(SourceConfig(path=str(export), kind="native"))
         # the demo's images are synthetic: where the diagnostic labels were validated
         config.analysis.unvalidated_labels = True
+        # the demo's own model may reach a (test) PMS set up in the demo; a practice must opt in
+        config.export.allow_demonstration_model = True
         config.save(paths.config_file)
     print("Dental AI Bridge demo — generated radiographs, no real patients.")
     print(f"  workspace:       {home}")
@@ -140,8 +144,9 @@ def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service
         print("  No display found: running headless.")
 
     service = Service(config, paths)
-    service.processor.on_change = lambda status, image_id: _announce(service.db, status, image_id)
     service.load_model()
+    names = {l.name: l.display.lower() for l in service.model.manifest.labels} if service.model else {}
+    service.processor.on_change = lambda status, image_id: _announce(service.db, status, image_id, names)
     if service.model is None:
         print(f"  Analysis is off: {service.model_problem}")
     else:

@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .render import colour, finding_text, is_automated, models_text, nice_label, report_time, signed_line
+from .render import (colour, demo_prefix, finding_text, is_automated, models_text, nice_label, report_time,
+                     signed_line)
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,8 @@ def creator_name(snapshot: dict) -> str:
 
 
 def report_line(snapshot: dict) -> str:
-    return dicom_text(signed_line(snapshot))
+    """The first text of every object; a demonstration model's report says so first."""
+    return dicom_text(demo_prefix(snapshot) + signed_line(snapshot))
 
 
 def _when(snapshot: dict) -> datetime:
@@ -312,14 +314,14 @@ def build_gsps(snapshot: dict, image: dict, src: Source, *, report_sha256: str, 
         label = f.get("label", "")
         if label not in layers:
             layers[label] = GraphicLayer(_layer_name(label, taken), order=len(layers) + 1,
-                                         description=fit(nice_label(label), 64),
-                                         display_color=CIELabColor.from_rgb(*colour(label)))
+                                         description=fit(nice_label(label, snapshot), 64),
+                                         display_color=CIELabColor.from_rgb(*colour(label, snapshot)))
     report_layer = GraphicLayer(_layer_name("AI_REPORT", taken), order=len(layers) + 1,
                                 description="Report label", display_color=CIELabColor.from_rgb(255, 214, 0))
     texts = [report_line(snapshot)]
     for n, f in enumerate(findings, 1):
         label = f.get("label", "")
-        text = fit(finding_text(f), 1024)
+        text = fit(finding_text(f, snapshot), 1024)
         texts.append(text)
         group = GraphicGroup(n, fit(text, 64), description=fit(f"finding {f.get('id')}", 1024))
         groups.append(group)
@@ -377,7 +379,7 @@ def build_gsps(snapshot: dict, image: dict, src: Source, *, report_sha256: str, 
         content_creator_name=creator or None,
         voi_lut_transformations=voi,
         presentation_lut_transformation=presentation,
-        series_description=fit(snapshot.get("label") or "AI findings", 64),
+        series_description=fit(dicom_text(demo_prefix(snapshot) + (snapshot.get("label") or "AI findings")), 64),
         series_date=when.date(), series_time=when.time(),  # GSPS has no Content Date: PresentationCreation*
         specific_character_set=character_set(texts, ref.get("SpecificCharacterSet")),
     )
@@ -449,7 +451,7 @@ def build_sc(snapshot: dict, image: dict, rendered, src: Source | None, *, repor
         instance_number=instance_number, manufacturer=MANUFACTURER,
         patient_orientation=("L", "F"),  # replaced below: highdicom needs a value, ours is the original's or empty
         manufacturer_model_name=MODEL_NAME, software_versions=_version(),
-        series_description=fit(snapshot.get("label") or "AI findings", 64),
+        series_description=fit(dicom_text(demo_prefix(snapshot) + (snapshot.get("label") or "AI findings")), 64),
         content_date=when.date(), content_time=when.time(), series_date=when.date(), series_time=when.time(),
         specific_character_set=character_set(texts, original_charset),
         **fields,

@@ -24,8 +24,9 @@ Per signed study, into the configured drop folder (`export.folder.path`, UNC pat
 - The JSON sidecar: `{"label", "marker", "report_sha256", "patient": {id, id_kind, last, first,
   birth_date}, "study": {id, uid, date}, "signer", "signed_at", "models", "verified", "automated",
   "images": [{id, kind, sha256, file}], "findings": [{label, tooth_universal, tooth_fdi, surfaces,
-  confidence, box, image_id, source, status, note}], "cdt", "chart_note"}`. An unsigned
-  targeted-automation export has "verified": false and `_AI-Unverified` in place of `_AI-Findings`.
+  confidence, box, image_id, source, status, note}], "cdt", "chart_note", "demonstration_models"}`.
+  An unsigned targeted-automation export has "verified": false and `_AI-Unverified` in place of
+  `_AI-Findings`; a demonstration model's report has `AI-Demo-` in place of `AI-` (docs/export.md).
 
 Layout "opendental_atoz" (Open Dental without API keys)
 ------------------------------------------------------
@@ -50,7 +51,7 @@ import unicodedata
 from pathlib import Path
 
 from .outbox import Job, NeedsAttention, RetryLater
-from .render import encode_image, is_automated, report_pdf, report_time, study_images
+from .render import demo_prefix, demonstration_models, encode_image, is_automated, report_pdf, report_time, study_images
 from .settings import FolderConfig
 
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -166,6 +167,9 @@ class FolderExporter:
         s = self.settings
         base = base_name(job.snapshot, job.study)
         what = "AI-Unverified" if is_automated(job.snapshot) else "AI-Findings"
+        demo = bool(demonstration_models(job.snapshot))
+        if demo:  # staff see it in the name before they open the file
+            what = what.replace("AI-", "AI-Demo-")
         parts = []
         if s.write_pdf:
             parts.append(("pdf", f"{base}_{what}.pdf"))
@@ -173,7 +177,7 @@ class FolderExporter:
             for n, im in enumerate(study_images(job.db, job.snapshot), 1):
                 parts.append((f"img{im['id']}", f"{base}_{what}_{n}.{s.image_format}"))
         if s.write_patient_summary and (job.snapshot.get("drafts") or {}).get("patient_summary"):
-            parts.append(("patient_pdf", f"{base}_AI-Patient-Summary.pdf"))
+            parts.append(("patient_pdf", f"{base}_{'AI-Demo' if demo else 'AI'}-Patient-Summary.pdf"))
         if s.write_json and s.layout == "dentrix":
             parts.append(("json", f"{base}_{what}.json"))
         return parts
@@ -236,7 +240,8 @@ def sidecar(job: Job, files: dict[str, str]) -> dict:
     patient = snap.get("patient") or {}
     last, _, first = (patient.get("name") or "").partition("^")
     return {
-        "label": snap.get("label"), "marker": job.base_marker, "report_sha256": job.report_sha256,
+        "label": demo_prefix(snap) + (snap.get("label") or ""), "marker": job.base_marker,
+        "demonstration_models": demonstration_models(snap), "report_sha256": job.report_sha256,
         "patient": {"id": patient.get("id"), "id_kind": patient.get("id_kind"), "last": last,
                     "first": first.split("^")[0], "birth_date": patient.get("birth_date")},
         "study": {"id": job.study_id, "uid": snap.get("study_uid"), "date": (job.study or {}).get("study_date", "")},

@@ -12,7 +12,7 @@ from .opendental import (
 )
 from .outbox import Job, NeedsAttention
 from .render import (
-    LABEL, encode_image, is_automated, local_time, models_text, nice_label, report_label,
+    LABEL, demo_line, demo_prefix, encode_image, is_automated, local_time, models_text, nice_label, report_label,
     report_pdf, report_time, signed_by, study_images,
 )
 from .secrets import ODKeys, get_opendental_keys
@@ -174,7 +174,7 @@ class _ODRun:
     def body(self, name: str, marker: str) -> tuple[dict, str]:
         snap = self.snapshot
         created = od_datetime(report_time(snap))
-        label = report_label(snap)
+        label = demo_prefix(snap) + report_label(snap)
         if name.startswith("img"):
             image_id = int(name[3:])
             image = next(im for im in snap.get("images") or [] if im["id"] == image_id)
@@ -186,7 +186,7 @@ class _ODRun:
                 return Upload(encode_image(img, fmt, self.settings.jpeg_quality), f".{fmt}")
 
             up = fit_upload(make, self.client.body_limit)
-            labels = ", ".join(sorted({nice_label(f.get("label", "")) for f in findings})) or "no findings"
+            labels = ", ".join(sorted({nice_label(f.get("label", ""), snap) for f in findings})) or "no findings"
             text = f"{label} — {image.get('kind') or 'radiograph'}: {labels} — {self.signed_by()}"
             if up.note:
                 text += f" ({up.note})"
@@ -219,21 +219,26 @@ class _ODRun:
                     "Mode_": "None", "SentOrReceived": "Neither"}, ""
         if name == "popup":
             return {"PatNum": self.pat_num, "PopupLevel": "Patient",
-                    "Description": f"{LABEL}: urgent findings {self.signed_by()} — see the chart note and Imaging. "
+                    "Description": f"{demo_prefix(snap)}{LABEL}: urgent findings {self.signed_by()} — see the chart note and Imaging. "
                                    f"{marker}"}, ""
         raise ValueError(f"unknown export part {name}")
 
 
 def chart_note(snapshot: dict, marker: str) -> str:
-    """The signed chart note as written to the PMS: the draft the dentist signed, then who signed, then the marker."""
+    """The signed chart note as written to the PMS: the draft the dentist signed, then who signed, then the marker.
+    A demonstration model's note says so in its first line."""
     drafts = snapshot.get("drafts") or {}
     note = (drafts.get("chart_note") or f"{report_label(snapshot)}.").rstrip()
+    if demo_line(snapshot):
+        note = f"{demo_line(snapshot)}\n{note}"
     if is_automated(snapshot):  # the note says itself that nobody has reviewed it
         return f"{note}\n{marker}"
     signer = snapshot.get("signer") or {}
     signed = (f"Reviewed and signed by {signer.get('name', '')} ({signer.get('role', '')}) on "
               f"{local_time(snapshot.get('signed_at', ''))}.")
+    # the drafted note names the model(s) in its last line; older drafts did not
+    model = "" if "\nModel: " in note else f"\nModel: {models_text(snapshot)}."
     if "Reviewed and signed by" in note:  # drafts signed since the notes carry the signer themselves
         note = note.replace(f"Reviewed and signed by {signer.get('name', '')}.", signed)
-        return f"{note}\nModels: {models_text(snapshot)}.\n{marker}"
-    return f"{note}\n{signed} Models: {models_text(snapshot)}.\n{marker}"
+        return f"{note}{model}\n{marker}"
+    return f"{note}\n{signed}{model}\n{marker}"

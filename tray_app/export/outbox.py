@@ -51,6 +51,12 @@ _SIGNED_SINCE = ("(state='needs_attention' AND reason=? AND EXISTS "
                  "(SELECT 1 FROM reports r WHERE r.study_id=outbox.study_id))")
 
 
+def demonstration_refused(models: list[str]) -> str:
+    return (f"not written: the findings come from a demonstration model ({', '.join(models)}), which is not for "
+            "clinical use. To send them anyway (e.g. to a test patient), turn on \"Export findings of a "
+            "demonstration model\" in Settings → Export, then retry the export.")
+
+
 class NeedsAttention(Exception):
     """A person has to act (wrong or unknown patient, permissions, keys); not retried by itself."""
 
@@ -352,12 +358,29 @@ class Outbox:
         snapshot_text = report["snapshot"]
         if hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest() != report["sha256"]:
             raise NeedsAttention("the report does not match its checksum; it was not exported")
+        snapshot = json.loads(snapshot_text)
+        self._check_demonstration(row, snapshot)
         study = self.db.one("SELECT * FROM studies WHERE id=?", (row["study_id"],))
-        job = Job(self, row, dict(report), json.loads(snapshot_text), dict(study) if study else {})
+        job = Job(self, row, dict(report), snapshot, dict(study) if study else {})
         if row["marker"] != job.base_marker:
             with self.db.tx() as c:
                 c.execute("UPDATE outbox SET marker=? WHERE id=?", (job.base_marker, row["id"]))
         return job
+
+    def _check_demonstration(self, row: dict, snapshot: dict) -> None:
+        """A demonstration model's findings go to a chart only with `export.allow_demonstration_model`
+        on; each export that goes out under it is audited with the models it carries."""
+        from .render import demonstration_models
+
+        models = demonstration_models(snapshot)
+        if not models:
+            return
+        if not self.config.allow_demonstration_model:
+            raise NeedsAttention(demonstration_refused(models))
+        with self.db.tx() as c:
+            audit.append(c, "export_demonstration_model", f"outbox:{row['id']}", study=row["study_id"],
+                         destination=row["destination"], models=models,
+                         setting="export.allow_demonstration_model")
 
     def _finish(self, row: dict, state: str, reason: str, summary: dict | None = None, *, logged: str = "") -> dict:
         now = self.clock()

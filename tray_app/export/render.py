@@ -3,7 +3,9 @@
 Everything rendered here is labelled "AI-Assisted Preliminary Findings" with the signer,
 the signing time and the model (or, for a targeted-automation export, "AI-generated, not yet
 verified" with the time it went out), and is made only from the immutable report snapshot and the
-image's own 8-bit display pixels. Rendering is deterministic (the PDF is written with
+image's own 8-bit display pixels. A report from a demonstration model says so before anything
+else (`demo_line`, `demo_prefix`), and label names and colours are the ones the report recorded
+from the models' manifests (`analysis/catalog.py`). Rendering is deterministic (the PDF is written with
 reportlab's invariant mode), so a retry produces the same bytes.
 """
 
@@ -17,30 +19,61 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..analysis.catalog import DEMO_MODEL_NAMES, LabelStyle, default_style
+
 LABEL = "AI-Assisted Preliminary Findings"
 DISCLAIMER = ("AI-assisted preliminary findings, reviewed and signed by the dentist named above. They support, and do "
               "not replace, the dentist's clinical examination and diagnosis.")
 AUTO_DISCLAIMER = ("AI-generated findings that no dentist has reviewed yet, exported automatically for low-risk "
                    "labels only. They are not a diagnosis; a dentist's signed report will follow.")
 
-# colour per finding label (RGB); anything else gets the fallback
-COLOURS = {
-    "caries": (230, 57, 70), "periapical_lesion": (255, 140, 0), "bone_loss": (255, 200, 0),
-    "calculus": (180, 120, 255), "restoration": (0, 180, 255), "crown": (0, 200, 160),
-    "root_canal": (120, 220, 80), "implant": (200, 200, 200), "impacted": (255, 105, 180),
-    "fracture": (255, 0, 255),
-}
-FALLBACK = (255, 255, 255)
-
-NICE = {"periapical_lesion": "periapical lesion", "bone_loss": "bone loss", "root_canal": "root canal filling"}
+DEMO_LINE = "DEMONSTRATION MODEL — not for clinical use"
 
 
-def nice_label(label: str) -> str:
-    return NICE.get(label, label.replace("_", " "))
+def demonstration_models(snapshot: dict) -> list[str]:
+    """The report's models whose manifests say demonstration (recorded when the report was made;
+    reports older than that record are recognised by the model's name)."""
+    if "demonstration_models" in snapshot:
+        return list(snapshot.get("demonstration_models") or [])
+    return [m for m in snapshot.get("models") or [] if m.split(" ")[0] in DEMO_MODEL_NAMES]
 
 
-def colour(label: str) -> tuple[int, int, int]:
-    return COLOURS.get(label, FALLBACK)
+def demo_line(snapshot: dict) -> str:
+    """The first line of everything written from a demonstration model's report ("" otherwise)."""
+    models = demonstration_models(snapshot)
+    if not models:
+        return ""
+    return f"{DEMO_LINE} ({', '.join(models)}): not for diagnosis or treatment."
+
+
+def demo_prefix(snapshot: dict) -> str:
+    """What a one-line text (a document description, a DICOM label) starts with for such a report."""
+    return f"{DEMO_LINE} — " if demonstration_models(snapshot) else ""
+
+
+@lru_cache(maxsize=1)
+def _bundled_catalog():
+    from ..analysis.catalog import ModelCatalog
+
+    return ModelCatalog.bundled()
+
+
+def label_style(label: str, snapshot: dict | None = None) -> LabelStyle:
+    """The display name and colour the report recorded for a label (the same the review window
+    showed); reports made before they were recorded take the installed manifests' ones."""
+    recorded = ((snapshot or {}).get("label_styles") or {}).get(label)
+    if recorded:
+        fallback = default_style(label)
+        return LabelStyle(recorded.get("display") or fallback.display, recorded.get("color") or fallback.color)
+    return _bundled_catalog().style(label, (snapshot or {}).get("models") or ())
+
+
+def nice_label(label: str, snapshot: dict | None = None) -> str:
+    return label_style(label, snapshot).display
+
+
+def colour(label: str, snapshot: dict | None = None) -> tuple[int, int, int]:
+    return label_style(label, snapshot).rgb
 
 
 _FONT_CANDIDATES = [
@@ -73,8 +106,8 @@ def _font(size: int, bold: bool = False):
     return ImageFont.load_default(size=size)
 
 
-def finding_text(f: dict, *, with_confidence: bool = True) -> str:
-    parts = [nice_label(f.get("label", ""))]
+def finding_text(f: dict, snapshot: dict | None = None, *, with_confidence: bool = True) -> str:
+    parts = [nice_label(f.get("label", ""), snapshot)]
     if f.get("tooth_universal"):
         parts.append(f"#{f['tooth_universal']}")
     if f.get("surfaces"):
@@ -159,11 +192,11 @@ def annotated_image(pixels: np.ndarray, findings: list[dict], snapshot: dict, *,
     draw = ImageDraw.Draw(img)
     line = max(2, unit // 6)
     for f in findings:
-        c = colour(f.get("label", ""))
+        c = colour(f.get("label", ""), snapshot)
         x1, y1, x2, y2 = (float(f[k_]) for k_ in ("x1", "y1", "x2", "y2"))
         box = (x1 * sx * k, y1 * sy * k, x2 * sx * k, y2 * sy * k)
         draw.rectangle(box, outline=c, width=line)
-        text = finding_text(f)
+        text = finding_text(f, snapshot)
         tw = draw.textlength(text, font=body)
         tx = min(max(0, box[0]), max(0, w - tw - 6))
         ty = box[1] - unit - 8 if box[1] - unit - 8 >= 0 else min(box[3] + 2, h - unit - 6)
@@ -171,7 +204,8 @@ def annotated_image(pixels: np.ndarray, findings: list[dict], snapshot: dict, *,
         draw.text((tx + 3, ty + 2), text, fill=c, font=body)
 
     pad = unit // 2
-    banner_lines = [signed_line(snapshot), f"Model: {models_text(snapshot)} · preliminary: the dentist's examination decides"]
+    banner_lines = [x for x in (demo_line(snapshot), signed_line(snapshot)) if x] + [
+        f"Model: {models_text(snapshot)} · preliminary: the dentist's examination decides"]
     legend_labels = sorted({f.get("label", "") for f in findings})
     banner_h = pad * 2 + len(banner_lines) * (unit + pad)
     legend_h = pad * 2 + unit + pad if legend_labels else pad
@@ -186,8 +220,8 @@ def annotated_image(pixels: np.ndarray, findings: list[dict], snapshot: dict, *,
         y += unit + pad
     x, y = pad, banner_h + h + pad
     for label in legend_labels:
-        name = nice_label(label)
-        d.rectangle((x, y + 2, x + unit - 2, y + unit), outline=colour(label), width=line, fill=None)
+        name = nice_label(label, snapshot)
+        d.rectangle((x, y + 2, x + unit - 2, y + unit), outline=colour(label, snapshot), width=line, fill=None)
         d.text((x + unit + 4, y), name, fill=(235, 235, 235), font=body)
         x += unit + 4 + int(d.textlength(name, font=body)) + unit
         if x > w - 4 * unit:
@@ -271,6 +305,9 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
     study = study or {}
     signer = snapshot.get("signer") or {}
     story = []
+    if demo_line(snapshot):
+        demo = ParagraphStyle("demo", parent=banner, textColor=colors.white, backColor=colors.HexColor("#B3261E"))
+        story += [Paragraph(_esc(demo_line(snapshot)), demo), Spacer(1, 8)]
     title = "Your X-ray results" if patient_friendly else "Radiograph findings report"
     story.append(Paragraph(_esc(title), h1))
     story.append(Paragraph(_esc(signed_line(snapshot)), banner))
@@ -307,7 +344,7 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
             kinds = {im["id"]: im.get("kind", "") for im in snapshot.get("images") or []}
             rows = [["#", "Finding", "Tooth", "Surfaces", "Confidence", "Image", "Status"]]
             for i, f in enumerate(findings, 1):
-                rows.append([str(i), nice_label(f.get("label", "")), f"#{f['tooth_universal']}" if
+                rows.append([str(i), nice_label(f.get("label", ""), snapshot), f"#{f['tooth_universal']}" if
                              f.get("tooth_universal") else "—", f.get("surfaces") or "",
                              "clinician" if f.get("source") == "clinician" else f"{float(f.get('confidence', 0)):.0%}",
                              f"{f.get('image_id')} {kinds.get(f.get('image_id'), '')}".strip(), f.get("status", "")])
@@ -349,7 +386,7 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
     story.append(Spacer(1, 10))
     story.append(Paragraph(_esc(AUTO_DISCLAIMER if is_automated(snapshot) else DISCLAIMER), small))
 
-    footer = f"{report_label(snapshot)} · {marker}" if marker else report_label(snapshot)
+    footer = demo_prefix(snapshot) + (f"{report_label(snapshot)} · {marker}" if marker else report_label(snapshot))
 
     def _footer(canvas, doc):
         canvas.saveState()
@@ -362,7 +399,7 @@ def report_pdf(snapshot: dict, images: list[tuple[dict, Image.Image]], *, study:
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=page, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                             bottomMargin=18 * mm, title=title, author="Dental AI Bridge",
-                            subject=report_label(snapshot), creator="Dental AI Bridge", invariant=1)
+                            subject=demo_prefix(snapshot) + report_label(snapshot), creator="Dental AI Bridge", invariant=1)
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return out.getvalue()
 

@@ -3,6 +3,7 @@
 ```toml
 [export]
 destinations = ["opendental"]          # any of "opendental", "folder", "dicom"; empty = keep signed reports here
+allow_demonstration_model = false       # export findings of a model whose manifest says demonstration (audited)
 
 [export.opendental]
 mode = "local"                          # local | service | remote
@@ -252,6 +253,8 @@ class RetryConfig:
 @dataclass
 class ExportConfig:
     destinations: list[str] = field(default_factory=list)
+    # a demonstration model's findings reach a chart only when the practice says so (a test chart)
+    allow_demonstration_model: bool = False
     opendental: OpenDentalConfig = field(default_factory=OpenDentalConfig)
     folder: FolderConfig = field(default_factory=FolderConfig)
     dicom: DicomDestConfig = field(default_factory=DicomDestConfig)
@@ -264,6 +267,9 @@ class ExportConfig:
                 errors.append(f"export.destinations may only name {', '.join(DESTINATIONS)} (got {d!r})")
         if len(set(self.destinations)) != len(self.destinations):
             errors.append("export.destinations names a destination twice")
+        if not isinstance(self.allow_demonstration_model, bool):
+            errors.append("export.allow_demonstration_model must be true or false "
+                          f"(got {self.allow_demonstration_model!r})")
         # a destination that is not used is not checked, so half-filled settings do not block the app
         if "opendental" in self.destinations:
             errors += self.opendental.validate()
@@ -280,6 +286,7 @@ class ExportConfig:
         try:
             cfg = cls(
                 destinations=list(raw.pop("destinations", [])),
+                allow_demonstration_model=raw.pop("allow_demonstration_model", False),
                 opendental=OpenDentalConfig(**raw.pop("opendental", {})),
                 folder=FolderConfig(**raw.pop("folder", {})),
                 dicom=DicomDestConfig(**raw.pop("dicom", {})),

@@ -20,7 +20,7 @@ def _files(paths: list[Path]) -> Iterator[Path]:
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in sorted(names):
                     f = Path(dirpath) / name
-                    if not is_ignored(str(f)):
+                    if not is_ignored(str(f), str(p)):
                         yield f
         else:
             yield p

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .. import audit
+from ..analysis.merge import merge_duplicates
 from ..analysis.model import Detection, OnnxModel
 from ..analysis.tooth_mapping import place_findings
 from ..clinical import study_summary
@@ -332,13 +333,14 @@ class Processor:
         meta = image_repo.meta_of(row)
         placed = place_findings(detections, kind=row["kind"], width=row["width"] or 0, height=row["height"] or 0,
                                 listed_fdi=meta.get("teeth_fdi") or ())
+        proposals, placed = merge_duplicates(detections, placed)
         now = utcnow()
         with self.db.tx() as c:
             state = c.execute("SELECT state FROM images WHERE id=?", (image_id,)).fetchone()
             if state is None or state[0] != "decoded":
                 return Outcome(image_id, row["path"], state[0] if state else "changed", "", row["study_id"])
             c.execute("DELETE FROM findings WHERE image_id=? AND source='model'", (image_id,))
-            for d, p in zip(detections, placed):
+            for d, p in zip(proposals, placed):
                 spec = labels[d.label]
                 c.execute(
                     "INSERT INTO findings(image_id, study_id, label, code, confidence, x1, y1, x2, y2, severity, "
@@ -355,5 +357,6 @@ class Processor:
                 c, "inference", f"image:{image_id}", input_sha256=row["sha256"], model=m.name, version=m.version,
                 manifest_sha256=m.sha256, thresholds={l.name: l.threshold for l in m.labels},
                 outputs=[[d.label, round(d.score, 4), [round(v, 1) for v in d.box]] for d in detections], note=note,
+                merged_duplicates=len(detections) - len(proposals),
             )
-        return Outcome(image_id, row["path"], "analyzed", note, row["study_id"], len(detections))
+        return Outcome(image_id, row["path"], "analyzed", note, row["study_id"], len(proposals))

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from .. import audit, automation
+from ..analysis.catalog import ModelCatalog
 from ..clinical import study_summary
 from ..config import Config
 from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
-from ..export.render import LABEL, local_time
+from ..export.render import LABEL, demo_line, local_time
 from ..store.studies import REPORT_FINDING_FIELDS, report_base
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
@@ -52,9 +53,11 @@ def image_pixels(db: Database, image_id: int) -> np.ndarray:
 
 
 class ReviewAPI:
-    def __init__(self, db: Database, config: Config | None = None):
+    def __init__(self, db: Database, config: Config | None = None, catalog: ModelCatalog | None = None):
         self.db = db
         self.config = config or Config()
+        # the installed models' manifests: label names, colours and floors, demonstration models
+        self.catalog = catalog or ModelCatalog.bundled()
 
     # -- reads -------------------------------------------------------------------------------
     @property
@@ -88,6 +91,13 @@ class ReviewAPI:
 
     def clinicians(self) -> list[dict]:
         return clin.list_clinicians(self.db)
+
+    def demonstration_models(self, study_id: int) -> list[str]:
+        """The models behind this study's images or findings that are for demonstration only."""
+        rows = self.db.query("SELECT DISTINCT model_name, model_version FROM images WHERE study_id=? AND model_name<>'' "
+                             "UNION SELECT DISTINCT model_name, model_version FROM findings WHERE study_id=? "
+                             "AND model_name<>''", (study_id, study_id))
+        return self.catalog.demonstration(sorted({f"{r[0]} {r[1]}".strip() for r in rows}))
 
     # -- finding actions ---------------------------------------------------------------------
     def _finding(self, c, finding_id: int):
@@ -227,7 +237,9 @@ class ReviewAPI:
             r["id"] for r in self.db.query("SELECT id FROM images WHERE study_id=? AND state NOT IN "
                                            "('duplicate','quarantined') ORDER BY id", (study_id,))]
         codes = summary["cdt"]["imaging"] + summary["cdt"]["treatment"]
-        note = "\n".join(x for x in (summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id)) if x)
+        demo = demo_line({"demonstration_models": self.demonstration_models(study_id)})
+        note = "\n".join(x for x in (demo, summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id))
+                         if x)
         return {"note": note, "codes": codes, "images": images,
                 "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
                 ["none configured yet: the signed report stays in Dental AI Bridge"],
@@ -252,6 +264,16 @@ class ReviewAPI:
         if "opendental" in self.destinations():
             out.append("Before anything is written, Open Dental's record is compared with the images' "
                        "patient (id, last name, birth date); a mismatch stops the export.")
+        demo = self.demonstration_models(study_id)
+        if demo and self.destinations():
+            if self.config.export.allow_demonstration_model:
+                out.append(f"These findings come from a demonstration model ({', '.join(demo)}), not for clinical use. "
+                           "They will be exported because the practice allows it; every file and note says so first.")
+            else:
+                out.append(f"These findings come from a demonstration model ({', '.join(demo)}), not for clinical use: "
+                           "the signed report stays here and is not written to the chart (the export stops at "
+                           "\"needs attention\") unless \"Export findings of a demonstration model\" is turned on "
+                           "in Settings → Export.")
         st = summary.get("set") or {}
         if st and not st.get("complete", True):
             out.append(f"Incomplete set: {st.get('text')}.")
@@ -308,7 +330,7 @@ class ReviewAPI:
                 f"SELECT {', '.join(REPORT_FINDING_FIELDS)} FROM findings WHERE study_id=? AND status IN "
                 "('accepted','edited','added') ORDER BY image_id, id", (study_id,)).fetchall()
             signed_at = utcnow()
-            snapshot = report_base(self.db, study_id, rows) | {
+            snapshot = report_base(self.db, study_id, rows, self.catalog) | {
                 "label": LABEL, "cdt": summary["cdt"], "drafts": summary["drafts"],
                 "signer": {"id": who["id"], "name": who["name"], "role": who["role"]}, "signed_at": signed_at,
             }

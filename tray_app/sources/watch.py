@@ -74,10 +74,11 @@ class Discovery:
         self.paused = False  # the tray's Pause: record nothing; the rescan on resume catches up
         self.on_error: Callable[[BaseException], None] | None = None  # e.g. our disk is full
 
-    def offer(self, path: str, source_id: int | None, *, renamed: bool = False) -> bool:
+    def offer(self, path: str, source_id: int | None, *, root: str | None = None, renamed: bool = False) -> bool:
+        """`root`: the watched folder `path` was found under (its hidden sub-folders are skipped)."""
         if self.paused:
             return False
-        if is_ignored(path):
+        if is_ignored(path, root):
             return False
         if renamed:
             with self._lock:
@@ -111,12 +112,14 @@ class Discovery:
             self.wake.set()
         return new_id is not None
 
-    def scan(self, root: str, source_id: int | None) -> int:
+    def scan(self, folder: str, source_id: int | None, *, root: str | None = None) -> int:
+        """Offer every file under `folder`, a watched folder or (`root` given) a folder inside one."""
         found = 0
-        for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: log.warning("scan: %s", e.strerror)):
+        root = root or folder
+        for dirpath, dirnames, filenames in os.walk(folder, onerror=lambda e: log.warning("scan: %s", e.strerror)):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in filenames:
-                if self.offer(os.path.join(dirpath, name), source_id):
+                if self.offer(os.path.join(dirpath, name), source_id, root=root):
                     found += 1
         return found
 
@@ -208,8 +211,8 @@ class Watcher:
             return
         w.kind = observer_kind(w.source)
         observer = PollingObserver(timeout=self.poll_seconds) if w.kind == "polling" else Observer()
-        handler = _Handler(lambda p, renamed=False: self.discovery.offer(p, w.source_id, renamed=renamed),
-                           lambda d: self.discovery.scan(d, w.source_id))
+        handler = _Handler(lambda p, renamed=False: self.discovery.offer(p, w.source_id, root=path, renamed=renamed),
+                           lambda d: self.discovery.scan(d, w.source_id, root=path))
         try:
             observer.schedule(handler, path, recursive=True)
             observer.start()

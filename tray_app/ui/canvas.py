@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPixmapItem, QGraphicsRect
                                QGraphicsSimpleTextItem, QGraphicsView)
 
 from . import theme
-from .present import OverlaySettings, label_text, tooth_text
+from .present import OverlaySettings, tooth_text
 
 # window/level presets on 8-bit display values: name -> (width, level)
 PRESETS = {
@@ -113,7 +113,6 @@ class ImageCanvas(QGraphicsView):
         self.boxes: dict[int, FindingBox] = {}
         self.findings: list[dict] = []
         self.settings = OverlaySettings()
-        self.label_colors: dict[str, str] = {}
         self.selected_id: int | None = None
         self.window_width, self.window_level = PRESETS["Default"]
         self.invert = False
@@ -197,8 +196,8 @@ class ImageCanvas(QGraphicsView):
         self.restyle()
 
     def finding_colour(self, f: dict) -> QColor:
-        if self.settings.color_mode == "label" and f["label"] in self.label_colors:
-            return QColor(self.label_colors[f["label"]])
+        if self.settings.color_mode == "label":
+            return QColor(self.settings.style(f["label"]).color)
         if f["label"] == "tooth":
             return QColor("#9aa3ad")
         return QColor(theme.band(f["confidence"])[1])
@@ -238,9 +237,8 @@ class ImageCanvas(QGraphicsView):
             box.chip = chip
         self.layout_chips()
 
-    @staticmethod
-    def caption(f: dict) -> str:
-        parts = [label_text(f["label"])]
+    def caption(self, f: dict) -> str:
+        parts = [self.settings.display(f["label"])]
         tooth = tooth_text(f)
         if tooth != "—":
             parts.append(tooth + (f" {f['surfaces']}" if f.get("surfaces") else ""))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSlider,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from . import theme
 from .widgets import heading_row
@@ -37,14 +37,22 @@ class OverlayControls(QWidget):
         self.threshold.setRange(0, 95)
         self.threshold.setSingleStep(5)
         self.threshold.setPageStep(10)
-        self.threshold.setValue(round(settings.threshold * 100))
+        self.threshold.setValue(round((settings.threshold or 0) * 100))
         self.threshold.setToolTip("Hide findings below this confidence (nothing is deleted)")
         self.threshold_label = QLabel()
         self.threshold_label.setMinimumWidth(scale.px(44))
         self.threshold.valueChanged.connect(self._threshold_changed)
+        # the starting point: each finding type's own floor from the model's manifest
+        self.per_label = QToolButton()
+        self.per_label.setText("Model")
+        self.per_label.setCheckable(True)
+        self.per_label.setToolTip("Each finding type's own minimum from the model (moving the slider sets one "
+                                  "minimum for all)")
+        self.per_label.toggled.connect(self._per_label_toggled)
         grid.addWidget(QLabel("Min. confidence"), 0, 0)
         grid.addWidget(self.threshold, 0, 1)
         grid.addWidget(self.threshold_label, 0, 2)
+        grid.addWidget(self.per_label, 0, 3)
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(10, 100)
         self.opacity.setValue(round(settings.opacity * 100))
@@ -82,10 +90,14 @@ class OverlayControls(QWidget):
         self.labels_box.setVerticalSpacing(0)
         lay.addLayout(self.labels_box)
         self.label_checks: dict[str, QCheckBox] = {}
-        self._threshold_changed(self.threshold.value(), emit=False)
+        if settings.threshold is None:
+            self.per_label.setChecked(True)
+        else:
+            self._threshold_changed(self.threshold.value(), emit=False)
         self._opacity_changed(self.opacity.value(), emit=False)
 
-    def set_labels(self, labels: list[str], colors: dict[str, str]) -> None:
+    def set_labels(self, labels: list[str]) -> None:
+        """One checkbox per label of the study's models, named and coloured as the manifests say."""
         for cb in self.label_checks.values():
             # hide and detach now: deleteLater alone leaves the old boxes painted under the new ones
             self.labels_box.removeWidget(cb)
@@ -94,21 +106,44 @@ class OverlayControls(QWidget):
             cb.deleteLater()
         self.label_checks.clear()
         for i, label in enumerate(l for l in labels if l != "tooth"):
-            cb = QCheckBox(label_text(label))
+            cb = QCheckBox(self.settings.display(label))
             cb.setChecked(label not in self.settings.hidden_labels)
-            colour = colors.get(label)
+            colour = self.settings.style(label).color
             if colour:
                 cb.setStyleSheet(f"QCheckBox {{ background: transparent; }} QCheckBox::indicator:checked "
                                  f"{{ background: {colour}; border-color: {colour}; }}")
             cb.toggled.connect(lambda on, l=label: self._label_toggled(l, on))
             self.labels_box.addWidget(cb, i // 2, i % 2)  # two columns: "Periapical radiolucency" is long
             self.label_checks[label] = cb
+        self.show_floors()
 
     def _threshold_changed(self, value: int, emit: bool = True) -> None:
         self.settings.threshold = value / 100.0
         self.threshold_label.setText(f"{value}%")
+        self.threshold_label.setToolTip("")
+        with QSignalBlocker(self.per_label):
+            self.per_label.setChecked(False)
         if emit:
             self.changed.emit()
+
+    def _per_label_toggled(self, on: bool) -> None:
+        if not on:  # back to one minimum for all, where the slider stands
+            self._threshold_changed(self.threshold.value())
+            return
+        self.settings.threshold = None
+        self.show_floors()
+        self.changed.emit()
+
+    def show_floors(self) -> None:
+        """The slider and its label show the per-label floors (the lowest, all in the tooltip)."""
+        if self.settings.threshold is not None:
+            return
+        floors = {label: self.settings.floor(label) for label in self.settings.styles if label != "tooth"}
+        lowest = min(floors.values(), default=0.0)
+        with QSignalBlocker(self.threshold):
+            self.threshold.setValue(round(lowest * 100))
+        self.threshold_label.setText("per type")
+        self.threshold_label.setToolTip("\n".join(f"{self.settings.display(l)}: {v:.0%}" for l, v in floors.items()))
 
     def _opacity_changed(self, value: int, emit: bool = True) -> None:
         self.settings.opacity = value / 100.0
@@ -264,7 +299,7 @@ class FindingsPanel(QWidget):
     def _fill_row(self, row: int, f: dict) -> None:
         _, colour = theme.band(f["confidence"])
         tooth = tooth_text(f) + (f" {f['surfaces']}" if f.get("surfaces") else "")
-        values = [str(f["image_index"] + 1), tooth, label_text(f["label"]) + (" ✎" if f.get("note") else ""),
+        values = [str(f["image_index"] + 1), tooth, self.settings.display(f["label"]) + (" ✎" if f.get("note") else ""),
                   "—" if f["status"] == "added" else f"{f['confidence']:.0%}",
                   "Not in report" if self.read_only and f["status"] == "proposed"
                   else "Sent unverified" if f["status"] == "proposed" and f.get("sent_unverified")
@@ -285,7 +320,7 @@ class FindingsPanel(QWidget):
                 item.setForeground(QColor(colour))
             elif col == 4:
                 item.setForeground(QColor(theme.STATUS_COLORS.get(f["status"], theme.TEXT)))
-            tip = f"{label_text(f['label'])} · {f['confidence']:.0%} · {f.get('model') or 'clinician'}"
+            tip = f"{self.settings.display(f['label'])} · {f['confidence']:.0%} · {f.get('model') or 'clinician'}"
             item.setToolTip(tip + (f"\nNote: {f['note']}" if f.get("note") else ""))
             self.table.setItem(row, col, item)
 
@@ -340,20 +375,22 @@ class FindingsPanel(QWidget):
 class FindingDialog(QDialog):
     """Label, tooth (Universal), surfaces and note, for editing a finding or adding a drawn one."""
 
-    def __init__(self, labels: list[str], finding: dict | None = None, title: str = "Edit finding", parent=None):
+    def __init__(self, labels: list[str], finding: dict | None = None, title: str = "Edit finding", parent=None,
+                 display=label_text):
         super().__init__(parent)
+        self.display = display
         self.setWindowTitle(title)
         form = QFormLayout(self)
         self.label = QComboBox()
         self.label.setEditable(True)
         for l in labels:
             if l != "tooth":
-                self.label.addItem(label_text(l), l)
+                self.label.addItem(display(l), l)
         f = finding or {}
         if f.get("label"):
             i = self.label.findData(f["label"])
             if i < 0:
-                self.label.addItem(label_text(f["label"]), f["label"])
+                self.label.addItem(display(f["label"]), f["label"])
                 i = self.label.count() - 1
             self.label.setCurrentIndex(i)
         self.tooth = QLineEdit(str(f.get("tooth_universal") or ""))
@@ -376,7 +413,7 @@ class FindingDialog(QDialog):
     def values(self) -> dict:
         data = self.label.currentData()
         text = self.label.currentText().strip()
-        label = data if data is not None and label_text(data) == text else text.lower().replace(" ", "_")
+        label = data if data is not None and self.display(data) == text else text.lower().replace(" ", "_")
         return {"label": label, "tooth_fdi": parse_tooth(self.tooth.text()),
                 "surfaces": self.surfaces.text().strip().upper(), "note": self.note.text().strip()}
 

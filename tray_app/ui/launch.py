@@ -24,6 +24,7 @@ def _app():
 def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int, int] | None = None,
                  poll_ms: int | None = None):
     """The review window over the store at `paths` (not shown)."""
+    from ..analysis.catalog import ModelCatalog
     from ..app import model_search_dirs
     from ..review.api import ReviewAPI
     from ..store.db import Database
@@ -40,14 +41,14 @@ def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int,
             config = load(paths)[0]
         except Exception:  # an invalid settings file must not keep the reviewer out
             config = Config()
-    api = ReviewAPI(db, config)
+    api = ReviewAPI(db, config, ModelCatalog(model_search_dirs(paths)))
     if size is not None:
         scale = theme.scale_for(size[1])
     else:
         screen = app.primaryScreen()
         geo = screen.availableGeometry() if screen else None
         scale = theme.scale_for(geo.height() if geo else 768, screen.devicePixelRatio() if screen else 1.0)
-    window = ReviewWindow(api, db, model_dirs=model_search_dirs(paths), scale=scale,
+    window = ReviewWindow(api, db, scale=scale,
                           poll_ms=POLL_MS if poll_ms is None else poll_ms)
     window.db_handle = db
     if size is not None:

@@ -1,15 +1,14 @@
-"""Qt-free presentation helpers: names, dates, ages, finding summaries, model facts, mount order."""
+"""Qt-free presentation helpers: names, dates, ages, finding summaries, overlay filters, mount order."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
+from ..analysis.catalog import LabelStyle, above_floor, default_style
 from ..analysis.tooth_mapping import ANATOMY_LABELS
 from ..clinical.views import FMX_VIEWS, view_of
 
-DEMO_MODEL_NAMES = frozenset({"dental-demo"})
 SURFACE_LETTERS = "MODBLIF"
 
 
@@ -79,7 +78,7 @@ def all_findings(study: dict) -> list[dict]:
     return out
 
 
-def top_findings(study: dict, limit: int = 3) -> str:
+def top_findings(study: dict, limit: int = 3, display=label_text) -> str:
     """'Caries ×2 91%, Calculus 45%' — pathology first, anatomy and rejected left out."""
     best: dict[str, tuple[float, int]] = {}
     for f in all_findings(study):
@@ -90,7 +89,7 @@ def top_findings(study: dict, limit: int = 3) -> str:
     if not best:
         return "No findings"
     items = sorted(best.items(), key=lambda kv: -kv[1][0])
-    parts = [f"{label_text(label)}{f' ×{n}' if n > 1 else ''} {conf:.0%}" for label, (conf, n) in items[:limit]]
+    parts = [f"{display(label)}{f' ×{n}' if n > 1 else ''} {conf:.0%}" for label, (conf, n) in items[:limit]]
     more = len(items) - limit
     return ", ".join(parts) + (f" +{more}" if more > 0 else "")
 
@@ -100,53 +99,6 @@ def models_of(study: dict) -> list[str]:
     names = [f["model"] for f in all_findings(study) if f.get("model")]
     names += [im["model"] for im in study.get("images", []) if im.get("model")]
     return list(dict.fromkeys(n for n in names if n.strip()))
-
-
-@dataclass
-class ModelFacts:
-    """What the window needs to know about a model: is it demonstration-only, label colours."""
-
-    name: str
-    version: str = ""
-    demonstration: bool = False
-    intended_use: str = ""
-    colors: dict[str, str] = field(default_factory=dict)
-    labels: list[str] = field(default_factory=list)
-
-
-class ModelCatalog:
-    """Manifests of the installed models (bundled + user), looked up by 'name version'."""
-
-    def __init__(self, search_dirs: list[tuple[Path, str]] | None):
-        self._by_name: dict[str, ModelFacts] = {}
-        if search_dirs:
-            from ..analysis import registry
-
-            try:
-                entries = registry.discover(search_dirs)
-            except OSError:
-                entries = []
-            for e in entries:
-                m = e.manifest
-                if m is None:
-                    continue
-                facts = ModelFacts(m.name, m.version, m.is_demonstration or m.name in DEMO_MODEL_NAMES,
-                                   m.intended_use, {l.name: l.color for l in m.labels}, list(m.label_names))
-                self._by_name.setdefault(m.name, facts)
-                self._by_name[f"{m.name} {m.version}"] = facts
-
-    def facts(self, model: str) -> ModelFacts:
-        found = self._by_name.get(model) or self._by_name.get(model.split(" ")[0])
-        if found:
-            return found
-        name, _, version = model.partition(" ")
-        return ModelFacts(name, version, demonstration=name in DEMO_MODEL_NAMES)
-
-    def labels(self) -> list[str]:
-        out: list[str] = []
-        for facts in self._by_name.values():
-            out += facts.labels
-        return list(dict.fromkeys(out))
 
 
 def image_teeth(im: dict) -> list[int]:
@@ -203,21 +155,30 @@ def parse_tooth(text: str) -> int | None:
 class OverlaySettings:
     """What the canvas and the findings table show. Hiding never deletes anything."""
 
-    threshold: float = 0.0           # findings below this confidence are hidden
+    threshold: float | None = None   # one "Min. confidence" for all labels; None: each label's review floor
     opacity: float = 0.9
     show_anatomy: bool = False       # "tooth" boxes
     show_rejected: bool = False      # on the canvas; the table always lists rejected rows, greyed
     hidden_labels: set[str] = field(default_factory=set)
     color_mode: str = "confidence"   # confidence | label
+    styles: dict[str, LabelStyle] = field(default_factory=dict)  # the study's labels (analysis/catalog.py)
+
+    def style(self, label: str) -> LabelStyle:
+        return self.styles.get(label) or default_style(label)
+
+    def display(self, label: str) -> str:
+        return self.style(label).display
+
+    def floor(self, label: str) -> float:
+        return self.threshold if self.threshold is not None else self.style(label).floor
 
     def passes_filters(self, f: dict) -> bool:
-        """Label, anatomy and threshold filters (clinician decisions always pass the threshold)."""
+        """Label, anatomy and confidence filters (clinician decisions always pass the floor)."""
         if f["label"] in ANATOMY_LABELS and not self.show_anatomy:
             return False
         if f["label"] in self.hidden_labels:
             return False
-        decided = f["status"] in ("accepted", "edited", "added")
-        return decided or f["confidence"] >= self.threshold - 1e-9
+        return above_floor(f, self.floor(f["label"]))
 
     def on_canvas(self, f: dict) -> bool:
         return self.passes_filters(f) and (f["status"] != "rejected" or self.show_rejected)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
 
 from . import theme
 from .widgets import heading_row
-from .present import age, dob, patient_name, top_findings
+from .present import age, dob, label_text, patient_name, top_findings
 
 STATUS_FILTERS = (
     ("To review", ("new", "in_review")),
@@ -51,7 +51,7 @@ def _card_key(study: dict):
 
 
 class StudyCard(QWidget):
-    def __init__(self, study: dict, scale: theme.Scale, parent=None):
+    def __init__(self, study: dict, scale: theme.Scale, parent=None, display=label_text):
         super().__init__(parent)
         self.study_id = study["id"]
         urgent = study.get("urgent") or "urgent" in study.get("tags", [])
@@ -83,7 +83,7 @@ class StudyCard(QWidget):
         meta = (f"{html.escape(p.get('id') or '—')} · DOB {dob(p.get('birth_date', ''))} · "
                 f"{n} img · {age(study.get('last_image_at', ''))}")
         set_text = (study.get("set") or {}).get("text") or study.get("description") or ""
-        findings = top_findings(study, limit=2)
+        findings = top_findings(study, limit=2, display=display)
         chips = []
         if urgent:
             chips.append(f"<span style='background:{theme.URGENT}; color:white; font-weight:600;'>"
@@ -112,9 +112,10 @@ class QueuePanel(QWidget):
     study_selected = Signal(int)
     scope_changed = Signal()   # the status filter now needs signed/exported studies too (or no longer)
 
-    def __init__(self, scale: theme.Scale, parent=None):
+    def __init__(self, scale: theme.Scale, parent=None, display=label_text):
         super().__init__(parent)
         self.scale = scale
+        self.display = display  # a label's display name (the window's model catalog)
         self.setObjectName("panel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         lay = QVBoxLayout(self)
@@ -173,7 +174,7 @@ class QueuePanel(QWidget):
             self._building = False
 
     def _place_card(self, item: QListWidgetItem, study: dict) -> None:
-        card = StudyCard(study, self.scale)
+        card = StudyCard(study, self.scale, display=self.display)
         self.list.setItemWidget(item, card)  # first: the window's style sheet reaches it from there
         self._fit(item, card, max(200, self.list.viewport().width() - 4))
 

@@ -18,12 +18,12 @@ from PySide6.QtGui import QColor, QFont, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
+from ..analysis.catalog import ModelCatalog
 from . import theme
 from .backend import PixelLoader, fingerprint
 from .canvas import PRESETS, ImageCanvas, gray_qimage
 from .findings_panel import FindingDialog, FindingsPanel
-from .present import (ModelCatalog, OverlaySettings, all_findings, dob, label_text, models_of, mount_order,
-                      patient_name, when)
+from .present import OverlaySettings, all_findings, dob, models_of, mount_order, patient_name, when
 from .queue_panel import QueuePanel
 from .sign_dialog import SignDialog
 
@@ -122,7 +122,8 @@ class ReviewWindow(QMainWindow):
                  poll_ms: int = POLL_MS, parent=None):
         super().__init__(parent)
         self.api, self.db = api, db
-        self.catalog = ModelCatalog(model_dirs)
+        # one source of label names, colours and floors for the window and the exports: the API's
+        self.catalog = ModelCatalog(model_dirs) if model_dirs is not None else api.catalog
         self.scale = scale or theme.Scale(1.0)
         self.actor = actor if actor is not None else _os_user()
         self.settings = OverlaySettings()
@@ -142,7 +143,7 @@ class ReviewWindow(QMainWindow):
         self.pixels.failed.connect(self._on_pixels_failed)
 
         # -- left: queue
-        self.queue = QueuePanel(self.scale)
+        self.queue = QueuePanel(self.scale, display=lambda label: self.catalog.style(label).display)
         self.queue.study_selected.connect(self.open_study)
         self.queue.scope_changed.connect(self.reload_queue)
         # -- centre: header, banner, tools, canvas, thumbnails
@@ -356,13 +357,10 @@ class ReviewWindow(QMainWindow):
         self.banner.show_state(models=models, demonstration=demo, signed=study.get("signed"),
                                hidden=study.get("findings_hidden", ""), automated=study.get("automated"))
         self.status_model.setText(("Model: " + ", ".join(models)) if models else "No model output")
-        colors: dict[str, str] = {}
-        for m in models:
-            colors.update(self.catalog.facts(m).colors)
-        self.canvas.label_colors = colors
         labels = list(dict.fromkeys([f["label"] for f in self.findings] + [l for m in models
                                                                           for l in self.catalog.facts(m).labels]))
-        self.findings_panel.controls.set_labels(labels, colors)
+        self.settings.styles = {label: self.catalog.style(label, models) for label in labels}
+        self.findings_panel.controls.set_labels(labels)
         ro = self.read_only()
         self.findings_panel.set_read_only(ro)
         self.sign_btn.setEnabled(not ro)
@@ -528,7 +526,7 @@ class ReviewWindow(QMainWindow):
             return
         self._act(self.api.accept, f["id"], actor=self.actor)
         self.findings_panel.select_next(f["id"])
-        self.status.showMessage(f"Accepted {label_text(f['label']).lower()} — Ctrl+Z to undo", 4000)
+        self.status.showMessage(f"Accepted {self.settings.display(f['label']).lower()} — Ctrl+Z to undo", 4000)
 
     def reject_current(self) -> None:
         f = self.findings_panel.current_finding()
@@ -536,7 +534,7 @@ class ReviewWindow(QMainWindow):
             return
         self._act(self.api.reject, f["id"], actor=self.actor)
         self.findings_panel.select_next(f["id"])
-        self.status.showMessage(f"Rejected {label_text(f['label']).lower()} — Ctrl+Z to undo", 4000)
+        self.status.showMessage(f"Rejected {self.settings.display(f['label']).lower()} — Ctrl+Z to undo", 4000)
 
     def undo(self) -> None:
         if self.study is None:
@@ -551,7 +549,7 @@ class ReviewWindow(QMainWindow):
         """The label/tooth/surfaces/note dialog; tests replace this method."""
         labels = list(dict.fromkeys(self.catalog.labels() + [f["label"] for f in self.findings]
                                     + ["caries", "calculus", "periapical_radiolucency", "bone_loss", "restoration"]))
-        dlg = FindingDialog(labels, finding, title, self)
+        dlg = FindingDialog(labels, finding, title, self, display=self.settings.display)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return None
         return dlg.values()
@@ -586,14 +584,14 @@ class ReviewWindow(QMainWindow):
                         surfaces=values.get("surfaces", ""), note=values.get("note", ""), actor=self.actor)
         if fid:
             self.findings_panel.select_finding(fid)
-            self.status.showMessage(f"Added {label_text(values['label']).lower()} — Ctrl+Z to undo", 4000)
+            self.status.showMessage(f"Added {self.settings.display(values['label']).lower()} — Ctrl+Z to undo", 4000)
 
     # -- sign-off ----------------------------------------------------------------------------------
     def open_sign_dialog(self) -> SignDialog | None:
         """Opens the (window-modal, non-blocking) sign-off dialog and returns it."""
         if self.study is None or self.read_only():
             return None
-        self.sign_dialog = SignDialog(self.api, self.study, self.scale, self)
+        self.sign_dialog = SignDialog(self.api, self.study, self.scale, self, shown=self.settings.passes_filters)
         self.sign_dialog.signed.connect(self._signed)
         self.sign_dialog.open()
         return self.sign_dialog

@@ -121,7 +121,7 @@ def probe_folder(path: str, template: str | None = None, *, max_files: int = 200
             if seen > max_files or time.monotonic() > deadline:
                 probe.truncated = True
                 return probe
-            if is_ignored(full):
+            if is_ignored(full, path):
                 probe.ignored_count += 1
                 if len(probe.ignored) < 10:
                     probe.ignored.append(name)

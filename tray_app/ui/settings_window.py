@@ -449,6 +449,12 @@ class SettingsWindow(QDialog):
         self.to_folder.setChecked("folder" in ex.destinations)
         dl.addWidget(self.to_od)
         dl.addWidget(self.to_folder)
+        self.allow_demo = QCheckBox("Export findings of a demonstration model (only for trying it on a test patient)")
+        self.allow_demo.setToolTip("A demonstration model is not for clinical use. Its findings are held back from "
+                                   "every destination unless this is on; each export sent with it is recorded in "
+                                   "the audit log.")
+        self.allow_demo.setChecked(ex.allow_demonstration_model)
+        dl.addWidget(self.allow_demo)
         lay.addWidget(dest)
         od = QGroupBox("Open Dental")
         f = QFormLayout(od)
@@ -685,6 +691,7 @@ class SettingsWindow(QDialog):
             if self.pacs is not None:
                 boxes.append(("dicom", self.to_pacs))
             ex.destinations = [d for d, box in boxes if box.isChecked()]
+            ex.allow_demonstration_model = self.allow_demo.isChecked()
             ex.opendental.mode = self.od_mode.currentData()
             ex.opendental.server = self.od_server.text().strip()
             ex.opendental.https = self.od_https.isChecked()

@@ -42,10 +42,30 @@ def preview_html(study: dict, preview: dict) -> str:
     )
 
 
+def unreviewed_text(study: dict, shown) -> str:
+    """What is still open, in the terms of what the reviewer sees: the proposals shown, and those
+    hidden (under the confidence floor or filtered out), which stay out of the report as well."""
+    open_ = [f for im in study.get("images", []) for f in im.get("findings", [])
+             if f["label"] != "tooth" and f["status"] == "proposed"]
+    seen = sum(1 for f in open_ if shown(f))
+    hidden = len(open_) - seen
+    parts = []
+    if seen:
+        parts.append(f"{seen} proposed finding{'s' if seen != 1 else ''} shown {'have' if seen != 1 else 'has'} "
+                     "not been reviewed.")
+    if hidden:
+        parts.append(f"{hidden} more {'are' if hidden != 1 else 'is'} hidden (under the minimum confidence or "
+                     "filtered out).")
+    if parts:
+        parts.append("Only accepted, edited and added findings go into the report.")
+    return " ".join(parts)
+
+
 class SignDialog(QDialog):
     signed = Signal(dict)
 
-    def __init__(self, api, study: dict, scale: theme.Scale, parent=None):
+    def __init__(self, api, study: dict, scale: theme.Scale, parent=None, shown=None):
+        """`shown(finding)`: what the review window shows (its filters); the dialog speaks of those."""
         super().__init__(parent)
         from ..review.api import ReviewError
 
@@ -60,13 +80,10 @@ class SignDialog(QDialog):
         head.setObjectName("heading")
         lay.addWidget(head)
         self.preview = api.preview_export(study["id"])
-        open_ = [f for im in study.get("images", []) for f in im.get("findings", [])
-                 if f["label"] != "tooth" and f["status"] == "proposed"]
-        self.unreviewed = QLabel(f"{len(open_)} proposed finding{'s have' if len(open_) != 1 else ' has'} not been "
-                                 f"reviewed; only accepted, edited and added findings go into the report.")
+        self.unreviewed = QLabel(unreviewed_text(study, shown or (lambda f: True)))
         self.unreviewed.setWordWrap(True)
         self.unreviewed.setStyleSheet(f"color: {theme.BANNER_TEXT};")
-        self.unreviewed.setVisible(bool(open_))
+        self.unreviewed.setVisible(bool(self.unreviewed.text()))
         lay.addWidget(self.unreviewed)
         self.warnings = QLabel("<br>".join(f"⚠ {w}" for w in self.preview.get("warnings", [])))
         self.warnings.setWordWrap(True)
