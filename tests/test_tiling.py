@@ -36,11 +36,21 @@ def test_a_whole_box_wins_over_the_same_finding_cut_by_a_tile_edge():
     cut = np.concatenate([cut_flags(boxes[:1], (0, 0, 400, 700), 1000, 700),     # tile 1
                           cut_flags(boxes[1:], (300, 0, 1000, 700), 1000, 700)])  # tile 2
     assert cut.tolist() == [True, False, False]
-    keep = merge(boxes, np.array([0.9, 0.6, 0.8], np.float32), np.array([0, 0, 0]), cut, 0.5, 100)
+    keep, _ = merge(boxes, np.array([0.9, 0.6, 0.8], np.float32), np.array([0, 0, 0]), cut, 0.5, 100)
     assert sorted(keep.tolist()) == [1, 2]
     # another class in the same place is another finding
-    keep = merge(boxes, np.array([0.9, 0.6, 0.8], np.float32), np.array([1, 0, 0]), cut, 0.5, 100)
+    keep, _ = merge(boxes, np.array([0.9, 0.6, 0.8], np.float32), np.array([1, 0, 0]), cut, 0.5, 100)
     assert sorted(keep.tolist()) == [0, 1, 2]
+
+
+def test_pieces_of_one_tooth_cut_in_two_tile_rows_become_one_box():
+    # a lower molar from y=600 to 950 crossing the rows' shared band (620-780): cut in both tiles
+    top, bottom = (0, 0, 1000, 780), (0, 620, 1000, 1400)
+    pieces = np.array([[500, 600, 600, 778], [500, 622, 600, 950]], np.float32)
+    cut = np.concatenate([cut_flags(pieces[:1], top, 1000, 1400), cut_flags(pieces[1:], bottom, 1000, 1400)])
+    assert cut.tolist() == [True, True]
+    keep, boxes = merge(pieces, np.array([0.8, 0.7], np.float32), np.array([0, 0]), cut, 0.5, 100)
+    assert keep.tolist() == [0] and boxes.tolist() == [[500, 600, 600, 950]]
 
 
 def _centre_model(tmp_path, tiling=None):

@@ -133,10 +133,13 @@ class OnnxModel:
                 found += dets
         if not found:
             return []
-        keep = tiling.merge(np.array([d.box for d in found], np.float32), np.array([d.score for d in found], np.float32),
-                            np.array([d.label_id for d in found]), np.concatenate(cut),
-                            self.manifest.nms_iou, self.manifest.max_detections)
-        return [found[i] for i in sorted(keep, key=lambda i: -found[i].score)]
+        keep, boxes = tiling.merge(np.array([d.box for d in found], np.float32),
+                                   np.array([d.score for d in found], np.float32),
+                                   np.array([d.label_id for d in found]), np.concatenate(cut),
+                                   self.manifest.nms_iou, self.manifest.max_detections)
+        merged = [Detection(found[i].label_id, found[i].label, found[i].score, tuple(float(v) for v in b))
+                  for i, b in zip(keep, boxes)]
+        return sorted(merged, key=lambda d: -d.score)
 
 
 def load_model(directory: Path, threads: int = 0) -> OnnxModel:

@@ -18,6 +18,7 @@ import numpy as np
 
 EDGE_PX = 3.0            # a box within this many pixels of an inner tile edge was cut by it
 CONTAINED = 0.6          # a cut box mostly inside a kept box of its class is the same finding
+PIECES = 0.3             # two cut boxes sharing this much of the smaller are pieces of one finding
 
 
 @dataclass(frozen=True)
@@ -69,26 +70,39 @@ def cut_flags(boxes: np.ndarray, window: tuple[int, int, int, int], width: int, 
 
 
 def merge(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, cut: np.ndarray,
-          iou: float, max_detections: int) -> np.ndarray:
-    """Indices to keep: whole boxes first (by score), then cut ones; a box is dropped when a
-    kept box of its class overlaps it by more than `iou`, and a cut box also when it lies
-    mostly inside a kept one."""
+          iou: float, max_detections: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indices kept, their boxes). Whole boxes first (by score), then cut ones; a box is
+    dropped when a kept box of its class overlaps it by more than `iou`, and a cut box also
+    when it lies mostly inside a kept one. Two cut pieces of one finding (a tooth across the
+    line between two tile rows, cut in both) become one box: their union."""
     order = np.lexsort((-scores, cut))
-    area = (boxes[:, 2] - boxes[:, 0]).clip(0) * (boxes[:, 3] - boxes[:, 1]).clip(0)
-    keep: list[int] = []
+    n = len(order)
+    kb = np.zeros((n, 4), np.float32)               # kept boxes (grow by union)
+    kc = np.zeros(n, classes.dtype if n else np.int64)
+    kcut = np.zeros(n, bool)
+    kidx = np.zeros(n, np.intp)
+    m = 0
     for i in order:
-        if keep:
-            k = np.asarray(keep)
-            k = k[classes[k] == classes[i]]
-            if k.size:
-                ix = (np.minimum(boxes[k, 2], boxes[i, 2]) - np.maximum(boxes[k, 0], boxes[i, 0])).clip(0)
-                iy = (np.minimum(boxes[k, 3], boxes[i, 3]) - np.maximum(boxes[k, 1], boxes[i, 1])).clip(0)
-                inter = ix * iy
-                if np.any(inter / np.maximum(area[k] + area[i] - inter, 1e-9) > iou):
+        b = boxes[i]
+        same = np.flatnonzero(kc[:m] == classes[i])
+        if same.size:
+            k = kb[same]
+            inter = ((np.minimum(k[:, 2], b[2]) - np.maximum(k[:, 0], b[0])).clip(0) *
+                     (np.minimum(k[:, 3], b[3]) - np.maximum(k[:, 1], b[1])).clip(0))
+            a_k = (k[:, 2] - k[:, 0]) * (k[:, 3] - k[:, 1])
+            a_i = max(float((b[2] - b[0]) * (b[3] - b[1])), 1e-9)
+            if np.any(inter / np.maximum(a_k + a_i - inter, 1e-9) > iou):
+                continue
+            if cut[i]:
+                if np.any(inter / a_i > CONTAINED):
                     continue
-                if cut[i] and np.any(inter / max(area[i], 1e-9) > CONTAINED):
+                pieces = same[kcut[same] & (inter > PIECES * np.minimum(a_k, a_i))]
+                if pieces.size:
+                    j = pieces[0]
+                    kb[j] = (min(kb[j, 0], b[0]), min(kb[j, 1], b[1]), max(kb[j, 2], b[2]), max(kb[j, 3], b[3]))
                     continue
-        keep.append(int(i))
-        if len(keep) >= max_detections:
+        kb[m], kc[m], kcut[m], kidx[m] = b, classes[i], cut[i], i
+        m += 1
+        if m >= max_detections:
             break
-    return np.asarray(keep, dtype=np.intp)
+    return kidx[:m].copy(), kb[:m].copy()
