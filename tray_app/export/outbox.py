@@ -302,6 +302,7 @@ class Outbox:
         return results
 
     def _attempt(self, row: dict) -> dict:
+        from ..intake.errors import OriginalChanged
         from .opendental import ODError
 
         try:
@@ -315,6 +316,8 @@ class Outbox:
             return self._finish(row, "failed", str(exc))
         except ODError as exc:
             return self._finish(row, "failed" if exc.retry else "needs_attention", str(exc))
+        except OriginalChanged as exc:  # the original was replaced after signing: never sent
+            return self._finish(row, "needs_attention", str(exc))
         except OSError as exc:
             return self._finish(row, "failed", f"could not write the export ({type(exc).__name__}: {exc.strerror or exc})")
         except Exception as exc:  # a bug must not stop the other exports; it is retried and logged

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ from ..config import SourceConfig
 from ..store import images as image_repo
 from ..store.db import Database, utcnow
 from .filters import is_ignored
+from .links import inside, is_link, walk
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class Discovery:
         self.renamed_in: set[str] = set()
         self.paused = False  # the tray's Pause: record nothing; the rescan on resume catches up
         self.on_error: Callable[[BaseException], None] | None = None  # e.g. our disk is full
+        self.roots: dict[int, str] = {}  # source id -> its folder: what is offered must stay inside
 
     def offer(self, path: str, source_id: int | None, *, renamed: bool = False) -> bool:
         if self.paused:
@@ -85,11 +88,14 @@ class Discovery:
                     self.renamed_in.clear()
                 self.renamed_in.add(path)
         try:
-            st = os.stat(path)
+            st = os.lstat(path)  # a link is never followed: it could lead anywhere on the PC or network
         except OSError:
             return False
-        if not os.path.isfile(path):
+        if is_link(st) or not stat.S_ISREG(st.st_mode):
             return False
+        root = self.roots.get(source_id) if source_id is not None else None
+        if root is not None and not inside(path, root):
+            return False  # a linked folder on the way
         key = (st.st_size, st.st_mtime_ns)
         with self._lock:
             if self._recent.get(path) == key:
@@ -113,8 +119,7 @@ class Discovery:
 
     def scan(self, root: str, source_id: int | None) -> int:
         found = 0
-        for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: log.warning("scan: %s", e.strerror)):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for dirpath, _dirnames, filenames in walk(root, onerror=lambda e: log.warning("scan: %s", e.strerror)):
             for name in filenames:
                 if self.offer(os.path.join(dirpath, name), source_id):
                     found += 1
@@ -160,6 +165,7 @@ class Watcher:
         self.db = db
         self.discovery = discovery
         self.watches = [SourceWatch(s, sid) for sid, s in sources]
+        discovery.roots.update({sid: s.path for sid, s in sources})
         self.reconcile_seconds = reconcile_seconds
         self.supervise_seconds = supervise_seconds
         self.poll_seconds = poll_seconds
