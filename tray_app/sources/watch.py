@@ -93,9 +93,6 @@ class Discovery:
             return False
         if is_link(st) or not stat.S_ISREG(st.st_mode):
             return False
-        root = self.roots.get(source_id) if source_id is not None else None
-        if root is not None and not inside(path, root):
-            return False  # a linked folder on the way
         key = (st.st_size, st.st_mtime_ns)
         with self._lock:
             if self._recent.get(path) == key:
@@ -106,6 +103,9 @@ class Discovery:
         try:
             if image_repo.is_known_version(self.db, path, st.st_size, st.st_mtime_ns):
                 return False  # plain read first: a reconcile of a big folder must not take write locks
+            root = self.roots.get(source_id) if source_id is not None else None
+            if root is not None and not inside(path, root):
+                return False  # reached through a linked folder (checked only for new versions: cheap scans)
             new_id = image_repo.discover(self.db, path, source_id, st.st_size, st.st_mtime_ns)
         except Exception as exc:
             with self._lock:
