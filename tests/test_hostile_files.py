@@ -240,3 +240,34 @@ def test_a_file_growing_past_the_limit_during_the_copy_is_quarantined(home, tmp_
     assert out.status == "quarantined" and "larger than the 1 MB limit" in out.reason
     assert list(s.processor.staging.iterdir()) == []  # the partial copy is gone
     s.db.close()
+
+
+def test_the_service_outlives_every_hostile_file(home, tmp_path):
+    """All of issue 22's hostile files in a watched folder at once: each is quarantined with its
+    reason, and an ordinary image written after them is analysed."""
+    from service_helpers import wait_for
+    from tray_app.app import Service
+
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    deflate_bomb(watched / "bomb.dcm", inflated_mb=64)
+    jpeg_mismatch(watched / "mismatch.dcm", side=3000, header=(1000, 1000))
+    huge_tiff(watched / "huge.tif", side=2500)  # 6.25 MP against a 4 MP limit
+    oversize_pixel_data(watched / "oversize.dcm", mb=16)
+    encapsulated_padding(watched / "padded.dcm", mb=16)
+    png_bomb(watched / "bomb.png")
+    os.symlink(write_dicom(tmp_path / "outside.dcm", seed=9), watched / "link.dcm")
+    s = Service(fast_config(watched, max_pixels=LIMIT), home_paths())
+    s.start()
+    try:
+        wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='quarantined'")[0] == 6, 60,
+                 message="the six hostile files quarantined")
+        write_dicom(watched / "after.dcm", seed=10)
+        wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 1, 60,
+                 message="the ordinary image analysed after them")
+        reasons = {Path(r["path"]).name: r["reason"] for r in s.db.query("SELECT path, reason FROM images "
+                                                                          "WHERE state='quarantined'")}
+        assert "link.dcm" not in reasons  # never even discovered
+        assert all(reasons.values()) and s.problem == ""
+    finally:
+        s.stop()
