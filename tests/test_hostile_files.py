@@ -199,8 +199,14 @@ def test_windows_junctions_count_as_links(home, tmp_path, monkeypatch):
     from tray_app.store.db import Database
 
     regular = os.lstat(tmp_path)
-    junction = SimpleNamespace(st_mode=regular.st_mode, st_file_attributes=links.FILE_ATTRIBUTE_REPARSE_POINT)
-    assert links.is_link(junction) and not links.is_link(regular)
+
+    def reparse(tag):
+        return SimpleNamespace(st_mode=regular.st_mode, st_file_attributes=links.FILE_ATTRIBUTE_REPARSE_POINT,
+                               st_reparse_tag=tag)
+
+    junction = reparse(0xA0000003)  # IO_REPARSE_TAG_MOUNT_POINT
+    assert links.is_link(junction) and links.is_link(reparse(0xA000000C)) and links.is_link(reparse(0))
+    assert not links.is_link(regular) and not links.is_link(reparse(0x9000101A))  # a OneDrive placeholder
     watched = tmp_path / "watched"
     for folder in ("junction", "plain"):
         (watched / folder).mkdir(parents=True)

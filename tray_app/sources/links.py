@@ -11,15 +11,24 @@ import os
 import stat
 from typing import Iterator
 
-FILE_ATTRIBUTE_REPARSE_POINT = 0x400  # Windows: symlinks, junctions, mount points, cloud placeholders
+FILE_ATTRIBUTE_REPARSE_POINT = 0x400  # Windows: symlinks, junctions, mount points, cloud placeholders …
+# … of which the "name surrogates" point somewhere else (IsReparseTagNameSurrogate); a OneDrive
+# placeholder (IO_REPARSE_TAG_CLOUD_*) is the file itself and stays readable
+IO_REPARSE_TAG_NAME_SURROGATE = 0x20000000
 
 LINK_REASON = ("the file is a shortcut (link) to another place; only files stored in the watched folder itself "
                "are read — copy the image into the folder instead")
 
 
 def is_link(st: os.stat_result) -> bool:
-    """True for a symlink, or (Windows) any reparse point such as a junction — from os.lstat()."""
-    return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & FILE_ATTRIBUTE_REPARSE_POINT)
+    """True for a symlink, or (Windows) a reparse point that leads elsewhere such as a junction —
+    from os.lstat(). A reparse point of unknown tag counts as a link."""
+    if stat.S_ISLNK(st.st_mode):
+        return True
+    if not getattr(st, "st_file_attributes", 0) & FILE_ATTRIBUTE_REPARSE_POINT:
+        return False
+    tag = getattr(st, "st_reparse_tag", 0)
+    return not tag or bool(tag & IO_REPARSE_TAG_NAME_SURROGATE)
 
 
 def is_link_path(path: str) -> bool:
