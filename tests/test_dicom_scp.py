@@ -1,6 +1,7 @@
 """DICOM push: a modality sends C-ECHO and C-STOREs to the receiver; every instance lands in
 the queue once; a disallowed calling AE title is rejected."""
 
+import os
 import shutil
 import socket
 import subprocess
@@ -201,3 +202,122 @@ def test_a_receiver_problem_outlives_the_next_image(home, export_dir):
             assert "cannot listen" in s.problem  # an analysed image does not clear the port problem
         finally:
             s.stop()
+
+
+# -- a hostile peer (issue 22, items 10-11) -------------------------------------------------------
+def _dataset(tmp_path, sop_uid, seed=1, shape=None, **kw):
+    f = write_dicom(tmp_path / f"odd{seed}.dcm", seed=seed, shape=shape, **kw)
+    ds = dcmread(f)
+    if sop_uid is not None:
+        ds.SOPInstanceUID = sop_uid
+        ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    return ds
+
+
+def _store_all(port, datasets, calling="SENSOR1"):
+    ae = AE(ae_title=calling)
+    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.1.3", "1.2.840.10008.1.2.1")
+    assoc = ae.associate("127.0.0.1", port, ae_title="DENTALBRIDGE")
+    assert assoc.is_established
+    try:
+        out = []
+        for ds in datasets:
+            status = assoc.send_c_store(ds) if assoc.is_established else None
+            out.append(getattr(status, "Status", None) if status else None)
+        return out
+    finally:
+        if assoc.is_established:
+            assoc.release()
+
+
+def _inbox(s):
+    return sorted(p.name for p in s.scp.inbox.iterdir())
+
+
+def test_odd_uids_are_refused_and_nothing_is_overwritten(receiving_service, tmp_path, caplog):
+    """'XYZ' and 'ABC' both became instance.dcm (the second overwrote the first, both got
+    success); '...' and 'ABC.DEF' became hidden names intake never reads — all answered success."""
+    import logging
+
+    s = receiving_service
+    caplog.set_level(logging.INFO, logger="tray_app.sources.dicom_scp")
+    odd = [_dataset(tmp_path, uid, seed=i) for i, uid in enumerate(["XYZ", "ABC", "...", "ABC.DEF", "1.2.03"])]
+    assert _store_all(s.config.dicom.port, odd) == [0xA900] * 5
+    assert _inbox(s) == []
+    good = _dataset(tmp_path, "1.2.826.0.1.3680043.8.498.1", seed=7)
+    assert _store_all(s.config.dicom.port, [good, good]) == [0, 0]  # a resend is its own file
+    names = _inbox(s)
+    assert len(names) == 2 and all(n.endswith(".dcm") and not n.startswith(".") for n in names)
+    assert len({n.split("-")[0] for n in names}) == 1  # named from the UID's hash, unique suffix
+    wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state IN ('analyzed','duplicate')")[0] == 2, 30,
+             message="both copies read by intake")
+    assert s.db.one("SELECT COUNT(*) FROM images WHERE state='duplicate'")[0] == 1
+    log_text = caplog.text
+    assert "127.0.0.1" in log_text and "SENSOR1" in log_text and "SOP Instance UID is not a valid UID" in log_text
+    assert "Doe" not in log_text and "Jane" not in log_text  # no patient data in the log
+
+
+def test_an_oversize_instance_is_cut_off_and_the_receiver_goes_on(home, tmp_path, monkeypatch):
+    """A 300 MiB instance took the receiver to 672 MiB; nothing capped it."""
+    import tempfile
+
+    receiving = tmp_path / "receiving"  # where pynetdicom puts instances while they arrive
+    receiving.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(receiving))
+    cfg = fast_config(max_file_mb=1)
+    cfg.dicom = ScpConfig(enabled=True, port=_free_port(), allowed_calling_aes=["SENSOR1"])
+    s = Service(cfg, home_paths())
+    s.start()
+    try:
+        big = _dataset(tmp_path, None, seed=2, shape=(1200, 1000))  # 2.4 MB of pixels
+        assert _store_all(cfg.dicom.port, [big]) == [None]  # aborted mid-transfer: no success
+        assert _inbox(s) == []
+        wait_for(lambda: not os.listdir(receiving), 10, message="the partial temporary file removed")
+        small = _dataset(tmp_path, None, seed=3)
+        assert _store_all(cfg.dicom.port, [small]) == [0]  # the next sender is served
+        assert len(_inbox(s)) == 1
+    finally:
+        s.stop()
+
+
+def test_a_nearly_full_disk_refuses_with_out_of_resources(receiving_service, tmp_path, monkeypatch):
+    from collections import namedtuple
+
+    from tray_app.sources import dicom_scp
+
+    real_usage = dicom_scp.shutil.disk_usage
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(dicom_scp.shutil, "disk_usage", lambda p: usage(10 << 30, (10 << 30) - (100 << 20), 100 << 20))
+    s = receiving_service
+    assert _store_all(s.config.dicom.port, [_dataset(tmp_path, None, seed=4)]) == [0xA700]  # sender keeps it, retries
+    assert _inbox(s) == []
+    monkeypatch.setattr(dicom_scp.shutil, "disk_usage", real_usage)
+    assert _store_all(s.config.dicom.port, [_dataset(tmp_path, None, seed=4)]) == [0]
+
+
+def test_one_peer_cannot_hold_every_association(receiving_service):
+    """Ten held associations locked everyone else out."""
+    s = receiving_service
+    ae = AE(ae_title="SENSOR1")
+    ae.add_requested_context(Verification)
+    held = [ae.associate("127.0.0.1", s.config.dicom.port, ae_title="DENTALBRIDGE") for _ in range(4)]
+    try:
+        assert all(a.is_established for a in held)
+        extra = ae.associate("127.0.0.1", s.config.dicom.port, ae_title="DENTALBRIDGE")
+        assert extra.is_rejected and not extra.is_established
+        held[0].release()
+        wait_for(lambda: _echo_ok(ae, s.config.dicom.port), 10, message="a freed slot is usable again")
+    finally:
+        for a in held:
+            if a.is_established:
+                a.release()
+
+
+def _echo_ok(ae, port) -> bool:
+    assoc = ae.associate("127.0.0.1", port, ae_title="DENTALBRIDGE")
+    if not assoc.is_established:
+        return False
+    try:
+        return assoc.send_c_echo().Status == 0
+    finally:
+        assoc.release()

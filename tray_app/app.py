@@ -83,7 +83,7 @@ class Service:
             from .sources.dicom_scp import StorageSCP, inbox_dir
 
             inbox = inbox_dir(self.paths.data_dir)
-            self.scp = StorageSCP(self.config.dicom, inbox)
+            self.scp = StorageSCP(self.config.dicom, inbox, max_instance_bytes=self.config.intake.max_file_mb << 20)
             # pushed images land in the inbox, which is watched like any export folder
             sources.append(SourceConfig(path=str(inbox), kind="native"))
         self.sources = sync_sources(self.db, sources)

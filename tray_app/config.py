@@ -100,8 +100,11 @@ class IntakeConfig:
     supervise_seconds: float = 5.0  # how often dead/vanished watches are checked
     poll_seconds: float = 2.0  # listing interval of polling (network share) watches
     study_window_minutes: float = 30.0  # images of one patient+folder within this gap form one study
-    max_pixels: int = 120_000_000  # decompression-bomb bound (a pano is ~4 MP, a CBCT volume far more)
-    max_file_mb: int = 2048
+    # decompression-bomb bound, all frames counted, sized for a 2-core 8 GB PC: a panoramic is
+    # ~4.5 MP, a ceph rarely over 15; an image at this limit peaks at ~270 MB in intake (bench.hostile_rss)
+    max_pixels: int = 40_000_000
+    # an image within max_pixels takes at most ~4 bytes a pixel (intake.decode.max_dataset_bytes)
+    max_file_mb: int = 256
 
 
 @dataclass

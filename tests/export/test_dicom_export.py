@@ -222,3 +222,64 @@ def test_original_on_an_unreachable_share_waits(workspace, pacs, clock, tmp_path
     [r] = Outbox(ws.db, dicom_config(server.port), clock=clock).drain_once()
     assert r["state"] == "failed" and "cannot be reached" in r["reason"] and r["next_attempt_at"]
     assert server.received == []
+
+
+# -- identity (issue 22, item 12) -------------------------------------------------------------------
+def _swap_original(ws, key, tmp_path, **changes):
+    """The original of the study's first image replaced, in place, by an instance with the same
+    SOPInstanceUID and size but other header values (e.g. re-sent by a hostile peer)."""
+    row = ws.db.one("SELECT id, path FROM images WHERE study_id=? ORDER BY id LIMIT 1", (ws.studies[key],))
+    ds = dcmread(row["path"])
+    for keyword, value in changes.items():
+        setattr(ds, keyword, value)
+    swapped = tmp_path / "swapped.dcm"
+    ds.save_as(swapped)
+    with ws.db.tx() as c:
+        c.execute("UPDATE images SET path=? WHERE id=?", (str(swapped), row["id"]))
+    return row["id"]
+
+
+def test_a_swapped_original_never_puts_another_identity_into_the_pacs(workspace, pacs, clock, tmp_path):
+    """Re-sending the signed study's SOPInstanceUID as "Mallory^Eve" made the GSPS for the PACS
+    carry PatientName=Mallory^Eve."""
+    ws = workspace
+    server = pacs()
+    ws.sign("B", destinations=("dicom",))
+    image_id = _swap_original(ws, "B", tmp_path, PatientName="Mallory^Eve")
+    [r] = Outbox(ws.db, dicom_config(server.port, send_sc=True), clock=clock).drain_once()
+    assert r["state"] == "needs_attention", r["reason"]
+    assert f"image {image_id}'s original DICOM file was replaced after it was analysed" in r["reason"]
+    assert server.received == []  # nothing of the study went out, under either name
+
+
+def test_results_name_only_the_signed_patient(workspace):
+    ws = workspace
+    row = ws.db.one("SELECT id FROM images WHERE study_id=? ORDER BY id LIMIT 1", (ws.studies["B"],))
+    signed = {"id": "C-77", "id_kind": "chartnumber", "name": "Doe^Jane", "birth_date": "19800101"}
+    assert dr.read_source(ws.db, row["id"], patient=signed).dataset is not None
+    for other, field in (({"name": "Mallory^Eve"}, "patient name"), ({"id": "C-78"}, "patient ID"),
+                         ({"birth_date": "1990-01-01"}, "birth date")):
+        src = dr.read_source(ws.db, row["id"], patient={**signed, **other})
+        assert src.changed and src.dataset is None and f"({field} differs)" in src.problem
+
+
+def test_a_redecode_after_the_purge_checks_the_original(workspace, clock, tmp_path):
+    """The PDF/review re-decode after a retention purge read whatever file lay at the path."""
+    from tray_app.export.settings import FolderConfig
+    from tray_app.intake.errors import OriginalChanged
+    from tray_app.review.api import image_pixels
+
+    ws = workspace
+    ws.sign("B", destinations=("folder",))
+    row = ws.db.one("SELECT id, path FROM images WHERE study_id=? ORDER BY id LIMIT 1", (ws.studies["B"],))
+    with ws.db.tx() as c:  # what retention does: the cached pixels are gone
+        c.execute("UPDATE images SET cache_path='' WHERE study_id=?", (ws.studies["B"],))
+    assert image_pixels(ws.db, row["id"]).ndim == 2  # the unchanged original decodes again
+    image_id = _swap_original(ws, "B", tmp_path, PatientName="Mallory^Eve")
+    with pytest.raises(OriginalChanged, match="replaced after it was analysed"):
+        image_pixels(ws.db, image_id)
+    (tmp_path / "drop").mkdir()
+    cfg = ExportConfig(destinations=["folder"], folder=FolderConfig(path=str(tmp_path / "drop")))
+    [r] = Outbox(ws.db, cfg, clock=clock).drain_once()
+    assert r["state"] == "needs_attention" and "replaced after it was analysed" in r["reason"]
+    assert list((tmp_path / "drop").rglob("*.*")) == []  # nothing written to the chart's drop folder

@@ -65,7 +65,7 @@ def test_a_full_user_quota_is_the_pcs_problem_not_the_images(home, export_dir, m
     import builtins
     import errno
 
-    from tray_app.intake import pipeline
+    from tray_app.intake import staging  # the staging copy is written there
 
     quota_full = [True]
 
@@ -74,7 +74,7 @@ def test_a_full_user_quota_is_the_pcs_problem_not_the_images(home, export_dir, m
             raise OSError(errno.EDQUOT, "Disk quota exceeded", str(file))
         return builtins.open(file, mode, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "open", staging_open, raising=False)
+    monkeypatch.setattr(staging, "open", staging_open, raising=False)
     s = Service(fast_config(export_dir), Paths.resolve().ensure())
     s.start()
     try:

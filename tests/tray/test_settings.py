@@ -111,7 +111,7 @@ def test_targeted_automation_and_dicom_fields(qtbot, paths, db, registry):
     assert raw["governance"]["rollout"] == "targeted_automation"
     assert raw["governance"]["auto_labels"] == ["crown", "implant"] and raw["governance"]["auto_min_confidence"] == 0.93
     assert raw["dicom"] == {"enabled": True, "ae_title": "BRIDGE1", "port": 11113, "bind_address": "0.0.0.0",
-                            "allowed_calling_aes": ["DEXIS", "SCHICK"]}
+                            "allowed_calling_aes": ["DEXIS", "SCHICK"], "max_associations_per_peer": 4}
 
     w2 = _window(qtbot, paths, registry=registry)
     for box in w2.auto_labels.values():

@@ -247,9 +247,11 @@ class DicomExporter:
                     pending.append((kind, name))
             if not pending:
                 continue
-            src = read_source(job.db, im["id"])
+            src = read_source(job.db, im["id"], sha256=im.get("sha256") or "", patient=job.snapshot.get("patient"))
             if src.unreachable:
                 raise RetryLater(f"{src.problem}; the results are sent when it can be read again")
+            if src.changed:
+                raise NeedsAttention(src.problem)
             for kind, name in pending:
                 if kind == "gsps" and not src.can_gsps:
                     skipped[name] = (f"no presentation state: {src.problem or src.gsps_problem}"

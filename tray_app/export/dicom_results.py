@@ -23,6 +23,7 @@ nothing is doubled.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -151,6 +152,7 @@ class Source:
     dataset: Any = None            # pydicom Dataset of the original's header, or None
     problem: str = ""              # why there is no usable original DICOM ('' when there is)
     unreachable: bool = False      # the original's folder cannot be reached now (try again later)
+    changed: bool = False          # a different file (or patient) lies there now: a person must look
     gsps_problem: str = ""         # why no presentation state can reference it ('' when one can)
     path: str = ""
     width: int = 0
@@ -161,13 +163,16 @@ class Source:
         return self.dataset is not None and not self.gsps_problem
 
 
-def read_source(db, image_id: int) -> Source:
+def read_source(db, image_id: int, *, sha256: str = "", patient: dict | None = None) -> Source:
     """Reads the original DICOM header of an image (from images.path) and checks it is still
-    the instance that was analysed (same SOPInstanceUID and size)."""
+    the file that was analysed: same SOPInstanceUID and size, and the same bytes (sha256 of the
+    signed snapshot, else of the database) — and, given the signed snapshot's `patient`, that it
+    names that patient. Anything else sets `changed`: identity is never taken from a file that
+    could have been swapped after signing (issue 22, item 12)."""
     from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
 
-    row = db.one("SELECT path, sop_uid, width, height, meta FROM images WHERE id=?", (image_id,))
+    row = db.one("SELECT path, sop_uid, width, height, meta, sha256 FROM images WHERE id=?", (image_id,))
     if row is None:
         return Source(image_id, problem=f"image {image_id} is not in the database")
     meta = json.loads(row["meta"] or "{}")
@@ -185,7 +190,12 @@ def read_source(db, image_id: int) -> Source:
         src.unreachable = True
         return src
     try:
-        ds = dcmread(path, stop_before_pixels=True, force=True)  # intake reads preamble-less files too
+        from ..intake.staging import open_no_follow
+
+        with open_no_follow(path) as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+            f.seek(0)
+            ds = dcmread(f, stop_before_pixels=True, force=True)  # intake reads preamble-less files too
     except FileNotFoundError:
         src.problem = f"image {image_id}'s original DICOM file is no longer in its folder"
         return src
@@ -193,18 +203,50 @@ def read_source(db, image_id: int) -> Source:
         src.problem = f"image {image_id}'s original DICOM file is locked by another program"
         src.unreachable = True
         return src
-    except (OSError, InvalidDicomError, ValueError, EOFError) as exc:
+    except Exception as exc:  # damaged, a link now, anything a hostile file raises: not usable
         src.problem = f"image {image_id}'s original DICOM file cannot be read any more ({type(exc).__name__})"
         return src
+    src.changed = True
     if str(ds.get("SOPInstanceUID", "")) != row["sop_uid"]:
         src.problem = f"the file at image {image_id}'s place is now a different DICOM instance"
         return src
     if int(ds.get("Rows") or 0) != src.height or int(ds.get("Columns") or 0) != src.width:
         src.problem = f"image {image_id}'s original DICOM file no longer has the size that was analysed"
         return src
+    if digest != (sha256 or row["sha256"] or digest):
+        src.problem = (f"image {image_id}'s original DICOM file was replaced after it was analysed (its content "
+                       "differs), so no results were sent: check the file in the export folder")
+        return src
+    other = _other_patient(ds, patient or {})
+    if other:
+        src.problem = (f"image {image_id}'s DICOM header names a different patient than the signed report "
+                       f"({other} differs), so no results were sent: check which patient the images belong to")
+        return src
+    src.changed = False
     src.dataset = ds
     src.gsps_problem = _gsps_problem(ds, image_id)
     return src
+
+
+def _other_patient(ds, patient: dict) -> str:
+    """Which identity field of the header disagrees with the signed snapshot's patient ('' if none)."""
+    from ..intake.metadata import split_person_name
+
+    def norm(v) -> str:
+        return " ".join(str(v or "").upper().split())
+
+    header_id, signed_id = norm(ds.get("PatientID")), norm(patient.get("id"))
+    if header_id and signed_id and header_id != signed_id:
+        return "patient ID"
+    last, first = split_person_name(str(ds.get("PatientName") or ""))
+    signed_last, _, signed_first = str(patient.get("name") or "").partition("^")
+    if (norm(last), norm(first)) != (norm(signed_last), norm(signed_first.split("^")[0])) and (last or first) \
+            and (signed_last or signed_first):
+        return "patient name"
+    header_birth, signed_birth = norm(ds.get("PatientBirthDate")), norm(patient.get("birth_date")).replace("-", "")
+    if header_birth and signed_birth and header_birth != signed_birth:
+        return "birth date"
+    return ""
 
 
 def _gsps_problem(ds, image_id: int) -> str:

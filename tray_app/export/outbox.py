@@ -309,6 +309,7 @@ class Outbox:
         return results
 
     def _attempt(self, row: dict) -> dict:
+        from ..intake.errors import OriginalChanged
         from .opendental import ODError
 
         # The reason (shown in the export status, audited) may name a patient id or a drop file,
@@ -325,6 +326,8 @@ class Outbox:
         except ODError as exc:
             return self._finish(row, "failed" if exc.retry else "needs_attention", str(exc),
                                 logged=f"Open Dental {exc.status or ('unreachable' if exc.unreachable else 'error')}")
+        except OriginalChanged as exc:  # the original was replaced after signing: never sent
+            return self._finish(row, "needs_attention", str(exc))
         except OSError as exc:
             return self._finish(row, "failed", f"could not write the export ({type(exc).__name__}: "
                                 f"{exc.strerror or 'error'})", logged=f"{type(exc).__name__} errno {exc.errno}")

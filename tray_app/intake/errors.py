@@ -2,6 +2,10 @@ class QuarantineError(Exception):
     """The file cannot be used; the message is shown to front-desk staff as the reason."""
 
 
+class OriginalChanged(QuarantineError):
+    """The file at an image's path no longer holds the bytes that were analysed (sha256 differs)."""
+
+
 class RetryLater(Exception):
     """A passing condition (file locked by the imaging software or antivirus, share down)."""
 

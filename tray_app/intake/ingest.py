@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..sources.filters import is_ignored
+from ..sources.links import is_link_path, walk
 from ..sources.readiness import can_open_exclusively
 from ..store import images as image_repo
 from .errors import RetryLater
@@ -16,11 +17,10 @@ from .pipeline import Outcome
 def _files(paths: list[Path]) -> Iterator[Path]:
     for p in paths:
         if p.is_dir():
-            for dirpath, dirnames, names in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for dirpath, _dirnames, names in walk(str(p)):
                 for name in sorted(names):
                     f = Path(dirpath) / name
-                    if not is_ignored(str(f), str(p)):
+                    if not is_ignored(str(f), str(p)) and not is_link_path(str(f)):
                         yield f
         else:
             yield p

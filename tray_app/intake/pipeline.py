@@ -7,7 +7,6 @@ analysed twice or half-recorded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,15 +24,26 @@ from ..analysis.tooth_mapping import place_findings
 from ..clinical import study_summary
 from ..clinical.image_type import INTRAORAL, classify
 from ..config import Config, Paths, SourceConfig
+from ..sources.links import LINK_REASON, inside, is_link
 from ..store import images as image_repo
 from ..store.db import Database, utcnow
 from ..store.studies import assign_study
 from .decode import DecodedImage, decode_file
 from .errors import QuarantineError, RetryLater, is_disk_full
 from .naming import TemplateError, parse_name
+from .staging import copy_hashed, decode_original
 
 log = logging.getLogger(__name__)
 
+
+
+def _read_error(exc: OSError) -> RetryLater:
+    """Reading a file from an export folder failed: a passing condition, retried."""
+    if isinstance(exc, PermissionError):
+        return RetryLater(f"file is locked by another program ({exc.strerror or exc})")
+    if isinstance(exc, FileNotFoundError):
+        return RetryLater("file vanished while reading")
+    return RetryLater(f"reading the file failed ({exc.strerror or exc})")
 
 
 class _AlreadyDone(Exception):
@@ -123,7 +133,7 @@ class Processor:
     def _intake(self, row) -> Outcome:
         image_id, path = row["id"], Path(row["path"])
         try:
-            st = path.stat()
+            st = path.lstat()
         except FileNotFoundError:
             if not path.parent.is_dir():
                 raise RetryLater("the export folder is not reachable (share down?)")
@@ -133,6 +143,10 @@ class Processor:
             raise RetryLater(f"file is locked ({exc.strerror or exc})") from exc
         except OSError as exc:
             raise RetryLater(f"file cannot be reached ({exc.strerror or exc})") from exc
+        source = self.sources.get(row["source_id"]) if row["source_id"] is not None else None
+        if is_link(st) or (source is not None and not inside(str(path), source.path)):
+            image_repo.quarantine(self.db, image_id, LINK_REASON)
+            return Outcome(image_id, str(path), "quarantined", LINK_REASON)
         if (st.st_size, st.st_mtime_ns) != (row["size"], row["mtime_ns"]):
             self._back_to_discovered(image_id, st.st_size, st.st_mtime_ns)
             return Outcome(image_id, str(path), "changed", "file changed after it looked complete; waiting again")
@@ -143,7 +157,11 @@ class Processor:
             return Outcome(image_id, str(path), "quarantined", reason)
 
         staged = self.staging / f"{image_id}{path.suffix.lower()[:8]}"
-        sha256 = self._stage(path, staged)
+        try:
+            sha256 = self._stage(path, staged)
+        except QuarantineError as exc:  # grew past the limit, or became a link, after the checks above
+            image_repo.quarantine(self.db, image_id, str(exc))
+            return Outcome(image_id, str(path), "quarantined", str(exc))
         try:
             with self.db.tx() as c:
                 original = image_repo.find_original(c, image_id, sha256)
@@ -182,25 +200,13 @@ class Processor:
 
     def _stage(self, path: Path, staged: Path) -> str:
         """Copy to local staging while hashing: releases the share quickly, and the bytes
-        hashed are exactly the bytes decoded."""
-        h = hashlib.sha256()
+        hashed are exactly the bytes decoded. Capped at intake.max_file_mb (QuarantineError)."""
         try:
-            with open(path, "rb") as src, open(staged, "wb") as dst:
-                for chunk in iter(lambda: src.read(1 << 20), b""):
-                    h.update(chunk)
-                    dst.write(chunk)
-        except PermissionError as exc:
-            staged.unlink(missing_ok=True)
-            raise RetryLater(f"file is locked by another program ({exc.strerror or exc})") from exc
-        except FileNotFoundError as exc:
-            staged.unlink(missing_ok=True)
-            raise RetryLater("file vanished while reading") from exc
+            return copy_hashed(path, staged, max_bytes=self.config.intake.max_file_mb * 1024 * 1024)[0]
         except OSError as exc:
-            staged.unlink(missing_ok=True)
             if is_disk_full(exc):
                 raise  # our disk, not the file: the service reports it and waits
-            raise RetryLater(f"reading the file failed ({exc.strerror or exc})") from exc
-        return h.hexdigest()
+            raise _read_error(exc) from exc
 
     def _back_to_discovered(self, image_id: int, size: int, mtime_ns: int) -> None:
         with self.db.tx() as c:
@@ -300,13 +306,13 @@ class Processor:
                     return pixels
             except (OSError, ValueError):
                 pass
-        # cache lost (cleanup, crash during write): decode the source again
-        staged = self.staging / f"{row['id']}.redecode"
+        # cache lost (cleanup, crash during write): decode the source again, if it is still the same file
         try:
-            self._stage(Path(row["path"]), staged)
-            return decode_file(staged, max_pixels=self.config.intake.max_pixels).pixels
-        finally:
-            staged.unlink(missing_ok=True)
+            return decode_original(row, staging_dir=self.staging).pixels
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise  # our disk, not the file: the service reports it and waits
+            raise _read_error(exc) from exc
 
     def _analyze(self, row, pixels: np.ndarray | None) -> Outcome:
         image_id = row["id"]

@@ -37,10 +37,11 @@ class SignError(ReviewError):
 
 
 def image_pixels(db: Database, image_id: int) -> np.ndarray:
-    """Display pixels of one image: the intake cache, else decoded again from the source."""
-    from ..intake.decode import decode_file
+    """Display pixels of one image: the intake cache, else decoded again from the source after
+    its sha256 is checked (raises intake.errors.OriginalChanged when the file was replaced)."""
+    from ..intake.staging import decode_original
 
-    row = db.one("SELECT cache_path, path FROM images WHERE id=?", (image_id,))
+    row = db.one("SELECT * FROM images WHERE id=?", (image_id,))
     if row is None:
         raise ReviewError(f"image {image_id} does not exist")
     cache = Path(row["cache_path"] or "")
@@ -49,7 +50,7 @@ def image_pixels(db: Database, image_id: int) -> np.ndarray:
             return np.load(cache, allow_pickle=False)
         except (OSError, ValueError):
             pass
-    return decode_file(Path(row["path"]), max_pixels=10**9).pixels
+    return decode_original(row).pixels
 
 
 class ReviewAPI:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ from ..config import SourceConfig
 from ..store import images as image_repo
 from ..store.db import Database, utcnow
 from .filters import is_ignored
+from .links import inside, is_link, walk
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class Discovery:
         self.renamed_in: set[str] = set()
         self.paused = False  # the tray's Pause: record nothing; the rescan on resume catches up
         self.on_error: Callable[[BaseException], None] | None = None  # e.g. our disk is full
+        self.roots: dict[int, str] = {}  # source id -> its folder: what is offered must stay inside
 
     def offer(self, path: str, source_id: int | None, *, root: str | None = None, renamed: bool = False) -> bool:
         """`root`: the watched folder `path` was found under (its hidden sub-folders are skipped)."""
@@ -86,10 +89,10 @@ class Discovery:
                     self.renamed_in.clear()
                 self.renamed_in.add(path)
         try:
-            st = os.stat(path)
+            st = os.lstat(path)  # a link is never followed: it could lead anywhere on the PC or network
         except OSError:
             return False
-        if not os.path.isfile(path):
+        if is_link(st) or not stat.S_ISREG(st.st_mode):
             return False
         key = (st.st_size, st.st_mtime_ns)
         with self._lock:
@@ -101,6 +104,9 @@ class Discovery:
         try:
             if image_repo.is_known_version(self.db, path, st.st_size, st.st_mtime_ns):
                 return False  # plain read first: a reconcile of a big folder must not take write locks
+            watched = self.roots.get(source_id) if source_id is not None else None
+            if watched is not None and not inside(path, watched):
+                return False  # reached through a linked folder (checked only for new versions: cheap scans)
             new_id = image_repo.discover(self.db, path, source_id, st.st_size, st.st_mtime_ns)
         except Exception as exc:
             with self._lock:
@@ -116,8 +122,7 @@ class Discovery:
         """Offer every file under `folder`, a watched folder or (`root` given) a folder inside one."""
         found = 0
         root = root or folder
-        for dirpath, dirnames, filenames in os.walk(folder, onerror=lambda e: log.warning("scan: %s", e.strerror)):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for dirpath, _dirnames, filenames in walk(folder, onerror=lambda e: log.warning("scan: %s", e.strerror)):
             for name in filenames:
                 if self.offer(os.path.join(dirpath, name), source_id, root=root):
                     found += 1
@@ -163,6 +168,7 @@ class Watcher:
         self.db = db
         self.discovery = discovery
         self.watches = [SourceWatch(s, sid) for sid, s in sources]
+        discovery.roots.update({sid: s.path for sid, s in sources})
         self.reconcile_seconds = reconcile_seconds
         self.supervise_seconds = supervise_seconds
         self.poll_seconds = poll_seconds

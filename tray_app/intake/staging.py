@@ -1,0 +1,105 @@
+"""Copying an image to local staging while hashing it: the one way intake (and a re-decode
+after the cache was purged) reads a file from an export folder.
+
+The copy never follows a link (a file swapped for a symlink after discovery is refused), and
+it stops at the size limit however much the file grows after its size was checked.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+
+from ..sources.links import LINK_REASON, is_link
+from .errors import QuarantineError
+
+CHUNK = 1 << 20
+
+
+class FileTooLarge(QuarantineError):
+    """More bytes than the limit (the file grew after its size was checked)."""
+
+
+def open_no_follow(path: Path):
+    """Open a regular file for reading; a link (or a file swapped for one) raises QuarantineError."""
+    before = os.lstat(path)
+    if is_link(before):
+        raise QuarantineError(LINK_REASON)
+    if not stat.S_ISREG(before.st_mode):
+        raise QuarantineError("not a file (a device, pipe or folder)")
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == getattr(errno, "ELOOP", -1):
+            raise QuarantineError(LINK_REASON) from exc
+        raise
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino):  # swapped between lstat and open (Windows)
+        os.close(fd)
+        raise QuarantineError(LINK_REASON)
+    return os.fdopen(fd, "rb")
+
+
+def copy_hashed(src: Path, dst: Path, *, max_bytes: int) -> tuple[str, int]:
+    """Copy `src` to `dst` and return (sha256, size). More than `max_bytes` raises QuarantineError
+    (the file grew past the limit after its size was checked); OSErrors pass through."""
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with open_no_follow(src) as f, open(dst, "wb") as out:
+            while chunk := f.read(min(CHUNK, max_bytes + 1 - size)):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FileTooLarge(f"file is larger than the {max_bytes / 2**20:.0f} MB limit "
+                                          "(it grew while it was being read)")
+                h.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        dst.unlink(missing_ok=True)
+        raise
+    return h.hexdigest(), size
+
+
+def decode_original(row, *, staging_dir: Path | None = None):
+    """Decode an image's original file again (its pixel cache was purged or lost), only if it
+    still holds the bytes that were analysed: the copy is hashed and compared with the
+    recorded sha256 before a decoder sees it. `row` is the image's database row.
+    Raises OriginalChanged (a different file lies there now) or QuarantineError."""
+    import tempfile
+
+    from ..config import IntakeConfig
+    from .decode import decode_file
+    from .errors import OriginalChanged
+
+    path = Path(row["path"])
+    size = int(row["size"] or 0)
+    try:
+        frames = int(json.loads(row["meta"] or "{}").get("frames") or 1)
+    except (ValueError, TypeError, AttributeError):
+        frames = 1
+    # the same bytes decode to the same size: nothing bigger than what intake accepted
+    accepted = int(row["width"] or 0) * int(row["height"] or 0) * frames
+    fd, tmp = tempfile.mkstemp(prefix="redecode-", suffix=path.suffix.lower()[:8],
+                               dir=str(staging_dir) if staging_dir else None)
+    os.close(fd)
+    staged = Path(tmp)
+    try:
+        try:
+            digest, _ = copy_hashed(path, staged, max_bytes=size or IntakeConfig().max_file_mb << 20)
+        except FileTooLarge as exc:
+            raise OriginalChanged(_changed(row["id"], "it is larger than the file that was analysed")) from exc
+        if row["sha256"] and digest != row["sha256"]:
+            raise OriginalChanged(_changed(row["id"], "its content differs from the file that was analysed"))
+        return decode_file(staged, max_pixels=accepted or IntakeConfig().max_pixels)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _changed(image_id: int, how: str) -> str:
+    return (f"image {image_id}'s original file was replaced after it was analysed ({how}), so it was not used; "
+            "check the file in the export folder — the signed report stays as it was")
