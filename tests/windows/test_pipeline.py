@@ -75,3 +75,31 @@ def test_review_screenshot_renders_text_with_the_windows_fonts(win_home, tmp_pat
                        capture_output=True, text=True, timeout=240, cwd=str(REPO))
     assert r.returncode == 0, r.stderr[-3000:]
     assert int(r.stdout.split()[-1]) > 0, "Qt offscreen found no font: every text would be empty boxes"
+
+
+def test_redirected_output_survives_names_outside_the_windows_code_page(win_home, tmp_path):
+    """`dental-bridge queue > list.txt` on Windows writes in cp1252: a name like Dvořák (ř is not
+    in cp1252) crashed the command; the JSON keeps it exactly (escaped), the text shows a "?"."""
+    from tray_app.demo import writers
+    from tray_app.demo.synth import generate_sample
+
+    src = tmp_path / "in"
+    src.mkdir()
+    s = generate_sample("bitewing", 7, bits_stored=12, view="right molar")
+    f = src / "CZ_bitewing.dcm"
+    writers.write_dicom(s, f, patient_id="CZ001", patient_name="Novak^Jiri", birth_date="19800101",
+                        transfer_syntax="explicit")
+    import pydicom
+
+    ds = pydicom.dcmread(f)
+    ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8, as many current systems write
+    ds.PatientName = "Dvořák^Jiří"
+    ds.save_as(f)
+    assert run_cli(win_home, "ingest", str(src)).returncode == 0
+    plain = {"PYTHONIOENCODING": ""}  # as a support person's redirect: the pipe's code page
+    r = run_cli(win_home, "queue", "--json", **plain)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads(r.stdout)["studies"][0]["patient"]["name"] == "Dvořák^Jiří"
+    r = run_cli(win_home, "queue", **plain)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Dvo?" in r.stdout, r.stdout  # ř replaced (the rest is in the pipe's code page)
