@@ -66,7 +66,12 @@ def _emit(args, result, render) -> None:
 
 
 def _print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(obj, ensure_ascii=False, default=str)
+    try:
+        text.encode(sys.stdout.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(obj, default=str)  # a code-page pipe (Windows): \u escapes keep every name intact
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 

@@ -19,6 +19,11 @@ def ensure_std_streams() -> None:
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")
+    # a Windows pipe or file is in the ANSI code page (cp1252): a patient name or an arrow outside
+    # it must not crash a command whose output is redirected; it prints as "?" instead
+    out = sys.stdout
+    if hasattr(out, "reconfigure") and (out.encoding or "").lower().replace("-", "") != "utf8":
+        out.reconfigure(errors="replace")
 
 
 def setup_logging(log_dir: Path, *, to_stderr: bool, level: int = logging.INFO) -> Path:

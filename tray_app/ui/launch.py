@@ -21,6 +21,28 @@ def _app():
     return app
 
 
+def _offscreen_windows() -> bool:
+    return sys.platform == "win32" and os.environ.get("QT_QPA_PLATFORM") == "offscreen"
+
+
+def _offscreen_font_folder() -> None:
+    """Qt's offscreen platform takes its fonts from a folder (Qt's own lib/fonts by default, which
+    neither the PySide6 wheels nor the frozen build ship), not from Windows: without one every
+    text of a Windows screenshot is a row of empty boxes and the layout is far too wide."""
+    if _offscreen_windows():
+        os.environ.setdefault("QT_QPA_FONTDIR", os.path.join(os.environ.get("WINDIR", r"C:\Windows"), "Fonts"))
+
+
+def _offscreen_ui_font(app) -> None:
+    """Offscreen has no system UI font: its "Sans Serif" falls back to the first family in the
+    folder (often a monospaced one, which widens every panel); use the one the windows platform uses."""
+    if _offscreen_windows():
+        from PySide6.QtGui import QFont
+
+        QFont.insertSubstitutions("Segoe UI", ["Arial", "Liberation Sans", "Tahoma", "DejaVu Sans"])
+        app.setFont(QFont("Segoe UI", 9))
+
+
 def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int, int] | None = None,
                  poll_ms: int | None = None):
     """The review window over the store at `paths` (not shown)."""
@@ -91,7 +113,9 @@ def run_review_window(paths: Paths, config: Config | None = None) -> int:
 def screenshot(paths: Paths, study_id: int | None, file, size: tuple[int, int] = (1366, 768)) -> None:
     """Renders the window (offscreen is fine) with `study_id` open to a PNG at `file`."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _offscreen_font_folder()
     app = _app()
+    _offscreen_ui_font(app)
     window = build_window(paths, None, size=size, poll_ms=0)
     window.show()
     window.resize(*size)
