@@ -54,8 +54,8 @@ def main(model_dir: str, out_dir: str) -> None:
         for kind, seed in SEEDS.items():
             s = generate_sample(kind, seed, style=training_style(seed, kind, styles))
             img = render(model, s, 1400 if kind == "panoramic" else 800)
-            path = out / f"overlay_{kind}_{'heldout' if styles == 'heldout' else 'trained'}_style.png"
-            img.save(path, optimize=True)
+            path = out / f"overlay_{kind}_{'heldout' if styles == 'heldout' else 'trained'}_style.jpg"
+            img.save(path, quality=82, optimize=True)
             print(path)
 
 

@@ -83,7 +83,7 @@ def main(argv=None):
     ap.add_argument("--size", type=int, default=640, help="model input (square)")
     ap.add_argument("--crop", type=int, default=416, help="training crop")
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--iters", type=int, default=3000)
+    ap.add_argument("--iters", type=int, default=2200)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume", default="")
