@@ -399,7 +399,8 @@ def _models_evaluate(args, chosen) -> int:
         print("error: no usable model (see: dental-bridge models list)", file=sys.stderr)
         return 2
     try:
-        result = run_evaluation(OnnxModel(chosen.manifest), Path(args.dataset), iou=args.iou)
+        result = run_evaluation(OnnxModel(chosen.manifest), Path(args.dataset), iou=args.iou,
+                                max_pixels=_config(_paths()).intake.max_pixels)
     except (DatasetError, ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

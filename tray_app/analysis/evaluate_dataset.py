@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..clinical.image_type import classify
+from ..config import IntakeConfig
 from ..intake.decode import RASTER_EXTENSIONS, decode_file
 from ..intake.errors import QuarantineError
 from .metrics import evaluate, read_yolo_labels
@@ -91,7 +92,7 @@ def _coco_items(path: Path, label_names: list[str]) -> tuple[list[Item], list[st
     return items, unknown, list(cats.values())
 
 
-def run_evaluation(model: OnnxModel, dataset: Path, *, iou: float = 0.5, max_pixels: int = 120_000_000) -> dict:
+def run_evaluation(model: OnnxModel, dataset: Path, *, iou: float = 0.5, max_pixels: int | None = None) -> dict:
     dataset = Path(dataset)
     label_names = list(model.manifest.label_names)
     unknown: list[str] = []
@@ -115,7 +116,7 @@ def run_evaluation(model: OnnxModel, dataset: Path, *, iou: float = 0.5, max_pix
 
     for item in items:
         try:
-            decoded = decode_file(item.image, max_pixels=max_pixels)
+            decoded = decode_file(item.image, max_pixels=max_pixels or IntakeConfig().max_pixels)
         except (QuarantineError, OSError) as exc:
             skipped.append({"image": str(item.image), "reason": str(exc)})
             continue
