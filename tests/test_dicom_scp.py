@@ -105,9 +105,14 @@ def test_killing_the_receiver_mid_transfer_loses_and_doubles_nothing(home, tmp_p
 
     def start():
         before = starts_logged(log_file)
-        proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run", "--headless"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_started(log_file, before, proc)
+        err = tmp_path / f"service-{before}.err"
+        with open(err, "wb") as stderr:
+            proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run", "--headless"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            wait_started(log_file, before, proc)
+        except AssertionError as exc:  # say why: the service's own last words
+            raise AssertionError(f"{exc}\n{err.read_text(errors='replace')[-3000:]}") from None
         wait_for(lambda: "DICOM receiver listening" in log_file.read_text(errors="replace"), 30,
                  message="the receiver to listen")
         return proc
@@ -122,7 +127,10 @@ def test_killing_the_receiver_mid_transfer_loses_and_doubles_nothing(home, tmp_p
         if i == 5:
             proc.send_signal(signal.SIGKILL)  # mid-transfer
             proc.wait(timeout=10)
-        status = assoc.send_c_store(dcmread(f)) if assoc.is_established else None
+        try:
+            status = assoc.send_c_store(dcmread(f)) if assoc.is_established else None
+        except RuntimeError:  # the kill's abort arrived between the check and the send
+            status = None
         if status is not None and getattr(status, "Status", None) == 0:
             acknowledged.add(i)
     if assoc.is_established:
