@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import __version__
 from ..settings_file import SettingsFile, replace_service
 from . import service_control, tray_state
-from .event_loop import run_event_loop
+from .event_loop import QuitOnSignals
 from .icons import icon_path
 from .tray import (ABOUT, EXPORT_NOW, OPEN_LOGS, OPEN_REVIEW, QUIT, SETTINGS, TOGGLE_PAUSE, TrayBridge,
                    TrayController)
@@ -349,13 +349,14 @@ def run_app(service, paths, config, *, guard=None) -> int:
     shell = AppShell(service, paths, config, app=app)
     shell.tray.on_first_icon = lambda t: log.info("tray icon shown %.2f s after the shell started", t - t0)
     guard.show_requested.connect(shell.open_review)
-    shell.start()
-    try:
-        code = run_event_loop(app)
-    finally:
-        shell.shutdown()
-        if own_guard:
-            guard.release()
+    with QuitOnSignals(app) as loop:  # before the tray and service threads start: a signal then still quits
+        shell.start()
+        try:
+            code = loop.run()
+        finally:
+            shell.shutdown()
+            if own_guard:
+                guard.release()
     return int(code)
 
 

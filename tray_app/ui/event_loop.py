@@ -20,25 +20,45 @@ log = logging.getLogger(__name__)
 _SIGNALS = ("SIGINT", "SIGTERM", "SIGBREAK")  # SIGBREAK: Ctrl-Break in a Windows console
 
 
-def run_event_loop(app: QApplication) -> int:
-    if threading.current_thread() is not threading.main_thread():
-        return int(app.exec())  # signal handlers can only be set from the main thread
+class QuitOnSignals:
+    """Ctrl-C / SIGTERM quit the Qt loop. Installed before the app starts its threads (a
+    signal that arrives while they start, before the loop runs, must still stop it cleanly:
+    `quit()` before `exec()` would be lost, so the loop is not entered at all then)."""
 
-    def quit_loop(signum, _frame):
+    def __init__(self, app: QApplication):
+        self.app = app
+        self.signalled = False
+        self._previous: dict = {}
+
+    def __enter__(self) -> "QuitOnSignals":
+        if threading.current_thread() is threading.main_thread():  # handlers only from the main thread
+            for name in _SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self._previous[sig] = signal.signal(sig, self._quit)
+        return self
+
+    def _quit(self, signum, _frame) -> None:
         log.info("signal %s: quitting", signal.Signals(signum).name)
-        app.quit()
+        self.signalled = True
+        self.app.quit()
 
-    previous = {}
-    for name in _SIGNALS:
-        sig = getattr(signal, name, None)
-        if sig is not None:
-            previous[sig] = signal.signal(sig, quit_loop)
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)  # returns to Python now and then, where handlers run
-    wake.start(250)
-    try:
-        return int(app.exec())
-    finally:
-        wake.stop()
-        for sig, handler in previous.items():
+    def run(self) -> int:
+        if self.signalled:
+            return 0
+        wake = QTimer()
+        wake.timeout.connect(lambda: None)  # returns to Python now and then, where handlers run
+        wake.start(250)
+        try:
+            return 0 if self.signalled else int(self.app.exec())
+        finally:
+            wake.stop()
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+def run_event_loop(app: QApplication) -> int:
+    with QuitOnSignals(app) as loop:
+        return loop.run()
