@@ -113,8 +113,16 @@ check_pytest() {
 }
 
 step "Windows tests (pytest under the Windows Python)"
-win -m pytest tests/windows -p no:cacheprovider -rs --ignore=tests/windows/test_frozen.py | tee "$WORK/pytest.log" \
-  || fail "Windows tests failed"
+run_windows_tests() {
+  win -m pytest tests/windows -p no:cacheprovider -rs --ignore=tests/windows/test_frozen.py | tee "$WORK/pytest.log"
+}
+if ! run_windows_tests; then
+  # Wine's CreateProcess now and then fails with its own "internal error" 1359 (seen once in ~10
+  # lane runs, never reproduced): that is Wine's fault, not the product's, so the set runs once more
+  grep -q "WinError 1359" "$WORK/pytest.log" || fail "Windows tests failed"
+  echo "Wine's CreateProcess failed with its internal error 1359: running the Windows tests once more"
+  run_windows_tests || fail "Windows tests failed (also on the second run)"
+fi
 check_pytest "$WORK/pytest.log"
 
 step "PyInstaller build of build.spec under Wine"
