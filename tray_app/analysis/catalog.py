@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -104,11 +105,13 @@ class ModelCatalog:
                 self._by_name.setdefault(m.name, facts)
                 self._by_name[f"{m.name} {m.version}"] = facts
 
-    @classmethod
-    def bundled(cls) -> "ModelCatalog":
+    @staticmethod
+    @lru_cache(maxsize=1)
+    def bundled() -> "ModelCatalog":
+        """The models shipped with the app: read once (they change only with an update)."""
         from ..config import bundled_models_dir
 
-        return cls([(bundled_models_dir(), "bundled")])
+        return ModelCatalog([(bundled_models_dir(), "bundled")])
 
     def facts(self, model: str) -> ModelFacts:
         found = self._by_name.get(model) or self._by_name.get(model.split(" ")[0])

@@ -51,13 +51,6 @@ def demo_prefix(snapshot: dict) -> str:
     return f"{DEMO_LINE} — " if demonstration_models(snapshot) else ""
 
 
-@lru_cache(maxsize=1)
-def _bundled_catalog():
-    from ..analysis.catalog import ModelCatalog
-
-    return ModelCatalog.bundled()
-
-
 def label_style(label: str, snapshot: dict | None = None) -> LabelStyle:
     """The display name and colour the report recorded for a label (the same the review window
     showed); reports made before they were recorded take the installed manifests' ones."""
@@ -65,7 +58,9 @@ def label_style(label: str, snapshot: dict | None = None) -> LabelStyle:
     if recorded:
         fallback = default_style(label)
         return LabelStyle(recorded.get("display") or fallback.display, recorded.get("color") or fallback.color)
-    return _bundled_catalog().style(label, (snapshot or {}).get("models") or ())
+    from ..analysis.catalog import ModelCatalog
+
+    return ModelCatalog.bundled().style(label, (snapshot or {}).get("models") or ())
 
 
 def nice_label(label: str, snapshot: dict | None = None) -> str:
