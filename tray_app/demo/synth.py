@@ -867,10 +867,9 @@ def _tooth_pass(t, cv, cerv_burn, v_lo, v_hi, apex_pad, boxes, meta):
                 if gp["void"]:               # a void: a short gap in the filling
                     vv = t.ch + gp["void"] * t.rl
                     hc_g = np.where(np.abs(v - vv) < 0.4 * ppm, F32(0), hc_g)
-            if t.crown_p.get("post"):        # a metal post in the main canal under the crown
-                post = (np.abs(u - parts[0][0]) < max(0.35 * ppm, 1.0)) & (v > 0.5 * t.ch) & (v < t.ch + 0.4 * t.rl) if parts else None
-                if post is not None:
-                    att += np.where(post, F32(7.0), F32(0))
+            if t.crown_p.get("post") and parts:   # a metal post in the main canal under the crown
+                post = (np.abs(u - parts[0][0]) < max(0.35 * ppm, 1.0)) & (v > 0.5 * t.ch) & (v < t.ch + 0.4 * t.rl)
+                att += np.where(post, F32(7.0), F32(0))
             gm = hc_g > 0
             att += np.where(gm, (4.0 + 3.0 * hc_g * sc) * gp.get("k", 1.0), F32(0))
             put("root_canal", gm, "root_canal", frac(-t.W, t.W, t.ch * 0.5, L))
