@@ -18,6 +18,7 @@ import platformdirs
 import tomli_w
 
 from .export.settings import ExportConfig, ExportConfigError
+from .labels import AUTOMATABLE_LABELS
 from .sources.dicom_scp import ScpConfig
 
 APP_NAME = "DentalAIBridge"
@@ -123,9 +124,6 @@ class ClinicalConfig:
 
 
 ROLLOUT_MODES = ("silent_pilot", "assistive", "targeted_automation")
-# existing dental work: documenting it changes no treatment, so it may go out before review;
-# an allowlist, so a model bringing new labels (fracture, impacted, …) never widens it
-AUTOMATABLE_LABELS = ("restoration", "crown", "root_canal", "implant")
 
 
 @dataclass

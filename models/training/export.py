@@ -9,21 +9,12 @@ import torch
 
 from data import PANO_TILES
 from net import DentalNet, ExportWrapper
+from tray_app.labels import PATHOLOGY_LABELS, describe
 
-DISPLAY = {
-    "tooth": "Tooth", "caries": "Caries", "restoration": "Restoration", "crown": "Crown",
-    "root_canal": "Root canal filling", "implant": "Implant", "calculus": "Calculus",
-    "periapical_radiolucency": "Periapical radiolucency", "bone_loss": "Bone loss",
-}
-SEVERITY = {"tooth": 0, "caries": 2, "restoration": 0, "crown": 0, "root_canal": 0, "implant": 0,
-            "calculus": 1, "periapical_radiolucency": 3, "bone_loss": 2}
-COLOR = {"tooth": "#94a3b8", "caries": "#e0795a", "restoration": "#5aa9e6", "crown": "#a78bfa",
-         "root_canal": "#e6c35a", "implant": "#4fbfa0", "calculus": "#c9a27e",
-         "periapical_radiolucency": "#d9607a", "bone_loss": "#d68fd6"}
 # labels that are existing dental work or anatomy: radiopaque, well defined, what the
 # generator can make realistic; the rest are diagnoses the generator cannot teach to a
 # real-world standard, so they are off unless a practice turns analysis.unvalidated_labels on
-DIAGNOSTIC = {"caries", "calculus", "periapical_radiolucency", "bone_loss"}
+DIAGNOSTIC = PATHOLOGY_LABELS
 VALIDATED_ON = {
     True: "synthetic radiographs only (our generator, held-out imaging styles); not validated on real "
           "radiographs — off by default: a diagnosis learnt from synthetic lesions is not reliable on real images",
@@ -71,9 +62,9 @@ def write_manifest(out: Path, labels, size: int, thresholds: dict, arch: dict, t
         "sha256": sha256(out / file),
         "input": {"name": "images", "width": size, "height": size, "channels": 1,
                   "scale": 1.0 / 255.0, "mean": 0.0, "std": 1.0, "letterbox_fill": 114},
-        "labels": [{"name": l, "code": l, "display": DISPLAY.get(l, l.replace("_", " ").capitalize()),
-                    "threshold": round(float(thresholds[l]), 3), "severity": SEVERITY.get(l, 0),
-                    "color": COLOR.get(l, "#94a3b8"), "enabled_by_default": l not in DIAGNOSTIC,
+        "labels": [{"name": l, "code": l, "display": describe(l).display,
+                    "threshold": round(float(thresholds[l]), 3), "severity": describe(l).severity,
+                    "color": describe(l).color, "enabled_by_default": l not in DIAGNOSTIC,
                     "validated_on": VALIDATED_ON[l in DIAGNOSTIC]} for l in labels],
         "nms_iou": 0.5,
         "max_detections": 300,

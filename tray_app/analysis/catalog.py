@@ -10,13 +10,13 @@ so an export renders from the report alone, the same on every retry.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from .manifest import DEFAULT_COLORS, DEFAULT_REVIEW_FLOOR, LabelSpec
+from ..labels import describe, fallback_color
+from .manifest import DEFAULT_REVIEW_FLOOR, LabelSpec
 
 # recognised by name too, so reports made before manifests said so are still marked
 DEMO_MODEL_NAMES = frozenset({"dental-demo"})
@@ -43,17 +43,14 @@ def hex_rgb(color: str) -> tuple[int, int, int] | None:
         return None
 
 
-def default_color(label: str) -> str:
-    return DEFAULT_COLORS[zlib.crc32(label.encode("utf-8")) % len(DEFAULT_COLORS)]
-
-
 def default_style(label: str) -> LabelStyle:
-    """A label no manifest describes: its name in words, a colour fixed by the name."""
-    return LabelStyle((label or "finding").replace("_", " ").capitalize(), default_color(label))
+    """A label no installed manifest describes: the product's name and colour for it."""
+    product = describe(label)
+    return LabelStyle(product.display, product.color)
 
 
 def style_of(spec: LabelSpec) -> LabelStyle:
-    color = spec.color if hex_rgb(spec.color) else default_color(spec.name)
+    color = spec.color if hex_rgb(spec.color) else fallback_color(spec.name)
     return LabelStyle(spec.display, color, spec.review_floor)
 
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..labels import describe
 from .tiling import TileSpec
 
 # what the review shows first: findings under a label's floor stay stored but hidden until the
 # reviewer lowers "Min. confidence" (a manifest may set "review_floor" per label or for all)
 DEFAULT_REVIEW_FLOOR = 0.4
-DEFAULT_COLORS = ("#94a3b8", "#ef4444", "#38bdf8", "#a78bfa", "#facc15", "#34d399", "#fb923c", "#f43f5e", "#e879f9")
 
 
 class ManifestError(Exception):
@@ -141,14 +141,15 @@ def load_manifest(directory: Path) -> Manifest:
             floor = max(float(threshold), DEFAULT_REVIEW_FLOOR)
         if not isinstance(floor, number) or isinstance(floor, bool) or not 0 <= float(floor) < 1:
             raise ManifestError(f"{where}: label {item['name']!r} review_floor must be from 0 up to (not including) 1")
+        product = describe(item["name"])  # what the manifest leaves out
         labels.append(
             LabelSpec(
                 name=item["name"],
                 code=str(item.get("code", item["name"])),
-                display=str(item.get("display", item["name"].replace("_", " ").capitalize())),
+                display=str(item.get("display", product.display)),
                 threshold=float(threshold),
-                severity=int(item.get("severity", 0)),
-                color=str(item.get("color", DEFAULT_COLORS[i % len(DEFAULT_COLORS)])),
+                severity=int(item.get("severity", product.severity)),
+                color=str(item.get("color", product.color)),
                 enabled_by_default=bool(item.get("enabled_by_default", True)),
                 validated_on=str(item.get("validated_on", "")),
                 review_floor=float(floor),

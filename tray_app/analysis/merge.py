@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Sequence, TypeVar
 
-from .tooth_mapping import ANATOMY_LABELS, Placed
+from ..labels import ANATOMY_LABELS
+from .tooth_mapping import Placed
 
 D = TypeVar("D")  # a detection: `.label`, `.score`
 

@@ -13,12 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..labels import ANATOMY_LABELS, NEAR_TOOTH_LABELS, SURFACE_LABELS
 from ..teeth import arch_of_fdi, fdi_to_universal, is_valid_fdi
-
-ANATOMY_LABELS = frozenset({"tooth"})
-SURFACE_LABELS = frozenset({"caries", "restoration"})
-# labels that sit beside a tooth rather than on it (apex, interproximal bone, root surface)
-NEAR_TOOTH_LABELS = frozenset({"periapical_radiolucency", "bone_loss", "calculus"})
 
 
 @dataclass(frozen=True)

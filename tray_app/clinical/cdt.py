@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
+from ..labels import CARIES_LABELS
 from ..teeth import fdi_to_universal
 
 CONFIRM = "suggested, dentist to confirm"
@@ -70,7 +71,7 @@ def treatment_codes(findings: Iterable[dict]) -> list[Suggestion]:
     for fdi, fs in sorted(by_tooth.items()):
         uni = str(fdi_to_universal(fdi))
         labels = {f["label"] for f in fs}
-        caries = [f for f in fs if f["label"] in ("caries", "deep_caries")]
+        caries = [f for f in fs if f["label"] in CARIES_LABELS]
         large_restoration = labels & {"crown"} or any(
             f["label"] == "restoration" and len(set(f.get("surfaces") or "")) >= 3 for f in fs)
         if caries and (large_restoration or "margin_discrepancy" in labels):

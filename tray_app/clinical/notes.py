@@ -13,21 +13,12 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import __version__
-from ..analysis.tooth_mapping import ANATOMY_LABELS
+from ..labels import ANATOMY_LABELS, CARIES_LABELS, COVERING_LABELS, describe
 from ..teeth import fdi_name, fdi_to_universal
 from .cdt import CONFIRM, Suggestion
 
 SURFACE_NAMES = {"M": "mesial", "O": "occlusal", "D": "distal", "I": "incisal", "B": "buccal", "F": "facial",
                  "L": "lingual"}
-LABEL_TEXT = {"caries": "Caries suspected", "deep_caries": "Deep caries suspected",
-              "periapical_radiolucency": "Periapical radiolucency", "bone_loss": "Radiographic bone loss",
-              "calculus": "Calculus", "restoration": "Restoration present", "crown": "Crown present",
-              "root_canal": "Root canal filling present", "implant": "Implant present",
-              "margin_discrepancy": "Margin discrepancy"}
-PATIENT_TEXT = {"caries": "a possible cavity", "deep_caries": "a possible deep cavity",
-                "periapical_radiolucency": "a possible infection at the root tip",
-                "bone_loss": "possible loss of the bone that supports the tooth", "calculus": "tartar build-up",
-                "margin_discrepancy": "an edge of an existing filling or crown that may not fit well"}
 
 
 def templates_dir() -> Path:
@@ -62,7 +53,7 @@ def _finding_lines(findings: Iterable[dict]) -> str:
     for f in sorted(findings, key=lambda f: (-f.get("severity", 0), -f["confidence"])):
         if f["label"] in ANATOMY_LABELS:
             continue
-        text = LABEL_TEXT.get(f["label"], f["label"].replace("_", " ").capitalize())
+        text = describe(f["label"]).chart_text
         lines.append(f"- {text} {where(f)} ({f['confidence']:.0%} confidence)")
     return "\n".join(lines) or "- No findings above the reporting thresholds."
 
@@ -87,7 +78,7 @@ def automated_note(findings: Iterable[dict], *, study_line: str, labels: Iterabl
 def patient_summary(findings: Iterable[dict]) -> str:
     items = []
     for f in findings:
-        text = PATIENT_TEXT.get(f["label"])
+        text = describe(f["label"]).patient_text
         if not text:
             continue
         tooth = f"your {fdi_name(int(f['tooth_fdi'])).replace(' tooth', '')} (#{fdi_to_universal(int(f['tooth_fdi']))})" \
@@ -128,9 +119,9 @@ def crown_narrative(codes: list[Suggestion], findings: list[dict], *, when: str)
         if c.code.startswith("D27") and c.teeth:
             uni = c.teeth[0]
             here = [f for f in findings if f.get("tooth_fdi") and str(fdi_to_universal(int(f["tooth_fdi"]))) == uni]
-            resto = next((f for f in here if f["label"] in ("restoration", "crown")), None)
+            resto = next((f for f in here if f["label"] in COVERING_LABELS), None)
             detail = f"existing {resto['label']}" + (f" ({resto['surfaces']})" if resto and resto.get("surfaces") else "") \
                 if resto else "existing restoration"
-            surf = ", ".join(sorted({where(f) for f in here if f["label"] in ("caries", "deep_caries")}))
+            surf = ", ".join(sorted({where(f) for f in here if f["label"] in CARIES_LABELS}))
             lines.append(f"- #{uni}: decay {surf or 'suspected'} under the {detail}; {c.reason.split(':')[0]}.")
     return render("crown_narrative.txt", date=when, lines="\n".join(lines)) if lines else ""

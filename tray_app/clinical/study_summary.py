@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import audit
 from ..analysis.tooth_mapping import ANATOMY_LABELS
+from ..labels import CARIES_LABELS, DENTAL_WORK_LABELS, PATHOLOGY_LABELS
 from ..store.db import Database
 from ..teeth import fdi_to_universal
 from . import cdt, notes
@@ -22,8 +23,8 @@ from .image_type import UNCERTAIN, description_text
 from .triage import is_urgent, priority
 from .views import set_status, view_of
 
-RESTORATIVE = {"restoration", "crown", "root_canal", "implant"}
-PATHOLOGY = {"caries", "deep_caries", "periapical_radiolucency", "bone_loss", "calculus", "margin_discrepancy"}
+RESTORATIVE = DENTAL_WORK_LABELS
+PATHOLOGY = PATHOLOGY_LABELS
 ACCEPTED = ("accepted", "edited", "added")
 POST_OP = re.compile(r"\b(post ?op\w*|postoperative|after (rct|endo|extraction|implant)|final|check ?film)\b")
 
@@ -122,9 +123,9 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
         tags.append("post-op")
     if labels & RESTORATIVE:
         tags.append("restoration_present")
-    if labels & {"caries", "deep_caries"}:
+    if labels & CARIES_LABELS:
         tags.append("caries_suspected")
-    if labels & (PATHOLOGY - {"caries", "deep_caries"}):
+    if labels & (PATHOLOGY - CARIES_LABELS):
         tags.append("anomaly_detected")
     if uncertain:
         tags.append("type_uncertain")

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..analysis.tooth_mapping import ANATOMY_LABELS
-
-# used when a model's manifest gives no severity for a label
-DEFAULT_SEVERITY = {"periapical_radiolucency": 3, "deep_caries": 3, "caries": 2, "bone_loss": 2,
-                    "calculus": 1, "margin_discrepancy": 2}
+from ..labels import ANATOMY_LABELS, describe
 
 
 def _scores(findings: Iterable[tuple[str, int, float]]) -> list[float]:
-    return sorted(((sev or DEFAULT_SEVERITY.get(label, 0)) * conf
+    # a severity of 0 stored with a finding: the manifest gave none, so the product's applies
+    return sorted(((sev or describe(label).severity) * conf
                    for label, sev, conf in findings if label not in ANATOMY_LABELS), reverse=True)
 
 

@@ -18,6 +18,7 @@ from .. import audit, automation
 from ..analysis.catalog import ModelCatalog
 from ..clinical import study_summary
 from ..config import Config
+from ..labels import describe
 from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
 from ..export.render import LABEL, demo_line, local_time
@@ -364,6 +365,4 @@ class ReviewAPI:
 
 
 def study_summary_severity(label: str) -> int:
-    from ..clinical.triage import DEFAULT_SEVERITY
-
-    return DEFAULT_SEVERITY.get(label, 0)
+    return describe(label).severity

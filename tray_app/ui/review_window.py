@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFrame, QHBoxLayout, QLabel, 
                                QMainWindow, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from ..analysis.catalog import ModelCatalog
+from ..labels import findings_labels
 from . import theme
 from .backend import PixelLoader, fingerprint
 from .canvas import PRESETS, ImageCanvas, gray_qimage
@@ -548,7 +549,7 @@ class ReviewWindow(QMainWindow):
     def ask_finding_details(self, finding: dict | None, title: str) -> dict | None:
         """The label/tooth/surfaces/note dialog; tests replace this method."""
         labels = list(dict.fromkeys(self.catalog.labels() + [f["label"] for f in self.findings]
-                                    + ["caries", "calculus", "periapical_radiolucency", "bone_loss", "restoration"]))
+                                    + findings_labels()))
         dlg = FindingDialog(labels, finding, title, self, display=self.settings.display)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return None

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..config import PATIENT_ID_MEANINGS, ROLLOUT_MODES, Config, ConfigError, SourceConfig
 from ..intake.decode import HEAD_BYTES, file_kind
+from ..labels import AUTOMATABLE_LABELS, describe
 from ..intake.naming import TemplateError, parse_name, validate_template
 from ..sources.filters import is_ignored
 
@@ -34,9 +35,8 @@ ROLLOUT_TEXT = {
                            "ticked below are exported before review, marked \"AI-generated, not yet verified\"; "
                            "the dentist's signature later verifies or corrects them",
 }
-# labels a practice may let go out before review (config.AUTOMATABLE_LABELS)
-AUTOMATABLE_TEXT = {"restoration": "Restorations", "crown": "Crowns", "root_canal": "Root canal fillings",
-                    "implant": "Implants"}
+# labels a practice may let go out before review
+AUTOMATABLE_TEXT = {name: describe(name).plural for name in AUTOMATABLE_LABELS}
 URGENT_RANGE = (0.5, 3.0)  # triage score = severity (0-3) x confidence
 
 

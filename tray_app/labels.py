@@ -1,0 +1,96 @@
+"""The finding labels the product knows, each described once.
+
+A model's manifest names the labels it outputs and may set their display name, colour and
+severity; what it leaves out comes from here (`describe`). The words of the chart note and
+the patient summary, which labels are anatomy, existing dental work or pathology, where a
+label sits on a tooth and which labels a practice may let go out before review are product
+decisions, so they live here and nowhere else. A label nobody describes (a practice's own
+model, a clinician's own label) gets its name in words and a colour fixed by the name.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+ANATOMY, DENTAL_WORK, PATHOLOGY, OTHER = "anatomy", "dental_work", "pathology", "other"
+# where a label sits: on a tooth, on a tooth's surfaces, or beside it (apex, bone, root surface)
+ON_TOOTH, ON_SURFACE, NEAR_TOOTH = "tooth", "surface", "near"
+
+# colours for labels nobody describes (picked by the label's name, so stable across runs)
+FALLBACK_COLORS = ("#94a3b8", "#ef4444", "#38bdf8", "#a78bfa", "#facc15", "#34d399", "#fb923c", "#f43f5e",
+                   "#e879f9")
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    display: str            # review window, legends, PDF, DICOM
+    color: str              # "#rrggbb"
+    group: str = OTHER
+    severity: int = 0       # triage weight 0-3 (priority = severity x confidence)
+    placement: str = ON_TOOTH
+    automatable: bool = False  # documenting it changes no treatment: may go out before review
+    plural: str = ""        # settings: "Restorations"
+    chart_text: str = ""    # chart note: "Caries suspected on …"
+    patient_text: str = ""  # patient summary: "A possible cavity on …"; empty: not mentioned
+    family: str = ""        # labels the clinical rules treat alike (decay of any depth; what covers a tooth)
+
+
+KNOWN: tuple[Label, ...] = (
+    Label("tooth", "Tooth", "#94a3b8", ANATOMY),
+    Label("caries", "Caries", "#e0795a", PATHOLOGY, 2, ON_SURFACE,
+          chart_text="Caries suspected", patient_text="a possible cavity", family="caries"),
+    Label("deep_caries", "Deep caries", "#c2410c", PATHOLOGY, 3,
+          chart_text="Deep caries suspected", patient_text="a possible deep cavity", family="caries"),
+    Label("restoration", "Restoration", "#5aa9e6", DENTAL_WORK, 0, ON_SURFACE, True, "Restorations",
+          "Restoration present", family="covering"),
+    Label("crown", "Crown", "#a78bfa", DENTAL_WORK, 0, ON_TOOTH, True, "Crowns", "Crown present",
+          family="covering"),
+    Label("root_canal", "Root canal filling", "#e6c35a", DENTAL_WORK, 0, ON_TOOTH, True, "Root canal fillings",
+          "Root canal filling present"),
+    Label("implant", "Implant", "#4fbfa0", DENTAL_WORK, 0, ON_TOOTH, True, "Implants", "Implant present"),
+    Label("calculus", "Calculus", "#c9a27e", PATHOLOGY, 1, NEAR_TOOTH,
+          chart_text="Calculus", patient_text="tartar build-up"),
+    Label("periapical_radiolucency", "Periapical radiolucency", "#d9607a", PATHOLOGY, 3, NEAR_TOOTH,
+          chart_text="Periapical radiolucency", patient_text="a possible infection at the root tip"),
+    Label("bone_loss", "Bone loss", "#d68fd6", PATHOLOGY, 2, NEAR_TOOTH,
+          chart_text="Radiographic bone loss", patient_text="possible loss of the bone that supports the tooth"),
+    Label("margin_discrepancy", "Margin discrepancy", "#f59e0b", PATHOLOGY, 2,
+          chart_text="Margin discrepancy",
+          patient_text="an edge of an existing filling or crown that may not fit well"),
+)
+_BY_NAME = {label.name: label for label in KNOWN}
+
+
+def _names(**match) -> frozenset[str]:
+    return frozenset(l.name for l in KNOWN if all(getattr(l, k) == v for k, v in match.items()))
+
+
+ANATOMY_LABELS = _names(group=ANATOMY)
+DENTAL_WORK_LABELS = _names(group=DENTAL_WORK)
+PATHOLOGY_LABELS = _names(group=PATHOLOGY)
+SURFACE_LABELS = _names(placement=ON_SURFACE)
+NEAR_TOOTH_LABELS = _names(placement=NEAR_TOOTH)
+CARIES_LABELS = _names(family="caries")
+COVERING_LABELS = _names(family="covering")  # under which decay recurs
+# an allowlist in a fixed order, so a model bringing new labels (fracture, impacted, …) never widens it
+AUTOMATABLE_LABELS: tuple[str, ...] = tuple(l.name for l in KNOWN if l.automatable)
+
+
+def fallback_color(name: str) -> str:
+    return FALLBACK_COLORS[zlib.crc32(name.encode("utf-8")) % len(FALLBACK_COLORS)]
+
+
+def describe(name: str) -> Label:
+    """The product's description of a label; one nobody describes gets its name in words."""
+    known = _BY_NAME.get(name)
+    if known:
+        return known
+    words = (name or "finding").replace("_", " ").capitalize()
+    return Label(name, words, fallback_color(name), chart_text=words)
+
+
+def findings_labels() -> list[str]:
+    """What a clinician may add by hand: every described label except anatomy."""
+    return [l.name for l in KNOWN if l.group != ANATOMY]
