@@ -97,6 +97,30 @@ def _as_gt(g) -> np.ndarray:
     return arr
 
 
+def _greedy_matches(p: np.ndarray, g: np.ndarray, nc: int, iou: float):
+    """Per class, predictions by falling score, each taking the best unmatched ground truth at
+    IoU >= iou: yields (class, prediction index, matched?, the image's IoU matrix)."""
+    pc = p[:, 0].astype(np.int64)
+    gc = g[:, 0].astype(np.int64)
+    ious_all = box_iou(p[:, 2:6], g[:, 1:5]) if len(p) and len(g) else np.zeros((len(p), len(g)))
+    for c in range(nc):
+        pi = np.nonzero(pc == c)[0]
+        if pi.size == 0:
+            continue
+        pi = pi[np.argsort(-p[pi, 1], kind="stable")]
+        gi = np.nonzero(gc == c)[0]
+        matched = np.zeros(gi.size, dtype=bool)
+        for k in pi:
+            ok = False
+            if gi.size:
+                ious = ious_all[k, gi]
+                j = int(np.argmax(ious))
+                if ious[j] >= iou and not matched[j]:
+                    matched[j] = True
+                    ok = True
+            yield c, k, ok, ious_all
+
+
 def evaluate(
     predictions: Sequence[Sequence[Sequence[float]]],
     ground_truths: Sequence[Sequence[Sequence[float]]],
@@ -134,24 +158,9 @@ def evaluate(
             raise ValueError("label id out of range")
         for c in range(nc):
             n_gt[c] += int((gc == c).sum())
-        ious_all = box_iou(p[:, 2:6], g[:, 1:5]) if len(p) and len(g) else np.zeros((len(p), len(g)))
-        for c in range(nc):
-            pi = np.nonzero(pc == c)[0]
-            if pi.size == 0:
-                continue
-            pi = pi[np.argsort(-p[pi, 1], kind="stable")]
-            gi = np.nonzero(gc == c)[0]
-            matched = np.zeros(gi.size, dtype=bool)
-            for k in pi:
-                ok = False
-                if gi.size:
-                    ious = ious_all[k, gi]
-                    j = int(np.argmax(ious))
-                    if ious[j] >= iou and not matched[j]:
-                        matched[j] = True
-                        ok = True
-                scores_c[c].append(float(p[k, 1]))
-                tp_c[c].append(ok)
+        for c, k, ok, _ in _greedy_matches(p, g, nc, iou):
+            scores_c[c].append(float(p[k, 1]))
+            tp_c[c].append(ok)
 
     # counts at the score thresholds: the same greedy matching among the kept predictions
     for preds, gts in zip(predictions, ground_truths):
@@ -159,32 +168,19 @@ def evaluate(
         g = _as_gt(gts)
         keep = p[:, 1] >= thr[p[:, 0].astype(np.int64)] if len(p) else np.zeros(0, dtype=bool)
         p = p[keep]
-        pc = p[:, 0].astype(np.int64)
         gc = g[:, 0].astype(np.int64)
-        ious_all = box_iou(p[:, 2:6], g[:, 1:5]) if len(p) and len(g) else np.zeros((len(p), len(g)))
-        for c in range(nc):
-            pi = np.nonzero(pc == c)[0]
-            if pi.size == 0:
+        for c, k, ok, ious_all in _greedy_matches(p, g, nc, iou):
+            if ok:
+                tp_at[c] += 1
                 continue
-            pi = pi[np.argsort(-p[pi, 1], kind="stable")]
-            gi = np.nonzero(gc == c)[0]
-            matched = np.zeros(gi.size, dtype=bool)
-            for k in pi:
-                if gi.size:
-                    ious = ious_all[k, gi]
-                    j = int(np.argmax(ious))
-                    if ious[j] >= iou and not matched[j]:
-                        matched[j] = True
-                        tp_at[c] += 1
-                        continue
-                fp_at[c] += 1
-                # confusion: does this false positive sit on a GT of another class?
-                other = np.nonzero(gc != c)[0]
-                if other.size:
-                    ious_o = ious_all[k, other]
-                    j = int(np.argmax(ious_o))
-                    if ious_o[j] >= iou:
-                        confusion[gc[other[j]], c] += 1
+            fp_at[c] += 1
+            # confusion: does this false positive sit on a GT of another class?
+            other = np.nonzero(gc != c)[0]
+            if other.size:
+                ious_o = ious_all[k, other]
+                j = int(np.argmax(ious_o))
+                if ious_o[j] >= iou:
+                    confusion[gc[other[j]], c] += 1
 
     classes = {}
     aps = []
