@@ -200,7 +200,7 @@ def test_folder_test_predicts_what_intake_reads(tmp_path):
 
 def test_open_dental_keys_go_to_the_keyring_only(qtbot, paths, memory_keyring, registry):
     pytest.importorskip("tray_app.export.secrets")
-    from tray_app.export.settings import ExportConfig
+    from tray_app.settings.export import ExportConfig
 
     config = Config()
     if not hasattr(config, "export"):

@@ -436,7 +436,7 @@ class SettingsWindow(QDialog):
         self.clin_msg.setStyleSheet(OK_STYLE if ok else ERROR_STYLE)
 
     def _export_tab(self) -> QWidget:
-        from ..export.settings import FOLDER_LAYOUTS, OD_MODES
+        from ..settings.export import FOLDER_LAYOUTS, OD_MODES
 
         ex = self.config.export
         w = QWidget()
@@ -765,7 +765,7 @@ def _export_available() -> bool:
     import importlib.util
 
     try:
-        return (importlib.util.find_spec("tray_app.export.settings") is not None
+        return (importlib.util.find_spec("tray_app.settings.export") is not None
                 and importlib.util.find_spec("tray_app.export.secrets") is not None)
     except (ImportError, ValueError):
         return False
