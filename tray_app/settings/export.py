@@ -259,6 +259,11 @@ class ExportConfig(Table):
     dicom: DicomDestConfig = field(default_factory=DicomDestConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
 
+    def use(self, destination: str, on: bool) -> None:
+        """Turn one destination on or off; the list keeps the order of DESTINATIONS."""
+        wanted = (set(self.destinations) - {destination}) | ({destination} if on else set())
+        self.destinations = [d for d in DESTINATIONS if d in wanted]
+
     def validate(self) -> list[str]:
         errors = []
         for d in self.destinations:
