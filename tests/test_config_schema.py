@@ -135,3 +135,12 @@ def test_settings_sit_in_the_leaf_layer():
     assert not [i for i in config_imports if i.startswith((".export", ".sources", ".store", ".review"))]
     assert not (PACKAGE / "export" / "settings.py").exists()
     assert "class ScpConfig" not in (PACKAGE / "sources" / "dicom_scp.py").read_text(encoding="utf-8")
+
+
+def test_config_set_after_a_whole_number_in_the_file(tmp_path):
+    """`settle_seconds = 3` in the file is read as the float it is, so `config set` takes 2.5 afterwards."""
+    f = tmp_path / "config.toml"
+    f.write_text("[intake]\nsettle_seconds = 3\n", encoding="utf-8")
+    cfg = Config.load(f)
+    cfg.set_value("intake.settle_seconds", "2.5")
+    assert cfg.intake.settle_seconds == 2.5
