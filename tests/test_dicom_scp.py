@@ -15,7 +15,7 @@ from pynetdicom.sop_class import Verification
 from samples import write_dicom
 from service_helpers import fast_config, home_paths, wait_for
 from tray_app.app import Service
-from tray_app.sources.dicom_scp import ScpConfig
+from tray_app.settings.dicom import ScpConfig
 
 
 def _free_port() -> int:

@@ -84,7 +84,7 @@ def audit_check(paths: Paths) -> Check:
 def check_receiver(config) -> tuple[bool, str]:
     """Our receiver answers an echo (the service is running), or its port is free to take."""
     from .export.dicom_export import echo
-    from .export.settings import DicomDestConfig
+    from .settings.export import DicomDestConfig
     from .sources.dicom_scp import port_free
 
     where = f"{config.ae_title} on {config.bind_address}:{config.port}"

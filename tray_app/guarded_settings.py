@@ -8,7 +8,12 @@ This is the one list of guarded keys: add a key here and every writer guards it.
 
 from __future__ import annotations
 
+import copy
+
+from . import audit
 from .config import Config
+from .review.clinicians import authorised_by, authority_exists, authorize
+from .store.db import Database
 
 GUARDED_KEYS = (
     # how far AI results go without a signature
@@ -57,8 +62,6 @@ def changed_guarded(old: Config, new: Config) -> list[str]:
 def authorize_change(db, old: Config, new: Config, authority) -> str | None:
     """Who authorised a change of guarded keys ("" / None when none changed); raises
     review.clinicians.ClinicianError when the change needs a PIN that was not given or is wrong."""
-    from .review.clinicians import authorised_by, authorize
-
     keys = changed_guarded(old, new)
     if not keys:
         return None
@@ -67,8 +70,6 @@ def authorize_change(db, old: Config, new: Config, authority) -> str | None:
 
 def needs_authority(db, old: Config, new: Config) -> bool:
     """True when guarded keys changed and a dentist or admin exists who must authorise it."""
-    from .review.clinicians import authority_exists
-
     return bool(changed_guarded(old, new)) and authority_exists(db)
 
 
@@ -113,11 +114,6 @@ def enforce(db, config: Config) -> tuple[Config, str]:
     The first time (no record yet: a new install, or the first start of this version) the
     file's values are recorded as they are; so are values changed while no dentist or admin
     existed (nobody could have authorised them)."""
-    import copy
-
-    from . import audit
-    from .review.clinicians import authority_exists
-
     current = guarded_values(config)
     recorded = _recorded(db)
     if recorded == current:
@@ -135,8 +131,6 @@ def enforce(db, config: Config) -> tuple[Config, str]:
 
 def load(paths) -> tuple[Config, str]:
     """The settings file, with hand-edited guarded keys held back (see `enforce`)."""
-    from .store.db import Database
-
     config = Config.load(paths.config_file)
     db = Database(paths.database)
     try:

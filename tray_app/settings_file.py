@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 
 from .config import Config, ConfigError
+from .guarded_settings import HAND_EDITED, enforce
+from .store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +70,6 @@ class SettingsFile:
         return config
 
     def _hand_edited(self, config: Config) -> bool:
-        from .guarded_settings import HAND_EDITED, enforce
-        from .store.db import Database
-
         db = Database(self.database)
         try:
             problem = enforce(db, config)[1]

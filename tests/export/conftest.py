@@ -158,7 +158,7 @@ def od_server():
 
 
 def od_config(server, **opts):
-    from tray_app.export.settings import ExportConfig, OpenDentalConfig, RetryConfig
+    from tray_app.settings.export import ExportConfig, OpenDentalConfig, RetryConfig
 
     od = dict(base_url=server.url, timeout=0.3, connect_timeout=0.3)
     od.update(opts)

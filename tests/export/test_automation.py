@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tray_app import audit, automation
 from tray_app.config import Config, ConfigError, GovernanceConfig
 from tray_app.export.outbox import Outbox
-from tray_app.export.settings import ExportConfig, FolderConfig
+from tray_app.settings.export import ExportConfig, FolderConfig
 
 LATER = datetime.now(timezone.utc) + timedelta(hours=1)
 

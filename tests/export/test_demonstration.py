@@ -19,7 +19,7 @@ from tray_app.export import dicom_results as dr
 from tray_app.export import render
 from tray_app.export.outbox import Outbox
 from tray_app.export.render import study_images
-from tray_app.export.settings import ExportConfig, ExportConfigError, FolderConfig
+from tray_app.settings.export import ExportConfig, ExportConfigError, FolderConfig
 
 from .conftest import od_config
 

@@ -11,7 +11,7 @@ from tray_app.export import dicom_results as dr
 from tray_app.export.doctor import run_checks
 from tray_app.export.outbox import Job, Outbox
 from tray_app.export.render import study_images
-from tray_app.export.settings import DicomDestConfig, ExportConfig, RetryConfig
+from tray_app.settings.export import DicomDestConfig, ExportConfig, RetryConfig
 
 from .pacs import GSPS, SC, FakePACS, free_port
 
@@ -265,7 +265,7 @@ def test_results_name_only_the_signed_patient(workspace):
 
 def test_a_redecode_after_the_purge_checks_the_original(workspace, clock, tmp_path):
     """The PDF/review re-decode after a retention purge read whatever file lay at the path."""
-    from tray_app.export.settings import FolderConfig
+    from tray_app.settings.export import FolderConfig
     from tray_app.intake.errors import OriginalChanged
     from tray_app.review.api import image_pixels
 

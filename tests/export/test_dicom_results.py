@@ -16,7 +16,7 @@ from pydicom import dcmread
 
 from tray_app.export import dicom_results as dr
 from tray_app.export.render import finding_text, study_images
-from tray_app.export.settings import DicomDestConfig, ExportConfig, ExportConfigError
+from tray_app.settings.export import DicomDestConfig, ExportConfig, ExportConfigError
 
 
 def signed(ws, key="B"):

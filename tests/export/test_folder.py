@@ -8,7 +8,7 @@ import pytest
 
 from tray_app.export.folder import atoz_patient_folder, safe_component, safe_filename
 from tray_app.export.outbox import Job, Outbox
-from tray_app.export.settings import ExportConfig, FolderConfig
+from tray_app.settings.export import ExportConfig, FolderConfig
 
 
 def folder_config(path, **kw):

@@ -16,7 +16,7 @@ from tray_app.export.doctor import run_checks
 from tray_app.export.opendental import MAX_PAGES, ODClient, ODError
 from tray_app.export.outbox import Outbox
 from tray_app.export.secrets import ODKeys
-from tray_app.export.settings import ExportConfig, FolderConfig, OpenDentalConfig
+from tray_app.settings.export import ExportConfig, FolderConfig, OpenDentalConfig
 
 from .od_server import CUST, DEV, FakeOpenDental
 
@@ -84,12 +84,12 @@ def test_plain_http_across_the_network_is_warned_about(qtbot, home):
     w = SettingsWindow(home_paths().ensure(), Config(), autostart_supported=False)
     qtbot.addWidget(w)
     w.show()
-    assert w.od_plain.isHidden()
-    w.od_mode.setCurrentIndex(w.od_mode.findData("service"))
-    w.od_server.setText("192.168.1.20")
-    assert not w.od_plain.isHidden() and "unencrypted" in w.od_plain.text()
-    w.od_https.setChecked(True)
-    assert w.od_plain.isHidden()
+    assert w.export_page.od_plain.isHidden()
+    w.export_page.od_mode.setCurrentIndex(w.export_page.od_mode.findData("service"))
+    w.export_page.od_server.setText("192.168.1.20")
+    assert not w.export_page.od_plain.isHidden() and "unencrypted" in w.export_page.od_plain.text()
+    w.export_page.od_https.setChecked(True)
+    assert w.export_page.od_plain.isHidden()
 
 
 def test_paged_reads_stop_at_a_page_cap(od_server):

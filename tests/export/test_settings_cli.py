@@ -13,7 +13,7 @@ import tomllib
 
 from tray_app.export import secrets
 from tray_app.export.commands import add_parsers
-from tray_app.export.settings import ExportConfig, ExportConfigError, OpenDentalConfig
+from tray_app.settings.export import ExportConfig, ExportConfigError, OpenDentalConfig
 
 from .conftest import od_config
 from .od_server import CUST, DEV
@@ -122,7 +122,7 @@ def test_cli_secrets_doctor_and_export(template, home, tmp_path, od_server, monk
 
 def test_doctor_reports_unwritable_and_unreachable(tmp_path, od_keys):
     from tray_app.export.doctor import run_checks
-    from tray_app.export.settings import FolderConfig
+    from tray_app.settings.export import FolderConfig
 
     cfg = ExportConfig(destinations=["opendental", "folder"],
                        opendental=OpenDentalConfig(base_url="http://127.0.0.1:9/api/v1/", connect_timeout=0.3),

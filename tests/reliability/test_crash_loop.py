@@ -18,7 +18,7 @@ from export.od_server import CUST, DEV, FakeOpenDental
 from service_helpers import home_paths, starts_logged, wait_for, wait_started
 from tray_app.config import Config, IntakeConfig, SourceConfig
 from tray_app.export import secrets
-from tray_app.export.settings import ExportConfig, OpenDentalConfig, RetryConfig
+from tray_app.settings.export import ExportConfig, OpenDentalConfig, RetryConfig
 from tray_app.review.api import ReviewAPI, ReviewError
 from tray_app.review.clinicians import add_clinician
 from tray_app.store import Database

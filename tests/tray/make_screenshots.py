@@ -22,7 +22,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from tray_app.config import Config, Paths, SourceConfig
-    from tray_app.review.clinicians import add_clinician
+    from tray_app.review.clinicians import Authority, add_clinician
     from tray_app.store.db import Database
     from tray_app.ui.app_shell import DEMO_NOTE, ensure_app
     from tray_app.ui.settings_window import SettingsWindow
@@ -37,8 +37,8 @@ def main() -> None:
     Image.new("L", (8, 8)).save(share / "A1234_Smith_Jane_20261128_01.png")
     (share / "Thumbs.db").write_bytes(b"x")
     db = Database(paths.database)
-    add_clinician(db, "Dr. Ada Lopez", "dentist", "482193")
-    add_clinician(db, "Sam Reyes", "hygienist", "1357")
+    dentist = add_clinician(db, "Dr. Ada Lopez", "dentist", "482193")
+    add_clinician(db, "Sam Reyes", "hygienist", "1357", authority=Authority(dentist, "482193"))
     db.close()
     config = Config(sources=[SourceConfig(path=str(share)), SourceConfig(path=r"\\frontdesk-pc\xrays\pano",
                                                                          kind="polling", patient_id="patnum")])
@@ -47,10 +47,10 @@ def main() -> None:
     w = SettingsWindow(paths, config, autostart_supported=True, model_text="dental-demo 1.0.0 (demonstration)")
     w.resize(860, 600)
     w.show()
-    w.folder.run_test()
+    w.folders_page.folder.run_test()
     for _ in range(100):
         app.processEvents()
-        if w.folder.result.text().startswith("Would"):
+        if w.folders_page.folder.result.text().startswith("Would"):
             break
         import time
 
@@ -61,7 +61,7 @@ def main() -> None:
         name = w.tabs.tabText(i).lower().replace(" ", "-")
         w.grab().save(str(OUT / f"settings-{name}.png"))
     w.tabs.setCurrentIndex(1)
-    w.urgent.setValue(7.0)
+    w.analysis_page.urgent.setValue(7.0)
     w.save()
     app.processEvents()
     w.grab().save(str(OUT / "settings-refused.png"))

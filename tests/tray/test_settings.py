@@ -35,18 +35,18 @@ def test_round_trip_to_config_toml_with_audit_and_autostart(qtbot, paths, db, re
     share = tmp_path / "share"
     share.mkdir()
     w = _window(qtbot, paths, registry=registry)
-    assert not w.folder.isVisible() and w.no_folder.isVisible()
-    w.add_source.click()
-    w.folder.path.setText(str(share))
-    w.folder.patient_id.setCurrentIndex(w.folder.patient_id.findData("patnum"))
-    w.folder.template.setText("{patnum}_{date:%Y%m%d}_{seq}")
-    w.folder.kind.setCurrentIndex(w.folder.kind.findData("polling"))
-    w.urgent.setValue(2.0)
-    w.fmx.setValue(20)
-    w.threads.setValue(1)
-    w.rollout.setCurrentIndex(w.rollout.findData("silent_pilot"))
-    w.retention.setValue(60)
-    w.autostart.setChecked(True)
+    assert not w.folders_page.folder.isVisible() and w.folders_page.no_folder.isVisible()
+    w.folders_page.add_source.click()
+    w.folders_page.folder.path.setText(str(share))
+    w.folders_page.folder.patient_id.setCurrentIndex(w.folders_page.folder.patient_id.findData("patnum"))
+    w.folders_page.folder.template.setText("{patnum}_{date:%Y%m%d}_{seq}")
+    w.folders_page.folder.kind.setCurrentIndex(w.folders_page.folder.kind.findData("polling"))
+    w.analysis_page.urgent.setValue(2.0)
+    w.analysis_page.fmx.setValue(20)
+    w.analysis_page.threads.setValue(1)
+    w.analysis_page.rollout.setCurrentIndex(w.analysis_page.rollout.findData("silent_pilot"))
+    w.analysis_page.retention.setValue(60)
+    w.general_page.autostart.setChecked(True)
     saved = []
     w.saved.connect(saved.append)
     assert w.save() is True, w.error.text()
@@ -67,20 +67,21 @@ def test_round_trip_to_config_toml_with_audit_and_autostart(qtbot, paths, db, re
 
     # reopen: the window shows what was saved; turning autostart off removes the value
     w2 = _window(qtbot, paths, registry=registry)
-    assert w2.folder.path.text() == str(share) and w2.autostart.isChecked()
-    assert w2.urgent.value() == 2.0 and w2.rollout.currentData() == "silent_pilot"
-    w2.autostart.setChecked(False)
+    assert w2.folders_page.folder.path.text() == str(share) and w2.general_page.autostart.isChecked()
+    assert w2.analysis_page.urgent.value() == 2.0 and w2.analysis_page.rollout.currentData() == "silent_pilot"
+    w2.general_page.autostart.setChecked(False)
     assert w2.save()
     assert "DentalAIBridge" not in registry.values
 
 
 @pytest.mark.parametrize("edit,message", [
-    (lambda w: w.urgent.setValue(7.5), "urgent threshold must be between"),
-    (lambda w: w.retention.setValue(0), "retention_days must be at least 1"),
-    (lambda w: w.fmx.setValue(25), "fmx_images must be between 14 and 22"),
-    (lambda w: (w.add_source.click(), w.folder.path.setText("//srv/x"), w.folder.template.setText("no fields here")),
+    (lambda w: w.analysis_page.urgent.setValue(7.5), "urgent threshold must be between"),
+    (lambda w: w.analysis_page.retention.setValue(0), "retention_days must be at least 1"),
+    (lambda w: w.analysis_page.fmx.setValue(25), "fmx_images must be between 14 and 22"),
+    (lambda w: (w.folders_page.add_source.click(), w.folders_page.folder.path.setText("//srv/x"),
+                w.folders_page.folder.template.setText("no fields here")),
      "has no {fields}"),
-    (lambda w: w.add_source.click(), "a watch folder has no path"),
+    (lambda w: w.folders_page.add_source.click(), "a watch folder has no path"),
 ])
 def test_bad_values_are_refused_with_a_message(qtbot, paths, db, registry, edit, message):
     before = paths.config_file.read_text() if paths.config_file.exists() else None
@@ -95,17 +96,17 @@ def test_bad_values_are_refused_with_a_message(qtbot, paths, db, registry, edit,
 
 def test_targeted_automation_and_dicom_fields(qtbot, paths, db, registry):
     w = _window(qtbot, paths, registry=registry)
-    assert not w.auto_box.isEnabled()  # assistive: nothing goes out before review
-    w.rollout.setCurrentIndex(w.rollout.findData("targeted_automation"))
-    assert w.auto_box.isEnabled() and "not yet verified" in w.rollout_help.text()
-    for label, box in w.auto_labels.items():
+    assert not w.analysis_page.auto_box.isEnabled()  # assistive: nothing goes out before review
+    w.analysis_page.rollout.setCurrentIndex(w.analysis_page.rollout.findData("targeted_automation"))
+    assert w.analysis_page.auto_box.isEnabled() and "not yet verified" in w.analysis_page.rollout_help.text()
+    for label, box in w.analysis_page.auto_labels.items():
         box.setChecked(label in ("crown", "implant"))
-    w.auto_conf.setValue(0.93)
-    w.scp_on.setChecked(True)
-    w.scp_ae.setText("BRIDGE1")
-    w.scp_port.setValue(11113)
-    w.scp_bind.setCurrentIndex(w.scp_bind.findData("0.0.0.0"))
-    w.scp_allowed.setText("DEXIS; SCHICK ,")
+    w.analysis_page.auto_conf.setValue(0.93)
+    w.dicom_page.scp_on.setChecked(True)
+    w.dicom_page.scp_ae.setText("BRIDGE1")
+    w.dicom_page.scp_port.setValue(11113)
+    w.dicom_page.scp_bind.setCurrentIndex(w.dicom_page.scp_bind.findData("0.0.0.0"))
+    w.dicom_page.scp_allowed.setText("DEXIS; SCHICK ,")
     assert w.save() is True, w.error.text()
     raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
     assert raw["governance"]["rollout"] == "targeted_automation"
@@ -114,23 +115,23 @@ def test_targeted_automation_and_dicom_fields(qtbot, paths, db, registry):
                             "allowed_calling_aes": ["DEXIS", "SCHICK"], "max_associations_per_peer": 4}
 
     w2 = _window(qtbot, paths, registry=registry)
-    for box in w2.auto_labels.values():
+    for box in w2.analysis_page.auto_labels.values():
         box.setChecked(False)
     assert w2.save() is False and "at least one label" in w2.error.text()
 
 
 def test_pacs_destination_fields_and_echo_test(qtbot, paths, db, registry):
     w = _window(qtbot, paths, registry=registry)
-    w.to_pacs.setChecked(True)
+    w.dicom_page.to_pacs.setChecked(True)
     assert w.save() is False and "export.dicom.host" in w.error.text()
-    w.pacs_host.setText("127.0.0.1")
-    w.pacs_port.setValue(1)  # nothing listens there
-    w.pacs_ae.setText("PACS")
-    w.pacs_calling.setText("FRONTDESK")
-    w.pacs_sc.setChecked(True)
-    w.pacs_test.click()
-    qtbot.waitUntil(lambda: w.pacs_test_msg.text() not in ("", "Testing…"), timeout=15000)
-    assert "nothing accepts connections" in w.pacs_test_msg.text()
+    w.dicom_page.pacs_host.setText("127.0.0.1")
+    w.dicom_page.pacs_port.setValue(1)  # nothing listens there
+    w.dicom_page.pacs_ae.setText("PACS")
+    w.dicom_page.pacs_calling.setText("FRONTDESK")
+    w.dicom_page.pacs_sc.setChecked(True)
+    w.dicom_page.pacs_test.click()
+    qtbot.waitUntil(lambda: w.dicom_page.pacs_test_msg.text() not in ("", "Testing…"), timeout=15000)
+    assert "nothing accepts connections" in w.dicom_page.pacs_test_msg.text()
     assert w.save() is True, w.error.text()
     raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
     assert "dicom" in raw["export"]["destinations"]
@@ -140,9 +141,9 @@ def test_pacs_destination_fields_and_echo_test(qtbot, paths, db, registry):
 
 def test_template_problem_shown_while_typing(qtbot, paths):
     w = _window(qtbot, paths)
-    w.add_source.click()
-    w.folder.template.setText("{chart}_{chart}")
-    assert "appears twice" in w.folder.template_msg.text()
+    w.folders_page.add_source.click()
+    w.folders_page.folder.template.setText("{chart}_{chart}")
+    assert "appears twice" in w.folders_page.folder.template_msg.text()
 
 
 def test_folder_test_lists_what_would_be_read(qtbot, paths, tmp_path):
@@ -155,18 +156,18 @@ def test_folder_test_lists_what_would_be_read(qtbot, paths, tmp_path):
     (share / "Thumbs.db").write_bytes(b"x")
     (share / "~copying.tmp").write_bytes(b"x")
     w = _window(qtbot, paths)
-    w.add_source.click()
-    w.folder.path.setText(str(share))
-    w.folder.test.click()
-    qtbot.waitUntil(lambda: w.folder.result.text().startswith("Would read"), timeout=5000)
-    text = w.folder.result.text()
+    w.folders_page.add_source.click()
+    w.folders_page.folder.path.setText(str(share))
+    w.folders_page.folder.test.click()
+    qtbot.waitUntil(lambda: w.folders_page.folder.result.text().startswith("Would read"), timeout=5000)
+    text = w.folders_page.folder.result.text()
     assert "2 DICOM files" in text and "2 image files" in text
     assert "Ignored 2 other names" in text and "Thumbs.db" in text
     assert "1 image name(s) do not follow the file-name template" in text and "holiday photo.png" in text
 
-    w.folder.path.setText(str(tmp_path / "not-there"))
-    w.folder.test.click()
-    qtbot.waitUntil(lambda: "Cannot reach" in w.folder.result.text(), timeout=5000)
+    w.folders_page.folder.path.setText(str(tmp_path / "not-there"))
+    w.folders_page.folder.test.click()
+    qtbot.waitUntil(lambda: "Cannot reach" in w.folders_page.folder.result.text(), timeout=5000)
 
 
 def test_folder_test_predicts_what_intake_reads(tmp_path):
@@ -200,16 +201,16 @@ def test_folder_test_predicts_what_intake_reads(tmp_path):
 
 def test_open_dental_keys_go_to_the_keyring_only(qtbot, paths, memory_keyring, registry):
     pytest.importorskip("tray_app.export.secrets")
-    from tray_app.export.settings import ExportConfig
+    from tray_app.settings.export import ExportConfig
 
     config = Config()
     if not hasattr(config, "export"):
         config.export = ExportConfig()  # as Config carries it once [export] is wired in
     w = _window(qtbot, paths, config=config, registry=registry)
     assert w.has_export and any(w.tabs.tabText(i) == "Export" for i in range(w.tabs.count()))
-    w.to_od.setChecked(True)
-    w.od_dev.setText("DEVKEY123secret")
-    w.od_cust.setText("CUSTKEY456secret")
+    w.export_page.to_od.setChecked(True)
+    w.export_page.od_dev.setText("DEVKEY123secret")
+    w.export_page.od_cust.setText("CUSTKEY456secret")
     assert w.save(), w.error.text()
     from tray_app.export.secrets import CUSTOMER, DEVELOPER, SERVICE
 
@@ -224,7 +225,7 @@ def test_open_dental_keys_go_to_the_keyring_only(qtbot, paths, memory_keyring, r
 
     # one key without the other is refused
     w2 = _window(qtbot, paths, config=config, registry=registry)
-    w2.od_dev.setText("ONLYONE")
+    w2.export_page.od_dev.setText("ONLYONE")
     assert not w2.save() and "both Open Dental keys" in w2.error.text()
 
 
@@ -246,25 +247,25 @@ def test_start_at_login_hidden_where_unsupported(qtbot, paths):
     w = SettingsWindow(paths, Config(), autostart_supported=False)
     qtbot.addWidget(w)
     w.show()
-    assert not w.autostart.isVisible()
+    assert not w.general_page.autostart.isVisible()
 
 
 def test_add_clinician(qtbot, paths, db):
     w = _window(qtbot, paths)
-    w.clin_name.setText("Dr. Ada Lopez")
-    w.clin_role.setCurrentIndex(w.clin_role.findData("dentist"))
-    w.clin_pin.setText("4821")
-    w.clin_pin2.setText("4821")
-    assert not w.add_clinician() and "6 to 12 digits" in w.clin_msg.text()
-    w.clin_pin.setText("482193")
-    w.clin_pin2.setText("482190")
-    assert not w.add_clinician() and "differ" in w.clin_msg.text()
-    w.clin_pin2.setText("482193")
+    w.clinicians_page.clin_name.setText("Dr. Ada Lopez")
+    w.clinicians_page.clin_role.setCurrentIndex(w.clinicians_page.clin_role.findData("dentist"))
+    w.clinicians_page.clin_pin.setText("4821")
+    w.clinicians_page.clin_pin2.setText("4821")
+    assert not w.clinicians_page.add_clinician() and "6 to 12 digits" in w.clinicians_page.clin_msg.text()
+    w.clinicians_page.clin_pin.setText("482193")
+    w.clinicians_page.clin_pin2.setText("482190")
+    assert not w.clinicians_page.add_clinician() and "differ" in w.clinicians_page.clin_msg.text()
+    w.clinicians_page.clin_pin2.setText("482193")
     asked = []
     w.ask_authority = lambda reason: asked.append(reason)
-    assert w.add_clinician()  # the first dentist of a new install: nobody to ask
+    assert w.clinicians_page.add_clinician()  # the first dentist of a new install: nobody to ask
     assert not asked
-    assert w.clinicians.rowCount() == 1 and w.clinicians.item(0, 2).text() == "Yes"
+    assert w.clinicians_page.clinicians.rowCount() == 1 and w.clinicians_page.clinicians.item(0, 2).text() == "Yes"
     row = db.one("SELECT id, name, role, pin_hash FROM clinicians")
     assert row["name"] == "Dr. Ada Lopez" and row["role"] == "dentist" and "482193" not in row["pin_hash"]
     assert _audits(db, "clinician_added")
@@ -275,23 +276,23 @@ def test_second_clinician_and_guarded_settings_need_a_dentists_pin(qtbot, paths,
 
     doc = add_clinician(db, "Dr. Ada Lopez", "dentist", "482193")
     w = _window(qtbot, paths)
-    w.clin_name.setText("dr. ada  lopez")  # a copy of the dentist's name
-    w.clin_role.setCurrentIndex(w.clin_role.findData("dentist"))
-    w.clin_pin.setText("135790")
-    w.clin_pin2.setText("135790")
+    w.clinicians_page.clin_name.setText("dr. ada  lopez")  # a copy of the dentist's name
+    w.clinicians_page.clin_role.setCurrentIndex(w.clinicians_page.clin_role.findData("dentist"))
+    w.clinicians_page.clin_pin.setText("135790")
+    w.clinicians_page.clin_pin2.setText("135790")
     w.ask_authority = lambda reason: None  # cancelled
-    assert not w.add_clinician() and "needs a dentist's or admin's PIN" in w.clin_msg.text()
+    assert not w.clinicians_page.add_clinician() and "needs a dentist's or admin's PIN" in w.clinicians_page.clin_msg.text()
     w.ask_authority = lambda reason: Authority(doc, "000000")
-    assert not w.add_clinician() and "Wrong PIN" in w.clin_msg.text()
+    assert not w.clinicians_page.add_clinician() and "Wrong PIN" in w.clinicians_page.clin_msg.text()
     w.ask_authority = lambda reason: Authority(doc, "482193")
-    assert not w.add_clinician() and "already exists" in w.clin_msg.text()
-    w.clin_name.setText("Sam Reyes")
-    w.clin_role.setCurrentIndex(w.clin_role.findData("hygienist"))
-    w.clin_pin.setText("1357")
-    w.clin_pin2.setText("1357")
-    assert w.add_clinician() and w.clinicians.rowCount() == 2
+    assert not w.clinicians_page.add_clinician() and "already exists" in w.clinicians_page.clin_msg.text()
+    w.clinicians_page.clin_name.setText("Sam Reyes")
+    w.clinicians_page.clin_role.setCurrentIndex(w.clinicians_page.clin_role.findData("hygienist"))
+    w.clinicians_page.clin_pin.setText("1357")
+    w.clinicians_page.clin_pin2.setText("1357")
+    assert w.clinicians_page.add_clinician() and w.clinicians_page.clinicians.rowCount() == 2
     # the rollout mode: refused without the PIN, saved and audited with it
-    w.rollout.setCurrentIndex(w.rollout.findData("targeted_automation"))
+    w.analysis_page.rollout.setCurrentIndex(w.analysis_page.rollout.findData("targeted_automation"))
     asked = []
     w.ask_authority = lambda reason: asked.append(reason)
     assert w.save() is False and "needs a dentist's or admin's PIN" in w.error.text()
@@ -343,8 +344,8 @@ def test_first_run_wizard(qtbot, paths, db, registry, tmp_path):
 
 def test_unvalidated_labels_checkbox_round_trips(qtbot, paths, db, registry):
     w = _window(qtbot, paths, registry=registry)
-    assert not w.unvalidated.isChecked()               # off for a practice unless it chooses
-    w.unvalidated.setChecked(True)
+    assert not w.analysis_page.unvalidated.isChecked()               # off for a practice unless it chooses
+    w.analysis_page.unvalidated.setChecked(True)
     assert w.save() is True, w.error.text()
     raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
     assert raw["analysis"]["unvalidated_labels"] is True

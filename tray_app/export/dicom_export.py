@@ -28,7 +28,7 @@ from typing import Any, Callable
 from .dicom_results import GSPS_CLASS, SC_CLASS, build_gsps, build_sc, read_source
 from .outbox import Job, NeedsAttention, RetryLater
 from .render import study_images
-from .settings import DicomDestConfig
+from ..settings.export import DicomDestConfig
 
 log = logging.getLogger(__name__)
 

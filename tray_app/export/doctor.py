@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from .settings import ExportConfig
+from ..settings.export import ExportConfig
 
 
 @dataclass

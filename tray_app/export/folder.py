@@ -52,7 +52,7 @@ from pathlib import Path
 
 from .outbox import Job, NeedsAttention, RetryLater
 from .render import demo_prefix, demonstration_models, encode_image, is_automated, report_pdf, report_time, study_images
-from .settings import FolderConfig
+from ..settings.export import FolderConfig
 
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 MAX_NAME = 150

@@ -38,7 +38,7 @@ from typing import Any, Callable
 import httpx
 
 from .secrets import ODKeys
-from .settings import OpenDentalConfig
+from ..settings.export import OpenDentalConfig
 
 log = logging.getLogger("tray_app.export.opendental")
 

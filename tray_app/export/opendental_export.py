@@ -16,7 +16,7 @@ from .render import (
     report_pdf, report_time, signed_by, study_images,
 )
 from .secrets import ODKeys, get_opendental_keys
-from .settings import OpenDentalConfig
+from ..settings.export import OpenDentalConfig
 
 log = logging.getLogger("tray_app.export.opendental")
 

@@ -38,7 +38,7 @@ from typing import Any, Callable, Protocol
 
 from .. import audit
 from ..store.db import Database
-from .settings import ExportConfig
+from ..settings.export import ExportConfig
 
 log = logging.getLogger("tray_app.export.outbox")
 

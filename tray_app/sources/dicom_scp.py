@@ -23,9 +23,9 @@ import shutil
 import sys
 import threading
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..settings.dicom import ScpConfig
 from .filters import is_ignored
 
 log = logging.getLogger(__name__)
@@ -57,35 +57,6 @@ OUT_OF_RESOURCES = 0xA700  # "refused: out of resources" — the sender keeps th
 DOES_NOT_MATCH = 0xA900  # "data set does not match SOP class": a required attribute is missing or invalid
 CANNOT_UNDERSTAND = 0xC000
 MIN_FREE_BYTES = 512 << 20  # left free on the inbox's disk after an instance (the database needs room too)
-
-
-@dataclass
-class ScpConfig:
-    enabled: bool = False
-    ae_title: str = "DENTALBRIDGE"
-    port: int = 11112
-    bind_address: str = "127.0.0.1"  # loopback unless the practice opens it on purpose
-    allowed_calling_aes: list[str] = field(default_factory=list)  # empty = any
-    max_associations_per_peer: int = 4  # one address cannot hold every association and lock others out
-
-    def validate(self) -> list[str]:
-        errors = []
-        if not self.enabled:
-            return errors  # a receiver that is off does not block the app with half-filled settings
-        from ..export.settings import ae_title_problem
-
-        problem = ae_title_problem(self.ae_title)
-        if problem:
-            errors.append(f"dicom.ae_title {problem}")
-        if not 1 <= self.port <= 65535:
-            errors.append("dicom.port must be between 1 and 65535")
-        if not 1 <= self.max_associations_per_peer <= 10:
-            errors.append("dicom.max_associations_per_peer must be between 1 and 10")
-        for ae in self.allowed_calling_aes:
-            problem = ae_title_problem(ae)
-            if problem:
-                errors.append(f"dicom.allowed_calling_aes entry {ae!r} {problem}")
-        return errors
 
 
 def inbox_dir(data_dir: Path) -> Path:

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QRadio
 from .. import autostart
 from ..config import Config, ConfigError
 from . import settings_model as model
-from .settings_window import ERROR_STYLE, TEMPLATE_HELP, FolderEditor
+from .settings.common import ERROR_STYLE
+from .settings.folder_editor import TEMPLATE_HELP, FolderEditor, TemplateHint
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,8 @@ class FolderPage(QWizardPage):
         self.setSubTitle("The folder your imaging software saves exported radiographs to. Use the network path, "
                          "for example \\\\server\\xrays\\export, rather than a drive letter.")
         lay = QVBoxLayout(self)
-        self.editor = FolderEditor(self, compact=True)
         # this page asks only for the folder; the next one asks what the names mean
-        form = self.editor.form
-        for w in (self.editor.patient_id, self.editor.template, self.editor.template_msg):
-            w.hide()
-            label = form.labelForField(w)
-            if label is not None:
-                label.hide()
+        self.editor = FolderEditor(self, compact=True)
         self.editor.path.textChanged.connect(self.completeChanged)
         lay.addWidget(self.editor)
         lay.addStretch(1)
@@ -93,29 +88,16 @@ class PatientIdPage(QWizardPage):
         lay.addLayout(form)
         self.help = QLabel(TEMPLATE_HELP + ". Example: A1234_Smith_Jane_20261128_03.png matches the default.")
         self.help.setWordWrap(True)
+        self.hint = TemplateHint(self.template, self.help, self.help.text())
         lay.addWidget(self.help)
         lay.addStretch(1)
-        self.template.textChanged.connect(self._check)
 
     @property
     def meaning(self) -> str:
         return "patnum" if self.patnum.isChecked() else "chartnumber"
 
-    def _check(self, *_) -> bool:
-        from ..intake.naming import TemplateError, validate_template
-
-        try:
-            validate_template(self.template.text().strip())
-        except TemplateError as exc:
-            self.help.setText(f"Template problem: {exc}")
-            self.help.setStyleSheet(ERROR_STYLE)
-            return False
-        self.help.setText(TEMPLATE_HELP)
-        self.help.setStyleSheet("")
-        return True
-
     def validatePage(self) -> bool:
-        return self._check()
+        return self.hint.check()
 
 
 class ClinicianPage(QWizardPage):

@@ -54,9 +54,12 @@ lease_seconds = 300.0                   # a row being sent by a process that die
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from .dicom import ae_title_problem
+from .schema import SettingsError, Table
 
 DESTINATIONS = ("opendental", "folder", "dicom")
 OD_MODES = ("local", "service", "remote")
@@ -71,9 +74,6 @@ REMOTE_URL = "https://api.opendental.com/api/v1/"
 
 
 def is_plain_on_network(url: str) -> bool:
-    from ipaddress import ip_address
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     if parts.scheme != "http":
         return False
@@ -86,12 +86,13 @@ def is_plain_on_network(url: str) -> bool:
         return True  # a computer name: another computer on the network
 
 
-class ExportConfigError(ValueError):
-    """An export setting that cannot work, phrased for the person who can fix it."""
+ExportConfigError = SettingsError  # the name export code and tests know
 
 
 @dataclass
-class OpenDentalConfig:
+class OpenDentalConfig(Table):
+    TABLE = "export.opendental"
+
     mode: str = "local"
     server: str = ""
     https: bool = False
@@ -165,7 +166,9 @@ class OpenDentalConfig:
 
 
 @dataclass
-class FolderConfig:
+class FolderConfig(Table):
+    TABLE = "export.folder"
+
     path: str = ""
     layout: str = "dentrix"
     atoz_root: str = ""
@@ -195,18 +198,10 @@ class FolderConfig:
         return errors
 
 
-def ae_title_problem(value: str) -> str:
-    """Why an AE title is not usable (empty when it is): 1-16 printable ASCII, no backslash."""
-    text = value.strip()
-    if not 1 <= len(text) <= 16:
-        return "must be 1 to 16 characters"
-    if "\\" in text or any(not 32 <= ord(ch) < 127 for ch in text):
-        return "may only use letters, digits, spaces and ordinary punctuation (no backslash)"
-    return ""
-
-
 @dataclass
-class DicomDestConfig:
+class DicomDestConfig(Table):
+    TABLE = "export.dicom"
+
     host: str = ""
     port: int = 104
     called_ae: str = ""
@@ -234,7 +229,9 @@ class DicomDestConfig:
 
 
 @dataclass
-class RetryConfig:
+class RetryConfig(Table):
+    TABLE = "export.retry"
+
     backoff_base_seconds: float = 15.0
     backoff_max_seconds: float = 900.0
     lease_seconds: float = 300.0
@@ -251,7 +248,9 @@ class RetryConfig:
 
 
 @dataclass
-class ExportConfig:
+class ExportConfig(Table):
+    TABLE = "export"
+
     destinations: list[str] = field(default_factory=list)
     # a demonstration model's findings reach a chart only when the practice says so (a test chart)
     allow_demonstration_model: bool = False
@@ -259,6 +258,11 @@ class ExportConfig:
     folder: FolderConfig = field(default_factory=FolderConfig)
     dicom: DicomDestConfig = field(default_factory=DicomDestConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
+
+    def use(self, destination: str, on: bool) -> None:
+        """Turn one destination on or off; the list keeps the order of DESTINATIONS."""
+        wanted = (set(self.destinations) - {destination}) | ({destination} if on else set())
+        self.destinations = [d for d in DESTINATIONS if d in wanted]
 
     def validate(self) -> list[str]:
         errors = []
@@ -279,27 +283,3 @@ class ExportConfig:
             errors += self.dicom.validate()
         errors += self.retry.validate()
         return errors
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None) -> "ExportConfig":
-        raw = dict(raw or {})
-        try:
-            cfg = cls(
-                destinations=list(raw.pop("destinations", [])),
-                allow_demonstration_model=raw.pop("allow_demonstration_model", False),
-                opendental=OpenDentalConfig(**raw.pop("opendental", {})),
-                folder=FolderConfig(**raw.pop("folder", {})),
-                dicom=DicomDestConfig(**raw.pop("dicom", {})),
-                retry=RetryConfig(**raw.pop("retry", {})),
-            )
-        except TypeError as exc:
-            raise ExportConfigError(f"unknown setting in [export]: {exc}") from exc
-        if raw:
-            raise ExportConfigError(f"unknown setting(s) in [export]: {', '.join(sorted(raw))}")
-        errors = cfg.validate()
-        if errors:
-            raise ExportConfigError("; ".join(errors))
-        return cfg
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
