@@ -4,10 +4,12 @@ check failed."""
 from __future__ import annotations
 
 from ..config import ConfigError
-from ..doctor import core_checks
-from ..export.doctor import run_checks, summary
-from ..export.outbox import Outbox
-from .shared import load_config, load_paths, open_database, print_json
+from ..doctor import Context, core, run, summary
+from ..export import doctor as export_doctor
+from .shared import load_config, load_paths, print_json
+
+# every part's checks, in the order printed
+CHECKS = (*core.CHECKS, *export_doctor.CHECKS)
 
 
 def cmd_doctor(args) -> int:
@@ -20,9 +22,7 @@ def cmd_doctor(args) -> int:
         else:
             print(f"FAIL  settings file: {exc}")
         return 1
-    with open_database(paths) as db:
-        rows = Outbox(db, config.export).status()
-    checks = core_checks(paths, config) + run_checks(config.export, outbox_rows=rows)
+    checks = run(CHECKS, Context(config, paths))
     ok = summary(checks)
     if args.json:
         print_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
