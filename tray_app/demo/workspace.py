@@ -22,6 +22,7 @@ from ..app import Service
 from ..clinical.views import FMX_VIEWS
 from ..config import APP_NAME, Config, Paths, SourceConfig
 from ..logging_setup import setup_logging
+from ..store import images
 from . import writers
 from .synth import generate_sample
 
@@ -98,13 +99,11 @@ def _drip(folder: Path, stop: threading.Event) -> None:
 
 
 def _announce(db, status: str, image_id: int, names: dict[str, str] | None = None) -> None:
-    row = db.one("SELECT i.kind, i.reason, s.patient_id, (SELECT COUNT(*) FROM findings f WHERE f.image_id=i.id) n "
-                 "FROM images i LEFT JOIN studies s ON s.id=i.study_id WHERE i.id=?", (image_id,))
+    row = images.with_patient(db, image_id)
     if row is None or status not in ("analyzed", "quarantined"):
         return
     if status == "analyzed":
-        labels = db.query("SELECT label, COUNT(*) c FROM findings WHERE image_id=? GROUP BY label ORDER BY c DESC",
-                          (image_id,))
+        labels = images.label_counts(db, image_id)
         teeth = sum(r["c"] for r in labels if r["label"] == "tooth")
         names = names or {}  # the manifest's display names
         summary = ", ".join(f"{r['c']} {names.get(r['label'], r['label'].replace('_', ' '))}" for r in labels
