@@ -44,4 +44,4 @@ def test_every_command_has_its_arguments_and_a_function():
     for name, p in sub.choices.items():
         assert p.get_default("func") is not None, name
     args = parser.parse_args(["sign", "3", "--clinician", "1", "--accept", "all"])
-    assert (args.study, args.clinician, args.accept, args.func.__module__) == (3, 1, "all", "tray_app.commands.clinicians")
+    assert (args.study, args.clinician, args.accept, args.func.__module__) == (3, 1, "all", "tray_app.commands.sign")

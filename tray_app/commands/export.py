@@ -1,4 +1,4 @@
-"""`export` and `secrets set opendental`.
+"""`export [--once] [--json] [--retry all|ID] [--status]`: the outbox from the command line.
 
 - `export [--once] [--json] [--retry all|ID] [--status]`: `--once` sends every queued or failed
   export now (ignoring the back-off wait) and exits; `--retry` puts exports that need attention
@@ -6,18 +6,14 @@
   the export worker runs until Ctrl-C. `--json`: `{"results": [{"id", "study_id", "destination",
   "state", "reason", "attempts", "next_attempt_at", "remote_ids"}]}` or `{"outbox": [...]}`.
   Exit 0 when nothing needs attention, 1 otherwise.
-- `secrets set opendental [--stdin]`: stores the developer and customer keys in the OS keyring
-  (prompts without echo; `--stdin` reads two lines).
 """
 
 from __future__ import annotations
 
-import getpass
 import sys
 import threading
 
 from ..export.outbox import Outbox, OutboxWorker
-from ..export.secrets import SecretsError, set_opendental_keys
 from .shared import load_config, load_paths, open_database, print_json
 
 
@@ -62,34 +58,9 @@ def cmd_export(args) -> int:
         return 0
 
 
-def cmd_secrets(args) -> int:
-    if args.stdin:
-        dev = sys.stdin.readline().strip()
-        cust = sys.stdin.readline().strip()
-    else:
-        dev = getpass.getpass("Open Dental developer key: ")
-        cust = getpass.getpass("Open Dental customer key: ")
-    try:
-        set_opendental_keys(dev, cust)
-    except SecretsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print("Open Dental keys stored in the system keyring")
-    return 0
-
-
 def add_arguments(command: str, p) -> None:
-    if command == "export":
-        p.add_argument("--once", action="store_true", help="send what is queued now, then exit")
-        p.add_argument("--retry", metavar="all|ID",
-                       help="queue exports that need attention again (after fixing the cause)")
-        p.add_argument("--status", action="store_true", help="list the export queue")
-        p.add_argument("--json", action="store_true")
-        p.set_defaults(func=cmd_export)
-    elif command == "secrets":
-        se_sub = p.add_subparsers(dest="action", required=True)
-        od = se_sub.add_parser("set", help="set opendental: the Open Dental developer and customer keys")
-        od.add_argument("what", choices=["opendental"])
-        od.add_argument("--stdin", action="store_true",
-                        help="read the developer key, then the customer key, one per line")
-        p.set_defaults(func=cmd_secrets)
+    p.add_argument("--once", action="store_true", help="send what is queued now, then exit")
+    p.add_argument("--retry", metavar="all|ID", help="queue exports that need attention again (after fixing the cause)")
+    p.add_argument("--status", action="store_true", help="list the export queue")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_export)
