@@ -10,10 +10,7 @@ from typing import Callable
 from ..config import Config
 from ..doctor import Check, Context, run
 from ..store.db import Database
-from .dicom_export import echo
-from .opendental import ODClient, ODError
 from .outbox import Outbox
-from .secrets import SecretsError, get_opendental_keys
 from .settings import ExportConfig
 
 
@@ -40,6 +37,10 @@ def opendental(ctx: Context) -> list[Check]:
     """The keys, the connection's security, the API and the image category, each needing the one before."""
     if "opendental" not in ctx.config.export.destinations:
         return []
+    # httpx and keyring: heavy, and the settings window imports this module for plain_http_warning
+    from .opendental import ODClient, ODError
+    from .secrets import SecretsError, get_opendental_keys
+
     od = ctx.config.export.opendental
     checks: list[Check] = []
     try:
@@ -91,6 +92,8 @@ def pacs(ctx: Context) -> list[Check]:
     config = ctx.config.export
     if "dicom" not in config.destinations:
         return []
+    from .dicom_export import echo  # pynetdicom, highdicom: heavy (see opendental above)
+
     problems = config.dicom.validate()
     ok, message = (False, "not checked until the export.dicom settings are fixed") if problems else \
         echo(config.dicom)
