@@ -140,7 +140,7 @@ def test_a_running_service_picks_up_config_changes_and_survives_a_broken_file(ho
 def test_headless_keeps_a_service_when_changed_settings_cannot_start_one(home, tmp_path):
     import threading
 
-    from tray_app.cli import _run_service
+    from tray_app.commands.run import run_service
     from tray_app.config import Config
     from tray_app.settings_file import SettingsFile
 
@@ -166,7 +166,7 @@ def test_headless_keeps_a_service_when_changed_settings_cannot_start_one(home, t
 
     settings = SettingsFile(paths.config_file, config)
     stop = threading.Event()
-    t = threading.Thread(target=_run_service, args=(Svc(config),),
+    t = threading.Thread(target=run_service, args=(Svc(config),),
                          kwargs=dict(once=False, stop=stop, settings=settings, rebuild=rebuild))
     t.start()
     try:

@@ -152,7 +152,7 @@ def test_killing_the_receiver_mid_transfer_loses_and_doubles_nothing(home, tmp_p
 
 
 def test_doctor_checks_the_receiver_port(receiving_service):
-    from tray_app.doctor import check_receiver, core_checks
+    from tray_app.doctor.core import check_receiver, core_checks
 
     cfg = receiving_service.config.dicom
     ok, message = check_receiver(cfg)

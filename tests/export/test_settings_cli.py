@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import sys
@@ -12,7 +11,7 @@ import tomli_w
 import tomllib
 
 from tray_app.export import secrets
-from tray_app.export.commands import add_parsers
+from tray_app.cli import build_parser
 from tray_app.settings.export import ExportConfig, ExportConfigError, OpenDentalConfig
 
 from .conftest import od_config
@@ -61,10 +60,7 @@ def test_keys_live_in_the_keyring_only(memory_keyring):
 
 
 def _main(argv):
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers(dest="command")
-    add_parsers(sub)
-    args = p.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

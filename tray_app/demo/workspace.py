@@ -16,9 +16,15 @@ from pathlib import Path
 from typing import Callable
 
 import platformdirs
+from pydicom.uid import generate_uid
 
+from ..app import Service
 from ..clinical.views import FMX_VIEWS
 from ..config import APP_NAME, Config, Paths, SourceConfig
+from ..logging_setup import setup_logging
+from ..store import images
+from . import writers
+from .synth import generate_sample
 
 DRIP_SECONDS = 30.0
 
@@ -46,9 +52,6 @@ def demo_home() -> Path:
 
 def _write(kind: str, fmt: str, bits: int, view: str | None, seed: int, folder: Path, patient, seq: int,
            study_uid: str | None) -> Path:
-    from . import writers
-    from .synth import generate_sample
-
     chart, last, first, birth, _ = patient
     sample = generate_sample(kind, seed, bits_stored=bits, view=view)
     date = time.strftime("%Y%m%d")
@@ -68,8 +71,6 @@ def _write(kind: str, fmt: str, bits: int, view: str | None, seed: int, folder: 
 
 
 def seed_workspace(folder: Path) -> int:
-    from pydicom.uid import generate_uid
-
     folder.mkdir(parents=True, exist_ok=True)
     if any(p.is_file() for p in folder.iterdir()):
         return 0
@@ -98,13 +99,11 @@ def _drip(folder: Path, stop: threading.Event) -> None:
 
 
 def _announce(db, status: str, image_id: int, names: dict[str, str] | None = None) -> None:
-    row = db.one("SELECT i.kind, i.reason, s.patient_id, (SELECT COUNT(*) FROM findings f WHERE f.image_id=i.id) n "
-                 "FROM images i LEFT JOIN studies s ON s.id=i.study_id WHERE i.id=?", (image_id,))
+    row = images.with_patient(db, image_id)
     if row is None or status not in ("analyzed", "quarantined"):
         return
     if status == "analyzed":
-        labels = db.query("SELECT label, COUNT(*) c FROM findings WHERE image_id=? GROUP BY label ORDER BY c DESC",
-                          (image_id,))
+        labels = images.label_counts(db, image_id)
         teeth = sum(r["c"] for r in labels if r["label"] == "tooth")
         names = names or {}  # the manifest's display names
         summary = ", ".join(f"{r['c']} {names.get(r['label'], r['label'].replace('_', ' '))}" for r in labels
@@ -117,11 +116,9 @@ def _announce(db, status: str, image_id: int, names: dict[str, str] | None = Non
 
 
 def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service: Callable,
-             run_window: Callable | None = None) -> int:
-    from ..app import Service
-    from ..cli import cmd_queue
-    from ..logging_setup import setup_logging
-
+             run_window: Callable | None = None, show_queue: Callable[[], int] | None = None) -> int:
+    """The demo, run by `run_service` (headless) or `run_window`; `show_queue` prints the review
+    queue when it ends (`--once`: its exit code is the demo's)."""
     home = demo_home()
     paths = Paths.resolve().ensure()
     setup_logging(paths.log_dir, to_stderr=False)
@@ -159,7 +156,7 @@ def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service
         service.processor.on_change = None
         service.run_once()
         service.db.close()
-        return _print_queue(cmd_queue)
+        return show_queue() if show_queue else 0
 
     stop = threading.Event()
     drip = threading.Thread(target=_drip, args=(export, stop), name="demo-drip", daemon=True)
@@ -173,10 +170,5 @@ def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service
     finally:
         stop.set()
         print()
-        _print_queue(cmd_queue)
-
-
-def _print_queue(cmd_queue) -> int:
-    import argparse
-
-    return cmd_queue(argparse.Namespace(json=False, all=False))
+        if show_queue:
+            show_queue()

@@ -140,3 +140,16 @@ def meta_of(row: sqlite3.Row) -> dict[str, Any]:
         return json.loads(row["meta"] or "{}")
     except json.JSONDecodeError:
         return {}
+
+
+# --- added by cli for demo/workspace ---
+def with_patient(db: Database, image_id: int) -> sqlite3.Row | None:
+    """kind, reason and the study's patient_id (None before the image has a study)."""
+    return db.one("SELECT i.kind, i.reason, s.patient_id FROM images i LEFT JOIN studies s ON s.id=i.study_id "
+                  "WHERE i.id=?", (image_id,))
+
+
+def label_counts(db: Database, image_id: int) -> list[sqlite3.Row]:
+    """(label, c): the image's findings counted per label, most first."""
+    return db.query("SELECT label, COUNT(*) c FROM findings WHERE image_id=? GROUP BY label ORDER BY c DESC",
+                    (image_id,))

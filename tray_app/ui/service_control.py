@@ -29,7 +29,7 @@ def export_available() -> bool:
     import importlib.util
 
     try:
-        return (importlib.util.find_spec("tray_app.export.commands") is not None
+        return (importlib.util.find_spec("tray_app.commands.export") is not None
                 and importlib.util.find_spec("tray_app.export.outbox") is not None)
     except (ImportError, ValueError):
         return False

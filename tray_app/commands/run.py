@@ -1,0 +1,129 @@
+"""`run`, `demo`, `review`: the service and its windows."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from ..app import Service
+from ..demo.workspace import run_demo
+from ..logging_setup import setup_logging
+from ..settings_file import SettingsFile, replace_service
+from .ingest import show_queue
+from .shared import load_config, load_paths
+
+log = logging.getLogger("tray_app.cli")
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_service(service, *, once: bool, stop: threading.Event | None = None, settings=None, rebuild=None) -> int:
+    """Runs until SIGTERM/Ctrl-C (or `stop`); with `settings` (a SettingsFile) and `rebuild`
+    (config -> Service), a changed settings file restarts the service with it."""
+    stop = stop or threading.Event()
+
+    def _on_signal(signum, frame):
+        log.info("signal %s: stopping", signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        if hasattr(signal, "SIGBREAK"):
+            signal.signal(signal.SIGBREAK, _on_signal)
+    try:
+        if once:
+            service.run_once()
+            return 0
+        service.start()
+        while not stop.wait(1.0):
+            if settings is None or rebuild is None:
+                continue
+            previous = settings.config
+            new = settings.changed()
+            if new is not None:
+                service, running = replace_service(service, rebuild, new, previous)
+                if running is previous:
+                    settings.refuse_applied(previous)
+    except KeyboardInterrupt:
+        log.info("interrupted: stopping")
+    finally:
+        service.stop()
+    return 0
+
+
+def run_with_window(service, paths, config) -> int:
+    """The tray app: services on worker threads; tray, review window and settings on the Qt
+    main thread (`run_app` starts and stops the service)."""
+    from ..ui.app_shell import run_app  # Qt: loaded only when a window opens
+
+    return run_app(service, paths, config)
+
+
+def cmd_run(args) -> int:
+    paths = load_paths()
+    headless = args.headless or not has_display()
+    setup_logging(paths.log_dir, to_stderr=headless)
+    if not args.headless and not has_display():
+        print("No display found: running headless (services only). Stop with Ctrl-C.", file=sys.stderr)
+    config = load_config(paths)
+    if not config.sources:
+        print("No watch folders are configured yet. Add one with:\n"
+              "  dental-bridge config add-source \\\\server\\share\\xrays", file=sys.stderr)
+    service = Service(config, paths)
+    if headless:
+        return run_service(service, once=False, settings=SettingsFile(paths.config_file, config, paths.database),
+                           rebuild=lambda cfg: Service(cfg, paths))
+    return run_with_window(service, paths, config)
+
+
+def cmd_demo(args) -> int:
+    return run_demo(headless=args.headless or not has_display(), once=args.once, explicit_headless=args.headless,
+                    run_service=run_service, run_window=run_with_window, show_queue=show_queue)
+
+
+def cmd_review(args) -> int:
+    paths = load_paths()
+    setup_logging(paths.log_dir, to_stderr=False)
+    config = load_config(paths)
+    if args.screenshot:
+        try:
+            w, h = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print("error: --size is WIDTHxHEIGHT, e.g. 1366x768", file=sys.stderr)
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # render without flashing a window on screen
+        from ..ui.launch import screenshot  # Qt
+
+        screenshot(paths, args.study, Path(args.screenshot), (w, h))
+        print(f"wrote {args.screenshot}")
+        return 0
+    if not has_display():
+        print("No display found: the review window needs one (use --screenshot FILE to render it offscreen).",
+              file=sys.stderr)
+        return 2
+    from ..ui.launch import run_review_window  # Qt
+
+    return run_review_window(paths, config)
+
+
+def add_arguments(command: str, p) -> None:
+    if command == "run":
+        p.add_argument("--headless", action="store_true", help="services only, log to stderr, Ctrl-C stops")
+        p.set_defaults(func=cmd_run)
+    elif command == "demo":
+        p.add_argument("--headless", action="store_true")
+        p.add_argument("--once", action="store_true", help="process the demo images, print the queue and exit")
+        p.set_defaults(func=cmd_demo)
+    elif command == "review":
+        p.add_argument("--study", type=int, help="study to open")
+        p.add_argument("--screenshot", metavar="FILE", help="render the window offscreen to FILE (PNG) and exit")
+        p.add_argument("--size", default="1366x768", help="window size for --screenshot, WIDTHxHEIGHT")
+        p.set_defaults(func=cmd_review)

@@ -1,0 +1,85 @@
+"""What the commands share: the profile (paths, settings, database, review API), their output
+(`--json` or text for people) and PINs."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from ..config import Config, Paths
+from ..guarded_settings import load as load_guarded
+from ..review.clinicians import Authority
+from ..store.db import Database
+
+
+def load_paths() -> Paths:
+    return Paths.resolve().ensure()
+
+
+def load_config(paths: Paths) -> Config:
+    """The settings file; guarded keys changed in it by hand (without a PIN) are held back."""
+    config, problem = load_guarded(paths)
+    if problem:
+        print(f"note: {problem}", file=sys.stderr)
+    return config
+
+
+@contextmanager
+def open_database(paths: Paths | None = None) -> Iterator[Database]:
+    db = Database((paths or load_paths()).database)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def review_api(db: Database, paths: Paths):
+    """The review API over the installed models (bundled and the user's)."""
+    # heavy (numpy, pydicom, the renderers): loaded only by the commands that open studies
+    from ..analysis.catalog import ModelCatalog
+    from ..app import model_search_dirs
+    from ..review.api import ReviewAPI
+
+    return ReviewAPI(db, load_config(paths), ModelCatalog(model_search_dirs(paths)))
+
+
+def emit(args, result, render: Callable) -> None:
+    """`--json` prints the result as documented in docs/cli.md; otherwise render(result) for people."""
+    if args.json:
+        print_json(result)
+    else:
+        print(render(result))
+
+
+def print_json(obj) -> None:
+    text = json.dumps(obj, ensure_ascii=False, default=str)
+    try:
+        text.encode(sys.stdout.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(obj, default=str)  # a code-page pipe (Windows): \u escapes keep every name intact
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def read_pin(args, prompt: str = "PIN: ") -> str:
+    """A PIN from the terminal, or with --pin-stdin the next line of standard input (so an
+    authorising PIN and a new PIN can both be piped, one per line, in the order asked)."""
+    if not args.pin_stdin:
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def authority(args) -> Authority | None:
+    """--as-clinician ID: the dentist or admin who authorises this change (their PIN is read first)."""
+    cid = getattr(args, "as_clinician", None)
+    return None if cid is None else Authority(cid, read_pin(args, f"PIN of clinician {cid} (authorising): "))
+
+
+def add_authority_args(p) -> None:
+    p.add_argument("--as-clinician", type=int, metavar="ID",
+                   help="the dentist or admin authorising the change (rollout, export destinations, clinicians)")
+    p.add_argument("--pin-stdin", action="store_true",
+                   help="read PINs from standard input, one per line: the authorising PIN first, then a new PIN")
