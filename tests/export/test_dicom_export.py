@@ -9,7 +9,8 @@ from pydicom import dcmread
 
 from tray_app.export import dicom_results as dr
 from tray_app.export.doctor import run_checks
-from tray_app.export.outbox import Job, Outbox
+from tray_app.export.job import Job
+from tray_app.export.outbox import Outbox
 from tray_app.export.render import study_images
 from tray_app.export.settings import DicomDestConfig, ExportConfig, RetryConfig
 

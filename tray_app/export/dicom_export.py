@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .dicom_results import GSPS_CLASS, SC_CLASS, build_gsps, build_sc, read_source
-from .outbox import Job, NeedsAttention, RetryLater
+from .job import Job, NeedsAttention, RetryLater
 from .render import study_images
 from .settings import DicomDestConfig
 

@@ -50,7 +50,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from .outbox import Job, NeedsAttention, RetryLater
+from .job import Job, NeedsAttention, RetryLater
 from .render import demo_prefix, demonstration_models, encode_image, is_automated, report_pdf, report_time, study_images
 from .settings import FolderConfig
 

@@ -10,7 +10,7 @@ from .opendental import (
     ODClient, ODError, PatientProblem, Upload, b64, description, fit_upload, od_datetime, resolve_patient,
     tooth_numbers,
 )
-from .outbox import Job, NeedsAttention
+from .job import Job, NeedsAttention, RetryLater
 from .render import (
     LABEL, demo_line, demo_prefix, encode_image, is_automated, local_time, models_text, nice_label, report_label,
     report_pdf, report_time, signed_by, study_images,
@@ -57,6 +57,9 @@ class OpenDentalExporter:
         client = self.client_factory(self.settings, keys)
         try:
             return _ODRun(self, job, client, parts).run()
+        except ODError as exc:  # the outbox's terms: retried by itself, or a person must act
+            kind = f"Open Dental {exc.status or ('unreachable' if exc.unreachable else 'error')}"
+            raise (RetryLater if exc.retry else NeedsAttention)(str(exc), logged=kind) from exc
         finally:
             client.close()
 

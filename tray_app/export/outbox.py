@@ -32,12 +32,13 @@ import random
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from typing import Callable
 
 from .. import audit
 from ..store.db import Database
+from . import destinations
+from .job import Exporter, Job, NeedsAttention, NotSent, RetryLater
 from .settings import ExportConfig
 
 log = logging.getLogger("tray_app.export.outbox")
@@ -57,29 +58,6 @@ def demonstration_refused(models: list[str]) -> str:
             "demonstration model\" in Settings → Export, then retry the export.")
 
 
-class NeedsAttention(Exception):
-    """A person has to act (wrong or unknown patient, permissions, keys); not retried by itself."""
-
-
-class NotSent(Exception):
-    """An automated export that must not go out any more (final): `superseded` when the study
-    was signed first (the signed report goes instead), `cancelled` when automation was turned off."""
-
-    def __init__(self, state: str, reason: str):
-        super().__init__(reason)
-        self.state = state
-
-
-class RetryLater(Exception):
-    """Not done this time (destination unreachable, busy, failed); retried with backoff."""
-
-
-class Exporter(Protocol):
-    name: str
-
-    def export(self, job: "Job") -> dict: ...
-
-
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds")
 
@@ -91,102 +69,6 @@ def parse_iso(text: str | None) -> float | None:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         return None
-
-
-@dataclass
-class Part:
-    name: str
-    marker: str
-    state: str
-    remote_id: str
-    target: str
-    attempts: int
-
-
-class Job:
-    """One claimed outbox row: the frozen report plus the part bookkeeping exporters use."""
-
-    def __init__(self, outbox: "Outbox", row: dict, report: dict, snapshot: dict, study: dict):
-        self.outbox = outbox
-        self.db = outbox.db
-        self.row = row
-        self.id = row["id"]
-        self.destination = row["destination"]
-        self.study_id = row["study_id"]
-        self.report = report
-        self.report_sha256 = report["sha256"]
-        self.snapshot = snapshot
-        self.study = study
-        self.payload: dict[str, Any] = json.loads(row.get("payload") or "{}")
-        self._rendered: dict[int, Any] = {}
-
-    def rendered(self, image: dict, scale: float = 1.0):
-        """The annotated rendering of one report image. Full size is made once per attempt and
-        shared by the parts that need it (image upload, PDF, secondary capture); rendering is
-        deterministic, so sharing changes no byte."""
-        from .render import render_study_image
-
-        if scale != 1.0:
-            return render_study_image(self.db, self.snapshot, image, scale=scale)
-        if image["id"] not in self._rendered:
-            self._rendered[image["id"]] = render_study_image(self.db, self.snapshot, image)
-        return self._rendered[image["id"]]
-
-    # -- markers ---------------------------------------------------------------------------
-    @property
-    def base_marker(self) -> str:
-        return f"[DAB:{self.study_id}:{self.report_sha256[:12]}]"
-
-    def marker(self, part: str) -> str:
-        return f"[DAB:{self.study_id}:{self.report_sha256[:12]}:{part}]"
-
-    # -- parts -----------------------------------------------------------------------------
-    def part(self, name: str) -> Part:
-        r = self.db.one("SELECT * FROM export_parts WHERE outbox_id=? AND part=?", (self.id, name))
-        if r is None:
-            with self.db.tx() as c:
-                c.execute("INSERT OR IGNORE INTO export_parts(outbox_id, part, marker, updated_at) VALUES (?,?,?,?)",
-                          (self.id, name, self.marker(name), self.outbox.now_iso()))
-            r = self.db.one("SELECT * FROM export_parts WHERE outbox_id=? AND part=?", (self.id, name))
-        return Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])
-
-    def parts(self) -> list[Part]:
-        return [Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])
-                for r in self.db.query("SELECT * FROM export_parts WHERE outbox_id=? ORDER BY id", (self.id,))]
-
-    def begin(self, name: str, target: str = "") -> None:
-        """Committed before the write: from here on the outcome counts as unknown until done()."""
-        now = self.outbox.now_iso()
-        with self.db.tx() as c:
-            if self.row.get("report_kind") == "automated":
-                self.outbox.check_automated(c, self.study_id)  # signed or switched off mid-export: stop
-            c.execute("UPDATE export_parts SET state='sending', attempts=attempts+1, target=?, updated_at=? "
-                      "WHERE outbox_id=? AND part=?", (target, now, self.id, name))
-            c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
-                      (self.outbox.lease_until(), now, self.id))
-            audit.append(c, "export_write", f"outbox:{self.id}", study=self.study_id, destination=self.destination,
-                         part=name, marker=self.marker(name))
-
-    def done(self, name: str, remote_id: str = "", *, how: str = "written", detail: str = "") -> None:
-        now = self.outbox.now_iso()
-        with self.db.tx() as c:
-            c.execute("UPDATE export_parts SET state='done', remote_id=?, detail=?, updated_at=? "
-                      "WHERE outbox_id=? AND part=?", (str(remote_id or ""), detail, now, self.id, name))
-            c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
-                      (self.outbox.lease_until(), now, self.id))
-            audit.append(c, f"export_{how}", f"outbox:{self.id}", study=self.study_id, destination=self.destination,
-                         part=name, remote_id=str(remote_id or ""), detail=detail)
-
-    def not_written(self, name: str) -> None:
-        """The write certainly did not happen (refused, never sent): no marker search next time."""
-        with self.db.tx() as c:
-            c.execute("UPDATE export_parts SET state='pending', updated_at=? WHERE outbox_id=? AND part=?",
-                      (self.outbox.now_iso(), self.id, name))
-
-    def remember(self, **values) -> None:
-        self.payload.update(values)
-        with self.db.tx() as c:
-            c.execute("UPDATE outbox SET payload=? WHERE id=?", (json.dumps(self.payload, sort_keys=True), self.id))
 
 
 class Outbox:
@@ -223,21 +105,8 @@ class Outbox:
     # -- exporters -------------------------------------------------------------------------
     def exporter(self, destination: str) -> Exporter:
         if destination not in self._exporters:
-            if destination == "opendental":
-                from .opendental_export import OpenDentalExporter
-
-                self._exporters[destination] = OpenDentalExporter(self.config.opendental,
-                                                                  keys_provider=self._keys_provider)
-            elif destination == "folder":
-                from .folder import FolderExporter
-
-                self._exporters[destination] = FolderExporter(self.config.folder)
-            elif destination == "dicom":
-                from .dicom_export import DicomExporter
-
-                self._exporters[destination] = DicomExporter(self.config.dicom)
-            else:
-                raise NeedsAttention(f"export destination {destination!r} is unknown to this version")
+            self._exporters[destination] = destinations.create(destination, self.config,
+                                                               keys_provider=self._keys_provider)
         return self._exporters[destination]
 
     # -- reads -----------------------------------------------------------------------------
@@ -309,9 +178,6 @@ class Outbox:
         return results
 
     def _attempt(self, row: dict) -> dict:
-        from ..intake.errors import OriginalChanged
-        from .opendental import ODError
-
         # The reason (shown in the export status, audited) may name a patient id or a drop file,
         # which carries the patient's name: the log gets only its kind (`logged`).
         try:
@@ -320,14 +186,9 @@ class Outbox:
         except NotSent as exc:
             return self._finish(row, exc.state, str(exc))
         except NeedsAttention as exc:
-            return self._finish(row, "needs_attention", str(exc), logged="needs a person's attention")
+            return self._finish(row, "needs_attention", str(exc), logged=exc.logged)
         except RetryLater as exc:
-            return self._finish(row, "failed", str(exc), logged="destination not ready")
-        except ODError as exc:
-            return self._finish(row, "failed" if exc.retry else "needs_attention", str(exc),
-                                logged=f"Open Dental {exc.status or ('unreachable' if exc.unreachable else 'error')}")
-        except OriginalChanged as exc:  # the original was replaced after signing: never sent
-            return self._finish(row, "needs_attention", str(exc))
+            return self._finish(row, "failed", str(exc), logged=exc.logged or "destination not ready")
         except OSError as exc:
             return self._finish(row, "failed", f"could not write the export ({type(exc).__name__}: "
                                 f"{exc.strerror or 'error'})", logged=f"{type(exc).__name__} errno {exc.errno}")
