@@ -18,9 +18,9 @@ signed chart note names any automatically exported finding the dentist did not c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,7 +28,10 @@ from . import audit
 from .clinical import notes
 from .clinical.image_type import UNCERTAIN
 from .config import GovernanceConfig
+from .review.report import build as build_report
+from .store import reports
 from .store.db import Database, utcnow
+from .store.reports import Report
 
 log = logging.getLogger(__name__)
 
@@ -96,22 +99,16 @@ def candidates(db: Database, settle_seconds: float, now: datetime | None = None)
     return [r["id"] for r in rows]
 
 
-def _snapshot(db: Database, study_id: int, findings: list[dict], gov: GovernanceConfig, decided_at: str) -> dict:
-    from .store.studies import report_base
-
-    base = report_base(db, study_id, findings)
+def _report(db: Database, study_id: int, findings: list[dict], gov: GovernanceConfig, decided_at: str) -> Report:
+    report = build_report(db, study_id, findings, label=AUTO_LABEL,
+                          cdt={"imaging": [], "treatment": []},  # nothing is billed from unreviewed output
+                          drafts={}, automated={"at": decided_at, "labels": list(gov.auto_labels),
+                                                "min_confidence": gov.auto_min_confidence, "verified": False})
     clinical = json.loads(db.one("SELECT clinical FROM studies WHERE id=?", (study_id,))["clinical"] or "{}")
     note = notes.automated_note(findings, study_line=clinical.get("study_line") or "study",
                                 labels=gov.auto_labels, min_confidence=gov.auto_min_confidence,
-                                model=", ".join(base["models"]) or "—")
-    return base | {
-        "label": AUTO_LABEL,
-        "cdt": {"imaging": [], "treatment": []},  # nothing is billed from unreviewed output
-        "drafts": {"chart_note": note},
-        "signer": None, "signed_at": None,
-        "automated": {"at": decided_at, "labels": list(gov.auto_labels),
-                      "min_confidence": gov.auto_min_confidence, "verified": False},
-    }
+                                model=", ".join(report.models) or "—")
+    return replace(report, drafts={"chart_note": note})
 
 
 def decide(db: Database, study_id: int, gov: GovernanceConfig, destinations: list[str]) -> dict:
@@ -128,9 +125,8 @@ def decide(db: Database, study_id: int, gov: GovernanceConfig, destinations: lis
         outcome, reason = "nothing", "no finding of an automated label reached the confidence"
     else:
         outcome, reason = "exported", ""
-        snapshot_text = json.dumps(_snapshot(db, study_id, chosen, gov, decided_at), sort_keys=True,
-                                   ensure_ascii=False)
-        digest = hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest()
+        snapshot_text = _report(db, study_id, chosen, gov, decided_at).to_json()
+        digest = reports.digest(snapshot_text)
     with db.tx() as c:
         still_open = c.execute("SELECT 1 FROM studies WHERE id=? AND status='new' AND NOT EXISTS "
                                "(SELECT 1 FROM automated_reports WHERE study_id=?)", (study_id, study_id)).fetchone()

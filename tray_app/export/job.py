@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from .. import audit
 from ..errors import RetryLater
 from ..intake.errors import OriginalChanged
+from ..store.reports import Report
 from .render import render_study_image
 
 __all__ = ["Exporter", "Job", "NeedsAttention", "NotSent", "Part", "RetryLater"]
@@ -72,7 +73,7 @@ class Part:
 class Job:
     """One claimed outbox row: the frozen report plus the part bookkeeping exporters use."""
 
-    def __init__(self, outbox: Queue, row: dict, report: dict, snapshot: dict, study: dict):
+    def __init__(self, outbox: Queue, row: dict, report: Report, report_sha256: str, study: dict):
         self.outbox = outbox
         self.db = outbox.db
         self.row = row
@@ -80,8 +81,7 @@ class Job:
         self.destination = row["destination"]
         self.study_id = row["study_id"]
         self.report = report
-        self.report_sha256 = report["sha256"]
-        self.snapshot = snapshot
+        self.report_sha256 = report_sha256
         self.study = study
         self.payload: dict[str, Any] = json.loads(row.get("payload") or "{}")
         self._rendered: dict[int, Any] = {}
@@ -92,9 +92,9 @@ class Job:
         deterministic, so sharing changes no byte. An original replaced after signing is never sent."""
         try:
             if scale != 1.0:
-                return render_study_image(self.db, self.snapshot, image, scale=scale)
+                return render_study_image(self.db, self.report, image, scale=scale)
             if image["id"] not in self._rendered:
-                self._rendered[image["id"]] = render_study_image(self.db, self.snapshot, image)
+                self._rendered[image["id"]] = render_study_image(self.db, self.report, image)
             return self._rendered[image["id"]]
         except OriginalChanged as exc:
             raise NeedsAttention(str(exc), logged="the original image changed after signing") from exc

@@ -25,8 +25,6 @@ transaction that records it. `clock` and `rng` are injectable, so tests can move
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import random
 import threading
@@ -36,7 +34,10 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from .. import audit
+from ..review.report import demonstration_models
+from ..store import reports
 from ..store.db import Database
+from ..store.reports import Report
 from . import destinations
 from .job import Exporter, Job, NeedsAttention, NotSent, RetryLater
 from .settings import ExportConfig
@@ -219,24 +220,21 @@ class Outbox:
             report = self.db.one("SELECT * FROM reports WHERE study_id=?", (row["study_id"],))
         if report is None:
             raise NeedsAttention(NOT_SIGNED)
-        snapshot_text = report["snapshot"]
-        if hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest() != report["sha256"]:
+        if reports.digest(report["snapshot"]) != report["sha256"]:
             raise NeedsAttention("the report does not match its checksum; it was not exported")
-        snapshot = json.loads(snapshot_text)
-        self._check_demonstration(row, snapshot)
+        typed = Report.from_json(report["snapshot"])
+        self._check_demonstration(row, typed)
         study = self.db.one("SELECT * FROM studies WHERE id=?", (row["study_id"],))
-        job = Job(self, row, dict(report), snapshot, dict(study) if study else {})
+        job = Job(self, row, typed, report["sha256"], dict(study) if study else {})
         if row["marker"] != job.base_marker:
             with self.db.tx() as c:
                 c.execute("UPDATE outbox SET marker=? WHERE id=?", (job.base_marker, row["id"]))
         return job
 
-    def _check_demonstration(self, row: dict, snapshot: dict) -> None:
+    def _check_demonstration(self, row: dict, report: Report) -> None:
         """A demonstration model's findings go to a chart only with `export.allow_demonstration_model`
         on; each export that goes out under it is audited with the models it carries."""
-        from .render import demonstration_models
-
-        models = demonstration_models(snapshot)
+        models = demonstration_models(report)
         if not models:
             return
         if not self.config.allow_demonstration_model:

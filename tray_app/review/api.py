@@ -7,7 +7,6 @@ are refused. Nothing reaches a PMS without a signature: signing is what queues e
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,11 @@ from ..clinical import study_summary
 from ..config import Config
 from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
-from ..export.render import LABEL, demo_line, local_time
-from ..store.studies import REPORT_FINDING_FIELDS, report_base
+from ..store import reports
+from ..store.reports import REPORT_FINDING_FIELDS, Signer
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
+from .report import LABEL, build as build_report, demo_text, local_time
 
 EDITABLE = ("label", "tooth_fdi", "surfaces", "note", "x1", "y1", "x2", "y2")
 
@@ -238,7 +238,7 @@ class ReviewAPI:
             r["id"] for r in self.db.query("SELECT id FROM images WHERE study_id=? AND state NOT IN "
                                            "('duplicate','quarantined') ORDER BY id", (study_id,))]
         codes = summary["cdt"]["imaging"] + summary["cdt"]["treatment"]
-        demo = demo_line({"demonstration_models": self.demonstration_models(study_id)})
+        demo = demo_text(self.demonstration_models(study_id))
         note = "\n".join(x for x in (demo, summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id))
                          if x)
         return {"note": note, "codes": codes, "images": images,
@@ -331,18 +331,18 @@ class ReviewAPI:
                 f"SELECT {', '.join(REPORT_FINDING_FIELDS)} FROM findings WHERE study_id=? AND status IN "
                 "('accepted','edited','added') ORDER BY image_id, id", (study_id,)).fetchall()
             signed_at = utcnow()
-            snapshot = report_base(self.db, study_id, rows, self.catalog) | {
-                "label": LABEL, "cdt": summary["cdt"], "drafts": summary["drafts"],
-                "signer": {"id": who["id"], "name": who["name"], "role": who["role"]}, "signed_at": signed_at,
-            }
+            drafts, supersedes = summary["drafts"], None
             sent = automation.record(self.db, study_id)  # same connection: read inside this transaction
             if sent is not None:
                 fixes = automation.corrections(self.db, study_id, sent)
-                snapshot["supersedes"] = {"automated_sha256": sent["sha256"], "at": sent["at"], "corrections": fixes}
-                snapshot["drafts"] = dict(snapshot["drafts"], chart_note=snapshot["drafts"]["chart_note"].rstrip() +
-                                          "\n" + self.automation_addendum(study_id, sent, fixes))
-            body = json.dumps(snapshot, sort_keys=True, ensure_ascii=False)
-            digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+                supersedes = {"automated_sha256": sent["sha256"], "at": sent["at"], "corrections": fixes}
+                drafts = dict(drafts, chart_note=drafts["chart_note"].rstrip() + "\n" +
+                              self.automation_addendum(study_id, sent, fixes))
+            report = build_report(self.db, study_id, rows, label=LABEL, cdt=summary["cdt"], drafts=drafts,
+                                  signer=Signer(who["id"], who["name"], who["role"]), signed_at=signed_at,
+                                  supersedes=supersedes, catalog=self.catalog)
+            body = report.to_json()
+            digest = reports.digest(body)
             automation.supersede_unsent(c, study_id)
             c.execute("INSERT INTO reports(study_id, signed_by, signer_name, signed_at, snapshot, sha256) "
                       "VALUES (?,?,?,?,?,?)", (study_id, who["id"], who["name"], signed_at, body, digest))

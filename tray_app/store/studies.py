@@ -119,29 +119,3 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
         )
     return out
 
-
-# the finding fields a report snapshot freezes (signed or automated)
-REPORT_FINDING_FIELDS = ("id", "image_id", "label", "code", "confidence", "x1", "y1", "x2", "y2", "tooth_fdi",
-                         "tooth_universal", "surfaces", "status", "source", "note", "model_name", "model_version")
-
-
-def report_base(db: Database, study_id: int, findings: list, catalog=None) -> dict[str, Any]:
-    """What every report snapshot holds: the study's identity, set, tags and images, and the
-    given findings with the models that made them, which of those are demonstration models and
-    the display name and colour of each label (`catalog`: the installed models, default bundled)."""
-    from ..analysis.catalog import ModelCatalog
-
-    study = queue(db, include_done=True, study_id=study_id)[0]
-    rows = [{k: f[k] for k in REPORT_FINDING_FIELDS} for f in findings]
-    models = sorted({f"{r['model_name']} {r['model_version']}".strip() for r in rows if r["model_name"]})
-    # "no findings" from a demonstration model is a demonstration result too: its images count
-    analysed_by = sorted(set(models) | {im["model"] for im in study["images"] if im.get("model")})
-    facts = (catalog or ModelCatalog.bundled()).report_facts(analysed_by, [r["label"] for r in rows])
-    return facts | {
-        "study_id": study_id, "patient": study["patient"], "study_uid": study["study_uid"],
-        "set": study.get("set"), "tags": study.get("tags"),
-        "images": [{"id": im["id"], "kind": im["kind"], "sha256": im["sha256"]} for im in study["images"]],
-        "findings": rows,
-        "models": models,
-    }
-
