@@ -7,16 +7,15 @@ the outbox needs no change.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from .dicom_export import DicomExporter
 from .folder import FolderExporter
 from .job import Exporter, NeedsAttention
 from .opendental_export import OpenDentalExporter
-from .settings import ExportConfig
 
-# (the export settings, the Open Dental key provider or None for the OS keyring) → exporter
-Factory = Callable[[ExportConfig, Callable | None], Exporter]
+# (the [export] settings (ExportConfig), the Open Dental key provider or None for the OS keyring) → exporter
+Factory = Callable[[Any, Callable | None], Exporter]
 
 _FACTORIES: dict[str, Factory] = {}
 
@@ -29,7 +28,7 @@ def names() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def create(name: str, config: ExportConfig, *, keys_provider: Callable | None = None) -> Exporter:
+def create(name: str, config, *, keys_provider: Callable | None = None) -> Exporter:
     factory = _FACTORIES.get(name)
     if factory is None:
         raise NeedsAttention(f"export destination {name!r} is unknown to this version")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from .. import audit
 from ..errors import RetryLater
 from ..intake.errors import OriginalChanged
+from ..store import outbox as outbox_store
 from ..store.reports import Report
 from .render import render_study_image
 
@@ -109,17 +110,10 @@ class Job:
 
     # -- parts -----------------------------------------------------------------------------
     def part(self, name: str) -> Part:
-        r = self.db.one("SELECT * FROM export_parts WHERE outbox_id=? AND part=?", (self.id, name))
-        if r is None:
-            with self.db.tx() as c:
-                c.execute("INSERT OR IGNORE INTO export_parts(outbox_id, part, marker, updated_at) VALUES (?,?,?,?)",
-                          (self.id, name, self.marker(name), self.outbox.now_iso()))
-            r = self.db.one("SELECT * FROM export_parts WHERE outbox_id=? AND part=?", (self.id, name))
-        return Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])
+        return _part(outbox_store.part(self.db, self.id, name, self.marker(name), self.outbox.now_iso()))
 
     def parts(self) -> list[Part]:
-        return [Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])
-                for r in self.db.query("SELECT * FROM export_parts WHERE outbox_id=? ORDER BY id", (self.id,))]
+        return [_part(r) for r in outbox_store.parts(self.db, self.id)]
 
     def begin(self, name: str, target: str = "") -> None:
         """Committed before the write: from here on the outcome counts as unknown until done()."""
@@ -127,30 +121,27 @@ class Job:
         with self.db.tx() as c:
             if self.row.get("report_kind") == "automated":
                 self.outbox.check_automated(c, self.study_id)  # signed or switched off mid-export: stop
-            c.execute("UPDATE export_parts SET state='sending', attempts=attempts+1, target=?, updated_at=? "
-                      "WHERE outbox_id=? AND part=?", (target, now, self.id, name))
-            c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
-                      (self.outbox.lease_until(), now, self.id))
+            outbox_store.part_sending(c, self.id, name, target, now)
+            outbox_store.extend_lease(c, self.id, self.outbox.lease_until(), now)
             audit.append(c, "export_write", f"outbox:{self.id}", study=self.study_id, destination=self.destination,
                          part=name, marker=self.marker(name))
 
     def done(self, name: str, remote_id: str = "", *, how: str = "written", detail: str = "") -> None:
         now = self.outbox.now_iso()
         with self.db.tx() as c:
-            c.execute("UPDATE export_parts SET state='done', remote_id=?, detail=?, updated_at=? "
-                      "WHERE outbox_id=? AND part=?", (str(remote_id or ""), detail, now, self.id, name))
-            c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
-                      (self.outbox.lease_until(), now, self.id))
+            outbox_store.part_done(c, self.id, name, str(remote_id or ""), detail, now)
+            outbox_store.extend_lease(c, self.id, self.outbox.lease_until(), now)
             audit.append(c, f"export_{how}", f"outbox:{self.id}", study=self.study_id, destination=self.destination,
                          part=name, remote_id=str(remote_id or ""), detail=detail)
 
     def not_written(self, name: str) -> None:
         """The write certainly did not happen (refused, never sent): no marker search next time."""
-        with self.db.tx() as c:
-            c.execute("UPDATE export_parts SET state='pending', updated_at=? WHERE outbox_id=? AND part=?",
-                      (self.outbox.now_iso(), self.id, name))
+        outbox_store.part_pending(self.db, self.id, name, self.outbox.now_iso())
 
     def remember(self, **values) -> None:
         self.payload.update(values)
-        with self.db.tx() as c:
-            c.execute("UPDATE outbox SET payload=? WHERE id=?", (json.dumps(self.payload, sort_keys=True), self.id))
+        outbox_store.set_payload(self.db, self.id, json.dumps(self.payload, sort_keys=True))
+
+
+def _part(r) -> Part:
+    return Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])

@@ -35,8 +35,10 @@ from typing import Callable
 
 from .. import audit
 from ..review.report import demonstration_models
-from ..store import reports
+from ..store import images, reports, studies
+from ..store import outbox as outbox_store
 from ..store.db import Database
+from ..store.outbox import NOT_SIGNED
 from ..store.reports import Report
 from . import destinations
 from .job import Exporter, Job, NeedsAttention, NotSent, RetryLater
@@ -45,12 +47,8 @@ from .settings import ExportConfig
 log = logging.getLogger("tray_app.export.outbox")
 
 RETRYABLE = ("queued", "failed")
-NOT_SIGNED = "this study has not been signed; only signed reports are exported"
 AUTOMATION_OFF = ("targeted automation was turned off before this automatic export was sent, so nothing was "
                   "written; the study is exported when a dentist signs it")
-# a row queued before its study was signed (never by sign() itself) becomes due once the report exists
-_SIGNED_SINCE = ("(state='needs_attention' AND reason=? AND EXISTS "
-                 "(SELECT 1 FROM reports r WHERE r.study_id=outbox.study_id))")
 
 
 def demonstration_refused(models: list[str]) -> str:
@@ -112,58 +110,36 @@ class Outbox:
 
     # -- reads -----------------------------------------------------------------------------
     def due(self, *, ignore_backoff: bool = False) -> list[dict]:
-        now, horizon = self.now_iso(), self.horizon()
-        rows = self.db.query(
-            "SELECT * FROM outbox WHERE (state IN ('queued','failed') AND (? OR next_attempt_at IS NULL "
-            "OR next_attempt_at <= ? OR next_attempt_at > ?)) OR (state='sending' AND (next_attempt_at IS NULL "
-            f"OR next_attempt_at <= ? OR next_attempt_at > ?)) OR {_SIGNED_SINCE} ORDER BY id",
-            (1 if ignore_backoff else 0, now, horizon, now, horizon, NOT_SIGNED))
-        return [dict(r) for r in rows]
+        return outbox_store.due(self.db, self.now_iso(), self.horizon(), ignore_backoff=ignore_backoff)
 
     def next_due_in(self) -> float | None:
         """Seconds until the next row is due (0 if one is due now), None if nothing waits."""
-        row = self.db.one("SELECT MIN(COALESCE(next_attempt_at, '')) AS t FROM outbox "
-                          "WHERE state IN ('queued','failed','sending')")
-        if row is None or row["t"] is None:
+        t = outbox_store.next_attempt_at(self.db)
+        if t is None:
             return None
-        at = parse_iso(row["t"])
+        at = parse_iso(t)
         return 0.0 if at is None else max(0.0, at - self.clock())
 
     def status(self) -> list[dict]:
-        return [dict(r) | {"parts": [dict(p) for p in self.db.query(
-            "SELECT part, state, remote_id, target, attempts FROM export_parts WHERE outbox_id=? ORDER BY id",
-            (r["id"],))]} for r in self.db.query(
-            "SELECT id, study_id, destination, report_kind, state, attempts, next_attempt_at, reason, marker, "
-            "remote_id, created_at, updated_at FROM outbox ORDER BY id")]
+        return outbox_store.status(self.db)
 
     # -- retry by hand ---------------------------------------------------------------------
     def retry(self, outbox_id: int | None = None, actor: str = "") -> int:
         """Puts needs_attention/failed rows back in the queue now (after a person fixed the cause)."""
         with self.db.tx() as c:
-            rows = c.execute("SELECT id, study_id FROM outbox WHERE state IN ('needs_attention','failed')" +
-                             (" AND id=?" if outbox_id is not None else ""),
-                             (outbox_id,) if outbox_id is not None else ()).fetchall()
+            rows = outbox_store.requeue(c, self.now_iso(), outbox_id)
             for r in rows:
-                c.execute("UPDATE outbox SET state='queued', next_attempt_at=NULL, updated_at=? WHERE id=?",
-                          (self.now_iso(), r["id"]))
-                c.execute("UPDATE studies SET status='signed' WHERE id=? AND status='export_failed'", (r["study_id"],))
+                studies.mark_export_retried(c, r["study_id"])
                 audit.append(c, "export_retry", f"outbox:{r['id']}", study=r["study_id"], actor=actor)
         return len(rows)
 
     # -- draining --------------------------------------------------------------------------
     def _claim(self, row: dict, ignore_backoff: bool) -> dict | None:
-        now, horizon = self.now_iso(), self.horizon()
         with self.db.tx() as c:
-            cur = c.execute(
-                "UPDATE outbox SET state='sending', attempts=attempts+1, next_attempt_at=?, updated_at=? "
-                "WHERE id=? AND ((state IN ('queued','failed') AND (? OR next_attempt_at IS NULL OR "
-                "next_attempt_at <= ? OR next_attempt_at > ?)) OR (state='sending' AND (next_attempt_at IS NULL "
-                f"OR next_attempt_at <= ? OR next_attempt_at > ?)) OR {_SIGNED_SINCE})",
-                (self.lease_until(), now, row["id"], 1 if ignore_backoff else 0, now, horizon, now, horizon,
-                 NOT_SIGNED))
-            if cur.rowcount != 1:
+            fresh = outbox_store.claim(c, row["id"], self.now_iso(), self.horizon(), self.lease_until(),
+                                       ignore_backoff=ignore_backoff)
+            if fresh is None:
                 return None  # another worker took it
-            fresh = dict(c.execute("SELECT * FROM outbox WHERE id=?", (row["id"],)).fetchone())
             audit.append(c, "export_attempt", f"outbox:{row['id']}", study=row["study_id"],
                          destination=row["destination"], attempt=fresh["attempts"],
                          resumed=row["state"] == "sending")
@@ -203,7 +179,7 @@ class Outbox:
 
     def check_automated(self, c, study_id: int) -> None:
         """An automated row may only write while its study is unsigned and automation is on."""
-        if c.execute("SELECT 1 FROM reports WHERE study_id=?", (study_id,)).fetchone():
+        if reports.is_signed(c, study_id):
             raise NotSent("superseded", "signed before the automatic export went out; the signed report is "
                                         "sent instead")
         if not self.automation:
@@ -212,23 +188,21 @@ class Outbox:
     def _job(self, row: dict) -> Job:
         if row.get("report_kind") == "automated":
             self.check_automated(self.db.conn(), row["study_id"])
-            report = self.db.one("SELECT * FROM automated_reports WHERE study_id=? AND outcome='exported'",
-                                 (row["study_id"],))
+            report = reports.automated_export(self.db, row["study_id"])
             if report is None:
                 raise NeedsAttention("the automatic export record of this study is missing; nothing was written")
         else:
-            report = self.db.one("SELECT * FROM reports WHERE study_id=?", (row["study_id"],))
+            report = reports.signed(self.db, row["study_id"])
         if report is None:
             raise NeedsAttention(NOT_SIGNED)
         if reports.digest(report["snapshot"]) != report["sha256"]:
             raise NeedsAttention("the report does not match its checksum; it was not exported")
         typed = Report.from_json(report["snapshot"])
         self._check_demonstration(row, typed)
-        study = self.db.one("SELECT * FROM studies WHERE id=?", (row["study_id"],))
+        study = studies.get(self.db, row["study_id"])
         job = Job(self, row, typed, report["sha256"], dict(study) if study else {})
         if row["marker"] != job.base_marker:
-            with self.db.tx() as c:
-                c.execute("UPDATE outbox SET marker=? WHERE id=?", (job.base_marker, row["id"]))
+            outbox_store.set_marker(self.db, row["id"], job.base_marker)
         return job
 
     def _check_demonstration(self, row: dict, report: Report) -> None:
@@ -247,22 +221,15 @@ class Outbox:
     def _finish(self, row: dict, state: str, reason: str, summary: dict | None = None, *, logged: str = "") -> dict:
         now = self.clock()
         next_at = iso(now + self.backoff(row["attempts"])) if state == "failed" else None
-        remote_ids = ",".join(f"{p['part']}={p['remote_id']}" for p in self.db.query(
-            "SELECT part, remote_id FROM export_parts WHERE outbox_id=? AND state='done' ORDER BY id", (row["id"],)))
+        remote_ids = outbox_store.done_remote_ids(self.db, row["id"])
+        signed = row.get("report_kind", "signed") == "signed"
         with self.db.tx() as c:
-            c.execute("UPDATE outbox SET state=?, reason=?, next_attempt_at=?, remote_id=?, updated_at=? WHERE id=?",
-                      (state, reason, next_at, remote_ids, iso(now), row["id"]))
-            if state == "done" and row.get("report_kind", "signed") == "signed":
-                left = c.execute("SELECT COUNT(*) FROM outbox WHERE study_id=? AND report_kind='signed' "
-                                 "AND state<>'done'", (row["study_id"],)).fetchone()[0]
-                if left == 0:
-                    c.execute("UPDATE studies SET status='exported' WHERE id=? AND status IN ('signed','export_failed')",
-                              (row["study_id"],))
-                    c.execute("UPDATE images SET state='exported', updated_at=? WHERE study_id=? AND state='signed'",
-                              (iso(now), row["study_id"]))
-            elif state == "needs_attention" and row.get("report_kind", "signed") == "signed":
-                c.execute("UPDATE studies SET status='export_failed' WHERE id=? AND status='signed'",
-                          (row["study_id"],))
+            outbox_store.finish(c, row["id"], state, reason, next_at, remote_ids, iso(now))
+            if state == "done" and signed and outbox_store.signed_rows_open(c, row["study_id"]) == 0:
+                studies.mark_exported(c, row["study_id"])
+                images.mark_exported(c, row["study_id"], iso(now))
+            elif state == "needs_attention" and signed:
+                studies.mark_export_failed(c, row["study_id"])
             audit.append(c, f"export_{state}", f"outbox:{row['id']}", study=row["study_id"],
                          destination=row["destination"], attempt=row["attempts"], reason=reason,
                          next_attempt_at=next_at, remote_ids=remote_ids)

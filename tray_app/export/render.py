@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..analysis.catalog import LabelStyle, ModelCatalog, default_style
 from ..review.api import image_pixels
 from ..review.report import LABEL, demo_line, demo_prefix, demonstration_models, local_time
+from ..store import images
 from ..store.reports import Report
 
 __all__ = ["LABEL", "demo_line", "demo_prefix", "demonstration_models", "local_time"]  # the report's words, re-used
@@ -199,7 +200,7 @@ def encode_image(img: Image.Image, fmt: str = "jpg", quality: int = 90) -> bytes
 
 
 def render_study_image(db, report: Report, image: dict, *, scale: float = 1.0) -> Image.Image:
-    row = db.one("SELECT width, height FROM images WHERE id=?", (image["id"],))
+    row = images.get(db, image["id"])
     pixels = image_pixels(db, image["id"])
     size = (row["width"], row["height"]) if row and row["width"] else None
     return annotated_image(pixels, report.image_findings(image["id"]), report, original_size=size, scale=scale)

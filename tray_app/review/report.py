@@ -1,5 +1,6 @@
 """Builds the typed report (`store.reports.Report`) once for sign-off and for targeted
-automation, and says what every writer of a report says first about a demonstration model."""
+automation, says what every writer of a report says first about a demonstration model, and
+what a signed report corrects of an automatic export that went out before it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import datetime
 
 from ..analysis.catalog import DEMO_MODEL_NAMES, ModelCatalog
 from ..store.db import Database
+from ..store import findings as findings_store
+from ..store import reports
 from ..store.reports import REPORT_FINDING_FIELDS, Patient, Report, Signer
 from ..store.studies import queue
 
@@ -65,3 +68,32 @@ def local_time(iso: str) -> str:
     if dt.tzinfo is not None:
         dt = dt.astimezone()
     return dt.strftime("%Y-%m-%d %H:%M")
+
+
+def automated_record(db: Database, study_id: int) -> dict | None:
+    """The automated export of a study if any of it reached a destination (None when it was
+    only decided, or superseded/cancelled before anything was written)."""
+    r = reports.automated_sent(db, study_id)
+    if r is None:
+        return None
+    return {"at": r["decided_at"], "sha256": r["sha256"], "findings": Report.from_json(r["snapshot"]).findings}
+
+
+def corrections(db: Database, study_id: int, rec: dict | None = None) -> list[dict]:
+    """Automatically exported findings the signed report does not carry as sent: anything not
+    accepted as it was (rejected, edited, or left unreviewed and so not in the report).
+    `rec`: the study's automated_record() when the caller has it already."""
+    rec = rec or automated_record(db, study_id)
+    if rec is None:
+        return []
+    out = []
+    for sent in rec["findings"]:
+        now = findings_store.current(db, sent["id"])
+        if now is not None and now["status"] == "accepted":
+            continue
+        change = "not confirmed"
+        if now is not None and now["status"] == "edited":
+            change = f"corrected to {now['label']} #{now['tooth_universal'] or '?'} {now['surfaces']}".strip()
+        out.append({"id": sent["id"], "label": sent["label"], "tooth_universal": sent["tooth_universal"],
+                    "change": change})
+    return out

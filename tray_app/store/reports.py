@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from .db import Database
+from .outbox import AUTOMATED_SENT
 
 # the finding fields a report snapshot freezes (signed or automated)
 REPORT_FINDING_FIELDS = ("id", "image_id", "label", "code", "confidence", "x1", "y1", "x2", "y2", "tooth_fdi",
@@ -146,3 +150,63 @@ class Report:
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- signed reports (`reports`) --------------------------------------------------------------
+def insert_signed(c: sqlite3.Connection, study_id: int, signer: Signer, signed_at: str, text: str, sha256: str) -> None:
+    c.execute("INSERT INTO reports(study_id, signed_by, signer_name, signed_at, snapshot, sha256) VALUES (?,?,?,?,?,?)",
+              (study_id, signer.id, signer.name, signed_at, text, sha256))
+
+
+def signed(db: Database, study_id: int) -> sqlite3.Row | None:
+    return db.one("SELECT * FROM reports WHERE study_id=?", (study_id,))
+
+
+def is_signed(c: sqlite3.Connection, study_id: int) -> bool:
+    return c.execute("SELECT 1 FROM reports WHERE study_id=?", (study_id,)).fetchone() is not None
+
+
+# -- targeted automation (`automated_reports`): one immutable decision per study ---------------
+def insert_automated(c: sqlite3.Connection, study_id: int, decided_at: str, outcome: str, reason: str, text: str,
+                     sha256: str) -> None:
+    c.execute("INSERT INTO automated_reports(study_id, decided_at, outcome, reason, snapshot, sha256) "
+              "VALUES (?,?,?,?,?,?)", (study_id, decided_at, outcome, reason, text, sha256))
+
+
+def automated_export(db: Database, study_id: int) -> sqlite3.Row | None:
+    """The automatically exported report of a study (None unless the decision was to export)."""
+    return db.one("SELECT * FROM automated_reports WHERE study_id=? AND outcome='exported'", (study_id,))
+
+
+def automated_sent(db: Database, study_id: int) -> sqlite3.Row | None:
+    """The automated export of a study if any of it reached a destination."""
+    return db.one("SELECT decided_at, snapshot, sha256 FROM automated_reports a WHERE study_id=? AND "
+                  f"outcome='exported' AND {AUTOMATED_SENT.format(study='a.study_id')}", (study_id,))
+
+
+def open_for_automation(c: sqlite3.Connection, study_id: int) -> bool:
+    """Not reviewed, signed or decided (by another process) since the candidates were read."""
+    return c.execute("SELECT 1 FROM studies WHERE id=? AND status='new' AND NOT EXISTS "
+                     "(SELECT 1 FROM automated_reports WHERE study_id=?)", (study_id, study_id)).fetchone() is not None
+
+
+def automation_candidates(db: Database, pending_states: tuple[str, ...], oldest: str, cutoff: str) -> list[int]:
+    """New studies with no decision and no signature, some image analysed, none still pending,
+    whose newest image change lies between `oldest` and `cutoff`."""
+    marks = ",".join("?" * len(pending_states))
+    return [r["id"] for r in db.query(
+        "SELECT s.id FROM studies s WHERE s.status='new' "
+        "AND NOT EXISTS (SELECT 1 FROM automated_reports a WHERE a.study_id=s.id) "
+        "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.study_id=s.id) "
+        "AND EXISTS (SELECT 1 FROM images i WHERE i.study_id=s.id AND i.state='analyzed') "
+        f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.study_id=s.id AND i.state IN ({marks})) "
+        "AND (SELECT MAX(i.updated_at) FROM images i WHERE i.study_id=s.id) BETWEEN ? AND ? ORDER BY s.id",
+        (*pending_states, oldest, cutoff))]
+
+
+def unverified(db: Database) -> list[sqlite3.Row]:
+    """Automatically exported studies no dentist has signed yet, oldest first."""
+    return db.query(
+        "SELECT a.study_id, a.decided_at, a.sha256, a.snapshot, s.status, s.patient_id, s.patient_name "
+        "FROM automated_reports a JOIN studies s ON s.id=a.study_id WHERE a.outcome='exported' "
+        "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.study_id=a.study_id) ORDER BY a.decided_at")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .db import Database
+from .outbox import AUTOMATED_SENT
 
 
 def assign_study(
@@ -89,10 +90,8 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
             )
         if not img_list:
             continue
-        from ..automation import SENT_SQL
-
         auto = db.one("SELECT decided_at, outcome, reason, snapshot, "
-                      f"{SENT_SQL.format(study='a.study_id')} AS sent FROM automated_reports a WHERE study_id=?",
+                      f"{AUTOMATED_SENT.format(study='a.study_id')} AS sent FROM automated_reports a WHERE study_id=?",
                       (s["id"],))
         if auto is not None and auto["sent"]:
             sent = {f["id"] for f in json.loads(auto["snapshot"])["findings"]}
@@ -119,3 +118,44 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
         )
     return out
 
+
+
+# --- added by export/review for review/api.py, automation.py and export/outbox.py ---
+def get(db: Database, study_id: int) -> sqlite3.Row | None:
+    return db.one("SELECT * FROM studies WHERE id=?", (study_id,))
+
+
+def status_of(c: sqlite3.Connection, study_id: int) -> str | None:
+    row = c.execute("SELECT status FROM studies WHERE id=?", (study_id,)).fetchone()
+    return None if row is None else row["status"]
+
+
+def clinical(db: Database, study_id: int) -> dict[str, Any]:
+    """The study's derived summary (clinical/study_summary.py): drafts, set, study line."""
+    row = db.one("SELECT clinical FROM studies WHERE id=?", (study_id,))
+    return json.loads((row["clinical"] if row else None) or "{}")
+
+
+def identity(db: Database, study_id: int) -> sqlite3.Row | None:
+    """Patient id (and what it means), name and birth date as the images gave them."""
+    return db.one("SELECT patient_id, patient_id_kind, patient_name, birth_date FROM studies WHERE id=?", (study_id,))
+
+
+def mark_in_review(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='in_review' WHERE id=? AND status='new'", (study_id,))
+
+
+def mark_signed(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='signed' WHERE id=?", (study_id,))
+
+
+def mark_exported(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='exported' WHERE id=? AND status IN ('signed','export_failed')", (study_id,))
+
+
+def mark_export_failed(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='export_failed' WHERE id=? AND status='signed'", (study_id,))
+
+
+def mark_export_retried(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='signed' WHERE id=? AND status='export_failed'", (study_id,))

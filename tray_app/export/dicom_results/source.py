@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...store import images
 from ...store.reports import Patient, Report
 
 # the attributes highdicom reads from the referenced image without a default (Type 2: may be empty)
@@ -42,7 +43,7 @@ def read_source(db, image_id: int, *, sha256: str = "", patient: Patient | None 
     could have been swapped after signing (issue 22, item 12)."""
     from pydicom import dcmread
 
-    row = db.one("SELECT path, sop_uid, width, height, meta, sha256 FROM images WHERE id=?", (image_id,))
+    row = images.get(db, image_id)
     if row is None:
         return Source(image_id, problem=f"image {image_id} is not in the database")
     meta = json.loads(row["meta"] or "{}")
