@@ -55,3 +55,14 @@ def test_the_outbox_transitions(workspace, clock):
         assert [r["id"] for r in outbox.requeue(c, now)] == [row["id"]]
     assert outbox.due(db, now, horizon)[0]["state"] == "queued"
     assert outbox.status(db)[0]["study_id"] == sid
+
+
+def test_reading_the_queue_loads_no_exporter():
+    """`export --status`/`--retry` import the outbox only: no drawing, HTTP or DICOM library, no
+    model catalogue (each destination's exporter is imported when it is first used)."""
+    import subprocess
+
+    code = ("import sys, tray_app.export.outbox\n"
+            "print(sorted(m for m in ('numpy', 'PIL', 'httpx', 'pydicom', 'pynetdicom', 'reportlab') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

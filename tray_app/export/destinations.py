@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .dicom_export import DicomExporter
-from .folder import FolderExporter
 from .job import Exporter, NeedsAttention
-from .opendental_export import OpenDentalExporter
 
 # (the [export] settings (ExportConfig), the Open Dental key provider or None for the OS keyring) → exporter
 Factory = Callable[[Any, Callable | None], Exporter]
@@ -35,6 +32,27 @@ def create(name: str, config, *, keys_provider: Callable | None = None) -> Expor
     return factory(config, keys_provider)
 
 
-register("opendental", lambda cfg, keys: OpenDentalExporter(cfg.opendental, keys_provider=keys))
-register("folder", lambda cfg, keys: FolderExporter(cfg.folder))
-register("dicom", lambda cfg, keys: DicomExporter(cfg.dicom))
+# Each factory imports its exporter when the destination is first used: each brings its own heavy
+# client (httpx; pynetdicom and highdicom; PIL and reportlab), which a command that only reads the
+# queue (`export --status`) or a practice without that destination never needs.
+def _opendental(cfg, keys_provider):
+    from .opendental_export import OpenDentalExporter
+
+    return OpenDentalExporter(cfg.opendental, keys_provider=keys_provider)
+
+
+def _folder(cfg, keys_provider):
+    from .folder import FolderExporter
+
+    return FolderExporter(cfg.folder)
+
+
+def _dicom(cfg, keys_provider):
+    from .dicom_export import DicomExporter
+
+    return DicomExporter(cfg.dicom)
+
+
+register("opendental", _opendental)
+register("folder", _folder)
+register("dicom", _dicom)

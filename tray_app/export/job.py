@@ -20,7 +20,6 @@ from ..errors import RetryLater
 from ..intake.errors import OriginalChanged
 from ..store import outbox as outbox_store
 from ..store.reports import Report
-from .render import render_study_image
 
 __all__ = ["Exporter", "Job", "NeedsAttention", "NotSent", "Part", "RetryLater"]
 
@@ -91,6 +90,10 @@ class Job:
         """The annotated rendering of one report image. Full size is made once per attempt and
         shared by the parts that need it (image upload, PDF, secondary capture); rendering is
         deterministic, so sharing changes no byte. An original replaced after signing is never sent."""
+        # imported here, as the outbox always did: drawing brings PIL and numpy, which `export --status`
+        # or `export --retry` never need
+        from .render import render_study_image
+
         try:
             if scale != 1.0:
                 return render_study_image(self.db, self.report, image, scale=scale)

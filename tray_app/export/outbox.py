@@ -34,7 +34,6 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from .. import audit
-from ..review.report import demonstration_models
 from ..store import images, reports, studies
 from ..store import outbox as outbox_store
 from ..store.db import Database
@@ -208,6 +207,10 @@ class Outbox:
     def _check_demonstration(self, row: dict, report: Report) -> None:
         """A demonstration model's findings go to a chart only with `export.allow_demonstration_model`
         on; each export that goes out under it is audited with the models it carries."""
+        # imported when a report is sent, as render was before: the model catalogue brings numpy,
+        # which `export --status` and `--retry` never need
+        from ..review.report import demonstration_models
+
         models = demonstration_models(report)
         if not models:
             return
