@@ -46,7 +46,8 @@ def run(n_images: int) -> dict:
     from tray_app.demo.writers import write_dicom
     from tray_app.export import dicom_results as dr
     from tray_app.export.outbox import Outbox
-    from tray_app.export.render import render_study_image, study_images
+    from tray_app.export.render import render_study_image
+    from tray_app.store.reports import Report
     from tray_app.export.settings import DicomDestConfig, ExportConfig
     from tray_app.review.api import ReviewAPI
     from tray_app.review.clinicians import add_clinician
@@ -101,8 +102,8 @@ def run(n_images: int) -> dict:
 
         gsps_t, sc_t, render_t = [], [], []
         for (snap_text, sha) in db.query("SELECT snapshot, sha256 FROM reports"):
-            snapshot = json.loads(snap_text)
-            for im in study_images(db, snapshot):
+            snapshot = Report.from_json(snap_text)
+            for im in snapshot.images_to_render():
                 src = dr.read_source(db, im["id"])
                 t0 = time.perf_counter()
                 dr.build_gsps(snapshot, im, src, report_sha256=sha)

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from .analysis.tooth_mapping import ANATOMY_LABELS
+from .store import findings
 from .store.db import Database
 
 
@@ -27,7 +28,7 @@ def _rates(tp: int, fp: int, fn: int) -> dict:
 def from_reviews(db: Database) -> dict:
     tp, fp, fn = Counter(), Counter(), Counter()
     unreviewed = 0
-    for f in db.query("SELECT label, status, source FROM findings WHERE status<>'withdrawn'"):
+    for f in findings.review_outcomes(db):
         if f["label"] in ANATOMY_LABELS:
             continue
         if f["source"] == "clinician":
@@ -56,8 +57,7 @@ def from_chart_csv(db: Database, path: Path) -> dict:
     patients = {p for p, _, _ in chart}
     model: set[tuple[str, str, str]] = set()
     unplaced = 0
-    for f in db.query("SELECT f.label, f.tooth_universal, s.patient_id FROM findings f JOIN studies s ON s.id=f.study_id "
-                      "WHERE f.source='model' AND f.status<>'withdrawn'"):
+    for f in findings.model_findings_with_patient(db):
         pid = (f["patient_id"] or "").upper()
         if pid not in patients or f["label"] in ANATOMY_LABELS:
             continue

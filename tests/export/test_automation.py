@@ -15,6 +15,7 @@ from tray_app import audit, automation
 from tray_app.config import Config, ConfigError, GovernanceConfig
 from tray_app.export.outbox import Outbox
 from tray_app.settings.export import ExportConfig, FolderConfig
+from tray_app.review.report import automated_record
 
 LATER = datetime.now(timezone.utc) + timedelta(hours=1)
 
@@ -82,7 +83,7 @@ def test_signature_after_automation_verifies_and_lists_corrections(workspace, tm
     Outbox(ws.db, folder(drop), clock=clock, automation=True).drain_once()
     sid = ws.studies["B"]
     api = ws.api(("folder",))
-    sent = automation.record(ws.db, sid)["findings"]
+    sent = automated_record(ws.db, sid)["findings"]
     assert len(sent) == 2
     assert any("went to the chart automatically" in w for w in api.safety_warnings(sid))
     for fid in ws.findings("B"):
@@ -275,7 +276,7 @@ def test_sent_findings_left_unreviewed_are_not_claimed_as_verified(workspace, tm
     Outbox(ws.db, folder(tmp_path / "drop"), clock=clock, automation=True).drain_once()
     sid = ws.studies["B"]
     api = ws.api(("folder",))
-    sent = {f["id"] for f in automation.record(ws.db, sid)["findings"]}
+    sent = {f["id"] for f in automated_record(ws.db, sid)["findings"]}
     for fid in ws.findings("B"):
         if fid not in sent:
             api.accept(fid)  # the dentist signs without looking at what went out

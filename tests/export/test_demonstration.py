@@ -16,9 +16,9 @@ from pydicom import dcmread
 
 from tray_app import audit
 from tray_app.export import dicom_results as dr
-from tray_app.export import render
+from tray_app.export import pdf, render
 from tray_app.export.outbox import Outbox
-from tray_app.export.render import study_images
+from tray_app.store.reports import Report
 from tray_app.settings.export import ExportConfig, ExportConfigError, FolderConfig
 
 from .conftest import od_config
@@ -53,7 +53,7 @@ def pdf_text(data: bytes) -> str:
 @pytest.fixture
 def helvetica(monkeypatch):
     # an embedded TrueType subset stores glyph numbers, not text; the standard fonts keep it readable
-    monkeypatch.setattr(render, "_pdf_fonts", lambda: ("Helvetica", "Helvetica-Bold"))
+    monkeypatch.setattr(pdf, "_pdf_fonts", lambda: ("Helvetica", "Helvetica-Bold"))
 
 
 def test_a_demonstration_models_report_is_held_back_by_default(workspace, od_server, od_keys, clock):
@@ -122,8 +122,8 @@ def test_annotated_image_banner_starts_with_demonstration(workspace):
     ws = workspace
     as_demo_model(ws)
     ws.sign("B", destinations=())
-    snap = json.loads(ws.db.one("SELECT snapshot FROM reports WHERE study_id=?", (ws.studies["B"],))["snapshot"])
-    assert snap["demonstration_models"] == ["dental-demo 1.0.0"]
+    snap = Report.from_json(ws.db.one("SELECT snapshot FROM reports WHERE study_id=?", (ws.studies["B"],))["snapshot"])
+    assert snap.demonstration_models == ["dental-demo 1.0.0"]
     lines = []
     real = render.ImageDraw.ImageDraw.text
 
@@ -133,11 +133,11 @@ def test_annotated_image_banner_starts_with_demonstration(workspace):
 
     render.ImageDraw.ImageDraw.text = spy
     try:
-        render.render_study_image(ws.db, snap, study_images(ws.db, snap)[0])
+        render.render_study_image(ws.db, snap, snap.images_to_render()[0])
     finally:
         render.ImageDraw.ImageDraw.text = real
-    banner = lines[-3 - len({f["label"] for f in snap["findings"]
-                              if f["image_id"] == study_images(ws.db, snap)[0]["id"]}):]
+    banner = lines[-3 - len({f["label"] for f in snap.findings
+                              if f["image_id"] == snap.images_to_render()[0]["id"]}):]
     assert banner[0].startswith(DEMO), banner
 
 
@@ -146,8 +146,8 @@ def test_dicom_objects_say_demonstration_first(workspace):
     as_demo_model(ws)
     ws.sign("B", destinations=())
     report = ws.db.one("SELECT snapshot, sha256 FROM reports WHERE study_id=?", (ws.studies["B"],))
-    snap, sha = json.loads(report["snapshot"]), report["sha256"]
-    im = study_images(ws.db, snap)[0]
+    snap, sha = Report.from_json(report["snapshot"]), report["sha256"]
+    im = snap.images_to_render()[0]
     src = dr.read_source(ws.db, im["id"])
     gsps = dcmread(io.BytesIO(dr.encode(dr.build_gsps(snap, im, src, report_sha256=sha))))
     texts = [t.UnformattedTextValue for ann in gsps.GraphicAnnotationSequence

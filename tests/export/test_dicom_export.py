@@ -9,8 +9,9 @@ from pydicom import dcmread
 
 from tray_app.export import dicom_results as dr
 from tray_app.export.doctor import run_checks
-from tray_app.export.outbox import Job, Outbox
-from tray_app.export.render import study_images
+from tray_app.export.job import Job
+from tray_app.export.outbox import Outbox
+from tray_app.store.reports import Patient, Report
 from tray_app.settings.export import DicomDestConfig, ExportConfig, RetryConfig
 
 from .pacs import GSPS, SC, FakePACS, free_port
@@ -40,10 +41,9 @@ def pacs():
 
 def expected_uids(ws, key, kinds=("gsps",)):
     report = ws.db.one("SELECT snapshot, sha256 FROM reports WHERE study_id=?", (ws.studies[key],))
-    import json
 
-    snap = json.loads(report["snapshot"])
-    return {dr.instance_uid(report["sha256"], im["id"], k) for im in study_images(ws.db, snap) for k in kinds}
+    snap = Report.from_json(report["snapshot"])
+    return {dr.instance_uid(report["sha256"], im["id"], k) for im in snap.images_to_render() for k in kinds}
 
 
 def parts(ws, key):
@@ -256,10 +256,10 @@ def test_results_name_only_the_signed_patient(workspace):
     ws = workspace
     row = ws.db.one("SELECT id FROM images WHERE study_id=? ORDER BY id LIMIT 1", (ws.studies["B"],))
     signed = {"id": "C-77", "id_kind": "chartnumber", "name": "Doe^Jane", "birth_date": "19800101"}
-    assert dr.read_source(ws.db, row["id"], patient=signed).dataset is not None
+    assert dr.read_source(ws.db, row["id"], patient=Patient(**signed)).dataset is not None
     for other, field in (({"name": "Mallory^Eve"}, "patient name"), ({"id": "C-78"}, "patient ID"),
                          ({"birth_date": "1990-01-01"}, "birth date")):
-        src = dr.read_source(ws.db, row["id"], patient={**signed, **other})
+        src = dr.read_source(ws.db, row["id"], patient=Patient(**{**signed, **other}))
         assert src.changed and src.dataset is None and f"({field} differs)" in src.problem
 
 

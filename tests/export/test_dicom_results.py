@@ -5,7 +5,7 @@ carries the study; UIDs and bytes are the same on every build. Plus the [export.
 from __future__ import annotations
 
 import io
-import json
+from dataclasses import replace
 import shutil
 import subprocess
 
@@ -15,14 +15,15 @@ from PIL import Image
 from pydicom import dcmread
 
 from tray_app.export import dicom_results as dr
-from tray_app.export.render import finding_text, study_images
+from tray_app.export.render import finding_text
+from tray_app.store.reports import Report, Signer
 from tray_app.settings.export import DicomDestConfig, ExportConfig, ExportConfigError
 
 
 def signed(ws, key="B"):
     ws.sign(key, destinations=())
     report = ws.db.one("SELECT snapshot, sha256 FROM reports WHERE study_id=?", (ws.studies[key],))
-    return json.loads(report["snapshot"]), report["sha256"]
+    return Report.from_json(report["snapshot"]), report["sha256"]
 
 
 def read_back(ds):
@@ -40,8 +41,8 @@ def all_objects(gsps, seq: str) -> list:
 def test_gsps_for_a_signed_study_is_valid_and_references_the_original(workspace):
     ws = workspace
     snap, sha = signed(ws)
-    images = study_images(ws.db, snap)
-    assert len(images) == 2 and snap["findings"]
+    images = snap.images_to_render()
+    assert len(images) == 2 and snap.findings
     for im in images:
         src = dr.read_source(ws.db, im["id"])
         assert src.can_gsps, src.problem or src.gsps_problem
@@ -64,7 +65,7 @@ def test_gsps_for_a_signed_study_is_valid_and_references_the_original(workspace)
         cols, rows = int(original.Columns), int(original.Rows)
         graphics = all_objects(gsps, "GraphicObjectSequence")
         texts = all_objects(gsps, "TextObjectSequence")
-        mine = [f for f in snap["findings"] if f["image_id"] == im["id"]]
+        mine = [f for f in snap.findings if f["image_id"] == im["id"]]
         assert len(graphics) == len(mine) > 0  # one rectangle per finding
         for g in graphics:
             p = points(g)
@@ -99,7 +100,7 @@ def test_gsps_for_a_signed_study_is_valid_and_references_the_original(workspace)
 def test_builds_are_deterministic_per_report_image_and_kind(workspace):
     ws = workspace
     snap, sha = signed(ws)
-    im = study_images(ws.db, snap)[0]
+    im = snap.images_to_render()[0]
     src = dr.read_source(ws.db, im["id"])
     first = dr.encode(dr.build_gsps(snap, im, src, report_sha256=sha))
     assert dr.encode(dr.build_gsps(snap, im, src, report_sha256=sha)) == first  # a resend is the same instance
@@ -113,14 +114,14 @@ def test_builds_are_deterministic_per_report_image_and_kind(workspace):
 def test_boxes_outside_the_image_are_clipped(workspace):
     ws = workspace
     snap, sha = signed(ws)
-    im = study_images(ws.db, snap)[0]
+    im = snap.images_to_render()[0]
     src = dr.read_source(ws.db, im["id"])
     cols, rows = src.width, src.height
     wild = [{"id": 901, "image_id": im["id"], "label": "caries", "x1": -40.0, "y1": -3.5, "x2": cols + 50.0,
              "y2": rows * 2.0, "confidence": 0.9, "source": "model"},
             {"id": 902, "image_id": im["id"], "label": "calculus", "x1": cols - 1.0, "y1": rows - 1.0,
              "x2": cols - 30.0, "y2": rows - 20.0, "confidence": 0.7, "source": "model"}]
-    gsps = read_back(dr.build_gsps(dict(snap, findings=wild), im, src, report_sha256=sha))
+    gsps = read_back(dr.build_gsps(replace(snap, findings=wild), im, src, report_sha256=sha))
     graphics = all_objects(gsps, "GraphicObjectSequence")
     assert len(graphics) == 2
     assert points(graphics[0])[:4].tolist() == [[0, 0], [cols, 0], [cols, rows], [0, rows]]
@@ -132,7 +133,7 @@ def test_boxes_outside_the_image_are_clipped(workspace):
 def test_dcmtk_checks_the_presentation_state(workspace, tmp_path):
     ws = workspace
     snap, sha = signed(ws)
-    im = study_images(ws.db, snap)[0]
+    im = snap.images_to_render()[0]
     out = tmp_path / "gsps.dcm"
     out.write_bytes(dr.encode(dr.build_gsps(snap, im, dr.read_source(ws.db, im["id"]), report_sha256=sha)))
     check = subprocess.run(["dcmpschk", str(out)], capture_output=True, text=True, timeout=60)
@@ -142,10 +143,10 @@ def test_dcmtk_checks_the_presentation_state(workspace, tmp_path):
 def test_unsigned_automated_snapshot_and_non_ascii_signer(workspace):
     ws = workspace
     snap, sha = signed(ws)
-    im = study_images(ws.db, snap)[0]
+    im = snap.images_to_render()[0]
     src = dr.read_source(ws.db, im["id"])
-    auto = dict(snap, signer=None, signed_at=None, label="AI-generated, not yet verified",
-                automated={"at": "2026-11-29T10:00:00.000+00:00", "verified": False})
+    auto = replace(snap, signer=None, signed_at=None, label="AI-generated, not yet verified",
+                   automated={"at": "2026-11-29T10:00:00.000+00:00", "verified": False})
     gsps = read_back(dr.build_gsps(auto, im, src, report_sha256=sha))
     assert gsps.ContentLabel == "AI_UNVERIFIED" and str(gsps.ContentCreatorName) == "AI (unverified)^"
     assert gsps.ContentDescription.startswith("AI-generated, not yet verified")
@@ -153,7 +154,7 @@ def test_unsigned_automated_snapshot_and_non_ascii_signer(workspace):
     sc = read_back(dr.build_sc(auto, im, Image.new("RGB", (64, 48)), src, report_sha256=sha, study={}))
     assert sc.ImageComments.startswith("AI-generated, not yet verified")
 
-    zoe = dict(snap, signer={"id": 1, "name": "Dr Zoë Łukasz", "role": "dentist"})
+    zoe = replace(snap, signer=Signer(1, "Dr Zoë Łukasz", "dentist"))
     gsps = read_back(dr.build_gsps(zoe, im, src, report_sha256=sha))
     assert gsps.SpecificCharacterSet == "ISO_IR 192" and str(gsps.ContentCreatorName) == "Dr Zoë Łukasz^"
     assert str(gsps.PatientName) == "Doe^Jane"
@@ -162,7 +163,7 @@ def test_unsigned_automated_snapshot_and_non_ascii_signer(workspace):
 def test_secondary_capture_from_dicom_and_from_a_raster_image(workspace):
     ws = workspace
     snap, sha = signed(ws)
-    im = study_images(ws.db, snap)[0]
+    im = snap.images_to_render()[0]
     src = dr.read_source(ws.db, im["id"])
     original = dcmread(src.path, stop_before_pixels=True)
     picture = Image.new("RGB", (120, 90), (200, 10, 10))
@@ -182,9 +183,9 @@ def test_secondary_capture_from_dicom_and_from_a_raster_image(workspace):
     assert raster.dataset is None and not raster.can_gsps and "PNG" in raster.problem
     study = dict(ws.db.one("SELECT * FROM studies WHERE id=?", (ws.studies["B"],)))
     sc = read_back(dr.build_sc(snap, im, picture, None, report_sha256=sha, study=study))
-    assert sc.PatientID == snap["patient"]["id"] == "C-77" and str(sc.PatientName) == "Doe^Jane"
-    assert sc.StudyInstanceUID == snap["study_uid"] and "SourceImageSequence" not in sc
-    no_uid = read_back(dr.build_sc(dict(snap, study_uid=""), im, picture, None, report_sha256=sha, study=study))
+    assert sc.PatientID == snap.patient.id == "C-77" and str(sc.PatientName) == "Doe^Jane"
+    assert sc.StudyInstanceUID == snap.study_uid and "SourceImageSequence" not in sc
+    no_uid = read_back(dr.build_sc(replace(snap, study_uid=""), im, picture, None, report_sha256=sha, study=study))
     assert no_uid.StudyInstanceUID == dr.local_study_uid(study, snap)  # stable for the study
 
 
@@ -199,8 +200,9 @@ def _source(path, image_id=1):
                      gsps_problem=dr._gsps_problem(ds, image_id))
 
 
-SNAP = {"label": "AI-Assisted Preliminary Findings", "signer": {"id": 1, "name": "Dr Łukasz", "role": "dentist"},
-        "signed_at": "2026-11-28T14:03:00.000+00:00", "models": ["stub 1.0"], "findings": []}
+SNAP = Report.from_dict({"label": "AI-Assisted Preliminary Findings",
+                         "signer": {"id": 1, "name": "Dr Łukasz", "role": "dentist"},
+                         "signed_at": "2026-11-28T14:03:00.000+00:00", "models": ["stub 1.0"], "findings": []})
 
 
 def test_original_character_set_window_and_polarity_are_respected(tmp_path):
@@ -219,7 +221,7 @@ def test_original_character_set_window_and_polarity_are_respected(tmp_path):
     texts = all_objects(gsps, "TextObjectSequence")
     assert "GraphicObjectSequence" not in gsps.GraphicAnnotationSequence[0]
     assert texts[0].UnformattedTextValue.startswith("AI-Assisted Preliminary Findings - signed by Dr Łukasz")
-    ascii_signer = dict(SNAP, signer={"id": 1, "name": "Dr Jörg", "role": "dentist"})
+    ascii_signer = replace(SNAP, signer=Signer(1, "Dr Jörg", "dentist"))
     assert read_back(dr.build_gsps(ascii_signer, {"id": 1}, _source(latin), report_sha256="1" * 64)) \
         .SpecificCharacterSet == "ISO_IR 100"
 
@@ -239,7 +241,7 @@ def test_images_that_cannot_get_a_presentation_state(workspace, tmp_path):
 
     ws = workspace
     snap, _ = signed(ws)
-    im = study_images(ws.db, snap)[0]
+    im = snap.images_to_render()[0]
     other = write_dicom(tmp_path / "other.dcm", seed=4)
 
     def at(path):

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from tray_app.export.folder import atoz_patient_folder, safe_component, safe_filename
-from tray_app.export.outbox import Job, Outbox
+from tray_app.export.job import Job
+from tray_app.export.outbox import Outbox
 from tray_app.settings.export import ExportConfig, FolderConfig
 
 

@@ -13,7 +13,8 @@ import pytest
 from tray_app import audit
 from tray_app.export.opendental import ODClient, ODError, tooth_numbers
 from tray_app.export.opendental_export import OpenDentalExporter
-from tray_app.export.outbox import Job, Outbox, OutboxWorker
+from tray_app.export.job import Job
+from tray_app.export.outbox import Outbox, OutboxWorker
 from tray_app.export.secrets import ODKeys
 
 from .conftest import od_config

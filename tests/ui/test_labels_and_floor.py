@@ -8,6 +8,7 @@ import json
 import numpy as np
 
 from tray_app.export import render
+from tray_app.store.reports import Report
 from tray_app.store.db import Database
 from ui_home import COLORS, DENTIST
 
@@ -84,10 +85,11 @@ def test_window_and_exported_image_share_the_manifests_name_and_colour(review_ho
     db.close()
     assert snap["label_styles"][label] == {"display": "Periapical radiolucency", "color": COLORS[label]}
     [f] = snap["findings"]
-    assert render.finding_text(f, snap).startswith("Periapical radiolucency")
+    report = Report.from_dict(snap)
+    assert render.finding_text(f, report).startswith("Periapical radiolucency")
     # the box drawn on the exported picture is the window's colour
     img = render.annotated_image(np.zeros((400, 400), np.uint8),
-                                 [dict(f, x1=100, y1=150, x2=300, y2=350)], snap, original_size=(400, 400))
+                                 [dict(f, x1=100, y1=150, x2=300, y2=350)], report, original_size=(400, 400))
     column = np.asarray(img)[:, round(100 * img.width / 400) + 1]  # through the box's left edge
     assert any(tuple(px) == hex_rgb(COLORS[label]) for px in column), set(map(tuple, column))
 
@@ -96,7 +98,7 @@ def test_a_label_no_manifest_knows_gets_the_same_default_everywhere(review_home,
     w = make_window(review_home)
     style = w.catalog.style("fracture")
     assert style.display == "Fracture"
-    assert render.label_style("fracture", {"label_styles": {}}).color == style.color
+    assert render.label_style("fracture", Report.from_dict({"label_styles": {}})).color == style.color
 
 
 def test_exports_use_the_bundled_manifests_names_and_colours():

@@ -1,6 +1,6 @@
 """DICOM destination: results go back to a PACS or viewer by C-STORE (pynetdicom).
 
-Per image of the report (`render.study_images`), parts `gsps<image id>` (a Grayscale Softcopy
+Per image of the report (`Report.images_to_render`), parts `gsps<image id>` (a Grayscale Softcopy
 Presentation State over the original image, `export.dicom.send_gsps`) and `sc<image id>` (a
 Secondary Capture of the annotated image, `export.dicom.send_sc`); the objects are built by
 `dicom_results`. Their UIDs come from (report, image, kind), so a part whose outcome is unknown
@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .dicom_results import GSPS_CLASS, SC_CLASS, build_gsps, build_sc, read_source
-from .outbox import Job, NeedsAttention, RetryLater
-from .render import study_images
+from .job import Job, NeedsAttention, RetryLater
 from ..settings.export import DicomDestConfig
 
 log = logging.getLogger(__name__)
@@ -229,12 +228,12 @@ class DicomExporter:
         """(parts to send, parts already done {name: uid}, nothing to send {name: why})."""
         cfg = self.config
         states = {p.name: p for p in job.parts()}  # existing parts; new ones are recorded when planned
-        images = list(job.snapshot.get("images") or [])
+        images = job.report.images
         position = {im["id"]: n for n, im in enumerate(images, 1)}
         todo: list[dict] = []
         done: dict[str, str] = {}
         skipped: dict[str, str] = {}
-        chosen = study_images(job.db, job.snapshot)
+        chosen = job.report.images_to_render()
         for im in chosen:
             kinds = [k for k, on in (("gsps", cfg.send_gsps), ("sc", cfg.send_sc)) if on]
             pending = []
@@ -247,7 +246,7 @@ class DicomExporter:
                     pending.append((kind, name))
             if not pending:
                 continue
-            src = read_source(job.db, im["id"], sha256=im.get("sha256") or "", patient=job.snapshot.get("patient"))
+            src = read_source(job.db, im["id"], sha256=im.get("sha256") or "", patient=job.report.patient)
             if src.unreachable:
                 raise RetryLater(f"{src.problem}; the results are sent when it can be read again")
             if src.changed:
@@ -267,10 +266,10 @@ class DicomExporter:
     def build(self, job: Job, item: dict):
         kw = dict(report_sha256=job.report_sha256, instance_number=item["instance_number"])
         if item["kind"] == "gsps":
-            return build_gsps(job.snapshot, item["image"], item["source"], **kw)
+            return build_gsps(job.report, item["image"], item["source"], **kw)
         rendered = job.rendered(item["image"])
         src = item["source"]
-        return build_sc(job.snapshot, item["image"], rendered, src if src.dataset is not None else None,
+        return build_sc(job.report, item["image"], rendered, src if src.dataset is not None else None,
                         study=job.study, **kw)
 
     def export(self, job: Job) -> dict:

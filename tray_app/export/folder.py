@@ -50,8 +50,11 @@ import re
 import unicodedata
 from pathlib import Path
 
-from .outbox import Job, NeedsAttention, RetryLater
-from .render import demo_prefix, demonstration_models, encode_image, is_automated, report_pdf, report_time, study_images
+from .job import Job, NeedsAttention, RetryLater
+from ..review.report import demo_prefix, demonstration_models
+from ..store.reports import Report
+from .pdf import report_pdf
+from .render import encode_image
 from ..settings.export import FolderConfig
 
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -100,17 +103,15 @@ def atomic_write(path: Path, data: bytes) -> None:
                 pass
 
 
-def base_name(snapshot: dict, study: dict) -> str:
-    patient = snapshot.get("patient") or {}
-    last, _, first = (patient.get("name") or "").partition("^")
-    first = first.split("^")[0]
+def base_name(report: Report, study: dict) -> str:
+    patient = report.patient
     d = (study or {}).get("study_date") or ""
     if len(d) == 8 and d.isdigit():
         date = f"{d[:4]}-{d[4:6]}-{d[6:8]}"
     else:
-        date = report_time(snapshot)[:10] or "undated"
-    return "_".join([safe_component(patient.get("id") or "noid", 20), safe_component(last), safe_component(first),
-                     date])
+        date = report.time[:10] or "undated"
+    return "_".join([safe_component(patient.id or "noid", 20), safe_component(patient.last),
+                     safe_component(patient.first), date])
 
 
 def _letters(text: str) -> str:
@@ -148,14 +149,13 @@ class FolderExporter:
             root = Path(s.atoz_root)
             if not root.is_dir():
                 raise RetryLater(f"Open Dental's AtoZ folder {root} cannot be reached; the export waits for it")
-            patient = job.snapshot.get("patient") or {}
-            pid = str(patient.get("id") or "")
-            if patient.get("id_kind") != "patnum" or not pid.isdigit():
+            patient = job.report.patient
+            pid = str(patient.id or "")
+            if patient.id_kind != "patnum" or not pid.isdigit():
                 raise NeedsAttention("the AtoZ folder export needs the Open Dental PatNum, but these radiographs carry "
                                      "a chart number; use the Open Dental API export, or set the watch folder to "
                                      "patnum")
-            last, _, first = (patient.get("name") or "").partition("^")
-            folder = atoz_patient_folder(root, int(pid), last, first.split("^")[0])
+            folder = atoz_patient_folder(root, int(pid), patient.last, patient.first)
             folder.mkdir(parents=True, exist_ok=True)
             return folder, f"_{int(s.atoz_def_num)}_" if s.atoz_def_num else ""
         folder = Path(s.path)
@@ -165,18 +165,18 @@ class FolderExporter:
 
     def plan(self, job: Job) -> list[tuple[str, str]]:
         s = self.settings
-        base = base_name(job.snapshot, job.study)
-        what = "AI-Unverified" if is_automated(job.snapshot) else "AI-Findings"
-        demo = bool(demonstration_models(job.snapshot))
+        base = base_name(job.report, job.study)
+        what = "AI-Unverified" if job.report.is_automated else "AI-Findings"
+        demo = bool(demonstration_models(job.report))
         if demo:  # staff see it in the name before they open the file
             what = what.replace("AI-", "AI-Demo-")
         parts = []
         if s.write_pdf:
             parts.append(("pdf", f"{base}_{what}.pdf"))
         if s.write_images:
-            for n, im in enumerate(study_images(job.db, job.snapshot), 1):
+            for n, im in enumerate(job.report.images_to_render(), 1):
                 parts.append((f"img{im['id']}", f"{base}_{what}_{n}.{s.image_format}"))
-        if s.write_patient_summary and (job.snapshot.get("drafts") or {}).get("patient_summary"):
+        if s.write_patient_summary and job.report.drafts.get("patient_summary"):
             parts.append(("patient_pdf", f"{base}_{'AI-Demo' if demo else 'AI'}-Patient-Summary.pdf"))
         if s.write_json and s.layout == "dentrix":
             parts.append(("json", f"{base}_{what}.json"))
@@ -220,40 +220,38 @@ class FolderExporter:
         return candidate
 
     def data(self, job: Job, name: str, files: dict[str, str]) -> bytes:
-        snap = job.snapshot
+        report = job.report
         s = self.settings
         image = job.rendered
 
         if name.startswith("img"):
-            im = next(i for i in snap.get("images") or [] if i["id"] == int(name[3:]))
-            return encode_image(image(im), s.image_format, s.jpeg_quality)
+            return encode_image(image(report.image(int(name[3:]))), s.image_format, s.jpeg_quality)
         if name in ("pdf", "patient_pdf"):
-            imgs = [(im, image(im)) for im in study_images(job.db, snap)]
-            return report_pdf(snap, imgs, study=job.study, marker=job.marker(name), patient_friendly=name != "pdf")
+            imgs = [(im, image(im)) for im in report.images_to_render()]
+            return report_pdf(report, imgs, study=job.study, marker=job.marker(name), patient_friendly=name != "pdf")
         if name == "json":
             return json.dumps(sidecar(job, files), indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
         raise ValueError(f"unknown export part {name}")
 
 
 def sidecar(job: Job, files: dict[str, str]) -> dict:
-    snap = job.snapshot
-    patient = snap.get("patient") or {}
-    last, _, first = (patient.get("name") or "").partition("^")
+    report = job.report
+    patient = report.patient
     return {
-        "label": demo_prefix(snap) + (snap.get("label") or ""), "marker": job.base_marker,
-        "demonstration_models": demonstration_models(snap), "report_sha256": job.report_sha256,
-        "patient": {"id": patient.get("id"), "id_kind": patient.get("id_kind"), "last": last,
-                    "first": first.split("^")[0], "birth_date": patient.get("birth_date")},
-        "study": {"id": job.study_id, "uid": snap.get("study_uid"), "date": (job.study or {}).get("study_date", "")},
-        "signer": snap.get("signer"), "signed_at": snap.get("signed_at"), "models": snap.get("models"),
-        "verified": not is_automated(snap), "automated": snap.get("automated"),
+        "label": demo_prefix(report) + report.label, "marker": job.base_marker,
+        "demonstration_models": demonstration_models(report), "report_sha256": job.report_sha256,
+        "patient": {"id": patient.id, "id_kind": patient.id_kind, "last": patient.last, "first": patient.first,
+                    "birth_date": patient.birth_date},
+        "study": {"id": job.study_id, "uid": report.study_uid, "date": (job.study or {}).get("study_date", "")},
+        "signer": report.signer.to_dict() if report.signer else None, "signed_at": report.signed_at,
+        "models": report.models, "verified": not report.is_automated, "automated": report.automated,
         "images": [{"id": im["id"], "kind": im.get("kind"), "sha256": im.get("sha256"),
-                    "file": files.get(f"img{im['id']}")} for im in snap.get("images") or []],
+                    "file": files.get(f"img{im['id']}")} for im in report.images],
         "findings": [{"label": f.get("label"), "tooth_universal": f.get("tooth_universal") or None,
                       "tooth_fdi": f.get("tooth_fdi"), "surfaces": f.get("surfaces") or "",
                       "confidence": f.get("confidence"), "box": [f.get("x1"), f.get("y1"), f.get("x2"), f.get("y2")],
                       "image_id": f.get("image_id"), "source": f.get("source"), "status": f.get("status"),
-                      "note": f.get("note") or ""} for f in snap.get("findings") or []],
-        "cdt": snap.get("cdt"), "chart_note": (snap.get("drafts") or {}).get("chart_note", ""),
+                      "note": f.get("note") or ""} for f in report.findings],
+        "cdt": report.cdt, "chart_note": report.drafts.get("chart_note", ""),
         "files": files,
     }

@@ -10,11 +10,11 @@ from .opendental import (
     ODClient, ODError, PatientProblem, Upload, b64, description, fit_upload, od_datetime, resolve_patient,
     tooth_numbers,
 )
-from .outbox import Job, NeedsAttention
-from .render import (
-    LABEL, demo_line, demo_prefix, encode_image, is_automated, local_time, models_text, nice_label, report_label,
-    report_pdf, report_time, signed_by, study_images,
-)
+from .job import Job, NeedsAttention, RetryLater
+from ..review.report import LABEL, demo_line, demo_prefix, local_time
+from ..store.reports import Report
+from .pdf import report_pdf
+from .render import encode_image, models_text, nice_label, report_label, signed_by
 from .secrets import ODKeys, get_opendental_keys
 from ..settings.export import OpenDentalConfig
 
@@ -35,14 +35,14 @@ class OpenDentalExporter:
         s = self.settings
         parts = []
         if s.write_images:
-            parts += [f"img{im['id']}" for im in study_images(job.db, job.snapshot)]
+            parts += [f"img{im['id']}" for im in job.report.images_to_render()]
         if s.write_pdf:
             parts.append("pdf")
-        if s.write_patient_summary and (job.snapshot.get("drafts") or {}).get("patient_summary"):
+        if s.write_patient_summary and job.report.drafts.get("patient_summary"):
             parts.append("patient_pdf")
         if s.write_chart_note:
             parts.append("note")
-        if s.popup_for_urgent and "urgent" in (job.snapshot.get("tags") or []) and not is_automated(job.snapshot):
+        if s.popup_for_urgent and "urgent" in (job.report.tags or []) and not job.report.is_automated:
             parts.append("popup")
         return parts
 
@@ -57,6 +57,9 @@ class OpenDentalExporter:
         client = self.client_factory(self.settings, keys)
         try:
             return _ODRun(self, job, client, parts).run()
+        except ODError as exc:  # the outbox's terms: retried by itself, or a person must act
+            kind = f"Open Dental {exc.status or ('unreachable' if exc.unreachable else 'error')}"
+            raise (RetryLater if exc.retry else NeedsAttention)(str(exc), logged=kind) from exc
         finally:
             client.close()
 
@@ -67,7 +70,7 @@ class _ODRun:
         self.job = job
         self.client = client
         self.parts = parts
-        self.snapshot = job.snapshot
+        self.report = job.report
         self.pat_num = 0
         self._docs: list[dict] | None = None
         self._commlogs: list[dict] | None = None
@@ -77,7 +80,7 @@ class _ODRun:
 
     def run(self) -> dict:
         try:
-            record = resolve_patient(self.client, self.snapshot.get("patient") or {},
+            record = resolve_patient(self.client, self.report.patient.to_dict(),
                                      require_birth_date=self.settings.require_birth_date)
         except PatientProblem as exc:
             raise NeedsAttention(str(exc)) from exc
@@ -169,16 +172,16 @@ class _ODRun:
         return self._def_num
 
     def signed_by(self) -> str:
-        return signed_by(self.snapshot)
+        return signed_by(self.report)
 
     def body(self, name: str, marker: str) -> tuple[dict, str]:
-        snap = self.snapshot
-        created = od_datetime(report_time(snap))
-        label = demo_prefix(snap) + report_label(snap)
+        report = self.report
+        created = od_datetime(report.time)
+        label = demo_prefix(report) + report_label(report)
         if name.startswith("img"):
             image_id = int(name[3:])
-            image = next(im for im in snap.get("images") or [] if im["id"] == image_id)
-            findings = [f for f in snap.get("findings") or [] if f.get("image_id") == image_id]
+            image = report.image(image_id)
+            findings = report.image_findings(image_id)
             fmt = self.settings.image_format
 
             def make(scale: float) -> Upload:
@@ -186,7 +189,7 @@ class _ODRun:
                 return Upload(encode_image(img, fmt, self.settings.jpeg_quality), f".{fmt}")
 
             up = fit_upload(make, self.client.body_limit)
-            labels = ", ".join(sorted({nice_label(f.get("label", ""), snap) for f in findings})) or "no findings"
+            labels = ", ".join(sorted({nice_label(f.get("label", ""), report) for f in findings})) or "no findings"
             text = f"{label} — {image.get('kind') or 'radiograph'}: {labels} — {self.signed_by()}"
             if up.note:
                 text += f" ({up.note})"
@@ -201,9 +204,8 @@ class _ODRun:
             friendly = name == "patient_pdf"
 
             def make_pdf(scale: float) -> Upload:
-                imgs = [(im, self.job.rendered(im, scale))
-                        for im in study_images(self.job.db, snap)]
-                return Upload(report_pdf(snap, imgs, study=self.job.study, marker=marker, patient_friendly=friendly),
+                imgs = [(im, self.job.rendered(im, scale)) for im in report.images_to_render()]
+                return Upload(report_pdf(report, imgs, study=self.job.study, marker=marker, patient_friendly=friendly),
                               ".pdf")
 
             up = fit_upload(make_pdf, self.client.body_limit)
@@ -215,30 +217,28 @@ class _ODRun:
                     "Description": description(text, marker), "DateCreated": created,
                     "DocCategory": self.def_num(), "ImgType": "Document"}, up.note
         if name == "note":
-            return {"PatNum": self.pat_num, "Note": chart_note(snap, marker), "CommDateTime": created,
+            return {"PatNum": self.pat_num, "Note": chart_note(report, marker), "CommDateTime": created,
                     "Mode_": "None", "SentOrReceived": "Neither"}, ""
         if name == "popup":
             return {"PatNum": self.pat_num, "PopupLevel": "Patient",
-                    "Description": f"{demo_prefix(snap)}{LABEL}: urgent findings {self.signed_by()} — see the chart note and Imaging. "
+                    "Description": f"{demo_prefix(report)}{LABEL}: urgent findings {self.signed_by()} — see the chart note and Imaging. "
                                    f"{marker}"}, ""
         raise ValueError(f"unknown export part {name}")
 
 
-def chart_note(snapshot: dict, marker: str) -> str:
+def chart_note(report: Report, marker: str) -> str:
     """The signed chart note as written to the PMS: the draft the dentist signed, then who signed, then the marker.
     A demonstration model's note says so in its first line."""
-    drafts = snapshot.get("drafts") or {}
-    note = (drafts.get("chart_note") or f"{report_label(snapshot)}.").rstrip()
-    if demo_line(snapshot):
-        note = f"{demo_line(snapshot)}\n{note}"
-    if is_automated(snapshot):  # the note says itself that nobody has reviewed it
+    note = (report.drafts.get("chart_note") or f"{report_label(report)}.").rstrip()
+    if demo_line(report):
+        note = f"{demo_line(report)}\n{note}"
+    if report.is_automated:  # the note says itself that nobody has reviewed it
         return f"{note}\n{marker}"
-    signer = snapshot.get("signer") or {}
-    signed = (f"Reviewed and signed by {signer.get('name', '')} ({signer.get('role', '')}) on "
-              f"{local_time(snapshot.get('signed_at', ''))}.")
+    name, role = report.signer_name, report.signer.role if report.signer else ""
+    signed = f"Reviewed and signed by {name} ({role}) on {local_time(report.signed_at or '')}."
     # the drafted note names the model(s) in its last line; older drafts did not
-    model = "" if "\nModel: " in note else f"\nModel: {models_text(snapshot)}."
+    model = "" if "\nModel: " in note else f"\nModel: {models_text(report)}."
     if "Reviewed and signed by" in note:  # drafts signed since the notes carry the signer themselves
-        note = note.replace(f"Reviewed and signed by {signer.get('name', '')}.", signed)
+        note = note.replace(f"Reviewed and signed by {name}.", signed)
         return f"{note}{model}\n{marker}"
     return f"{note}\n{signed}{model}\n{marker}"

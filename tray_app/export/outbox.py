@@ -25,59 +25,35 @@ transaction that records it. `clock` and `rng` are injectable, so tests can move
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import random
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from typing import Callable
 
 from .. import audit
+from ..store import images, reports, studies
+from ..store import outbox as outbox_store
 from ..store.db import Database
+from ..store.outbox import NOT_SIGNED
+from ..store.reports import Report
+from . import destinations
+from .job import Exporter, Job, NeedsAttention, NotSent, RetryLater
 from ..settings.export import ExportConfig
 
 log = logging.getLogger("tray_app.export.outbox")
 
 RETRYABLE = ("queued", "failed")
-NOT_SIGNED = "this study has not been signed; only signed reports are exported"
 AUTOMATION_OFF = ("targeted automation was turned off before this automatic export was sent, so nothing was "
                   "written; the study is exported when a dentist signs it")
-# a row queued before its study was signed (never by sign() itself) becomes due once the report exists
-_SIGNED_SINCE = ("(state='needs_attention' AND reason=? AND EXISTS "
-                 "(SELECT 1 FROM reports r WHERE r.study_id=outbox.study_id))")
 
 
 def demonstration_refused(models: list[str]) -> str:
     return (f"not written: the findings come from a demonstration model ({', '.join(models)}), which is not for "
             "clinical use. To send them anyway (e.g. to a test patient), turn on \"Export findings of a "
             "demonstration model\" in Settings → Export, then retry the export.")
-
-
-class NeedsAttention(Exception):
-    """A person has to act (wrong or unknown patient, permissions, keys); not retried by itself."""
-
-
-class NotSent(Exception):
-    """An automated export that must not go out any more (final): `superseded` when the study
-    was signed first (the signed report goes instead), `cancelled` when automation was turned off."""
-
-    def __init__(self, state: str, reason: str):
-        super().__init__(reason)
-        self.state = state
-
-
-class RetryLater(Exception):
-    """Not done this time (destination unreachable, busy, failed); retried with backoff."""
-
-
-class Exporter(Protocol):
-    name: str
-
-    def export(self, job: "Job") -> dict: ...
 
 
 def iso(ts: float) -> str:
@@ -91,102 +67,6 @@ def parse_iso(text: str | None) -> float | None:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         return None
-
-
-@dataclass
-class Part:
-    name: str
-    marker: str
-    state: str
-    remote_id: str
-    target: str
-    attempts: int
-
-
-class Job:
-    """One claimed outbox row: the frozen report plus the part bookkeeping exporters use."""
-
-    def __init__(self, outbox: "Outbox", row: dict, report: dict, snapshot: dict, study: dict):
-        self.outbox = outbox
-        self.db = outbox.db
-        self.row = row
-        self.id = row["id"]
-        self.destination = row["destination"]
-        self.study_id = row["study_id"]
-        self.report = report
-        self.report_sha256 = report["sha256"]
-        self.snapshot = snapshot
-        self.study = study
-        self.payload: dict[str, Any] = json.loads(row.get("payload") or "{}")
-        self._rendered: dict[int, Any] = {}
-
-    def rendered(self, image: dict, scale: float = 1.0):
-        """The annotated rendering of one report image. Full size is made once per attempt and
-        shared by the parts that need it (image upload, PDF, secondary capture); rendering is
-        deterministic, so sharing changes no byte."""
-        from .render import render_study_image
-
-        if scale != 1.0:
-            return render_study_image(self.db, self.snapshot, image, scale=scale)
-        if image["id"] not in self._rendered:
-            self._rendered[image["id"]] = render_study_image(self.db, self.snapshot, image)
-        return self._rendered[image["id"]]
-
-    # -- markers ---------------------------------------------------------------------------
-    @property
-    def base_marker(self) -> str:
-        return f"[DAB:{self.study_id}:{self.report_sha256[:12]}]"
-
-    def marker(self, part: str) -> str:
-        return f"[DAB:{self.study_id}:{self.report_sha256[:12]}:{part}]"
-
-    # -- parts -----------------------------------------------------------------------------
-    def part(self, name: str) -> Part:
-        r = self.db.one("SELECT * FROM export_parts WHERE outbox_id=? AND part=?", (self.id, name))
-        if r is None:
-            with self.db.tx() as c:
-                c.execute("INSERT OR IGNORE INTO export_parts(outbox_id, part, marker, updated_at) VALUES (?,?,?,?)",
-                          (self.id, name, self.marker(name), self.outbox.now_iso()))
-            r = self.db.one("SELECT * FROM export_parts WHERE outbox_id=? AND part=?", (self.id, name))
-        return Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])
-
-    def parts(self) -> list[Part]:
-        return [Part(r["part"], r["marker"], r["state"], r["remote_id"], r["target"], r["attempts"])
-                for r in self.db.query("SELECT * FROM export_parts WHERE outbox_id=? ORDER BY id", (self.id,))]
-
-    def begin(self, name: str, target: str = "") -> None:
-        """Committed before the write: from here on the outcome counts as unknown until done()."""
-        now = self.outbox.now_iso()
-        with self.db.tx() as c:
-            if self.row.get("report_kind") == "automated":
-                self.outbox.check_automated(c, self.study_id)  # signed or switched off mid-export: stop
-            c.execute("UPDATE export_parts SET state='sending', attempts=attempts+1, target=?, updated_at=? "
-                      "WHERE outbox_id=? AND part=?", (target, now, self.id, name))
-            c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
-                      (self.outbox.lease_until(), now, self.id))
-            audit.append(c, "export_write", f"outbox:{self.id}", study=self.study_id, destination=self.destination,
-                         part=name, marker=self.marker(name))
-
-    def done(self, name: str, remote_id: str = "", *, how: str = "written", detail: str = "") -> None:
-        now = self.outbox.now_iso()
-        with self.db.tx() as c:
-            c.execute("UPDATE export_parts SET state='done', remote_id=?, detail=?, updated_at=? "
-                      "WHERE outbox_id=? AND part=?", (str(remote_id or ""), detail, now, self.id, name))
-            c.execute("UPDATE outbox SET next_attempt_at=?, updated_at=? WHERE id=?",
-                      (self.outbox.lease_until(), now, self.id))
-            audit.append(c, f"export_{how}", f"outbox:{self.id}", study=self.study_id, destination=self.destination,
-                         part=name, remote_id=str(remote_id or ""), detail=detail)
-
-    def not_written(self, name: str) -> None:
-        """The write certainly did not happen (refused, never sent): no marker search next time."""
-        with self.db.tx() as c:
-            c.execute("UPDATE export_parts SET state='pending', updated_at=? WHERE outbox_id=? AND part=?",
-                      (self.outbox.now_iso(), self.id, name))
-
-    def remember(self, **values) -> None:
-        self.payload.update(values)
-        with self.db.tx() as c:
-            c.execute("UPDATE outbox SET payload=? WHERE id=?", (json.dumps(self.payload, sort_keys=True), self.id))
 
 
 class Outbox:
@@ -223,77 +103,42 @@ class Outbox:
     # -- exporters -------------------------------------------------------------------------
     def exporter(self, destination: str) -> Exporter:
         if destination not in self._exporters:
-            if destination == "opendental":
-                from .opendental_export import OpenDentalExporter
-
-                self._exporters[destination] = OpenDentalExporter(self.config.opendental,
-                                                                  keys_provider=self._keys_provider)
-            elif destination == "folder":
-                from .folder import FolderExporter
-
-                self._exporters[destination] = FolderExporter(self.config.folder)
-            elif destination == "dicom":
-                from .dicom_export import DicomExporter
-
-                self._exporters[destination] = DicomExporter(self.config.dicom)
-            else:
-                raise NeedsAttention(f"export destination {destination!r} is unknown to this version")
+            self._exporters[destination] = destinations.create(destination, self.config,
+                                                               keys_provider=self._keys_provider)
         return self._exporters[destination]
 
     # -- reads -----------------------------------------------------------------------------
     def due(self, *, ignore_backoff: bool = False) -> list[dict]:
-        now, horizon = self.now_iso(), self.horizon()
-        rows = self.db.query(
-            "SELECT * FROM outbox WHERE (state IN ('queued','failed') AND (? OR next_attempt_at IS NULL "
-            "OR next_attempt_at <= ? OR next_attempt_at > ?)) OR (state='sending' AND (next_attempt_at IS NULL "
-            f"OR next_attempt_at <= ? OR next_attempt_at > ?)) OR {_SIGNED_SINCE} ORDER BY id",
-            (1 if ignore_backoff else 0, now, horizon, now, horizon, NOT_SIGNED))
-        return [dict(r) for r in rows]
+        return outbox_store.due(self.db, self.now_iso(), self.horizon(), ignore_backoff=ignore_backoff)
 
     def next_due_in(self) -> float | None:
         """Seconds until the next row is due (0 if one is due now), None if nothing waits."""
-        row = self.db.one("SELECT MIN(COALESCE(next_attempt_at, '')) AS t FROM outbox "
-                          "WHERE state IN ('queued','failed','sending')")
-        if row is None or row["t"] is None:
+        t = outbox_store.next_attempt_at(self.db)
+        if t is None:
             return None
-        at = parse_iso(row["t"])
+        at = parse_iso(t)
         return 0.0 if at is None else max(0.0, at - self.clock())
 
     def status(self) -> list[dict]:
-        return [dict(r) | {"parts": [dict(p) for p in self.db.query(
-            "SELECT part, state, remote_id, target, attempts FROM export_parts WHERE outbox_id=? ORDER BY id",
-            (r["id"],))]} for r in self.db.query(
-            "SELECT id, study_id, destination, report_kind, state, attempts, next_attempt_at, reason, marker, "
-            "remote_id, created_at, updated_at FROM outbox ORDER BY id")]
+        return outbox_store.status(self.db)
 
     # -- retry by hand ---------------------------------------------------------------------
     def retry(self, outbox_id: int | None = None, actor: str = "") -> int:
         """Puts needs_attention/failed rows back in the queue now (after a person fixed the cause)."""
         with self.db.tx() as c:
-            rows = c.execute("SELECT id, study_id FROM outbox WHERE state IN ('needs_attention','failed')" +
-                             (" AND id=?" if outbox_id is not None else ""),
-                             (outbox_id,) if outbox_id is not None else ()).fetchall()
+            rows = outbox_store.requeue(c, self.now_iso(), outbox_id)
             for r in rows:
-                c.execute("UPDATE outbox SET state='queued', next_attempt_at=NULL, updated_at=? WHERE id=?",
-                          (self.now_iso(), r["id"]))
-                c.execute("UPDATE studies SET status='signed' WHERE id=? AND status='export_failed'", (r["study_id"],))
+                studies.mark_export_retried(c, r["study_id"])
                 audit.append(c, "export_retry", f"outbox:{r['id']}", study=r["study_id"], actor=actor)
         return len(rows)
 
     # -- draining --------------------------------------------------------------------------
     def _claim(self, row: dict, ignore_backoff: bool) -> dict | None:
-        now, horizon = self.now_iso(), self.horizon()
         with self.db.tx() as c:
-            cur = c.execute(
-                "UPDATE outbox SET state='sending', attempts=attempts+1, next_attempt_at=?, updated_at=? "
-                "WHERE id=? AND ((state IN ('queued','failed') AND (? OR next_attempt_at IS NULL OR "
-                "next_attempt_at <= ? OR next_attempt_at > ?)) OR (state='sending' AND (next_attempt_at IS NULL "
-                f"OR next_attempt_at <= ? OR next_attempt_at > ?)) OR {_SIGNED_SINCE})",
-                (self.lease_until(), now, row["id"], 1 if ignore_backoff else 0, now, horizon, now, horizon,
-                 NOT_SIGNED))
-            if cur.rowcount != 1:
+            fresh = outbox_store.claim(c, row["id"], self.now_iso(), self.horizon(), self.lease_until(),
+                                       ignore_backoff=ignore_backoff)
+            if fresh is None:
                 return None  # another worker took it
-            fresh = dict(c.execute("SELECT * FROM outbox WHERE id=?", (row["id"],)).fetchone())
             audit.append(c, "export_attempt", f"outbox:{row['id']}", study=row["study_id"],
                          destination=row["destination"], attempt=fresh["attempts"],
                          resumed=row["state"] == "sending")
@@ -309,9 +154,6 @@ class Outbox:
         return results
 
     def _attempt(self, row: dict) -> dict:
-        from ..intake.errors import OriginalChanged
-        from .opendental import ODError
-
         # The reason (shown in the export status, audited) may name a patient id or a drop file,
         # which carries the patient's name: the log gets only its kind (`logged`).
         try:
@@ -320,14 +162,9 @@ class Outbox:
         except NotSent as exc:
             return self._finish(row, exc.state, str(exc))
         except NeedsAttention as exc:
-            return self._finish(row, "needs_attention", str(exc), logged="needs a person's attention")
+            return self._finish(row, "needs_attention", str(exc), logged=exc.logged)
         except RetryLater as exc:
-            return self._finish(row, "failed", str(exc), logged="destination not ready")
-        except ODError as exc:
-            return self._finish(row, "failed" if exc.retry else "needs_attention", str(exc),
-                                logged=f"Open Dental {exc.status or ('unreachable' if exc.unreachable else 'error')}")
-        except OriginalChanged as exc:  # the original was replaced after signing: never sent
-            return self._finish(row, "needs_attention", str(exc))
+            return self._finish(row, "failed", str(exc), logged=exc.logged or "destination not ready")
         except OSError as exc:
             return self._finish(row, "failed", f"could not write the export ({type(exc).__name__}: "
                                 f"{exc.strerror or 'error'})", logged=f"{type(exc).__name__} errno {exc.errno}")
@@ -341,7 +178,7 @@ class Outbox:
 
     def check_automated(self, c, study_id: int) -> None:
         """An automated row may only write while its study is unsigned and automation is on."""
-        if c.execute("SELECT 1 FROM reports WHERE study_id=?", (study_id,)).fetchone():
+        if reports.is_signed(c, study_id):
             raise NotSent("superseded", "signed before the automatic export went out; the signed report is "
                                         "sent instead")
         if not self.automation:
@@ -350,32 +187,31 @@ class Outbox:
     def _job(self, row: dict) -> Job:
         if row.get("report_kind") == "automated":
             self.check_automated(self.db.conn(), row["study_id"])
-            report = self.db.one("SELECT * FROM automated_reports WHERE study_id=? AND outcome='exported'",
-                                 (row["study_id"],))
+            report = reports.automated_export(self.db, row["study_id"])
             if report is None:
                 raise NeedsAttention("the automatic export record of this study is missing; nothing was written")
         else:
-            report = self.db.one("SELECT * FROM reports WHERE study_id=?", (row["study_id"],))
+            report = reports.signed(self.db, row["study_id"])
         if report is None:
             raise NeedsAttention(NOT_SIGNED)
-        snapshot_text = report["snapshot"]
-        if hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest() != report["sha256"]:
+        if reports.digest(report["snapshot"]) != report["sha256"]:
             raise NeedsAttention("the report does not match its checksum; it was not exported")
-        snapshot = json.loads(snapshot_text)
-        self._check_demonstration(row, snapshot)
-        study = self.db.one("SELECT * FROM studies WHERE id=?", (row["study_id"],))
-        job = Job(self, row, dict(report), snapshot, dict(study) if study else {})
+        typed = Report.from_json(report["snapshot"])
+        self._check_demonstration(row, typed)
+        study = studies.get(self.db, row["study_id"])
+        job = Job(self, row, typed, report["sha256"], dict(study) if study else {})
         if row["marker"] != job.base_marker:
-            with self.db.tx() as c:
-                c.execute("UPDATE outbox SET marker=? WHERE id=?", (job.base_marker, row["id"]))
+            outbox_store.set_marker(self.db, row["id"], job.base_marker)
         return job
 
-    def _check_demonstration(self, row: dict, snapshot: dict) -> None:
+    def _check_demonstration(self, row: dict, report: Report) -> None:
         """A demonstration model's findings go to a chart only with `export.allow_demonstration_model`
         on; each export that goes out under it is audited with the models it carries."""
-        from .render import demonstration_models
+        # imported when a report is sent, as render was before: the model catalogue brings numpy,
+        # which `export --status` and `--retry` never need
+        from ..review.report import demonstration_models
 
-        models = demonstration_models(snapshot)
+        models = demonstration_models(report)
         if not models:
             return
         if not self.config.allow_demonstration_model:
@@ -388,22 +224,15 @@ class Outbox:
     def _finish(self, row: dict, state: str, reason: str, summary: dict | None = None, *, logged: str = "") -> dict:
         now = self.clock()
         next_at = iso(now + self.backoff(row["attempts"])) if state == "failed" else None
-        remote_ids = ",".join(f"{p['part']}={p['remote_id']}" for p in self.db.query(
-            "SELECT part, remote_id FROM export_parts WHERE outbox_id=? AND state='done' ORDER BY id", (row["id"],)))
+        remote_ids = outbox_store.done_remote_ids(self.db, row["id"])
+        signed = row.get("report_kind", "signed") == "signed"
         with self.db.tx() as c:
-            c.execute("UPDATE outbox SET state=?, reason=?, next_attempt_at=?, remote_id=?, updated_at=? WHERE id=?",
-                      (state, reason, next_at, remote_ids, iso(now), row["id"]))
-            if state == "done" and row.get("report_kind", "signed") == "signed":
-                left = c.execute("SELECT COUNT(*) FROM outbox WHERE study_id=? AND report_kind='signed' "
-                                 "AND state<>'done'", (row["study_id"],)).fetchone()[0]
-                if left == 0:
-                    c.execute("UPDATE studies SET status='exported' WHERE id=? AND status IN ('signed','export_failed')",
-                              (row["study_id"],))
-                    c.execute("UPDATE images SET state='exported', updated_at=? WHERE study_id=? AND state='signed'",
-                              (iso(now), row["study_id"]))
-            elif state == "needs_attention" and row.get("report_kind", "signed") == "signed":
-                c.execute("UPDATE studies SET status='export_failed' WHERE id=? AND status='signed'",
-                          (row["study_id"],))
+            outbox_store.finish(c, row["id"], state, reason, next_at, remote_ids, iso(now))
+            if state == "done" and signed and outbox_store.signed_rows_open(c, row["study_id"]) == 0:
+                studies.mark_exported(c, row["study_id"])
+                images.mark_exported(c, row["study_id"], iso(now))
+            elif state == "needs_attention" and signed:
+                studies.mark_export_failed(c, row["study_id"])
             audit.append(c, f"export_{state}", f"outbox:{row['id']}", study=row["study_id"],
                          destination=row["destination"], attempt=row["attempts"], reason=reason,
                          next_attempt_at=next_at, remote_ids=remote_ids)

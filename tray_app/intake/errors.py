@@ -1,13 +1,12 @@
+from ..errors import RetryLater  # noqa: F401 — one class for intake and export, re-exported
+
+
 class QuarantineError(Exception):
     """The file cannot be used; the message is shown to front-desk staff as the reason."""
 
 
 class OriginalChanged(QuarantineError):
     """The file at an image's path no longer holds the bytes that were analysed (sha256 differs)."""
-
-
-class RetryLater(Exception):
-    """A passing condition (file locked by the imaging software or antivirus, share down)."""
 
 
 def is_disk_full(exc: BaseException) -> bool:

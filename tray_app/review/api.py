@@ -7,24 +7,24 @@ are refused. Nothing reaches a PMS without a signature: signing is what queues e
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import audit, automation
+from .. import audit
 from ..analysis.catalog import ModelCatalog
 from ..clinical import study_summary
 from ..config import Config
 from ..labels import describe
 from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
-from ..export.render import LABEL, demo_line, local_time
-from ..store.studies import REPORT_FINDING_FIELDS, report_base
+from ..store import findings, images, outbox, reports, studies
+from ..store.reports import Signer
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
+from .report import LABEL, automated_record, build as build_report, corrections, demo_text, local_time
 
 EDITABLE = ("label", "tooth_fdi", "surfaces", "note", "x1", "y1", "x2", "y2")
 
@@ -84,10 +84,8 @@ class ReviewAPI:
         if not found:
             raise ReviewError(f"study {study_id} does not exist")
         s = found[0]
-        row = self.db.one("SELECT clinical FROM studies WHERE id=?", (study_id,))
-        clinical = json.loads(row["clinical"] or "{}")
-        s["drafts"] = clinical.get("drafts", {})
-        report = self.db.one("SELECT signer_name, signed_at FROM reports WHERE study_id=?", (study_id,))
+        s["drafts"] = studies.clinical(self.db, study_id).get("drafts", {})
+        report = reports.signed(self.db, study_id)
         s["signed"] = {"by": report["signer_name"], "at": report["signed_at"]} if report else None
         return s
 
@@ -96,30 +94,26 @@ class ReviewAPI:
 
     def demonstration_models(self, study_id: int) -> list[str]:
         """The models behind this study's images or findings that are for demonstration only."""
-        rows = self.db.query("SELECT DISTINCT model_name, model_version FROM images WHERE study_id=? AND model_name<>'' "
-                             "UNION SELECT DISTINCT model_name, model_version FROM findings WHERE study_id=? "
-                             "AND model_name<>''", (study_id, study_id))
-        return self.catalog.demonstration(sorted({f"{r[0]} {r[1]}".strip() for r in rows}))
+        return self.catalog.demonstration(findings.models_of_study(self.db, study_id))
 
     # -- finding actions ---------------------------------------------------------------------
     def _finding(self, c, finding_id: int):
-        f = c.execute("SELECT * FROM findings WHERE id=?", (finding_id,)).fetchone()
+        f = findings.get(c, finding_id)
         if f is None:
             raise ReviewError(f"finding {finding_id} does not exist")
         self._editable(c, f["study_id"])
         return f
 
     def _editable(self, c, study_id: int) -> None:
-        s = c.execute("SELECT status FROM studies WHERE id=?", (study_id,)).fetchone()
-        if s is None:
+        status = studies.status_of(c, study_id)
+        if status is None:
             raise ReviewError(f"study {study_id} does not exist")
-        if s["status"] not in ("new", "in_review"):
-            raise ReviewError(f"study {study_id} is {s['status']}; it can no longer be changed")
+        if status not in ("new", "in_review"):
+            raise ReviewError(f"study {study_id} is {status}; it can no longer be changed")
 
     def _record(self, c, study_id: int, finding_id: int, action: str, before: dict, after: dict, actor: str) -> None:
-        c.execute("INSERT INTO reviews(study_id, finding_id, action, actor, before, after, at) VALUES (?,?,?,?,?,?,?)",
-                  (study_id, finding_id, action, actor, json.dumps(before), json.dumps(after), utcnow()))
-        c.execute("UPDATE studies SET status='in_review' WHERE id=? AND status='new'", (study_id,))
+        findings.record_review(c, study_id, finding_id, action, actor, before, after, utcnow())
+        studies.mark_in_review(c, study_id)
         audit.append(c, f"review_{action}", f"finding:{finding_id}", study=study_id, actor=actor, before=before,
                      after=after)
 
@@ -133,7 +127,7 @@ class ReviewAPI:
         if study_id is not None and f["study_id"] != study_id:
             raise ReviewError(f"finding {finding_id} is not in study {study_id}")
         if f["status"] != status:
-            c.execute("UPDATE findings SET status=? WHERE id=?", (status, finding_id))
+            findings.set_status(c, finding_id, status)
             action = {"accepted": "accept", "rejected": "reject"}[status]
             self._record(c, f["study_id"], finding_id, action, {"status": f["status"]}, {"status": status}, actor)
         return f
@@ -169,8 +163,7 @@ class ReviewAPI:
             f = self._finding(c, finding_id)
             before = {k: f[k] for k in changes} | {"status": f["status"]}
             new_status = "added" if f["status"] == "added" else "edited"
-            sets = ", ".join(f"{k}=?" for k in changes)
-            c.execute(f"UPDATE findings SET {sets}, status=? WHERE id=?", (*changes.values(), new_status, finding_id))
+            findings.update(c, finding_id, changes | {"status": new_status})
             self._record(c, f["study_id"], finding_id, "edit", before, changes | {"status": new_status}, actor)
         self._refresh(f["study_id"])
 
@@ -180,43 +173,33 @@ class ReviewAPI:
 
         x1, y1, x2, y2 = (float(v) for v in box)
         with self.db.tx() as c:
-            im = c.execute("SELECT study_id FROM images WHERE id=?", (image_id,)).fetchone()
-            if im is None or im["study_id"] is None:
+            study_id = images.study_of(c, image_id)
+            if study_id is None:
                 raise ReviewError(f"image {image_id} is not part of a study")
-            self._editable(c, im["study_id"])
-            cur = c.execute(
-                "INSERT INTO findings(image_id, study_id, label, code, confidence, x1, y1, x2, y2, tooth_fdi, "
-                "tooth_universal, surfaces, severity, source, status, note, created_at) "
-                "VALUES (?,?,?,?,1.0,?,?,?,?,?,?,?,?,'clinician','added',?,?)",
-                (image_id, im["study_id"], label, label, min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2),
-                 tooth_fdi, str(fdi_to_universal(tooth_fdi)) if tooth_fdi else "", surfaces.upper(),
-                 study_summary_severity(label), note, utcnow()),
-            )
-            fid = cur.lastrowid
-            self._record(c, im["study_id"], fid, "add", {}, {"label": label, "box": [x1, y1, x2, y2]}, actor)
-        self._refresh(im["study_id"])
+            self._editable(c, study_id)
+            fid = findings.add(c, image_id, study_id, label, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)),
+                               tooth_fdi=tooth_fdi, tooth_universal=str(fdi_to_universal(tooth_fdi)) if tooth_fdi else "",
+                               surfaces=surfaces.upper(), severity=study_summary_severity(label), note=note,
+                               at=utcnow())
+            self._record(c, study_id, fid, "add", {}, {"label": label, "box": [x1, y1, x2, y2]}, actor)
+        self._refresh(study_id)
         return fid
 
     def undo(self, study_id: int, actor: str = "") -> bool:
         """Revert the latest not-yet-undone action on this study."""
         with self.db.tx() as c:
             self._editable(c, study_id)
-            last = c.execute("SELECT * FROM reviews WHERE study_id=? AND undone=0 AND action<>'undo' "
-                             "ORDER BY id DESC LIMIT 1", (study_id,)).fetchone()
+            last = findings.last_undoable(c, study_id)
             if last is None:
                 return False
             before = json.loads(last["before"] or "{}")
             if last["action"] == "add":
-                # kept for the audit trail's references, but out of every view and report
-                c.execute("UPDATE findings SET status='withdrawn' WHERE id=? AND source='clinician'",
-                          (last["finding_id"],))
+                findings.withdraw_added(c, last["finding_id"])
             elif before:
-                sets = ", ".join(f"{k}=?" for k in before)
-                c.execute(f"UPDATE findings SET {sets} WHERE id=?", (*before.values(), last["finding_id"]))
-            c.execute("UPDATE reviews SET undone=1 WHERE id=?", (last["id"],))
-            c.execute("INSERT INTO reviews(study_id, finding_id, action, actor, before, after, at, undone) "
-                      "VALUES (?,?,?,?,?,?,?,1)", (study_id, last["finding_id"], "undo", actor, last["after"],
-                                                   last["before"], utcnow()))
+                findings.update(c, last["finding_id"], before)
+            findings.mark_undone(c, last["id"])
+            findings.record_review(c, study_id, last["finding_id"], "undo", actor, last["after"], last["before"],
+                                   utcnow(), undone=True)
             audit.append(c, "review_undo", f"finding:{last['finding_id']}", study=study_id, actor=actor,
                          undid=last["action"])
         self._refresh(study_id)
@@ -233,16 +216,13 @@ class ReviewAPI:
 
     def preview_export(self, study_id: int) -> dict:
         summary = self._refresh(study_id)
-        accepted = self.db.query("SELECT id, image_id FROM findings WHERE study_id=? AND status IN "
-                                 "('accepted','edited','added')", (study_id,))
-        images = sorted({r["image_id"] for r in accepted}) or [
-            r["id"] for r in self.db.query("SELECT id FROM images WHERE study_id=? AND state NOT IN "
-                                           "('duplicate','quarantined') ORDER BY id", (study_id,))]
+        accepted = findings.reported_ids(self.db, study_id)
+        shown = sorted({r["image_id"] for r in accepted}) or [r["id"] for r in images.of_study(self.db, study_id)]
         codes = summary["cdt"]["imaging"] + summary["cdt"]["treatment"]
-        demo = demo_line({"demonstration_models": self.demonstration_models(study_id)})
+        demo = demo_text(self.demonstration_models(study_id))
         note = "\n".join(x for x in (demo, summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id))
                          if x)
-        return {"note": note, "codes": codes, "images": images,
+        return {"note": note, "codes": codes, "images": shown,
                 "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
                 ["none configured yet: the signed report stays in Dental AI Bridge"],
                 "warnings": self.safety_warnings(study_id, summary)}
@@ -251,15 +231,14 @@ class ReviewAPI:
         """What the signing dentist must see first: identity gaps, incomplete sets, uncertain types."""
         summary = summary or self._refresh(study_id)
         out = []
-        s = self.db.one("SELECT patient_id, patient_id_kind, patient_name, birth_date FROM studies WHERE id=?",
-                        (study_id,))
+        s = studies.identity(self.db, study_id)
         if not s["patient_id"]:
             out.append("No patient id on these images: the export cannot find the chart. Check the imaging "
                        "software's patient record before signing.")
         elif not s["birth_date"] or not s["patient_name"]:
             out.append("The images carry no patient name or birth date, so the chart match rests on the "
                        f"{'PatNum' if s['patient_id_kind'] == 'patnum' else 'chart number'} alone.")
-        names = automation.patient_names(self.db, study_id)
+        names = images.patient_names(self.db, study_id)
         if len(names) > 1:
             out.append(f"The images of this study name different patients ({', '.join(sorted(names))}): "
                        "a wrong-patient image may be mixed in.")
@@ -279,11 +258,9 @@ class ReviewAPI:
         st = summary.get("set") or {}
         if st and not st.get("complete", True):
             out.append(f"Incomplete set: {st.get('text')}.")
-        uncertain = self.db.query("SELECT id, kind, kind_rule FROM images WHERE study_id=? AND kind_confidence>0 "
-                                  "AND kind_confidence<? AND state NOT IN ('duplicate','quarantined')", (study_id, UNCERTAIN))
-        for im in uncertain:
+        for im in images.type_uncertain(self.db, study_id, UNCERTAIN):
             out.append(f"Image {im['id']}: type uncertain ({im['kind']}? {im['kind_rule']}).")
-        sent = automation.record(self.db, study_id)
+        sent = automated_record(self.db, study_id)
         if sent is not None:
             out.append(f"{len(sent['findings'])} finding(s) of this study went to the chart automatically on "
                        f"{local_time(sent['at'])}, marked as not yet verified. Any of them you do not accept as sent "
@@ -292,12 +269,12 @@ class ReviewAPI:
 
     def automation_addendum(self, study_id: int, sent: dict | None = None, fixes: list | None = None) -> str:
         """What the signed note adds when an unverified automatic export went out before it
-        (`sent`/`fixes`: automation.record/corrections when the caller has them already)."""
-        sent = sent or automation.record(self.db, study_id)
+        (`sent`/`fixes`: report.automated_record/corrections when the caller has them already)."""
+        sent = sent or automated_record(self.db, study_id)
         if sent is None:
             return ""
         lines = [f"This signed report verifies the AI-generated export of {local_time(sent['at'])}."]
-        fixes = automation.corrections(self.db, study_id, sent) if fixes is None else fixes
+        fixes = corrections(self.db, study_id, sent) if fixes is None else fixes
         for f in fixes:
             tooth = f" #{f['tooth_universal']}" if f.get("tooth_universal") else ""
             lines.append(f"- Correction: {f['label'].replace('_', ' ')}{tooth} from that export was {f['change']}.")
@@ -328,32 +305,27 @@ class ReviewAPI:
             except ReviewError as exc:
                 raise SignError(str(exc)) from exc
             summary = self._refresh(study_id, signer=who["name"])  # a savepoint inside this transaction
-            rows = c.execute(
-                f"SELECT {', '.join(REPORT_FINDING_FIELDS)} FROM findings WHERE study_id=? AND status IN "
-                "('accepted','edited','added') ORDER BY image_id, id", (study_id,)).fetchall()
+            rows = findings.reported(c, study_id)
             signed_at = utcnow()
-            snapshot = report_base(self.db, study_id, rows, self.catalog) | {
-                "label": LABEL, "cdt": summary["cdt"], "drafts": summary["drafts"],
-                "signer": {"id": who["id"], "name": who["name"], "role": who["role"]}, "signed_at": signed_at,
-            }
-            sent = automation.record(self.db, study_id)  # same connection: read inside this transaction
+            drafts, supersedes = summary["drafts"], None
+            sent = automated_record(self.db, study_id)  # same connection: read inside this transaction
             if sent is not None:
-                fixes = automation.corrections(self.db, study_id, sent)
-                snapshot["supersedes"] = {"automated_sha256": sent["sha256"], "at": sent["at"], "corrections": fixes}
-                snapshot["drafts"] = dict(snapshot["drafts"], chart_note=snapshot["drafts"]["chart_note"].rstrip() +
-                                          "\n" + self.automation_addendum(study_id, sent, fixes))
-            body = json.dumps(snapshot, sort_keys=True, ensure_ascii=False)
-            digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-            automation.supersede_unsent(c, study_id)
-            c.execute("INSERT INTO reports(study_id, signed_by, signer_name, signed_at, snapshot, sha256) "
-                      "VALUES (?,?,?,?,?,?)", (study_id, who["id"], who["name"], signed_at, body, digest))
-            c.execute("UPDATE studies SET status='signed' WHERE id=?", (study_id,))
-            c.execute("UPDATE images SET state='signed', updated_at=? WHERE study_id=? AND state='analyzed'",
-                      (signed_at, study_id))
+                fixes = corrections(self.db, study_id, sent)
+                supersedes = {"automated_sha256": sent["sha256"], "at": sent["at"], "corrections": fixes}
+                drafts = dict(drafts, chart_note=drafts["chart_note"].rstrip() + "\n" +
+                              self.automation_addendum(study_id, sent, fixes))
+            report = build_report(self.db, study_id, rows, label=LABEL, cdt=summary["cdt"], drafts=drafts,
+                                  signer=Signer(who["id"], who["name"], who["role"]), signed_at=signed_at,
+                                  supersedes=supersedes, catalog=self.catalog)
+            body = report.to_json()
+            digest = reports.digest(body)
+            outbox.supersede_unsent(c, study_id, utcnow())
+            reports.insert_signed(c, study_id, report.signer, signed_at, body, digest)
+            studies.mark_signed(c, study_id)
+            images.mark_signed(c, study_id, signed_at)
             # exports are queued in the same transaction as the signature, so none is ever lost
             for dest in self.destinations():
-                c.execute("INSERT OR IGNORE INTO outbox(study_id, destination, created_at, updated_at) "
-                          "VALUES (?,?,?,?)", (study_id, dest, signed_at, signed_at))
+                outbox.queue(c, study_id, dest, signed_at)
             audit.append(c, "signed", f"study:{study_id}", clinician=who["id"], report_sha256=digest,
                          findings=len(rows), destinations=self.destinations())
         result = {"study_id": study_id, "signed_by": who["name"], "signed_at": signed_at, "report_sha256": digest,

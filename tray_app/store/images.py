@@ -153,3 +153,44 @@ def label_counts(db: Database, image_id: int) -> list[sqlite3.Row]:
     """(label, c): the image's findings counted per label, most first."""
     return db.query("SELECT label, COUNT(*) c FROM findings WHERE image_id=? GROUP BY label ORDER BY c DESC",
                     (image_id,))
+
+
+# --- added by export/review for review/api.py, automation.py and export/outbox.py ---
+def study_of(c: sqlite3.Connection, image_id: int) -> int | None:
+    row = c.execute("SELECT study_id FROM images WHERE id=?", (image_id,)).fetchone()
+    return None if row is None else row["study_id"]
+
+
+def of_study(db: Database, study_id: int) -> list[sqlite3.Row]:
+    """A study's images that count (not duplicates or quarantined), oldest first."""
+    return db.query("SELECT * FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined') ORDER BY id",
+                    (study_id,))  # the same function as intake/core's images.of_study: keep one at the merge
+
+
+def type_uncertain(db: Database, study_id: int, below: float) -> list[sqlite3.Row]:
+    """Usable images whose type was decided with confidence under `below`."""
+    return db.query("SELECT id, kind, kind_rule FROM images WHERE study_id=? AND kind_confidence>0 AND "
+                    "kind_confidence<? AND state NOT IN ('duplicate','quarantined')", (study_id, below))
+
+
+def patient_names(db: Database, study_id: int) -> set[str]:
+    """The patient names (Last^First) the study's usable images carry in their headers."""
+    return {r["meta_name"] for r in db.query(
+        "SELECT json_extract(meta, '$.patient_last') || '^' || json_extract(meta, '$.patient_first') AS meta_name "
+        "FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined')", (study_id,))
+        if r["meta_name"] and r["meta_name"] != "^"}
+
+
+def pending_without_study_since(db: Database, states: tuple[str, ...], since: str) -> bool:
+    """A file found since `since` but not read yet (so it has no study): it may belong to any."""
+    marks = ",".join("?" * len(states))
+    return db.one(f"SELECT 1 FROM images WHERE study_id IS NULL AND state IN ({marks}) AND discovered_at >= ? LIMIT 1",
+                  (*states, since)) is not None
+
+
+def mark_signed(c: sqlite3.Connection, study_id: int, at: str) -> None:
+    c.execute("UPDATE images SET state='signed', updated_at=? WHERE study_id=? AND state='analyzed'", (at, study_id))
+
+
+def mark_exported(c: sqlite3.Connection, study_id: int, at: str) -> None:
+    c.execute("UPDATE images SET state='exported', updated_at=? WHERE study_id=? AND state='signed'", (at, study_id))

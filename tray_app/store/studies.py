@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .db import Database
+from .outbox import AUTOMATED_SENT
 
 
 def assign_study(
@@ -89,10 +90,8 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
             )
         if not img_list:
             continue
-        from ..automation import SENT_SQL
-
         auto = db.one("SELECT decided_at, outcome, reason, snapshot, "
-                      f"{SENT_SQL.format(study='a.study_id')} AS sent FROM automated_reports a WHERE study_id=?",
+                      f"{AUTOMATED_SENT.format(study='a.study_id')} AS sent FROM automated_reports a WHERE study_id=?",
                       (s["id"],))
         if auto is not None and auto["sent"]:
             sent = {f["id"] for f in json.loads(auto["snapshot"])["findings"]}
@@ -120,28 +119,43 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
     return out
 
 
-# the finding fields a report snapshot freezes (signed or automated)
-REPORT_FINDING_FIELDS = ("id", "image_id", "label", "code", "confidence", "x1", "y1", "x2", "y2", "tooth_fdi",
-                         "tooth_universal", "surfaces", "status", "source", "note", "model_name", "model_version")
+
+# --- added by export/review for review/api.py, automation.py and export/outbox.py ---
+def get(db: Database, study_id: int) -> sqlite3.Row | None:
+    return db.one("SELECT * FROM studies WHERE id=?", (study_id,))
 
 
-def report_base(db: Database, study_id: int, findings: list, catalog=None) -> dict[str, Any]:
-    """What every report snapshot holds: the study's identity, set, tags and images, and the
-    given findings with the models that made them, which of those are demonstration models and
-    the display name and colour of each label (`catalog`: the installed models, default bundled)."""
-    from ..analysis.catalog import ModelCatalog
+def status_of(c: sqlite3.Connection, study_id: int) -> str | None:
+    row = c.execute("SELECT status FROM studies WHERE id=?", (study_id,)).fetchone()
+    return None if row is None else row["status"]
 
-    study = queue(db, include_done=True, study_id=study_id)[0]
-    rows = [{k: f[k] for k in REPORT_FINDING_FIELDS} for f in findings]
-    models = sorted({f"{r['model_name']} {r['model_version']}".strip() for r in rows if r["model_name"]})
-    # "no findings" from a demonstration model is a demonstration result too: its images count
-    analysed_by = sorted(set(models) | {im["model"] for im in study["images"] if im.get("model")})
-    facts = (catalog or ModelCatalog.bundled()).report_facts(analysed_by, [r["label"] for r in rows])
-    return facts | {
-        "study_id": study_id, "patient": study["patient"], "study_uid": study["study_uid"],
-        "set": study.get("set"), "tags": study.get("tags"),
-        "images": [{"id": im["id"], "kind": im["kind"], "sha256": im["sha256"]} for im in study["images"]],
-        "findings": rows,
-        "models": models,
-    }
 
+def clinical(db: Database, study_id: int) -> dict[str, Any]:
+    """The study's derived summary (clinical/study_summary.py): drafts, set, study line."""
+    row = db.one("SELECT clinical FROM studies WHERE id=?", (study_id,))
+    return json.loads((row["clinical"] if row else None) or "{}")
+
+
+def identity(db: Database, study_id: int) -> sqlite3.Row | None:
+    """Patient id (and what it means), name and birth date as the images gave them."""
+    return db.one("SELECT patient_id, patient_id_kind, patient_name, birth_date FROM studies WHERE id=?", (study_id,))
+
+
+def mark_in_review(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='in_review' WHERE id=? AND status='new'", (study_id,))
+
+
+def mark_signed(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='signed' WHERE id=?", (study_id,))
+
+
+def mark_exported(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='exported' WHERE id=? AND status IN ('signed','export_failed')", (study_id,))
+
+
+def mark_export_failed(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='export_failed' WHERE id=? AND status='signed'", (study_id,))
+
+
+def mark_export_retried(c: sqlite3.Connection, study_id: int) -> None:
+    c.execute("UPDATE studies SET status='signed' WHERE id=? AND status='export_failed'", (study_id,))

@@ -72,7 +72,7 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
     quarantined = conn.execute("SELECT COUNT(*) FROM images WHERE state='quarantined'").fetchone()[0]
     unverified = 0
     if rollout == "targeted_automation":
-        from ..automation import SENT_SQL
+        from ..store.outbox import AUTOMATED_SENT as SENT_SQL
 
         unverified = conn.execute("SELECT COUNT(*) FROM automated_reports a WHERE outcome='exported' AND NOT EXISTS "
                                   "(SELECT 1 FROM reports r WHERE r.study_id=a.study_id) AND "
