@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFrame, QHBoxLayout, QLabel, 
                                QMainWindow, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from ..analysis.catalog import ModelCatalog
+from ..store.status import change_fingerprint
 from . import theme
-from .backend import PixelLoader, fingerprint
+from .backend import PixelLoader
 from .canvas import PRESETS, ImageCanvas, gray_qimage
 from .findings_panel import FindingDialog, FindingsPanel
 from .present import OverlaySettings, all_findings, dob, models_of, mount_order, patient_name, when
@@ -293,7 +294,7 @@ class ReviewWindow(QMainWindow):
 
     # -- queue -------------------------------------------------------------------------------------
     def reload_queue(self) -> None:
-        self._fingerprint = fingerprint(self.db)
+        self._fingerprint = change_fingerprint(self.db)
         # signed/exported studies accumulate for years: read them only when the filter shows them
         studies = self.api.queue(include_done=self.queue.wants_done())
         self.queue.set_studies(studies)
@@ -304,7 +305,7 @@ class ReviewWindow(QMainWindow):
 
     def poll(self) -> None:
         """Refresh only when the store changed (new images, findings, reviews, signatures)."""
-        fp = fingerprint(self.db)
+        fp = change_fingerprint(self.db)
         if not fp or fp == self._fingerprint:
             return
         self.reload_queue()
