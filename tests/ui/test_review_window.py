@@ -352,7 +352,7 @@ def test_n_moves_to_the_next_study(review_home, make_window):
 
 
 def test_finding_dialog_reads_universal_tooth_and_checks_surfaces(qtbot):
-    from tray_app.ui.findings_panel import FindingDialog
+    from tray_app.ui.finding_dialog import FindingDialog
 
     dlg = FindingDialog(["tooth", "caries", "calculus"], {"label": "caries", "tooth_universal": "3"})
     qtbot.addWidget(dlg)

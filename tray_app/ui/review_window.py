@@ -23,7 +23,8 @@ from ..store.status import change_fingerprint
 from . import theme
 from .backend import PixelLoader
 from .canvas import PRESETS, ImageCanvas, gray_qimage
-from .findings_panel import FindingDialog, FindingsPanel
+from .finding_dialog import FindingDialog
+from .findings_panel import FindingsPanel
 from .present import OverlaySettings, all_findings, dob, models_of, mount_order, patient_name, when
 from .queue_panel import QueuePanel
 from .sign_dialog import SignDialog
