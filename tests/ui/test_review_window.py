@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from tray_app.review.api import ReviewAPI
 from tray_app.store.db import Database
-from tray_app.ui.review_window import BANNER_TEXT, DEMO_TEXT
+from tray_app.ui.study_header import BANNER_TEXT, DEMO_TEXT
 from ui_home import DENTIST, HYGIENIST, set_demonstration
 
 
