@@ -1,29 +1,12 @@
-"""The UI's read-only queries live in the store (`store/status.py`): the review window's change
-fingerprint on a real ingested home, and no SQL left in `tray_app/ui/`."""
+"""The review window's change fingerprint (`store/status.py`) on a real ingested home."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import pytest
 
 from tray_app.review.api import ReviewAPI
 from tray_app.store.db import Database, utcnow
 from ui_home import DENTIST
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import test_structure  # noqa: E402
-
-
-def test_the_ui_package_holds_no_sql():
-    in_ui = [hit for hit in test_structure.sql_outside_store() if hit.startswith("ui/")]
-    assert in_ui == []
-
-
-def test_the_ui_reads_no_feature_module_for_a_query():
-    # the tray's count of unverified automated exports once imported its SQL from automation.py
-    assert "tray_app.automation" not in test_structure.import_graph()["tray_app.ui.tray_state"]
 
 
 @pytest.fixture
