@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QLab
 from . import theme
 from .overlay_controls import OverlayControls
 from .present import OverlaySettings, tooth_text
-from .widgets import heading_row
+from .widgets import heading_row, panel_layout
 
 COLUMNS = ("Img", "Tooth", "Finding", "Conf", "Status")
 STATUS_WORDS = {"proposed": "Proposed", "accepted": "Accepted", "rejected": "Rejected", "edited": "Edited",
@@ -65,11 +65,7 @@ class FindingsPanel(QWidget):
         super().__init__(parent)
         self.scale = scale
         self.settings = settings
-        self.setObjectName("panel")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(scale.px(8), scale.px(8), scale.px(8), scale.px(8))
-        lay.setSpacing(scale.px(6))
+        lay = panel_layout(self, QVBoxLayout, scale, (8, 8, 8, 8), spacing=6)
         title = QLabel("Display")
         title.setObjectName("sectionTitle")
         lay.addWidget(title)

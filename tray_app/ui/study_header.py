@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from . import theme
 from .present import dob, patient_name, when
+from .widgets import panel_layout
 
 BANNER_TEXT = "AI-Assisted Preliminary Findings — not a diagnosis"
 DEMO_TEXT = "Demonstration model — not for clinical use"
@@ -22,10 +23,7 @@ class StudyHeader(QWidget):
     def __init__(self, scale: theme.Scale, parent=None):
         super().__init__(parent)
         self.scale = scale
-        self.setObjectName("panel")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        hl = QHBoxLayout(self)
-        hl.setContentsMargins(scale.px(12), scale.px(6), scale.px(8), scale.px(6))
+        hl = panel_layout(self, QHBoxLayout, scale, (12, 6, 8, 6))
         self.title = QLabel("Select a study")
         self.title.setObjectName("heading")
         self.title.setTextFormat(Qt.TextFormat.RichText)

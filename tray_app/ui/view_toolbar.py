@@ -3,22 +3,18 @@ reset, and a read-out of window, level, zoom, rotation and flip. It only steers 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from . import theme
 from .canvas import PRESETS, ImageCanvas
+from .widgets import panel_layout
 
 
 class ViewToolbar(QWidget):
     def __init__(self, canvas: ImageCanvas, scale: theme.Scale, parent=None):
         super().__init__(parent)
         self.canvas = canvas
-        self.setObjectName("panel")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(scale.px(8), scale.px(4), scale.px(8), scale.px(4))
-        lay.setSpacing(scale.px(4))
+        lay = panel_layout(self, QHBoxLayout, scale, (8, 4, 8, 4), spacing=4)
 
         def tool(text, tip, slot, checkable=False):
             b = QToolButton()
