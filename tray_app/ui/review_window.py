@@ -18,6 +18,7 @@ from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from ..analysis.catalog import ModelCatalog
+from ..review.api import ReviewError
 from ..store.status import change_fingerprint
 from . import theme
 from .backend import PixelLoader
@@ -168,8 +169,6 @@ class ReviewWindow(QMainWindow):
 
     # -- study -------------------------------------------------------------------------------------
     def open_study(self, study_id: int) -> None:
-        from ..review.api import ReviewError
-
         self.findings_panel.draw_btn.setChecked(False)
         try:
             study = self.api.study(study_id)
@@ -284,8 +283,6 @@ class ReviewWindow(QMainWindow):
 
     def _act(self, fn, *args, **kw):
         """Run one API action; a refusal becomes a status-bar sentence, not a crash."""
-        from ..review.api import ReviewError
-
         if self.study is None:
             return None
         if self.read_only():
