@@ -16,11 +16,11 @@ REVIEW_STATUSES = ("new", "in_review")
 EXPORT_FAILED = ("failed", "needs_attention")
 
 # an automated export counts as sent once a row finished or any part of one was written.
-# The same rule as `automation.SENT_SQL` (the store may not import a feature): when that rule
-# moves into the store, use it here instead of this copy.
-_AUTOMATED_SENT = ("EXISTS (SELECT 1 FROM outbox o WHERE o.study_id=a.study_id AND o.report_kind='automated' AND "
-                   "(o.state='done' OR EXISTS (SELECT 1 FROM export_parts p WHERE p.outbox_id=o.id AND "
-                   "p.state IN ('done','sending'))))")
+# The same rule as `automation.SENT_SQL`, which the store may not import; the intake/core branch
+# moves it to `store/outbox.AUTOMATED_SENT` (same text): at the merge, import it from there.
+AUTOMATED_SENT = ("EXISTS (SELECT 1 FROM outbox o WHERE o.study_id={study} AND o.report_kind='automated' AND "
+                  "(o.state='done' OR EXISTS (SELECT 1 FROM export_parts p WHERE p.outbox_id=o.id AND "
+                  "p.state IN ('done','sending'))))")
 
 
 def _marks(values: tuple) -> str:
@@ -56,7 +56,8 @@ def quarantined_images(conn: sqlite3.Connection) -> int:
 def unverified_auto_exports(conn: sqlite3.Connection) -> int:
     """Studies whose automated export reached the chart and that no dentist has signed yet."""
     return conn.execute("SELECT COUNT(*) FROM automated_reports a WHERE outcome='exported' AND NOT EXISTS "
-                        "(SELECT 1 FROM reports r WHERE r.study_id=a.study_id) AND " + _AUTOMATED_SENT).fetchone()[0]
+                        "(SELECT 1 FROM reports r WHERE r.study_id=a.study_id) AND "
+                        + AUTOMATED_SENT.format(study="a.study_id")).fetchone()[0]
 
 
 # -- review window ------------------------------------------------------------------------------
