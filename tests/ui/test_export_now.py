@@ -7,7 +7,6 @@ import pytest
 
 from tray_app.app import Service
 from tray_app.config import Config
-from tray_app.export.settings import ExportConfig, FolderConfig
 from tray_app.review.api import ReviewAPI
 from tray_app.store import db as store_db
 from tray_app.ui.app_shell import AppShell
@@ -18,7 +17,9 @@ from ui_home import DENTIST
 def shell_with_signed_study(review_home, tmp_path, qtbot):
     drop = tmp_path / "drop"
     drop.mkdir()
-    config = Config(export=ExportConfig(destinations=["folder"], folder=FolderConfig(path=str(drop))))
+    config = Config()
+    config.export.destinations = ["folder"]
+    config.export.folder.path = str(drop)
     service = Service(config, review_home)  # built, not started: its outbox worker does not drain
     api = ReviewAPI(service.db, config)
     study = api.queue()[0]

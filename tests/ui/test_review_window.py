@@ -442,8 +442,9 @@ def test_loading_many_images_keeps_a_bounded_number_of_connections(review_home, 
     w.pixels._size = 1  # no cache hits: every request is a load on the pool
     for i in range(60):
         w.pixels.request(ids[i % len(ids)])
-        w.pixels.wait()
-        QApplication.processEvents()
+        # not pixels.wait(): QThreadPool.waitForDone ends the pool's threads, and whether the next
+        # ones reuse a thread id (and so the connection) varied from run to run
+        qtbot.waitUntil(lambda: not w.pixels._pending, timeout=10_000)
     assert w.db_handle.connection_count() <= 1 + w.pixels.pool.maxThreadCount()
 
 
