@@ -97,7 +97,7 @@ class ReviewWindow(QMainWindow):
         cl.setSpacing(0)
         self.header = StudyHeader(self.scale)
         self.header.sign_btn.clicked.connect(self.open_sign_dialog)
-        self.title, self.sign_btn = self.header.title, self.header.sign_btn
+        self.title, self.sign_btn = self.header.title, self.header.sign_btn  # what callers read on the window
         cl.addWidget(self.header)
         self.banner = Banner(self.scale)
         cl.addWidget(self.banner)
