@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from tray_app.review.api import ReviewAPI
 from tray_app.store.db import Database
-from tray_app.ui.review_window import BANNER_TEXT, DEMO_TEXT
+from tray_app.ui.study_header import BANNER_TEXT, DEMO_TEXT
 from ui_home import DENTIST, HYGIENIST, set_demonstration
 
 
@@ -352,7 +352,7 @@ def test_n_moves_to_the_next_study(review_home, make_window):
 
 
 def test_finding_dialog_reads_universal_tooth_and_checks_surfaces(qtbot):
-    from tray_app.ui.findings_panel import FindingDialog
+    from tray_app.ui.finding_dialog import FindingDialog
 
     dlg = FindingDialog(["tooth", "caries", "calculus"], {"label": "caries", "tooth_universal": "3"})
     qtbot.addWidget(dlg)
@@ -442,8 +442,9 @@ def test_loading_many_images_keeps_a_bounded_number_of_connections(review_home, 
     w.pixels._size = 1  # no cache hits: every request is a load on the pool
     for i in range(60):
         w.pixels.request(ids[i % len(ids)])
-        w.pixels.wait()
-        QApplication.processEvents()
+        # not pixels.wait(): QThreadPool.waitForDone ends the pool's threads, and whether the next
+        # ones reuse a thread id (and so the connection) varied from run to run
+        qtbot.waitUntil(lambda: not w.pixels._pending, timeout=10_000)
     assert w.db_handle.connection_count() <= 1 + w.pixels.pool.maxThreadCount()
 
 

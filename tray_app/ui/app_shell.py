@@ -152,11 +152,12 @@ class AppShell(QObject):
         self.poll()
 
     def export_now(self) -> None:
-        config, paths = self.config, self.paths
-
         def work():
             try:
-                text = service_control.export_now(config, paths)
+                # under the service lock: a settings restart waits rather than closing the
+                # service's database under a drain in progress
+                with self._service_lock:
+                    text = service_control.export_now(self.service)
             except Exception as exc:  # noqa: BLE001 — reported in a notification, never a crash
                 log.exception("export now failed")
                 text = f"Export failed: {exc}"

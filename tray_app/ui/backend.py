@@ -1,15 +1,13 @@
-"""The window's link to the store: the review API, a cheap change fingerprint, and pixel loading
-off the GUI thread.
+"""Pixel loading for the review window, off the GUI thread.
 
-All writes go through `tray_app.review.api.ReviewAPI` (one audited transaction each); this
-module only reads. Pixels are loaded in a QRunnable on a small thread pool of its own and delivered
-to the GUI thread with a queued signal, so a slow decode never freezes the window.
+Pixels are loaded in a QRunnable on a small thread pool of its own and delivered to the GUI
+thread with a queued signal, so a slow decode never freezes the window. (The window's other
+reads: `ReviewAPI` and `store.status.change_fingerprint`.)
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections import OrderedDict
 
 import numpy as np
@@ -18,28 +16,6 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from ..store.db import Database
 
 log = logging.getLogger(__name__)
-
-FINGERPRINT_SQL = (
-    "SELECT (SELECT COUNT(*) FROM studies), (SELECT group_concat(status || ':' || priority, ',') FROM studies), "
-    "(SELECT MAX(updated_at) FROM images), (SELECT COUNT(*) FROM images), (SELECT COUNT(*) FROM findings), "
-    "(SELECT MAX(id) FROM findings), (SELECT MAX(id) FROM reviews)"
-)
-
-
-def fingerprint(db: Database) -> tuple:
-    """Changes whenever anything the queue shows changes; a handful of index lookups."""
-    try:
-        row = db.one(FINGERPRINT_SQL)
-    except sqlite3.Error as exc:  # a busy/locked moment: report "unknown" and try again next tick
-        log.debug("fingerprint failed: %s", exc)
-        return ()
-    base = tuple(row) if row else ()
-    try:
-        extra = db.one("SELECT (SELECT COUNT(*) FROM reports), (SELECT MAX(updated_at) FROM outbox)")
-        base += tuple(extra) if extra else ()
-    except sqlite3.Error:
-        pass
-    return base
 
 
 class _PixelSignals(QObject):

@@ -1,4 +1,5 @@
-"""The radiograph canvas: window/level, zoom, pan, rotate/flip, invert and finding overlays.
+"""The radiograph canvas: window/level, zoom, pan, rotate/flip, invert and finding overlays
+(what a finding's box and caption look like: `overlays.py`).
 
 Mouse: wheel zooms about the cursor, left-drag pans (or draws a box in draw mode), right-drag
 adjusts window (horizontal) and level (vertical), a click on a box selects its finding.
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPixmap, QTransform
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene,
                                QGraphicsSimpleTextItem, QGraphicsView)
 
-from . import theme
-from .present import OverlaySettings, tooth_text
+from . import overlays, theme
+from .overlays import FindingBox
+from .present import OverlaySettings
 
 # window/level presets on 8-bit display values: name -> (width, level)
 PRESETS = {
@@ -39,52 +41,6 @@ def gray_qimage(a: np.ndarray) -> QImage:
     a = np.ascontiguousarray(a, dtype=np.uint8)
     h, w = a.shape
     return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-
-
-class LabelChip(QGraphicsItem):
-    """A finding's caption, drawn at screen size whatever the zoom (ignores view transforms)."""
-
-    def __init__(self, text: str, colour: QColor, font: QFont, parent=None):
-        super().__init__(parent)
-        self.text, self.colour, self.font = text, colour, font
-        fm = QFontMetricsF(font)
-        self.pad = max(2.0, fm.height() * 0.15)
-        self.w = fm.horizontalAdvance(text) + 2 * self.pad
-        self.h = fm.height() + self.pad
-        self.dy = -self.h - 1  # above the box by default
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.setZValue(20)
-
-    def rect(self) -> QRectF:
-        return QRectF(0, self.dy, self.w, self.h)
-
-    def boundingRect(self) -> QRectF:
-        return self.rect().adjusted(-1, -1, 1, 1)
-
-    def set_dy(self, dy: float) -> None:
-        self.prepareGeometryChange()
-        self.dy = dy
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        r = self.rect()
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(15, 16, 18, 215))
-        painter.drawRoundedRect(r, 3, 3)
-        painter.setBrush(self.colour)
-        painter.drawRect(QRectF(r.left(), r.top(), 3, r.height()))
-        painter.setPen(QColor(theme.TEXT))
-        painter.setFont(self.font)
-        painter.drawText(r.adjusted(self.pad + 2, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                         self.text)
-
-
-class FindingBox(QGraphicsRectItem):
-    def __init__(self, finding: dict, rect: QRectF):
-        super().__init__(rect)
-        self.finding = finding
-        self.finding_id = finding["id"]
-        self.chip: LabelChip | None = None
-        self.setZValue(10)
 
 
 class ImageCanvas(QGraphicsView):
@@ -196,11 +152,7 @@ class ImageCanvas(QGraphicsView):
         self.restyle()
 
     def finding_colour(self, f: dict) -> QColor:
-        if self.settings.color_mode == "label":
-            return QColor(self.settings.style(f["label"]).color)
-        if f["label"] == "tooth":
-            return QColor("#9aa3ad")
-        return QColor(theme.band(f["confidence"])[1])
+        return overlays.finding_colour(f, self.settings)
 
     def restyle(self) -> None:
         """Re-apply visibility, pens and captions after a settings or selection change."""
@@ -214,62 +166,17 @@ class ImageCanvas(QGraphicsView):
             if not visible:
                 continue
             colour = self.finding_colour(f)
-            band_name = theme.band(f["confidence"])[0]
             selected = fid == self.selected_id
-            pen = QPen(colour)
-            pen.setCosmetic(True)
-            pen.setWidthF(3.2 if selected else {"strong": 2.4, "medium": 1.8, "low": 1.4}[band_name])
-            if f["status"] == "rejected":
-                pen.setColor(QColor(theme.STATUS_COLORS["rejected"]))
-                pen.setStyle(Qt.PenStyle.DotLine)
-            elif band_name == "low" and f["status"] == "proposed":
-                pen.setStyle(Qt.PenStyle.DashLine)
-            box.setPen(pen)
-            box.setBrush(QBrush(QColor(255, 255, 255, 28)) if selected else QBrush(Qt.BrushStyle.NoBrush))
-            box.setOpacity(1.0 if selected else self.settings.opacity)
+            overlays.style_box(box, colour, selected, self.settings.opacity)
             if f["label"] == "tooth" and not selected:
                 continue  # anatomy boxes stay uncaptioned: they would bury the pathology captions
-            chip = LabelChip(self.caption(f), colour, self.chip_font)
-            chip.setPos(box.rect().topLeft())
-            chip.setOpacity(1.0 if selected else max(0.35, self.settings.opacity))
-            chip.setZValue(30 if selected else 20)
-            self.scene().addItem(chip)
-            box.chip = chip
+            box.chip = overlays.make_chip(box, overlays.caption(f, self.settings), colour, self.chip_font, selected,
+                                          self.settings.opacity)
+            self.scene().addItem(box.chip)
         self.layout_chips()
 
-    def caption(self, f: dict) -> str:
-        parts = [self.settings.display(f["label"])]
-        tooth = tooth_text(f)
-        if tooth != "—":
-            parts.append(tooth + (f" {f['surfaces']}" if f.get("surfaces") else ""))
-        if f["status"] in ("added",):
-            parts.append("added")
-        else:
-            parts.append(f"{f['confidence']:.0%}")
-        mark = {"accepted": " ✓", "edited": " ✓", "rejected": " ✗"}.get(f["status"], "")
-        return " · ".join(parts) + mark
-
     def layout_chips(self) -> None:
-        """Nudge captions apart so none covers another (in screen space, at the current zoom)."""
-        placed: list[QRectF] = []
-        chips = [b.chip for b in sorted(self.boxes.values(), key=lambda b: (b.finding_id != self.selected_id,
-                                                                                -b.finding["confidence"]))
-                 if b.chip is not None]
-        vp_top = 0.0
-        for chip in chips:
-            anchor = self.mapFromScene(chip.pos())
-            ax, ay = float(anchor.x()), float(anchor.y())
-            dy = -chip.h - 1
-            if ay + dy < vp_top:
-                dy = 1.0  # no room above: inside the box
-            for _ in range(12):
-                r = QRectF(ax, ay + dy, chip.w, chip.h)
-                hit = next((p for p in placed if p.intersects(r)), None)
-                if hit is None:
-                    break
-                dy = hit.bottom() - ay + 1
-            chip.set_dy(dy)
-            placed.append(QRectF(ax, ay + dy, chip.w, chip.h))
+        overlays.layout_chips(self.boxes.values(), self.selected_id, self.mapFromScene)
 
     def select(self, finding_id: int | None) -> None:
         self.selected_id = finding_id

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
                                QVBoxLayout, QWidget)
 
 from . import theme
-from .widgets import heading_row
+from .widgets import heading_row, panel_layout
 from .present import age, dob, label_text, patient_name, top_findings
 
 STATUS_FILTERS = (
@@ -116,11 +116,7 @@ class QueuePanel(QWidget):
         super().__init__(parent)
         self.scale = scale
         self.display = display  # a label's display name (the window's model catalog)
-        self.setObjectName("panel")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(scale.px(8), scale.px(8), scale.px(8), 0)
-        lay.setSpacing(scale.px(6))
+        lay = panel_layout(self, QVBoxLayout, scale, (8, 8, 8, 0), spacing=6)
         head, self.count_label = heading_row("Review queue")
         lay.addLayout(head)
         self.filter_edit = QLineEdit()

@@ -1,4 +1,4 @@
-"""Qt-free control of a running `Service` for the tray: pause/resume, export now.
+"""Qt-free control of the running `Service` for the tray: pause/resume, export now.
 
 Pause (`Service.set_paused`) stops the supervisor re-arming and reconciling and skips new work:
 while paused, folder events record nothing and the analysis worker takes no new image (an image
@@ -35,20 +35,16 @@ def export_available() -> bool:
         return False
 
 
-def export_now(config: Any, paths: Any) -> str:
-    """Sends queued/failed exports now (ignoring back-off); a sentence for a notification.
-    Blocking (network): call it off the GUI thread."""
-    from ..export.outbox import Outbox
-    from ..store.db import Database
+def export_now(service: Any) -> str:
+    """Sends queued/failed exports now (ignoring back-off) through the running service's outbox;
+    a sentence for a notification. Blocking (network): call it off the GUI thread.
 
-    export = config.export
-    if not export.destinations:
+    The service's own outbox and database, not a second pair: its exporters are the ones the
+    worker uses, and a claimed row is taken by exactly one of the two threads."""
+    outbox = service.outbox
+    if not outbox.config.destinations:
         return "No export destination is set up yet (Settings → Export, or `dental-bridge config`)."
-    db = Database(paths.database)
-    try:
-        results = Outbox(db, export, automation=config.governance.automated).drain_once(ignore_backoff=True)
-    finally:
-        db.close()
+    results = outbox.drain_once(ignore_backoff=True)
     if not results:
         return "Nothing to export: every signed study has been sent."
     results = [r for r in results if r.get("state") not in ("superseded", "cancelled")]  # unsent by design

@@ -1,9 +1,9 @@
 """What the tray icon shows, computed from the database — Qt-free, so it is tested as a table.
 
-`compute(conn, paused=..., source_paths=..., rollout=...)` reads a few cheap counts and returns a
-`TrayState`: one icon state, a tooltip (Windows truncates tray tooltips at 127 characters), the
-counts, and the ids the notifier compares between polls. `Notifier` turns the change between two
-states into notifications, rate-limited per kind.
+`compute(conn, paused=..., source_paths=..., rollout=...)` reads a few cheap counts
+(`store/status.py`) and returns a `TrayState`: one icon state, a tooltip (Windows truncates tray
+tooltips at 127 characters), the counts, and the ids the notifier compares between polls.
+`Notifier` turns the change between two states into notifications, rate-limited per kind.
 
 Icon states, most important first (one icon, the tooltip lists everything):
 urgent > export_failing > waiting_for_share > paused > review > watching. A problem of the PC
@@ -21,10 +21,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from ..store import status
+
 STATES = ("watching", "paused", "waiting_for_share", "export_failing", "review", "urgent")
 TOOLTIP_MAX = 127
-REVIEW_STATUSES = ("new", "in_review")
-EXPORT_FAILED = ("failed", "needs_attention")
 
 
 @dataclass(frozen=True)
@@ -55,28 +55,18 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
     rows of folders removed from the settings are ignored. None = every row in `sources`.
     `problem`: the service's current PC problem; `receiver`: e.g. "DICOM :11112" when listening."""
     wanted = None if source_paths is None else set(source_paths)
-    rows = conn.execute("SELECT path, status FROM sources").fetchall()
-    sources = [(r[0], r[1]) for r in rows if wanted is None or r[0] in wanted]
+    sources = [(p, s) for p, s in status.source_statuses(conn) if wanted is None or p in wanted]
     no_sources = (not sources) if wanted is None else not wanted
     waiting = tuple(sorted(p for p, s in sources if s == "waiting_for_folder"))
 
     silent = rollout == "silent_pilot"
     to_review, urgent_ids = 0, frozenset()
     if not silent:
-        q = ",".join("?" * len(REVIEW_STATUSES))
-        to_review = conn.execute(f"SELECT COUNT(*) FROM studies WHERE status IN ({q})", REVIEW_STATUSES).fetchone()[0]
-        urgent_ids = frozenset(r[0] for r in conn.execute(
-            f"SELECT id FROM studies WHERE urgent=1 AND status IN ({q})", REVIEW_STATUSES))
-    q = ",".join("?" * len(EXPORT_FAILED))
-    failed = frozenset(r[0] for r in conn.execute(f"SELECT id FROM outbox WHERE state IN ({q})", EXPORT_FAILED))
-    quarantined = conn.execute("SELECT COUNT(*) FROM images WHERE state='quarantined'").fetchone()[0]
-    unverified = 0
-    if rollout == "targeted_automation":
-        from ..store.outbox import AUTOMATED_SENT as SENT_SQL
-
-        unverified = conn.execute("SELECT COUNT(*) FROM automated_reports a WHERE outcome='exported' AND NOT EXISTS "
-                                  "(SELECT 1 FROM reports r WHERE r.study_id=a.study_id) AND "
-                                  + SENT_SQL.format(study="a.study_id")).fetchone()[0]
+        to_review = status.studies_to_review(conn)
+        urgent_ids = status.urgent_study_ids(conn)
+    failed = status.failing_export_ids(conn)
+    quarantined = status.quarantined_images(conn)
+    unverified = status.unverified_auto_exports(conn) if rollout == "targeted_automation" else 0
 
     if urgent_ids:
         state = "urgent"

@@ -1,0 +1,80 @@
+"""Read-only queries the UI polls across tables: the tray's counts and the review window's
+change fingerprint. Each is a handful of index lookups, cheap enough for a timer on the GUI
+thread; none writes. Functions take a connection (tray) or the `Database` (review window).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from .db import Database
+from .outbox import AUTOMATED_SENT
+
+log = logging.getLogger(__name__)
+
+REVIEW_STATUSES = ("new", "in_review")
+EXPORT_FAILED = ("failed", "needs_attention")
+
+
+def _marks(values: tuple) -> str:
+    return ",".join("?" * len(values))
+
+
+# -- tray ---------------------------------------------------------------------------------------
+def source_statuses(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(path, status) of every watch folder the store knows, configured or not."""
+    return [(r[0], r[1]) for r in conn.execute("SELECT path, status FROM sources")]
+
+
+def studies_to_review(conn: sqlite3.Connection) -> int:
+    return conn.execute(f"SELECT COUNT(*) FROM studies WHERE status IN ({_marks(REVIEW_STATUSES)})",
+                        REVIEW_STATUSES).fetchone()[0]
+
+
+def urgent_study_ids(conn: sqlite3.Connection) -> frozenset[int]:
+    """Urgent studies still waiting for review (a signed urgent study is dealt with)."""
+    return frozenset(r[0] for r in conn.execute(
+        f"SELECT id FROM studies WHERE urgent=1 AND status IN ({_marks(REVIEW_STATUSES)})", REVIEW_STATUSES))
+
+
+def failing_export_ids(conn: sqlite3.Connection) -> frozenset[int]:
+    return frozenset(r[0] for r in conn.execute(
+        f"SELECT id FROM outbox WHERE state IN ({_marks(EXPORT_FAILED)})", EXPORT_FAILED))
+
+
+def quarantined_images(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COUNT(*) FROM images WHERE state='quarantined'").fetchone()[0]
+
+
+def unverified_auto_exports(conn: sqlite3.Connection) -> int:
+    """Studies whose automated export reached the chart and that no dentist has signed yet."""
+    return conn.execute("SELECT COUNT(*) FROM automated_reports a WHERE outcome='exported' AND NOT EXISTS "
+                        "(SELECT 1 FROM reports r WHERE r.study_id=a.study_id) AND "
+                        + AUTOMATED_SENT.format(study="a.study_id")).fetchone()[0]
+
+
+# -- review window ------------------------------------------------------------------------------
+_QUEUE_FINGERPRINT = (
+    "SELECT (SELECT COUNT(*) FROM studies), (SELECT group_concat(status || ':' || priority, ',') FROM studies), "
+    "(SELECT MAX(updated_at) FROM images), (SELECT COUNT(*) FROM images), (SELECT COUNT(*) FROM findings), "
+    "(SELECT MAX(id) FROM findings), (SELECT MAX(id) FROM reviews)"
+)
+_EXPORT_FINGERPRINT = "SELECT (SELECT COUNT(*) FROM reports), (SELECT MAX(updated_at) FROM outbox)"
+
+
+def change_fingerprint(db: Database) -> tuple:
+    """Changes whenever anything the review queue shows changes (images, findings, reviews,
+    signatures, exports). Empty when the store was busy: the caller asks again next tick."""
+    try:
+        row = db.one(_QUEUE_FINGERPRINT)
+    except sqlite3.Error as exc:  # a busy/locked moment: report "unknown"
+        log.debug("fingerprint failed: %s", exc)
+        return ()
+    base = tuple(row) if row else ()
+    try:
+        extra = db.one(_EXPORT_FINGERPRINT)
+        base += tuple(extra) if extra else ()
+    except sqlite3.Error:
+        pass
+    return base
