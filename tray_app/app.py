@@ -7,7 +7,6 @@ SQLite (WAL) is the only shared state, so any of them can die and restart withou
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -23,8 +22,10 @@ from .intake.errors import RetryLater, is_disk_full
 from .intake.pipeline import Outcome, Processor
 from .sources.readiness import ReadinessMonitor
 from .sources.watch import Discovery, Watcher
+from .store import audit
 from .store import images as image_repo
-from .store.db import Database, utcnow
+from .store import sources as source_repo
+from .store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +55,8 @@ def sync_sources(db: Database, sources: list[SourceConfig]) -> list[tuple[int, S
     out = []
     with db.tx() as c:
         for s in sources:
-            if not s.enabled:
-                continue
-            c.execute(
-                "INSERT INTO sources(path, kind, updated_at) VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET kind=excluded.kind",
-                (s.path, s.kind, utcnow()),
-            )
-            out.append((c.execute("SELECT id FROM sources WHERE path=?", (s.path,)).fetchone()[0], s))
+            if s.enabled:
+                out.append((source_repo.upsert(c, s.path, s.kind), s))
     return out
 
 
@@ -125,13 +121,10 @@ class Service:
 
     def _audit_model_change(self, m) -> None:
         """Audit when the model in use differs from the last one audited (install, swap, update)."""
-        from . import audit
-
         with self.db.tx() as c:
-            last = c.execute("SELECT data FROM audit WHERE event='model_in_use' ORDER BY seq DESC LIMIT 1").fetchone()
             current = {"name": m.name, "version": m.version, "manifest_sha256": m.sha256,
                        "directory": str(m.directory), "demonstration": m.is_demonstration}
-            if last is None or json.loads(last[0]) != current:
+            if audit.latest_data(c, "model_in_use") != current:
                 audit.append(c, "model_in_use", f"model:{m.name}", **current)
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -40,8 +40,9 @@ def image_pixels(db: Database, image_id: int) -> np.ndarray:
     """Display pixels of one image: the intake cache, else decoded again from the source after
     its sha256 is checked (raises intake.errors.OriginalChanged when the file was replaced)."""
     from ..intake.staging import decode_original
+    from ..store import images as image_repo
 
-    row = db.one("SELECT * FROM images WHERE id=?", (image_id,))
+    row = image_repo.get(db, image_id)
     if row is None:
         raise ReviewError(f"image {image_id} does not exist")
     cache = Path(row["cache_path"] or "")
