@@ -26,10 +26,11 @@ from ..sources.links import LINK_REASON, inside, is_link
 from ..store import images as image_repo
 from ..store.db import Database
 from ..store.studies import assign_study
+from . import image_cache
 from .decode import DecodedImage, decode_file
 from .errors import QuarantineError, RetryLater, is_disk_full
 from .naming import TemplateError, parse_name
-from .staging import copy_hashed, decode_original
+from .staging import copy_hashed
 
 log = logging.getLogger(__name__)
 
@@ -249,11 +250,7 @@ class Processor:
         decision = classify(meta, decoded.width, decoded.height, decoded.frames, pixels=decoded.pixels)
         kind = decision.kind
         meta["type"] = decision.as_dict()
-        # raw .npy: ~1 ms to write, where even a fast PNG costs ~20 ms per image
-        cache_path = self.image_cache / f"{image_id}.npy"
-        tmp = self.image_cache / f"{image_id}.tmp.npy"
-        np.save(tmp, decoded.pixels, allow_pickle=False)
-        os.replace(tmp, cache_path)
+        cache_path = image_cache.write(self.image_cache, image_id, decoded.pixels)
         image_time = datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat(timespec="milliseconds")
         sop_uid = meta.get("sop_uid", "")
         with self.db.tx() as c:
@@ -280,17 +277,8 @@ class Processor:
 
     # -- analysis ----------------------------------------------------------------------------
     def _pixels_for(self, row) -> np.ndarray:
-        cache = Path(row["cache_path"] or "")
-        if cache.is_file():
-            try:
-                pixels = np.load(cache, allow_pickle=False)
-                if pixels.ndim == 2 and pixels.dtype == np.uint8:
-                    return pixels
-            except (OSError, ValueError):
-                pass
-        # cache lost (cleanup, crash during write): decode the source again, if it is still the same file
         try:
-            return decode_original(row, staging_dir=self.staging).pixels
+            return image_cache.pixels(row, staging_dir=self.staging)
         except OSError as exc:
             if is_disk_full(exc):
                 raise  # our disk, not the file: the service reports it and waits
