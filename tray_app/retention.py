@@ -6,7 +6,8 @@ export is done or cancelled): the cached pixels, the rendered export files, and 
 the DICOM receiver wrote into the inbox. That covers exported studies and the ones never
 exported: silent pilot, never signed, signed with no destination. Inbox files no image still
 needs (quarantined or duplicate instances, names intake never read) go after the same
-period. The service runs this hourly (`Service._housekeeping`); `dental-bridge purge` too.
+period. The analysis worker runs this hourly when idle (`AnalysisWorker.housekeeping`);
+`dental-bridge purge` too.
 
 What stays: the database rows (findings for the pilot report, the audit log) and the signed
 report snapshot, the record of what was sent to the chart (the database refuses to change it).
