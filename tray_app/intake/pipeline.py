@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -85,8 +86,6 @@ class Processor:
 
     def _sweep_staging(self, older_than_s: float = 3600.0) -> None:
         """Staged copies left by a crash; young ones may belong to a CLI ingest running now."""
-        import time
-
         now = time.time()
         for f in self.staging.iterdir():
             try:
