@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from samples import write_png
 from service_helpers import fast_config, home_paths
@@ -15,7 +16,10 @@ from tray_app.review.api import image_pixels
 
 
 @pytest.fixture
-def analysed(home, export_dir):
+def analysed(home, export_dir, monkeypatch):
+    # a re-decode sets Pillow's process-wide bomb limit to the image's own size (decode_raster);
+    # put it back for the tests that follow
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)
     write_png(export_dir / "a.png", seed=3)
     s = Service(fast_config(export_dir), home_paths())
     s.run_once()
