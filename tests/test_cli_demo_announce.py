@@ -4,7 +4,7 @@ from samples import write_png
 from service_helpers import home_paths
 from tray_app.cli import main
 from tray_app.demo.workspace import _announce
-from tray_app.store import images
+from tray_app.store import findings, images
 from tray_app.store.db import Database
 
 
@@ -17,7 +17,7 @@ def test_the_demo_announces_an_analysed_image_with_its_patient_and_findings(home
         [image_id] = [r["id"] for r in db.query("SELECT id FROM images")]
         row = images.with_patient(db, image_id)
         assert (row["kind"] is not None, row["patient_id"]) == (True, "A1")
-        counts = [(r["label"], r["c"]) for r in images.label_counts(db, image_id)]
+        counts = [(r["label"], r["c"]) for r in findings.count_by_label(db, image_id)]
         assert sorted(counts) == [("caries", 1), ("restoration", 1)]
         _announce(db, "analyzed", image_id, {"caries": "decay"})
         assert images.with_patient(db, image_id + 1) is None

@@ -60,7 +60,7 @@ def test_a_codestream_larger_than_its_header_is_refused_before_decoding(tmp_path
 
 
 def test_codestream_sizes_are_read_from_each_codec_header():
-    from tray_app.intake.decode import codestream_size
+    from tray_app.intake.dicom_checks import codestream_size
 
     sof55 = b"\xff\xd8" + b"\xff\xf7\x00\x0b\x08" + (1500).to_bytes(2, "big") + (3000).to_bytes(2, "big") + b"\x01"
     assert codestream_size(sof55) == (3000, 1500)  # JPEG-LS

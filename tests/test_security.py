@@ -11,7 +11,8 @@ import pytest
 
 from samples import write_dicom
 from service_helpers import home_paths
-from tray_app import audit, audit_seal
+from tray_app import audit_seal
+from tray_app.store import audit
 from tray_app.cli import main
 from tray_app.review import clinicians as clin
 from tray_app.store import Database

@@ -96,7 +96,7 @@ def test_bad_files_are_quarantined_and_the_next_good_one_processed(service_facto
     assert "truncated" in reasons["truncated.dcm"] or "damaged" in reasons["truncated.dcm"]
     assert reasons["corrupt.dcm"]
     assert s.db.one("SELECT COUNT(*) FROM images")[0] == 6
-    assert s._worker.is_alive()
+    assert s.worker.is_alive()
 
 
 @pytest.mark.parametrize("kind", ["native", "polling"])
@@ -178,7 +178,7 @@ def test_an_image_that_keeps_failing_is_set_aside_not_retried_forever(service_fa
         return real(image_id)
 
     monkeypatch.setattr(s.processor, "process", flaky)
-    monkeypatch.setattr(s, "_retry_at", {})
+    monkeypatch.setattr(s.worker, "_retry_at", {})
     s.start()
     wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='quarantined'")[0] == 1, 30,
              message="the failing image set aside")

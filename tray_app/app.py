@@ -1,13 +1,13 @@
 """Composition root: builds the services from the config and starts/stops them.
 
 Threads: watchdog observers and the supervisor discover paths; the readiness monitor
-promotes complete files; one analysis worker takes them through intake and the model.
-SQLite (WAL) is the only shared state, so any of them can die and restart without loss.
+promotes complete files; one analysis worker (`worker.py`) takes them through intake and
+the model; the outbox worker exports. SQLite (WAL) is the only shared state, so any of them
+can die and restart without loss.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -19,12 +19,15 @@ from .analysis import registry
 from .analysis.manifest import ManifestError
 from .analysis.model import OnnxModel
 from .config import Config, Paths, SourceConfig, bundled_models_dir
-from .intake.errors import RetryLater, is_disk_full
+from .export.outbox import Outbox, OutboxWorker
 from .intake.pipeline import Outcome, Processor
+from .sources.dicom_scp import StorageSCP, inbox_dir
 from .sources.readiness import ReadinessMonitor
 from .sources.watch import Discovery, Watcher
-from .store import images as image_repo
-from .store.db import Database, utcnow
+from .store import audit
+from .store import sources as source_repo
+from .store.db import Database
+from .worker import AnalysisWorker, Health
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +57,15 @@ def sync_sources(db: Database, sources: list[SourceConfig]) -> list[tuple[int, S
     out = []
     with db.tx() as c:
         for s in sources:
-            if not s.enabled:
-                continue
-            c.execute(
-                "INSERT INTO sources(path, kind, updated_at) VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET kind=excluded.kind",
-                (s.path, s.kind, utcnow()),
-            )
-            out.append((c.execute("SELECT id FROM sources WHERE path=?", (s.path,)).fetchone()[0], s))
+            if s.enabled:
+                out.append((source_repo.upsert(c, s.path, s.kind), s))
     return out
 
 
 @dataclass
 class Service:
-    MAX_UNEXPECTED_FAILURES = 3
+    """Everything `run` starts, built from one config: watcher, readiness monitor, analysis
+    worker, outbox worker and (when enabled) the DICOM receiver."""
 
     config: Config
     paths: Paths
@@ -80,13 +79,12 @@ class Service:
         sources = list(self.config.sources)
         self.scp = None
         if self.config.dicom.enabled:
-            from .sources.dicom_scp import StorageSCP, inbox_dir
-
             inbox = inbox_dir(self.paths.data_dir)
             self.scp = StorageSCP(self.config.dicom, inbox, max_instance_bytes=self.config.intake.max_file_mb << 20)
             # pushed images land in the inbox, which is watched like any export folder
             sources.append(SourceConfig(path=str(inbox), kind="native"))
         self.sources = sync_sources(self.db, sources)
+        self.health = Health()
         self.wake_worker = threading.Event()
         self.discovery = Discovery(self.db, threading.Event())
         self.readiness = ReadinessMonitor(self.db, self.config.intake.settle_seconds, self.wake_worker,
@@ -99,18 +97,16 @@ class Service:
             poll_seconds=self.config.intake.poll_seconds,
         )
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
-        from .export.outbox import Outbox, OutboxWorker
-
         self.outbox = Outbox(self.db, self.config.export, automation=self.config.governance.automated)
         self.exporter = OutboxWorker(self.outbox, poll_seconds=5.0)  # signatures from other processes (CLI) too
+        self.worker = AnalysisWorker(
+            self.db, self.config, self.paths.data_dir, self.paths.cache_dir, self.processor, self.health,
+            self.wake_worker, load_model=self.load_model, rescan=self.watcher.scan_all,
+            wake_readiness=self.readiness.wake.set, wake_exporter=self.exporter.wake,
+        )
         self._stop = threading.Event()
-        self._worker: threading.Thread | None = None
-        self._retry_at: dict[int, float] = {}
         self.paused = False
-        self._disk_full = False
-        self.receiver_problem = ""  # the DICOM port could not be taken
-        self._rescan_needed = False
-        self.discovery.on_error = self.readiness.on_error = self._component_failed
+        self.discovery.on_error = self.readiness.on_error = self.health.component_failed
 
     # -- model -----------------------------------------------------------------------------
     def load_model(self) -> None:
@@ -125,19 +121,15 @@ class Service:
 
     def _audit_model_change(self, m) -> None:
         """Audit when the model in use differs from the last one audited (install, swap, update)."""
-        from . import audit
-
         with self.db.tx() as c:
-            last = c.execute("SELECT data FROM audit WHERE event='model_in_use' ORDER BY seq DESC LIMIT 1").fetchone()
             current = {"name": m.name, "version": m.version, "manifest_sha256": m.sha256,
                        "directory": str(m.directory), "demonstration": m.is_demonstration}
-            if last is None or json.loads(last[0]) != current:
+            if audit.latest_data(c, "model_in_use") != current:
                 audit.append(c, "model_in_use", f"model:{m.name}", **current)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._worker = threading.Thread(target=self._work_loop, name="analysis-worker", daemon=True)
-        self._worker.start()
+        self.worker.start()
         self.readiness.start()
         self.watcher.start()
         self.exporter.start()
@@ -145,106 +137,34 @@ class Service:
             try:
                 self.scp.start()
             except OSError as exc:
-                self.receiver_problem = (f"the DICOM receiver cannot listen on port {self.config.dicom.port} "
-                                         f"({exc.strerror or exc})")
-                log.error(self.receiver_problem)
+                self.health.receiver_problem = (f"the DICOM receiver cannot listen on port {self.config.dicom.port} "
+                                                f"({exc.strerror or exc})")
+                log.error(self.health.receiver_problem)
         log.info("service started: watching %d folder(s)", len(self.sources))
 
     def stop(self) -> None:
         self._stop.set()
-        self.wake_worker.set()
+        self.worker.stop()
         if self.scp is not None:
             self.scp.stop()
         self.exporter.stop()
         self.watcher.stop()
         self.readiness.stop()
-        if self._worker:
-            self._worker.join(timeout=30)
+        self.worker.join(timeout=30)
         self.db.close()
         log.info("service stopped")
-
-    # -- work ------------------------------------------------------------------------------
-    def _work_loop(self) -> None:
-        if self.model is None:
-            self.load_model()  # off the GUI thread; a slow model load never blocks watching
-        last_housekeeping = last_disk_check = last_automation = 0.0
-        while not self._stop.is_set():
-            try:
-                did = self.work_once()
-            except Exception:
-                log.exception("analysis worker pass failed; continuing")
-                did = False
-            if not did and self.config.governance.automated and time.monotonic() - last_automation > 5:
-                last_automation = time.monotonic()
-                self.automation_pass()
-            if not did and time.monotonic() - last_housekeeping > 3600:
-                last_housekeeping = time.monotonic()
-                self._housekeeping()
-            if not did and self._rescan_needed and time.monotonic() - last_disk_check > 10:
-                last_disk_check = time.monotonic()
-                self._recover_from_disk_full()
-            if not did:
-                self.wake_worker.wait(1.0)
-                self.wake_worker.clear()
-
-    def automation_pass(self) -> list[dict]:
-        """Targeted automation: decide quiet, fully analysed studies and wake the exporter."""
-        from .automation import run_pass
-
-        try:
-            decided = run_pass(self.db, self.config.governance, list(self.config.export.destinations))
-        except Exception:
-            log.exception("automation pass failed; will try again")
-            return []
-        if any(d.get("destinations") for d in decided):
-            self.exporter.wake()
-        return decided
-
-    def _housekeeping(self) -> None:
-        from .retention import purge
-        from .sources.dicom_scp import inbox_dir
-
-        try:
-            purge(self.db, self.paths.cache_dir, self.config.governance.retention_days,
-                  inbox_dir=inbox_dir(self.paths.data_dir))
-        except Exception:
-            log.exception("retention purge failed; will try again later")
-
-    DISK_FULL = ("the disk holding Dental AI Bridge's data is full: free some space; "
-                 "waiting images are read again automatically")
-
-    def _component_failed(self, exc: BaseException) -> None:
-        self._rescan_needed = True  # some file may not have been recorded: scan again once writes work
-        if is_disk_full(exc):
-            if not self._disk_full:
-                log.error("%s (%s)", self.DISK_FULL, exc)
-            self._disk_full = True
 
     @property
     def problem(self) -> str:
         """The condition of the PC the tray should show (empty when there is none)."""
-        return self.DISK_FULL if self._disk_full else self.receiver_problem
-
-    def _recover_from_disk_full(self) -> None:
-        """Files that arrived while the disk was full were never recorded: rescan once it works."""
-        try:
-            self.processor.probe_staging()
-            self.watcher.scan_all()
-        except Exception as exc:
-            log.info("still cannot record new files (%s)", exc)
-            self._component_failed(exc)
-            return
-        log.info("recording works again: rescanned the watch folders")
-        self._rescan_needed = False
-        self._disk_full = False
-        self._retry_at.clear()  # images held back for the disk go now (one early retry for locked ones is harmless)
-        self.readiness.wake.set()
+        return self.health.problem
 
     def set_paused(self, paused: bool) -> None:
         """Pause watching and analysis (tray menu); resuming rescans what arrived meanwhile."""
         self.paused = paused
         self.watcher.paused = paused
         self.discovery.paused = paused
+        self.worker.paused = paused
         if not paused:  # listing the shares can take long: never on the caller's (tray/GUI) thread
             def rescan():
                 try:
@@ -255,42 +175,10 @@ class Service:
 
             threading.Thread(target=rescan, name="resume-scan", daemon=True).start()
 
+    # -- synchronous use (CLI `run --once`, `ingest`, tests) ----------------------------------
     def work_once(self) -> Outcome | None:
-        if self.paused:
-            return None
-        now = time.monotonic()
-        for image_id, t in list(self._retry_at.items()):
-            if t <= now:
-                del self._retry_at[image_id]
-        row = image_repo.next_work(self.db, model_available=self.model is not None, skip=self._retry_at)
-        if row is None:
-            return None
-        try:
-            outcome = self.processor.process(row["id"])
-            self._disk_full = False
-            return outcome
-        except RetryLater as exc:
-            attempts = image_repo.record_attempt(self.db, row["id"], str(exc))
-            delay = min(300.0, 0.5 * 2 ** min(attempts, 10))  # sharing violations pass; never give up
-            self._retry_at[row["id"]] = time.monotonic() + delay
-            log.info("image %d: %s; retrying in %.0f s", row["id"], exc, delay)
-            return Outcome(row["id"], row["path"], "retry", str(exc))
-        except Exception as exc:
-            if is_disk_full(exc):
-                # the PC's problem, not the image's: never count it against the file
-                self._component_failed(exc)
-                self._retry_at[row["id"]] = time.monotonic() + 30.0
-                return Outcome(row["id"], row["path"], "retry", self.problem)
-            # a bug or a model failure on this one image: retry a few times, then set it aside
-            # with the reason, so one bad image can never stall the queue
-            log.exception("image %d: unexpected failure", row["id"])
-            reason = f"could not be processed ({type(exc).__name__}: {str(exc)[:120]})"
-            attempts = image_repo.record_attempt(self.db, row["id"], reason)
-            if attempts >= self.MAX_UNEXPECTED_FAILURES:
-                image_repo.quarantine(self.db, row["id"], reason)
-                return Outcome(row["id"], row["path"], "quarantined", reason)
-            self._retry_at[row["id"]] = time.monotonic() + 2.0 * attempts
-            return Outcome(row["id"], row["path"], "retry", reason)
+        return self.worker.work_once()
+
 
     def run_once(self) -> None:
         """Scan the folders, process everything there, return (no background threads)."""
@@ -308,8 +196,8 @@ class Service:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pending_discovered = self.readiness.check_once()
-            outcome = self.work_once()
-            if outcome is None and pending_discovered == 0 and not self._retry_at:
+            outcome = self.worker.work_once()
+            if outcome is None and pending_discovered == 0 and not self.worker.waiting_retries:
                 return
             if outcome is None:
                 time.sleep(0.2)

@@ -88,11 +88,10 @@ def guarded_values(config: Config) -> dict:
 
 
 def _recorded(db) -> dict | None:
-    from . import audit
+    from .store import audit
 
     conn = db.conn()
-    for row in conn.execute("SELECT * FROM audit WHERE event IN ('config_changed','guarded_settings_baseline') "
-                            "AND data LIKE '%\"guarded\"%' ORDER BY seq DESC"):
+    for row in audit.guarded_settings_records(conn):
         if audit.authentic(conn, row):
             import json
 

@@ -6,7 +6,8 @@ export is done or cancelled): the cached pixels, the rendered export files, and 
 the DICOM receiver wrote into the inbox. That covers exported studies and the ones never
 exported: silent pilot, never signed, signed with no destination. Inbox files no image still
 needs (quarantined or duplicate instances, names intake never read) go after the same
-period. The service runs this hourly (`Service._housekeeping`); `dental-bridge purge` too.
+period. The analysis worker runs this hourly when idle (`AnalysisWorker.housekeeping`);
+`dental-bridge purge` too.
 
 What stays: the database rows (findings for the pilot report, the audit log) and the signed
 report snapshot, the record of what was sent to the chart (the database refuses to change it).
@@ -19,7 +20,9 @@ import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from . import audit
+from .store import audit
+from .store import images as image_repo
+from .store import studies as studies_repo
 from .store.db import Database
 
 log = logging.getLogger(__name__)
@@ -32,12 +35,8 @@ def purge(db: Database, cache_dir: Path, retention_days: int, *, inbox_dir: Path
           dry_run: bool = False, now: datetime | None = None) -> dict:
     when = now or datetime.now(timezone.utc)
     cutoff = (when - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
-    waiting = ",".join("?" * len(WAITING_EXPORT))
-    studies = {r["id"]: r["status"] for r in db.query(
-        f"SELECT id, status FROM studies s WHERE last_image_at < ? AND NOT EXISTS (SELECT 1 FROM outbox o "
-        f"WHERE o.study_id = s.id AND o.state IN ({waiting}))", (cutoff, *WAITING_EXPORT))}
-    rows = [r for r in db.query("SELECT id, study_id, cache_path FROM images WHERE cache_path<>'' AND updated_at < ?",
-                                (cutoff,)) if r["study_id"] in studies]
+    studies = studies_repo.quiet_without_waiting_export(db, cutoff, WAITING_EXPORT)
+    rows = [r for r in image_repo.cached_before(db, cutoff) if r["study_id"] in studies]
     files = [Path(r["cache_path"]) for r in rows]
     rendered_dir = cache_dir / "exports"
     rendered = [p for p in rendered_dir.glob("*/*") if p.parent.name.isdigit() and int(p.parent.name) in studies] \
@@ -50,7 +49,7 @@ def purge(db: Database, cache_dir: Path, retention_days: int, *, inbox_dir: Path
             except OSError as exc:  # held by a viewer or antivirus: the next hourly pass tries again
                 log.warning("retention: a file could not be deleted yet (%s)", type(exc).__name__)
         with db.tx() as c:
-            c.executemany("UPDATE images SET cache_path='' WHERE id=?", [(r["id"],) for r in rows])
+            image_repo.forget_caches(c, [r["id"] for r in rows])
             if rows or rendered or inbox:
                 by_status: dict[str, int] = {}
                 for sid in {r["study_id"] for r in rows}:
@@ -72,7 +71,7 @@ def _inbox_files(db: Database, inbox_dir: Path, studies: dict, cutoff: str) -> l
         return []
     keep = set()
     prefix = str(inbox_dir)
-    for r in db.query("SELECT path, state, study_id FROM images WHERE path LIKE ? || '%'", (prefix,)):
+    for r in image_repo.under_folder(db, prefix):
         if r["state"] in PENDING_IMAGE or (r["study_id"] is not None and r["study_id"] not in studies
                                           and r["state"] not in ("quarantined", "duplicate")):
             keep.add(Path(r["path"]))

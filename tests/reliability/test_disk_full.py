@@ -48,7 +48,7 @@ def test_disk_full_waits_clearly_and_recovers(tiny_home, export_dir):
             write_png(export_dir / f"during-{i}.png", seed=10 + i, h=400, w=600)
         wait_for(lambda: "disk holding" in s.problem, 30, message="the service to say the disk is full")
         assert s.db.one("SELECT COUNT(*) FROM images WHERE state='quarantined'")[0] == 0
-        assert s._worker.is_alive()
+        assert s.worker.is_alive()
         filler.unlink()  # space freed
         wait_for(lambda: s.db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0] == 4, 60,
                  message="all images analysed after space was freed (no reconcile scan is due in this test)")

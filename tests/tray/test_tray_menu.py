@@ -174,7 +174,7 @@ def test_model_and_pc_problems_show_in_the_tooltip(qtbot, shell):
     shell.poll()
     assert shell.state.state == "waiting_for_share"
     assert "Analysis paused, images wait: no model" in shell.tray.title
-    shell.service._disk_full = True  # as _component_failed sets it
+    shell.service.health.disk_full = True  # as Health.component_failed sets it
     shell.poll()
     assert shell.tray.title.startswith("Dental AI Bridge — The disk holding")
 

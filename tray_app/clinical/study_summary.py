@@ -16,6 +16,9 @@ from typing import Any
 from .. import audit
 from ..analysis.tooth_mapping import ANATOMY_LABELS
 from ..labels import CARIES_LABELS, DENTAL_WORK_LABELS, PATHOLOGY_LABELS
+from ..store import findings as findings_repo
+from ..store import images as image_repo
+from ..store import studies as studies_repo
 from ..store.db import Database
 from ..teeth import fdi_to_universal
 from . import cdt, notes
@@ -62,27 +65,15 @@ def _bone_measurements(findings: list[dict], images: dict[int, Any]) -> list[dic
 def _treated_before(db: Database, study_id: int, teeth: set[int]) -> bool:
     """Prior history: an earlier study of this patient (within 180 days) had an accepted
     finding needing treatment on a tooth imaged now — this is likely the follow-up film."""
-    if not teeth:
-        return False
-    row = db.one("SELECT patient_key, first_seen_at FROM studies WHERE id=?", (study_id,))
-    if row is None or not row["patient_key"]:
-        return False
-    marks = ",".join("?" * len(teeth))
-    hit = db.one(
-        f"SELECT 1 FROM findings f JOIN studies s ON s.id=f.study_id WHERE s.patient_key=? AND s.id<>? "
-        f"AND s.first_seen_at < ? AND s.first_seen_at >= datetime(?, '-180 days') "
-        f"AND f.status IN ('accepted','edited','added') AND f.label IN ('caries','deep_caries',"
-        f"'periapical_radiolucency','margin_discrepancy') AND f.tooth_fdi IN ({marks}) LIMIT 1",
-        (row["patient_key"], study_id, row["first_seen_at"], row["first_seen_at"], *sorted(teeth)),
-    )
-    return hit is not None
+    return studies_repo.earlier_finding_on_teeth(
+        db, study_id, sorted(teeth), statuses=ACCEPTED, days=180,
+        labels=("caries", "deep_caries", "periapical_radiolucency", "margin_discrepancy"))
 
 
 def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_images: int = 18,
             signer: str = "") -> dict:
-    images = db.query("SELECT * FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined') ORDER BY id",
-                      (study_id,))
-    rows = [dict(r) for r in db.query("SELECT * FROM findings WHERE study_id=? ORDER BY id", (study_id,))]
+    images = image_repo.of_study(db, study_id)
+    rows = [dict(r) for r in findings_repo.of_study(db, study_id)]
     live = [f for f in rows if f["status"] not in ("rejected", "withdrawn")]
     accepted = [f for f in rows if f["status"] in ACCEPTED]
     by_image: dict[int, list[dict]] = {}
@@ -157,12 +148,12 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
         },
     }
     with db.tx() as c:
-        old = c.execute("SELECT tags, priority, urgent, clinical FROM studies WHERE id=?", (study_id,)).fetchone()
+        old = studies_repo.summary(c, study_id)
         old_tags = json.loads(old["tags"] or "[]") if old else []
         old_set = json.loads(old["clinical"] or "{}").get("set") if old else None
         new_row = (json.dumps(tags), score, int(urgent), json.dumps(clinical))
         if old is None or tuple(old) != new_row:  # called after every image and review action
-            c.execute("UPDATE studies SET tags=?, priority=?, urgent=?, clinical=? WHERE id=?", (*new_row, study_id))
+            studies_repo.set_summary(c, study_id, *new_row)
         if old_tags != tags or old_set != clinical["set"]:
             audit.append(c, "tags", f"study:{study_id}", tags=tags, set=status.text, complete=status.complete,
                          missing=status.missing, priority=score, urgent=urgent)

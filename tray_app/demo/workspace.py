@@ -22,7 +22,7 @@ from ..app import Service
 from ..clinical.views import FMX_VIEWS
 from ..config import APP_NAME, Config, Paths, SourceConfig
 from ..logging_setup import setup_logging
-from ..store import images
+from ..store import findings, images
 from . import writers
 from .synth import generate_sample
 
@@ -103,7 +103,7 @@ def _announce(db, status: str, image_id: int, names: dict[str, str] | None = Non
     if row is None or status not in ("analyzed", "quarantined"):
         return
     if status == "analyzed":
-        labels = images.label_counts(db, image_id)
+        labels = findings.count_by_label(db, image_id)
         teeth = sum(r["c"] for r in labels if r["label"] == "tooth")
         names = names or {}  # the manifest's display names
         summary = ", ".join(f"{r['c']} {names.get(r['label'], r['label'].replace('_', ' '))}" for r in labels

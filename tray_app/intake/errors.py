@@ -17,3 +17,9 @@ def is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         return True
     return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+
+
+def short_reason(exc: BaseException) -> str:
+    """A decoder's error as a short phrase for a quarantine reason (first line, capped)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]

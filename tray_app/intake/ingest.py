@@ -9,6 +9,7 @@ from typing import Iterator
 from ..sources.filters import is_ignored
 from ..sources.links import is_link_path, walk
 from ..sources.readiness import can_open_exclusively
+from ..store import findings as findings_repo
 from ..store import images as image_repo
 from .errors import RetryLater
 from .pipeline import Outcome
@@ -44,18 +45,16 @@ def ingest_paths(service, paths: list[Path]) -> Iterator[Outcome]:
         except OSError:
             yield Outcome(0, path, "missing", "no such file")
             continue
-        existing = db.one("SELECT * FROM images WHERE path=? AND size=? AND mtime_ns=? ORDER BY id LIMIT 1",
-                          (path, st.st_size, st.st_mtime_ns))
+        existing = image_repo.find_version(db, path, st.st_size, st.st_mtime_ns)
         if existing is not None and existing["state"] not in image_repo.PENDING_STATES:
             yield Outcome(existing["id"], path, existing["state"], existing["reason"] or "already processed",
-                          existing["study_id"], db.one("SELECT COUNT(*) FROM findings WHERE image_id=?",
-                                                       (existing["id"],))[0], existing["duplicate_of"])
+                          existing["study_id"], findings_repo.count_for_image(db, existing["id"]),
+                          existing["duplicate_of"])
             continue
         if existing is None:
             image_id = image_repo.discover(db, path, _source_for(service, f), st.st_size, st.st_mtime_ns)
             if image_id is None:  # a pending row for an older version of this path
-                row = db.one("SELECT id FROM images WHERE path=? AND state='discovered'", (path,))
-                image_id = row["id"]
+                image_id = image_repo.pending_for_path(db, path)
         else:
             image_id = existing["id"]
         if image_repo.get(db, image_id)["state"] == "discovered":

@@ -7,9 +7,9 @@ analysed twice or half-recorded.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +17,6 @@ from typing import Callable
 
 import numpy as np
 
-from .. import audit
 from ..analysis.merge import merge_duplicates
 from ..analysis.model import Detection, OnnxModel
 from ..analysis.tooth_mapping import place_findings
@@ -26,12 +25,13 @@ from ..clinical.image_type import INTRAORAL, classify
 from ..config import Config, Paths, SourceConfig
 from ..sources.links import LINK_REASON, inside, is_link
 from ..store import images as image_repo
-from ..store.db import Database, utcnow
+from ..store.db import Database
 from ..store.studies import assign_study
+from . import image_cache
 from .decode import DecodedImage, decode_file
 from .errors import QuarantineError, RetryLater, is_disk_full
 from .naming import TemplateError, parse_name
-from .staging import copy_hashed, decode_original
+from .staging import copy_hashed
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,6 @@ class Processor:
 
     def _sweep_staging(self, older_than_s: float = 3600.0) -> None:
         """Staged copies left by a crash; young ones may belong to a CLI ingest running now."""
-        import time
-
         now = time.time()
         for f in self.staging.iterdir():
             try:
@@ -148,7 +146,7 @@ class Processor:
             image_repo.quarantine(self.db, image_id, LINK_REASON)
             return Outcome(image_id, str(path), "quarantined", LINK_REASON)
         if (st.st_size, st.st_mtime_ns) != (row["size"], row["mtime_ns"]):
-            self._back_to_discovered(image_id, st.st_size, st.st_mtime_ns)
+            image_repo.back_to_discovered(self.db, image_id, st.st_size, st.st_mtime_ns)
             return Outcome(image_id, str(path), "changed", "file changed after it looked complete; waiting again")
         limit = self.config.intake.max_file_mb * 1024 * 1024
         if st.st_size > limit:
@@ -208,17 +206,6 @@ class Processor:
                 raise  # our disk, not the file: the service reports it and waits
             raise _read_error(exc) from exc
 
-    def _back_to_discovered(self, image_id: int, size: int, mtime_ns: int) -> None:
-        with self.db.tx() as c:
-            pending = c.execute(
-                "SELECT 1 FROM images WHERE path=(SELECT path FROM images WHERE id=?) AND state='discovered'", (image_id,)
-            ).fetchone()
-            if pending:
-                c.execute("DELETE FROM images WHERE id=?", (image_id,))
-            else:
-                c.execute("UPDATE images SET state='discovered', size=?, mtime_ns=?, updated_at=? WHERE id=?",
-                          (size, mtime_ns, utcnow(), image_id))
-
     def _patient(self, row, path: Path, decoded: DecodedImage) -> dict[str, str]:
         source = self.sources.get(row["source_id"]) if row["source_id"] is not None else None
         id_kind = source.patient_id if source else "chartnumber"
@@ -262,11 +249,7 @@ class Processor:
         decision = classify(meta, decoded.width, decoded.height, decoded.frames, pixels=decoded.pixels)
         kind = decision.kind
         meta["type"] = decision.as_dict()
-        # raw .npy: ~1 ms to write, where even a fast PNG costs ~20 ms per image
-        cache_path = self.image_cache / f"{image_id}.npy"
-        tmp = self.image_cache / f"{image_id}.tmp.npy"
-        np.save(tmp, decoded.pixels, allow_pickle=False)
-        os.replace(tmp, cache_path)
+        cache_path = image_cache.write(self.image_cache, image_id, decoded.pixels)
         image_time = datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat(timespec="milliseconds")
         sop_uid = meta.get("sop_uid", "")
         with self.db.tx() as c:
@@ -282,33 +265,19 @@ class Processor:
                 window_minutes=self.config.intake.study_window_minutes,
                 description=meta.get("study_description") or meta.get("series_description", ""),
             )
-            cur = c.execute(
-                "UPDATE images SET state='decoded', sha256=?, sop_uid=?, study_id=?, kind=?, kind_confidence=?, "
-                "kind_rule=?, width=?, height=?, meta=?, cache_path=?, reason='', updated_at=? WHERE id=? AND state='ready'",
-                (sha256, sop_uid or None, study_id, kind, decision.confidence, decision.rule, decoded.width, decoded.height,
-                 json.dumps(meta, default=str), str(cache_path), utcnow(), image_id),
-            )
-            if cur.rowcount == 0:  # another process (CLI ingest beside the service) got here first
-                raise _AlreadyDone()
-            audit.append(c, "decoded", f"image:{image_id}", sha256=sha256, study=study_id, kind=kind,
-                         kind_rule=decision.rule, kind_confidence=round(decision.confidence, 2),
-                         format=decoded.fmt, width=decoded.width, height=decoded.height)
+            if not image_repo.mark_decoded(
+                c, image_id, sha256=sha256, sop_uid=sop_uid, study_id=study_id, kind=kind,
+                kind_confidence=decision.confidence, kind_rule=decision.rule, width=decoded.width,
+                height=decoded.height, meta=meta, cache_path=str(cache_path), fmt=decoded.fmt,
+            ):
+                raise _AlreadyDone()  # rolls back the study assignment too
         self._decoded_cache[image_id] = decoded.pixels
         return Outcome(image_id, str(path), "decoded", "", study_id)
 
     # -- analysis ----------------------------------------------------------------------------
     def _pixels_for(self, row) -> np.ndarray:
-        cache = Path(row["cache_path"] or "")
-        if cache.is_file():
-            try:
-                pixels = np.load(cache, allow_pickle=False)
-                if pixels.ndim == 2 and pixels.dtype == np.uint8:
-                    return pixels
-            except (OSError, ValueError):
-                pass
-        # cache lost (cleanup, crash during write): decode the source again, if it is still the same file
         try:
-            return decode_original(row, staging_dir=self.staging).pixels
+            return image_cache.pixels(row, staging_dir=self.staging)
         except OSError as exc:
             if is_disk_full(exc):
                 raise  # our disk, not the file: the service reports it and waits
@@ -340,29 +309,21 @@ class Processor:
         placed = place_findings(detections, kind=row["kind"], width=row["width"] or 0, height=row["height"] or 0,
                                 listed_fdi=meta.get("teeth_fdi") or ())
         proposals, placed = merge_duplicates(detections, placed)
-        now = utcnow()
-        with self.db.tx() as c:
-            state = c.execute("SELECT state FROM images WHERE id=?", (image_id,)).fetchone()
-            if state is None or state[0] != "decoded":
-                return Outcome(image_id, row["path"], state[0] if state else "changed", "", row["study_id"])
-            c.execute("DELETE FROM findings WHERE image_id=? AND source='model'", (image_id,))
-            for d, p in zip(proposals, placed):
-                spec = labels[d.label]
-                c.execute(
-                    "INSERT INTO findings(image_id, study_id, label, code, confidence, x1, y1, x2, y2, severity, "
-                    "tooth_fdi, tooth_universal, surfaces, model_name, model_version, created_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (image_id, row["study_id"], d.label, spec.code, d.score, *d.box, spec.severity,
-                     p.tooth_fdi, p.tooth_universal, p.surfaces, m.name, m.version, now),
-                )
-            c.execute(
-                "UPDATE images SET state='analyzed', model_name=?, model_version=?, reason=?, updated_at=? WHERE id=?",
-                (m.name, m.version, note, now, image_id),
-            )
-            audit.append(
-                c, "inference", f"image:{image_id}", input_sha256=row["sha256"], model=m.name, version=m.version,
-                manifest_sha256=m.sha256, thresholds={l.name: l.threshold for l in m.labels},
-                outputs=[[d.label, round(d.score, 4), [round(v, 1) for v in d.box]] for d in detections], note=note,
-                merged_duplicates=len(detections) - len(proposals),
-            )
+        findings = [
+            dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, code=labels[d.label].code, confidence=d.score,
+                 severity=labels[d.label].severity, tooth_fdi=p.tooth_fdi, tooth_universal=p.tooth_universal,
+                 surfaces=p.surfaces, model_name=m.name, model_version=m.version)
+            for d, p in zip(proposals, placed)
+        ]
+        # the audit keeps every raw output and how many were merged
+        inference = dict(
+            input_sha256=row["sha256"], model=m.name, version=m.version, manifest_sha256=m.sha256,
+            thresholds={l.name: l.threshold for l in m.labels},
+            outputs=[[d.label, round(d.score, 4), [round(v, 1) for v in d.box]] for d in detections], note=note,
+            merged_duplicates=len(detections) - len(proposals),
+        )
+        instead = image_repo.mark_analyzed(self.db, image_id, row["study_id"], model_name=m.name,
+                                           model_version=m.version, note=note, findings=findings, inference=inference)
+        if instead is not None:
+            return Outcome(image_id, row["path"], instead, "", row["study_id"])
         return Outcome(image_id, row["path"], "analyzed", note, row["study_id"], len(proposals))

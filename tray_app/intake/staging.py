@@ -1,5 +1,5 @@
 """Copying an image to local staging while hashing it: the one way intake (and a re-decode
-after the cache was purged) reads a file from an export folder.
+after the cache was purged, `image_cache.decode_original`) reads a file from an export folder.
 
 The copy never follows a link (a file swapped for a symlink after discovery is refused), and
 it stops at the size limit however much the file grows after its size was checked.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import stat
 from pathlib import Path
@@ -63,43 +62,3 @@ def copy_hashed(src: Path, dst: Path, *, max_bytes: int) -> tuple[str, int]:
         dst.unlink(missing_ok=True)
         raise
     return h.hexdigest(), size
-
-
-def decode_original(row, *, staging_dir: Path | None = None):
-    """Decode an image's original file again (its pixel cache was purged or lost), only if it
-    still holds the bytes that were analysed: the copy is hashed and compared with the
-    recorded sha256 before a decoder sees it. `row` is the image's database row.
-    Raises OriginalChanged (a different file lies there now) or QuarantineError."""
-    import tempfile
-
-    from ..config import IntakeConfig
-    from .decode import decode_file
-    from .errors import OriginalChanged
-
-    path = Path(row["path"])
-    size = int(row["size"] or 0)
-    try:
-        frames = int(json.loads(row["meta"] or "{}").get("frames") or 1)
-    except (ValueError, TypeError, AttributeError):
-        frames = 1
-    # the same bytes decode to the same size: nothing bigger than what intake accepted
-    accepted = int(row["width"] or 0) * int(row["height"] or 0) * frames
-    fd, tmp = tempfile.mkstemp(prefix="redecode-", suffix=path.suffix.lower()[:8],
-                               dir=str(staging_dir) if staging_dir else None)
-    os.close(fd)
-    staged = Path(tmp)
-    try:
-        try:
-            digest, _ = copy_hashed(path, staged, max_bytes=size or IntakeConfig().max_file_mb << 20)
-        except FileTooLarge as exc:
-            raise OriginalChanged(_changed(row["id"], "it is larger than the file that was analysed")) from exc
-        if row["sha256"] and digest != row["sha256"]:
-            raise OriginalChanged(_changed(row["id"], "its content differs from the file that was analysed"))
-        return decode_file(staged, max_pixels=accepted or IntakeConfig().max_pixels)
-    finally:
-        staged.unlink(missing_ok=True)
-
-
-def _changed(image_id: int, how: str) -> str:
-    return (f"image {image_id}'s original file was replaced after it was analysed ({how}), so it was not used; "
-            "check the file in the export folder — the signed report stays as it was")

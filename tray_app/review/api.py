@@ -8,7 +8,6 @@ are refused. Nothing reaches a PMS without a signature: signing is what queues e
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,18 +39,13 @@ class SignError(ReviewError):
 def image_pixels(db: Database, image_id: int) -> np.ndarray:
     """Display pixels of one image: the intake cache, else decoded again from the source after
     its sha256 is checked (raises intake.errors.OriginalChanged when the file was replaced)."""
-    from ..intake.staging import decode_original
+    from ..intake import image_cache
+    from ..store import images as image_repo
 
-    row = db.one("SELECT * FROM images WHERE id=?", (image_id,))
+    row = image_repo.get(db, image_id)
     if row is None:
         raise ReviewError(f"image {image_id} does not exist")
-    cache = Path(row["cache_path"] or "")
-    if cache.is_file():
-        try:
-            return np.load(cache, allow_pickle=False)
-        except (OSError, ValueError):
-            pass
-    return decode_original(row).pixels
+    return image_cache.pixels(row)
 
 
 class ReviewAPI:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from .. import audit
+from ..store import clinicians as clinician_store
 from ..store.db import Database, utcnow
 
 ROLES = ("dentist", "hygienist", "assistant", "admin")
@@ -81,14 +82,9 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _authority_exists(c) -> bool:
-    return c.execute("SELECT 1 FROM clinicians WHERE active=1 AND role IN ('dentist','admin') LIMIT 1").fetchone() \
-        is not None
-
-
 def authority_exists(db: Database) -> bool:
     """Whether changes need an authorising PIN (false only before the first dentist or admin)."""
-    return _authority_exists(db.conn())
+    return clinician_store.authority_exists(db.conn())
 
 
 def authorize(db: Database, authority: Authority | None, action: str) -> dict | None:
@@ -97,7 +93,7 @@ def authorize(db: Database, authority: Authority | None, action: str) -> dict | 
     None when no active dentist or admin exists yet (a new install: nobody could authorise).
     A PIN shorter than today's minimum still signs, but authorises nothing until changed."""
     if authority is None:
-        if _authority_exists(db.conn()):
+        if clinician_store.authority_exists(db.conn()):
             raise ClinicianError(f"{action} needs a dentist's or admin's PIN")
         return None
     who = verify(db, authority.clinician_id, authority.pin)
@@ -115,14 +111,14 @@ def authorised_by(who: dict | None) -> str:
 
 def _check_bootstrap(c, who: dict | None, role: str, action: str) -> None:
     # checked again inside the write transaction: two first-run adds cannot both skip authority
-    if who is None and (_authority_exists(c) or role not in AUTHORITY_ROLES):
-        raise ClinicianError(f"{action} needs a dentist's or admin's PIN" if _authority_exists(c) else
+    if who is None and (clinician_store.authority_exists(c) or role not in AUTHORITY_ROLES):
+        raise ClinicianError(f"{action} needs a dentist's or admin's PIN" if clinician_store.authority_exists(c) else
                              "the first clinician must be a dentist or an admin")
 
 
 def _unique(c, name: str, except_id: int | None = None) -> None:
     key = name_key(name)
-    for r in c.execute("SELECT id, name FROM clinicians WHERE active=1"):
+    for r in clinician_store.active_names(c):
         if r["id"] != except_id and name_key(r["name"]) == key:
             raise ClinicianError(f"a clinician named {r['name']} already exists")
 
@@ -141,24 +137,21 @@ def add_clinician(db: Database, name: str, role: str, pin: str, actor: str = "",
     with db.tx() as c:
         _check_bootstrap(c, who, role, "adding a clinician")
         _unique(c, name)
-        cur = c.execute("INSERT INTO clinicians(name, role, pin_hash, pin_salt, created_at) VALUES (?,?,?,?,?)",
-                        (name, role, pin_hash, salt.hex(), utcnow()))
-        audit.append(c, "clinician_added", f"clinician:{cur.lastrowid}", role=role, by=actor,
+        new_id = clinician_store.add(c, name, role, pin_hash, salt.hex())
+        audit.append(c, "clinician_added", f"clinician:{new_id}", role=role, by=actor,
                      authorised_by=authorised_by(who))
-        return cur.lastrowid
+        return new_id
 
 
 def _active(c, clinician_id: int):
-    row = c.execute("SELECT * FROM clinicians WHERE id=? AND active=1", (clinician_id,)).fetchone()
+    row = clinician_store.active(c, clinician_id)
     if row is None:
         raise ClinicianError(f"clinician {clinician_id} does not exist")
     return row
 
 
 def _keeps_an_authority(c, clinician_id: int) -> None:
-    others = c.execute("SELECT COUNT(*) FROM clinicians WHERE active=1 AND role IN ('dentist','admin') AND id<>?",
-                       (clinician_id,)).fetchone()[0]
-    if not others:
+    if not clinician_store.other_authorities(c, clinician_id):
         raise ClinicianError("this is the last dentist or admin: add another one first, or nobody could "
                              "authorise changes any more")
 
@@ -175,8 +168,7 @@ def set_role(db: Database, clinician_id: int, role: str, *, authority: Authority
         if row["role"] in AUTHORITY_ROLES and role not in AUTHORITY_ROLES:
             _keeps_an_authority(c, clinician_id)
         # a PIN good enough for a hygienist may be too short for a dentist: checked at next use
-        c.execute("UPDATE clinicians SET role=?, pin_weak=? WHERE id=?",
-                  (role, 1 if role in AUTHORITY_ROLES else 0, clinician_id))
+        clinician_store.set_role(c, clinician_id, role, pin_weak=role in AUTHORITY_ROLES)
         audit.append(c, "clinician_role_changed", f"clinician:{clinician_id}", before=row["role"], after=role,
                      by=actor, authorised_by=authorised_by(who))
 
@@ -189,7 +181,7 @@ def deactivate(db: Database, clinician_id: int, *, authority: Authority | None, 
             raise ClinicianError("removing a clinician needs a dentist's or admin's PIN")
         if row["role"] in AUTHORITY_ROLES:
             _keeps_an_authority(c, clinician_id)
-        c.execute("UPDATE clinicians SET active=0 WHERE id=?", (clinician_id,))
+        clinician_store.deactivate(c, clinician_id)
         audit.append(c, "clinician_removed", f"clinician:{clinician_id}", by=actor, authorised_by=authorised_by(who))
 
 
@@ -206,8 +198,7 @@ def set_pin(db: Database, clinician_id: int, new_pin: str, *, authority: Authori
     with db.tx() as c:
         if who is None:
             raise ClinicianError("changing a PIN needs the clinician's own PIN or a dentist's or admin's")
-        c.execute("UPDATE clinicians SET pin_hash=?, pin_salt=?, pin_weak=0, failed_attempts=0, locked_until=NULL "
-                  "WHERE id=?", (pin_hash, salt.hex(), clinician_id))
+        clinician_store.set_pin(c, clinician_id, pin_hash, salt.hex())
         audit.append(c, "clinician_pin_changed", f"clinician:{clinician_id}", by=actor,
                      authorised_by=authorised_by(who))
 
@@ -217,7 +208,7 @@ def list_clinicians(db: Database) -> list[dict]:
              "can_authorise": r["role"] in AUTHORITY_ROLES,
              "locked": bool(r["locked_until"] and r["locked_until"] > utcnow()),
              "pin_too_short": bool(r["pin_weak"])}
-            for r in db.query("SELECT * FROM clinicians WHERE active=1 ORDER BY name")]
+            for r in clinician_store.list_active(db)]
 
 
 def verify(db: Database, clinician_id: int, pin: str) -> dict:
@@ -228,7 +219,7 @@ def verify(db: Database, clinician_id: int, pin: str) -> dict:
     many arrive at once. A right PIN clears the count but not a lock-out set meanwhile."""
     now = utcnow()
     with db.tx() as c:
-        row = c.execute("SELECT * FROM clinicians WHERE id=? AND active=1", (clinician_id,)).fetchone()
+        row = clinician_store.active(c, clinician_id)
         if row is None:
             raise ClinicianError("unknown clinician")
         if row["locked_until"] and row["locked_until"] > now:
@@ -239,13 +230,12 @@ def verify(db: Database, clinician_id: int, pin: str) -> dict:
         if failures >= MAX_FAILURES:
             locked = (datetime.now(timezone.utc) + LOCKOUT).isoformat(timespec="milliseconds")
             failures = 0
-        c.execute("UPDATE clinicians SET failed_attempts=?, locked_until=COALESCE(?, locked_until) WHERE id=?",
-                  (failures, locked, clinician_id))
+        clinician_store.record_failed_attempt(c, clinician_id, failures, locked)
     ok = hmac.compare_digest(hash_pin(pin, bytes.fromhex(row["pin_salt"])), row["pin_hash"])
     with db.tx() as c:
         if ok:
             weak = 1 if pin_problem(pin, row["role"]) else 0
-            c.execute("UPDATE clinicians SET failed_attempts=0, pin_weak=? WHERE id=?", (weak, clinician_id))
+            clinician_store.clear_failures(c, clinician_id, pin_weak=bool(weak))
             return dict(row) | {"pin_weak": weak}
         audit.append(c, "pin_failed", f"clinician:{clinician_id}", locked=bool(locked))
     raise ClinicianError("wrong PIN" + (f"; {row['name']} is now locked out for a few minutes" if locked else ""))

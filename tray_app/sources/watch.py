@@ -23,7 +23,8 @@ from watchdog.observers.polling import PollingObserver
 
 from ..config import SourceConfig
 from ..store import images as image_repo
-from ..store.db import Database, utcnow
+from ..store import sources as source_repo
+from ..store.db import Database
 from .filters import is_ignored
 from .links import inside, is_link, walk
 
@@ -199,9 +200,7 @@ class Watcher:
         if (w.status, w.detail) == (status, detail):
             return
         w.status, w.detail = status, detail
-        with self.db.tx() as c:
-            c.execute("UPDATE sources SET status=?, status_detail=?, updated_at=? WHERE id=?",
-                      (status, detail, utcnow(), w.source_id))
+        source_repo.set_status(self.db, w.source_id, status, detail)
         log.info("source %d: %s %s", w.source_id, status, detail)
         if self.on_status:
             self.on_status(w.source_id, status, detail)

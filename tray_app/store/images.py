@@ -1,4 +1,14 @@
-"""Image rows and their state transitions. Each function is one transaction."""
+"""Image rows and their state transitions (docs/architecture.md, "Data flow and states"):
+
+    discovered → ready → decoded → analyzed → (in_review → signed → exported)
+               ↘ quarantined(reason)   ↘ duplicate(of)
+
+`discover`, `mark_ready`, `back_to_discovered`, `forget_vanished`, `mark_decoded`,
+`mark_duplicate`, `mark_analyzed`, `quarantine`: each transition with its audit entry. A
+function taking a `Database` is one transaction; one taking a connection runs inside the
+caller's (`db.tx()`), so the caller can group it with other steps. Signing moves a study's
+images on (`review/api.py`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +17,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .. import audit
+from . import audit
+from . import findings as findings_repo
 from .db import Database, utcnow
 
 PENDING_STATES = ("discovered", "ready", "decoded")
@@ -82,6 +93,32 @@ def forget_vanished(db: Database, image_id: int) -> None:
         c.execute("DELETE FROM images WHERE id=? AND state='discovered'", (image_id,))
 
 
+def back_to_discovered(db: Database, image_id: int, size: int, mtime_ns: int) -> None:
+    """The file changed after it looked complete: wait for it to settle again (this row is
+    dropped when a newer pending row for the same path already does that)."""
+    with db.tx() as c:
+        pending = c.execute(
+            "SELECT 1 FROM images WHERE path=(SELECT path FROM images WHERE id=?) AND state='discovered'", (image_id,)
+        ).fetchone()
+        if pending:
+            c.execute("DELETE FROM images WHERE id=?", (image_id,))
+        else:
+            c.execute("UPDATE images SET state='discovered', size=?, mtime_ns=?, updated_at=? WHERE id=?",
+                      (size, mtime_ns, utcnow(), image_id))
+
+
+def find_version(db: Database, path: str, size: int, mtime_ns: int) -> sqlite3.Row | None:
+    """The oldest row recorded for exactly this version of a file."""
+    return db.one("SELECT * FROM images WHERE path=? AND size=? AND mtime_ns=? ORDER BY id LIMIT 1",
+                  (path, size, mtime_ns))
+
+
+def pending_for_path(db: Database, path: str) -> int | None:
+    """The row waiting (`discovered`) for a path, if any: one per path (a partial unique index)."""
+    row = db.one("SELECT id FROM images WHERE path=? AND state='discovered'", (path,))
+    return row["id"] if row else None
+
+
 def next_work(db: Database, *, model_available: bool, skip: Iterable[int] = ()) -> sqlite3.Row | None:
     states = ("ready", "decoded") if model_available else ("ready",)
     skip = tuple(skip)
@@ -129,6 +166,43 @@ def mark_duplicate(c: sqlite3.Connection, image_id: int, original: sqlite3.Row, 
     audit.append(c, "duplicate", f"image:{image_id}", of=original["id"], by=why, sha256=sha256)
 
 
+def mark_decoded(c: sqlite3.Connection, image_id: int, *, sha256: str, sop_uid: str, study_id: int, kind: str,
+                 kind_confidence: float, kind_rule: str, width: int, height: int, meta: dict, cache_path: str,
+                 fmt: str) -> bool:
+    """`ready` → `decoded` with what intake learnt; False when the row had already left `ready`
+    (another process, a CLI ingest beside the service, got there first)."""
+    cur = c.execute(
+        "UPDATE images SET state='decoded', sha256=?, sop_uid=?, study_id=?, kind=?, kind_confidence=?, "
+        "kind_rule=?, width=?, height=?, meta=?, cache_path=?, reason='', updated_at=? WHERE id=? AND state='ready'",
+        (sha256, sop_uid or None, study_id, kind, kind_confidence, kind_rule, width, height,
+         json.dumps(meta, default=str), cache_path, utcnow(), image_id),
+    )
+    if cur.rowcount == 0:
+        return False
+    audit.append(c, "decoded", f"image:{image_id}", sha256=sha256, study=study_id, kind=kind,
+                 kind_rule=kind_rule, kind_confidence=round(kind_confidence, 2),
+                 format=fmt, width=width, height=height)
+    return True
+
+
+def mark_analyzed(db: Database, image_id: int, study_id: int | None, *, model_name: str, model_version: str,
+                  note: str, findings: list[dict], inference: dict) -> str | None:
+    """`decoded` → `analyzed`: the model's findings (replacing any earlier ones of this image),
+    the state and the `inference` audit entry in one transaction, so an image is analysed
+    exactly once however the process dies. Returns None when done, else the state the row
+    was in instead ("changed" when it is gone)."""
+    now = utcnow()
+    with db.tx() as c:
+        cur = c.execute("UPDATE images SET state='analyzed', model_name=?, model_version=?, reason=?, updated_at=? "
+                        "WHERE id=? AND state='decoded'", (model_name, model_version, note, now, image_id))
+        if cur.rowcount == 0:
+            row = c.execute("SELECT state FROM images WHERE id=?", (image_id,)).fetchone()
+            return row[0] if row else "changed"
+        findings_repo.replace_model_findings(c, image_id, study_id, findings, created_at=now)
+        audit.append(c, "inference", f"image:{image_id}", **inference)
+    return None
+
+
 def record_attempt(db: Database, image_id: int, reason: str) -> int:
     with db.tx() as c:
         c.execute("UPDATE images SET attempts=attempts+1, reason=?, updated_at=? WHERE id=?", (reason, utcnow(), image_id))
@@ -142,29 +216,17 @@ def meta_of(row: sqlite3.Row) -> dict[str, Any]:
         return {}
 
 
-# --- added by cli for demo/workspace ---
+# -- the demo's announcement of each image (demo/workspace.py) ---------------------------------
 def with_patient(db: Database, image_id: int) -> sqlite3.Row | None:
     """kind, reason and the study's patient_id (None before the image has a study)."""
     return db.one("SELECT i.kind, i.reason, s.patient_id FROM images i LEFT JOIN studies s ON s.id=i.study_id "
                   "WHERE i.id=?", (image_id,))
 
 
-def label_counts(db: Database, image_id: int) -> list[sqlite3.Row]:
-    """(label, c): the image's findings counted per label, most first."""
-    return db.query("SELECT label, COUNT(*) c FROM findings WHERE image_id=? GROUP BY label ORDER BY c DESC",
-                    (image_id,))
-
-
-# --- added by export/review for review/api.py, automation.py and export/outbox.py ---
+# -- reads and transitions of review and export -----------------------------------------------
 def study_of(c: sqlite3.Connection, image_id: int) -> int | None:
     row = c.execute("SELECT study_id FROM images WHERE id=?", (image_id,)).fetchone()
     return None if row is None else row["study_id"]
-
-
-def of_study(db: Database, study_id: int) -> list[sqlite3.Row]:
-    """A study's images that count (not duplicates or quarantined), oldest first."""
-    return db.query("SELECT * FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined') ORDER BY id",
-                    (study_id,))  # the same function as intake/core's images.of_study: keep one at the merge
 
 
 def type_uncertain(db: Database, study_id: int, below: float) -> list[sqlite3.Row]:
@@ -194,3 +256,27 @@ def mark_signed(c: sqlite3.Connection, study_id: int, at: str) -> None:
 
 def mark_exported(c: sqlite3.Connection, study_id: int, at: str) -> None:
     c.execute("UPDATE images SET state='exported', updated_at=? WHERE study_id=? AND state='signed'", (at, study_id))
+
+
+# -- retention (PHI minimisation, retention.py) ---------------------------------------------------
+def cached_before(db: Database, cutoff: str) -> list[sqlite3.Row]:
+    """(id, study_id, cache_path) of images with a pixel cache, unchanged since `cutoff`."""
+    return db.query("SELECT id, study_id, cache_path FROM images WHERE cache_path<>'' AND updated_at < ?", (cutoff,))
+
+
+def forget_caches(c: sqlite3.Connection, image_ids: Iterable[int]) -> None:
+    """Their pixel caches were deleted: a later display decodes the original again."""
+    c.executemany("UPDATE images SET cache_path='' WHERE id=?", [(i,) for i in image_ids])
+
+
+def under_folder(db: Database, folder: str) -> list[sqlite3.Row]:
+    """(path, state, study_id) of every image whose path starts with `folder`."""
+    return db.query("SELECT path, state, study_id FROM images WHERE path LIKE ? || '%'", (folder,))
+
+
+# -- read models ------------------------------------------------------------------------------
+def of_study(db: Database, study_id: int) -> list[sqlite3.Row]:
+    """A study's images that count (not duplicates or quarantined), oldest first."""
+    return db.query("SELECT * FROM images WHERE study_id=? AND state NOT IN ('duplicate','quarantined') ORDER BY id",
+                    (study_id,))
+

@@ -119,8 +119,43 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
     return out
 
 
+def quiet_without_waiting_export(db: Database, cutoff: str, waiting_states: tuple[str, ...]) -> dict[int, str]:
+    """{id: status} of studies with no image since `cutoff` and no export row in `waiting_states`."""
+    marks = ",".join("?" * len(waiting_states))
+    return {r["id"]: r["status"] for r in db.query(
+        f"SELECT id, status FROM studies s WHERE last_image_at < ? AND NOT EXISTS (SELECT 1 FROM outbox o "
+        f"WHERE o.study_id = s.id AND o.state IN ({marks}))", (cutoff, *waiting_states))}
 
-# --- added by export/review for review/api.py, automation.py and export/outbox.py ---
+
+# -- the derived clinical summary (clinical/study_summary.py) ---------------------------------------
+def summary(c: sqlite3.Connection, study_id: int) -> sqlite3.Row | None:
+    """(tags, priority, urgent, clinical) as last recorded."""
+    return c.execute("SELECT tags, priority, urgent, clinical FROM studies WHERE id=?", (study_id,)).fetchone()
+
+
+def set_summary(c: sqlite3.Connection, study_id: int, tags: str, priority: float, urgent: int, clinical: str) -> None:
+    c.execute("UPDATE studies SET tags=?, priority=?, urgent=?, clinical=? WHERE id=?",
+              (tags, priority, urgent, clinical, study_id))
+
+
+def earlier_finding_on_teeth(db: Database, study_id: int, teeth: list[int], *, labels: tuple[str, ...],
+                             statuses: tuple[str, ...], days: int) -> bool:
+    """An earlier study of this study's patient, begun within `days` before it, has a finding of
+    `labels` in `statuses` on one of `teeth`."""
+    row = db.one("SELECT patient_key, first_seen_at FROM studies WHERE id=?", (study_id,))
+    if row is None or not row["patient_key"] or not teeth:
+        return False
+    hit = db.one(
+        f"SELECT 1 FROM findings f JOIN studies s ON s.id=f.study_id WHERE s.patient_key=? AND s.id<>? "
+        f"AND s.first_seen_at < ? AND s.first_seen_at >= datetime(?, ?) "
+        f"AND f.status IN ({','.join('?' * len(statuses))}) AND f.label IN ({','.join('?' * len(labels))}) "
+        f"AND f.tooth_fdi IN ({','.join('?' * len(teeth))}) LIMIT 1",
+        (row["patient_key"], study_id, row["first_seen_at"], row["first_seen_at"], f"-{days} days",
+         *statuses, *labels, *teeth),
+    )
+    return hit is not None
+
+
 def get(db: Database, study_id: int) -> sqlite3.Row | None:
     return db.one("SELECT * FROM studies WHERE id=?", (study_id,))
 
