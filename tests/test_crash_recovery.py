@@ -9,7 +9,7 @@ import time
 
 from samples import write_dicom, write_png
 from service_helpers import fast_config, home_paths, starts_logged, wait_for, wait_started
-from tray_app import audit
+from tray_app.store import audit
 from tray_app.store import Database
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from samples import write_dicom
 from service_helpers import cli_sign_all, fast_config, home_paths
-from tray_app import audit
+from tray_app.store import audit
 from tray_app.app import Service
 from tray_app.review import clinicians as clin
 from tray_app.review.api import ReviewAPI, ReviewError, SignError

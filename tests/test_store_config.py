@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from tray_app import audit
+from tray_app.store import audit
 from tray_app.config import Config, ConfigError, Paths, SourceConfig
 from tray_app.store import Database
 from tray_app.store import images as image_repo

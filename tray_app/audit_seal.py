@@ -67,7 +67,7 @@ def _keyring():
     import keyring
     from keyring.backends import fail
 
-    from .export.secrets import ensure_backend
+    from .keyring_backend import ensure_backend
 
     ensure_backend()
     return None if isinstance(keyring.get_keyring(), fail.Keyring) else keyring

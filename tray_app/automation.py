@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import audit
+from .store import audit
 from .clinical import notes
 from .clinical.image_type import UNCERTAIN
 from .config import GovernanceConfig

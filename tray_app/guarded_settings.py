@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from . import audit
+from .store import audit
 from .config import Config
 from .review.clinicians import authorised_by, authority_exists, authorize
 from .store.db import Database

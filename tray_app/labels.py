@@ -35,14 +35,17 @@ class Label:
     chart_text: str = ""    # chart note: "Caries suspected on …"
     patient_text: str = ""  # patient summary: "A possible cavity on …"; empty: not mentioned
     family: str = ""        # labels the clinical rules treat alike (decay of any depth; what covers a tooth)
+    tooth_treatment: bool = False  # usually treated on the tooth itself: a later film of it is a follow-up
 
 
 KNOWN: tuple[Label, ...] = (
     Label("tooth", "Tooth", "#94a3b8", ANATOMY),
     Label("caries", "Caries", "#e0795a", PATHOLOGY, 2, ON_SURFACE,
-          chart_text="Caries suspected", patient_text="a possible cavity", family="caries"),
+          chart_text="Caries suspected", patient_text="a possible cavity", family="caries",
+          tooth_treatment=True),
     Label("deep_caries", "Deep caries", "#c2410c", PATHOLOGY, 3,
-          chart_text="Deep caries suspected", patient_text="a possible deep cavity", family="caries"),
+          chart_text="Deep caries suspected", patient_text="a possible deep cavity", family="caries",
+          tooth_treatment=True),
     Label("restoration", "Restoration", "#5aa9e6", DENTAL_WORK, 0, ON_SURFACE, True, "Restorations",
           "Restoration present", family="covering"),
     Label("crown", "Crown", "#a78bfa", DENTAL_WORK, 0, ON_TOOTH, True, "Crowns", "Crown present",
@@ -53,12 +56,13 @@ KNOWN: tuple[Label, ...] = (
     Label("calculus", "Calculus", "#c9a27e", PATHOLOGY, 1, NEAR_TOOTH,
           chart_text="Calculus", patient_text="tartar build-up"),
     Label("periapical_radiolucency", "Periapical radiolucency", "#d9607a", PATHOLOGY, 3, NEAR_TOOTH,
-          chart_text="Periapical radiolucency", patient_text="a possible infection at the root tip"),
+          chart_text="Periapical radiolucency", patient_text="a possible infection at the root tip",
+          tooth_treatment=True),
     Label("bone_loss", "Bone loss", "#d68fd6", PATHOLOGY, 2, NEAR_TOOTH,
           chart_text="Radiographic bone loss", patient_text="possible loss of the bone that supports the tooth"),
     Label("margin_discrepancy", "Margin discrepancy", "#f59e0b", PATHOLOGY, 2,
           chart_text="Margin discrepancy",
-          patient_text="an edge of an existing filling or crown that may not fit well"),
+          patient_text="an edge of an existing filling or crown that may not fit well", tooth_treatment=True),
 )
 _BY_NAME = {label.name: label for label in KNOWN}
 
@@ -74,6 +78,7 @@ SURFACE_LABELS = _names(placement=ON_SURFACE)
 NEAR_TOOTH_LABELS = _names(placement=NEAR_TOOTH)
 CARIES_LABELS = _names(family="caries")
 COVERING_LABELS = _names(family="covering")  # under which decay recurs
+TOOTH_TREATMENT_LABELS = _names(tooth_treatment=True)
 # an allowlist in a fixed order, so a model bringing new labels (fracture, impacted, …) never widens it
 AUTOMATABLE_LABELS: tuple[str, ...] = tuple(l.name for l in KNOWN if l.automatable)
 

@@ -13,7 +13,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from .analysis.tooth_mapping import ANATOMY_LABELS
+from .labels import ANATOMY_LABELS
 from .store import findings
 from .store.db import Database
 

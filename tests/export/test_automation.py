@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tray_app import audit, automation
+from tray_app import automation
+from tray_app.store import audit
 from tray_app.config import Config, ConfigError, GovernanceConfig
 from tray_app.export.outbox import Outbox
 from tray_app.settings.export import ExportConfig, FolderConfig

@@ -14,7 +14,7 @@ import zlib
 import pytest
 from pydicom import dcmread
 
-from tray_app import audit
+from tray_app.store import audit
 from tray_app.export import dicom_results as dr
 from tray_app.export import pdf, render
 from tray_app.export.outbox import Outbox

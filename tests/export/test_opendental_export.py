@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tray_app import audit
+from tray_app.store import audit
 from tray_app.export.opendental import ODClient, ODError, tooth_numbers
 from tray_app.export.opendental_export import OpenDentalExporter
 from tray_app.export.job import Job

@@ -129,7 +129,7 @@ def test_kill_9_loop_over_ingest_and_export(home, export_dir, od, tmp_path, monk
     assert per_patient_docs == {2000 + i: 2 for i in range(FILES)}, per_patient_docs
     notes = [c["PatNum"] for c in od.state.commlogs]
     assert sorted(notes) == [2000 + i for i in range(FILES)]
-    from tray_app import audit
+    from tray_app.store import audit
 
     assert audit.verify(db.conn()).ok
     db.close()

@@ -10,7 +10,7 @@ import pytest
 from model_factory import simple_detector
 from samples import write_png
 from service_helpers import fast_config, wait_for
-from tray_app import audit
+from tray_app.store import audit
 from tray_app.app import Service
 from tray_app.config import Paths
 

@@ -8,6 +8,7 @@ import sys
 import keyring
 import pytest
 
+from tray_app import keyring_backend
 from tray_app.export import secrets
 
 pytestmark = pytest.mark.windows
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.windows
 @pytest.fixture
 def credential_manager(monkeypatch):
     """Undo the suite's in-memory keyring: let `ensure_backend` choose, as the app does."""
-    monkeypatch.setattr(secrets, "_backend_set", False)
+    monkeypatch.setattr(keyring_backend, "_backend_set", False)
     previous = keyring.get_keyring()
     yield
     for user in (secrets.DEVELOPER, secrets.CUSTOMER):

@@ -15,7 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from ..config import bundled_models_dir
 from ..labels import describe, fallback_color
+from ..store.findings import DECIDED
 from .manifest import DEFAULT_REVIEW_FLOOR, LabelSpec
 
 # recognised by name too, so reports made before manifests said so are still marked
@@ -73,7 +75,6 @@ class ModelFacts:
         return list(self.styles)
 
 
-DECIDED = ("accepted", "edited", "added")
 
 
 def above_floor(finding: dict, floor: float) -> bool:
@@ -106,8 +107,6 @@ class ModelCatalog:
     @lru_cache(maxsize=1)
     def bundled() -> "ModelCatalog":
         """The models shipped with the app: read once (they change only with an update)."""
-        from ..config import bundled_models_dir
-
         return ModelCatalog([(bundled_models_dir(), "bundled")])
 
     def facts(self, model: str) -> ModelFacts:

@@ -13,9 +13,8 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from .. import audit
-from ..analysis.tooth_mapping import ANATOMY_LABELS
-from ..labels import CARIES_LABELS, DENTAL_WORK_LABELS, PATHOLOGY_LABELS
+from ..store import audit
+from ..labels import ANATOMY_LABELS, CARIES_LABELS, DENTAL_WORK_LABELS, PATHOLOGY_LABELS, TOOTH_TREATMENT_LABELS
 from ..store import findings as findings_repo
 from ..store import images as image_repo
 from ..store import studies as studies_repo
@@ -26,9 +25,6 @@ from .image_type import UNCERTAIN, description_text
 from .triage import is_urgent, priority
 from .views import set_status, view_of
 
-RESTORATIVE = DENTAL_WORK_LABELS
-PATHOLOGY = PATHOLOGY_LABELS
-ACCEPTED = ("accepted", "edited", "added")
 POST_OP = re.compile(r"\b(post ?op\w*|postoperative|after (rct|endo|extraction|implant)|final|check ?film)\b")
 
 
@@ -66,8 +62,8 @@ def _treated_before(db: Database, study_id: int, teeth: set[int]) -> bool:
     """Prior history: an earlier study of this patient (within 180 days) had an accepted
     finding needing treatment on a tooth imaged now — this is likely the follow-up film."""
     return studies_repo.earlier_finding_on_teeth(
-        db, study_id, sorted(teeth), statuses=ACCEPTED, days=180,
-        labels=("caries", "deep_caries", "periapical_radiolucency", "margin_discrepancy"))
+        db, study_id, sorted(teeth), statuses=findings_repo.DECIDED, days=180,
+        labels=tuple(sorted(TOOTH_TREATMENT_LABELS)))
 
 
 def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_images: int = 18,
@@ -75,7 +71,7 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
     images = image_repo.of_study(db, study_id)
     rows = [dict(r) for r in findings_repo.of_study(db, study_id)]
     live = [f for f in rows if f["status"] not in ("rejected", "withdrawn")]
-    accepted = [f for f in rows if f["status"] in ACCEPTED]
+    accepted = [f for f in rows if f["status"] in findings_repo.DECIDED]
     by_image: dict[int, list[dict]] = {}
     for f in live:
         by_image.setdefault(f["image_id"], []).append(f)
@@ -112,11 +108,11 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
         tags.append("teeth:" + " ".join(f"#{u}" for u in universal))
     if POST_OP.search(text) or _treated_before(db, study_id, teeth_all):
         tags.append("post-op")
-    if labels & RESTORATIVE:
+    if labels & DENTAL_WORK_LABELS:
         tags.append("restoration_present")
     if labels & CARIES_LABELS:
         tags.append("caries_suspected")
-    if labels & (PATHOLOGY - CARIES_LABELS):
+    if labels & (PATHOLOGY_LABELS - CARIES_LABELS):
         tags.append("anomaly_detected")
     if uncertain:
         tags.append("type_uncertain")

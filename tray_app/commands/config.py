@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tomli_w
 
-from .. import audit
+from ..store import audit
 from ..config import ConfigError, SourceConfig
 from ..guarded_settings import guarded_values, is_guarded
 from ..intake.naming import TemplateError, validate_template

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .. import audit, pilot
+from .. import pilot
+from ..store import audit
 from ..retention import purge
 from ..sources.dicom_scp import inbox_dir
 from .shared import emit, load_config, load_paths, open_database, print_json

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..analysis.tooth_mapping import ANATOMY_LABELS
+from ..labels import ANATOMY_LABELS
 from ..app import Service
 from ..intake.ingest import ingest_paths
 from ..logging_setup import setup_logging

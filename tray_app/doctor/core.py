@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keyring
 
-from .. import audit
+from ..store import audit
 from ..app import load_configured_model
 from ..config import Config, Paths
 from ..export.dicom_export import echo

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .. import audit
+from ..store import audit
 from ..errors import RetryLater
 from ..intake.errors import OriginalChanged
 from ..store import outbox as outbox_store

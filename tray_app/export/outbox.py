@@ -33,7 +33,7 @@ import traceback
 from datetime import datetime, timezone
 from typing import Callable
 
-from .. import audit
+from ..store import audit
 from ..store import images, reports, studies
 from ..store import outbox as outbox_store
 from ..store.db import Database

@@ -1,23 +1,21 @@
 """Open Dental API keys in the operating system's keyring, never in settings or logs.
 
 Service name "DentalAIBridge/opendental", user names "DeveloperKey" and "CustomerKey".
-On Windows the Credential Manager backend is set explicitly (a frozen app's entry-point
-discovery can otherwise pick a fail backend).
+The keyring backend is chosen in `tray_app.keyring_backend`.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import keyring
 import keyring.errors
 
+from ..keyring_backend import ensure_backend
+
 SERVICE = "DentalAIBridge/opendental"
 DEVELOPER = "DeveloperKey"
 CUSTOMER = "CustomerKey"
-
-_backend_set = False
 
 
 class SecretsError(Exception):
@@ -40,17 +38,6 @@ class ODKeys:
 
 def mask(value: str) -> str:
     return f"…{value[-2:]}" if len(value) > 6 else "…"
-
-
-def ensure_backend() -> None:
-    global _backend_set
-    if _backend_set:
-        return
-    if sys.platform == "win32":
-        from keyring.backends.Windows import WinVaultKeyring
-
-        keyring.set_keyring(WinVaultKeyring())
-    _backend_set = True
 
 
 def _valid(value: str) -> str:

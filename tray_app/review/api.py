@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from .. import audit
+from ..store import audit
 from ..analysis.catalog import ModelCatalog
 from ..clinical import study_summary
 from ..config import Config
 from ..labels import describe
 from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
+from ..intake import image_cache
+from ..teeth import fdi_to_universal
 from ..store import findings, images, outbox, reports, studies
 from ..store.reports import Signer
 from ..store.studies import queue as queue_read
@@ -39,10 +41,7 @@ class SignError(ReviewError):
 def image_pixels(db: Database, image_id: int) -> np.ndarray:
     """Display pixels of one image: the intake cache, else decoded again from the source after
     its sha256 is checked (raises intake.errors.OriginalChanged when the file was replaced)."""
-    from ..intake import image_cache
-    from ..store import images as image_repo
-
-    row = image_repo.get(db, image_id)
+    row = images.get(db, image_id)
     if row is None:
         raise ReviewError(f"image {image_id} does not exist")
     return image_cache.pixels(row)
@@ -134,8 +133,6 @@ class ReviewAPI:
 
     def edit(self, finding_id: int, *, label: str | None = None, tooth_fdi: int | None = None,
              surfaces: str | None = None, note: str | None = None, box=None, actor: str = "") -> None:
-        from ..teeth import fdi_to_universal
-
         changes: dict[str, Any] = {}
         if label is not None:
             changes["label"] = label
@@ -163,8 +160,6 @@ class ReviewAPI:
 
     def add(self, image_id: int, label: str, box, *, tooth_fdi: int | None = None, surfaces: str = "",
             note: str = "", actor: str = "") -> int:
-        from ..teeth import fdi_to_universal
-
         x1, y1, x2, y2 = (float(v) for v in box)
         with self.db.tx() as c:
             study_id = images.study_of(c, image_id)

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .. import audit
+from ..store import audit
 from ..store import clinicians as clinician_store
 from ..store.db import Database, utcnow
 

@@ -8,7 +8,7 @@ the tail is noticed too. Entries written before the log was keyed keep their pla
 (`legacy`); the first keyed entry's MAC covers their last hash.
 
 The chain lives in the store because every audited step appends inside its own write
-transaction (`images.quarantine`, `clinicians`, …); `tray_app.audit` re-exports these names.
+transaction (`images.quarantine`, `clinicians`, …).
 """
 
 from __future__ import annotations

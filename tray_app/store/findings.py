@@ -9,7 +9,9 @@ import sqlite3
 from .db import Database
 from .reports import REPORT_FINDING_FIELDS
 
-REPORTED = ("accepted", "edited", "added")  # the statuses a signed report carries
+# a clinician's decision on a finding: what a signed report carries and the review floor never hides
+DECIDED = ("accepted", "edited", "added")
+_DECIDED_SQL = "(" + ",".join(f"'{s}'" for s in DECIDED) + ")"
 
 
 def get(c: sqlite3.Connection, finding_id: int) -> sqlite3.Row | None:
@@ -52,11 +54,11 @@ def of_study(db: Database, study_id: int) -> list[sqlite3.Row]:
 def reported(c: sqlite3.Connection, study_id: int) -> list[sqlite3.Row]:
     """The fields a report freezes of the findings it carries (accepted, edited, added)."""
     return c.execute(f"SELECT {', '.join(REPORT_FINDING_FIELDS)} FROM findings WHERE study_id=? AND status IN "
-                     "('accepted','edited','added') ORDER BY image_id, id", (study_id,)).fetchall()
+                     f"{_DECIDED_SQL} ORDER BY image_id, id", (study_id,)).fetchall()
 
 
 def reported_ids(db: Database, study_id: int) -> list[sqlite3.Row]:
-    return db.query("SELECT id, image_id FROM findings WHERE study_id=? AND status IN ('accepted','edited','added')",
+    return db.query(f"SELECT id, image_id FROM findings WHERE study_id=? AND status IN {_DECIDED_SQL}",
                     (study_id,))
 
 

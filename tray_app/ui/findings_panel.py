@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from ..store.findings import DECIDED
 from . import theme
 from .overlay_controls import OverlayControls
 from .present import OverlaySettings, tooth_text
@@ -131,7 +132,7 @@ class FindingsPanel(QWidget):
         pathology = [f for f in self.findings if f["label"] != "tooth"]
         open_ = sum(f["status"] == "proposed" for f in pathology)
         if self.read_only:
-            n = sum(f["status"] in ("accepted", "edited", "added") for f in pathology)
+            n = sum(f["status"] in DECIDED for f in pathology)
             text = f"read-only · {n} in the signed report"
         else:
             text = f"{open_} to review" if open_ else "all reviewed" if pathology else ""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..analysis.catalog import LabelStyle, above_floor, default_style
-from ..analysis.tooth_mapping import ANATOMY_LABELS
+from ..labels import ANATOMY_LABELS
 from ..clinical.views import FMX_VIEWS, view_of
 
 SURFACE_LETTERS = "MODBLIF"

@@ -176,7 +176,7 @@ def changed_keys(old: Config, new: Config) -> list[str]:
 def save(paths, old: Config, new: Config, *, actor: str = "", via: str = "settings", authority=None) -> list[str]:
     """Validates, checks the authority for guarded keys (guarded_settings), writes config.toml
     and audits. Returns the changed keys; raises ConfigError or ClinicianError (nothing written)."""
-    from .. import audit
+    from ..store import audit
     from ..guarded_settings import authorize_change, guarded_values
     from ..store.db import Database
 
