@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import copy
 
-from .store import audit
 from .config import Config
 from .review.clinicians import authorised_by, authority_exists, authorize
+from .store import audit
 from .store.db import Database
 
 GUARDED_KEYS = (
@@ -88,8 +88,6 @@ def guarded_values(config: Config) -> dict:
 
 
 def _recorded(db) -> dict | None:
-    from .store import audit
-
     conn = db.conn()
     for row in audit.guarded_settings_records(conn):
         if audit.authentic(conn, row):

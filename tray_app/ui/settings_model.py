@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import PATIENT_ID_MEANINGS, ROLLOUT_MODES, Config, ConfigError, SourceConfig
+from ..guarded_settings import authorize_change, guarded_values
 from ..intake.decode import HEAD_BYTES, file_kind
-from ..labels import AUTOMATABLE_LABELS, describe
 from ..intake.naming import TemplateError, parse_name, validate_template
+from ..labels import AUTOMATABLE_LABELS, describe
 from ..sources.filters import is_ignored
+from ..store import audit
+from ..store.db import Database
 
 PATIENT_ID_TEXT = {
     "chartnumber": "Chart number (the practice's own patient number)",
@@ -176,10 +179,6 @@ def changed_keys(old: Config, new: Config) -> list[str]:
 def save(paths, old: Config, new: Config, *, actor: str = "", via: str = "settings", authority=None) -> list[str]:
     """Validates, checks the authority for guarded keys (guarded_settings), writes config.toml
     and audits. Returns the changed keys; raises ConfigError or ClinicianError (nothing written)."""
-    from ..store import audit
-    from ..guarded_settings import authorize_change, guarded_values
-    from ..store.db import Database
-
     errors = check(new)
     if errors:
         raise ConfigError("; ".join(errors))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...intake.metadata import split_person_name
+from ...intake.staging import open_no_follow
 from ...store import images
 from ...store.reports import Patient, Report
 
@@ -61,7 +63,6 @@ def read_source(db, image_id: int, *, sha256: str = "", patient: Patient | None 
         src.unreachable = True
         return src
     try:
-        from ...intake.staging import open_no_follow
 
         with open_no_follow(path) as f:
             digest = hashlib.file_digest(f, "sha256").hexdigest()
@@ -101,7 +102,6 @@ def read_source(db, image_id: int, *, sha256: str = "", patient: Patient | None 
 
 def _other_patient(ds, patient: Patient) -> str:
     """Which identity field of the header disagrees with the signed snapshot's patient ('' if none)."""
-    from ...intake.metadata import split_person_name
 
     def norm(v) -> str:
         return " ".join(str(v or "").upper().split())
