@@ -1,30 +1,13 @@
 """The store owns its tables (issue 17): named transitions of the image state machine, the
-clinicians' rows and the audit chain, and a store that imports nothing above itself."""
+clinicians' rows and the audit chain. (That the store imports nothing above itself is the
+layers contract in pyproject.toml.)"""
 
 from __future__ import annotations
 
 import json
 
-import test_structure
 from tray_app.store import Database, audit, clinicians, images, sources, studies
 from tray_app.store.db import utcnow
-
-# Modules below the store that it may use: leaf utilities with no feature logic.
-LEAVES = {"tray_app.config", "tray_app.teeth", "tray_app.audit_seal", "tray_app.logging_setup"}
-# report_base (and with it the model catalogue) leaves store/studies.py on the export branch (issue 17)
-PENDING_MOVE = {("tray_app.store.studies", "tray_app.analysis.catalog")}
-
-
-def test_the_store_imports_nothing_above_itself():
-    graph = test_structure.import_graph()
-    upward = sorted(
-        (name, target) for name, targets in graph.items() if name.startswith("tray_app.store")
-        for target in targets
-        if not target.startswith("tray_app.store") and target.startswith("tray_app.")
-        and target not in LEAVES and (name, target) not in PENDING_MOVE
-    )
-    assert not upward, "the store imports from layers above it:\n" + "\n".join(f"{a} -> {b}" for a, b in upward)
-
 
 def _ready_image(db: Database, path: str = "/x/a.png") -> int:
     image_id = images.discover(db, path, None, 10, 1)

@@ -1,41 +1,10 @@
-"""The export/review area's share of the core's shape (issue 17): its modules hold no SQL (the
-store's named functions do), sit in no import cycle and stay under 400 lines; and the outbox's
-transitions, now named in store/outbox.py, still make the state machine of docs/architecture.md."""
+"""The outbox's transitions, named in store/outbox.py, still make the state machine of
+docs/architecture.md; reading the queue loads no exporter (issue 17). The shape of the whole
+core (no SQL outside the store, no cycle, no oversized module) is tests/test_structure.py's."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import test_structure as shape  # noqa: E402
-
-AREA = ("export/", "automation.py", "review/api.py", "review/report.py", "pilot.py", "errors.py")
-ALLOWED = {"review/api.py:44"}  # image_pixels: the intake/core engineer's (replaced by intake/image_cache.py)
-
-
-def _ours(rel: str) -> bool:
-    return rel.startswith(AREA) and not rel.startswith(("export/settings.py", "export/doctor.py",
-                                                        "export/commands.py"))
-
-
-def test_no_sql_in_the_export_and_review_modules():
-    hits = [h for h in shape.sql_outside_store() if _ours(h.split(":")[0]) and ":".join(h.split(":")[:2]) not in ALLOWED]
-    assert not hits, "\n".join(hits)
-
-
-def test_no_cycle_through_the_export_and_review_modules():
-    ours = [c for c in shape.strongly_connected(shape.import_graph())
-            if any(_ours(shape._modules()[m].relative_to(shape.PACKAGE).as_posix()) or m.startswith("tray_app.store")
-                   for m in c)]
-    assert not ours, ours
-
-
-def test_no_export_or_review_module_over_400_lines():
-    big = [p for p in shape.PACKAGE.rglob("*.py") if _ours(p.relative_to(shape.PACKAGE).as_posix())
-           and len(p.read_text(encoding="utf-8").splitlines()) > shape.MAX_LINES]
-    assert not big, big
 
 
 def test_the_outbox_transitions(workspace, clock):
