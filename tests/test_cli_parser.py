@@ -45,3 +45,15 @@ def test_every_command_has_its_arguments_and_a_function():
         assert p.get_default("func") is not None, name
     args = parser.parse_args(["sign", "3", "--clinician", "1", "--accept", "all"])
     assert (args.study, args.clinician, args.accept, args.func.__module__) == (3, 1, "all", "tray_app.commands.sign")
+
+
+def test_the_service_loads_no_generator_and_no_dicom_library():
+    """`run` (the app at login all day) does not carry the demo's generator or pydicom: the
+    service decodes DICOM only when a DICOM file arrives (about 25 MiB of resident memory)."""
+    code = ("import sys\n"
+            "from tray_app.commands import module_of\n"
+            "from tray_app.app import Service\n"
+            "module_of('run')\n"
+            "print(sorted(m for m in ('pydicom', 'tray_app.demo.synth', 'tray_app.demo.workspace') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -17,7 +17,7 @@ from types import ModuleType
 # command -> (module in this package, one-line help); the order is the order of `--help`
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "watch folders and analyse (tray + review window; --headless for services only)"),
-    "demo": ("run", "a demo workspace with generated radiographs, analysed by the bundled model"),
+    "demo": ("demo", "a demo workspace with generated radiographs, analysed by the bundled model"),
     "review": ("run", "open the review window (or render it to a PNG)"),
     "ingest": ("ingest", "process files or folders now; one result per file"),
     "queue": ("ingest", "studies awaiting review, with findings"),

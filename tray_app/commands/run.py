@@ -1,4 +1,4 @@
-"""`run`, `demo`, `review`: the service and its windows."""
+"""`run`, `review`: the service and its windows (`demo` builds on them: demo.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import threading
 from pathlib import Path
 
 from ..app import Service
-from ..demo.workspace import run_demo
 from ..logging_setup import setup_logging
 from ..settings_file import SettingsFile, replace_service
-from .ingest import show_queue
 from .shared import load_config, load_paths
 
 log = logging.getLogger("tray_app.cli")
@@ -84,11 +82,6 @@ def cmd_run(args) -> int:
     return run_with_window(service, paths, config)
 
 
-def cmd_demo(args) -> int:
-    return run_demo(headless=args.headless or not has_display(), once=args.once, explicit_headless=args.headless,
-                    run_service=run_service, run_window=run_with_window, show_queue=show_queue)
-
-
 def cmd_review(args) -> int:
     paths = load_paths()
     setup_logging(paths.log_dir, to_stderr=False)
@@ -118,10 +111,6 @@ def add_arguments(command: str, p) -> None:
     if command == "run":
         p.add_argument("--headless", action="store_true", help="services only, log to stderr, Ctrl-C stops")
         p.set_defaults(func=cmd_run)
-    elif command == "demo":
-        p.add_argument("--headless", action="store_true")
-        p.add_argument("--once", action="store_true", help="process the demo images, print the queue and exit")
-        p.set_defaults(func=cmd_demo)
     elif command == "review":
         p.add_argument("--study", type=int, help="study to open")
         p.add_argument("--screenshot", metavar="FILE", help="render the window offscreen to FILE (PNG) and exit")
