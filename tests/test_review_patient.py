@@ -77,6 +77,8 @@ def test_the_kind_defaults_to_what_the_watch_folders_say():
     config.sources = [SourceConfig(path="x", patient_id="patnum")]
     assert id_kinds(config) == ("patnum",)
     assert id_kinds(config, "chartnumber") == ("chartnumber",)
+    config.dicom.enabled = True  # the DICOM receiver's studies count their id as a chart number
+    assert id_kinds(config) == ("patnum", "chartnumber")
 
 
 def test_an_unknown_patient_is_said_so(practice):

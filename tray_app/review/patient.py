@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import PATIENT_ID_MEANINGS, Config
+from ..config import PATIENT_ID_MEANINGS, Config, SourceConfig
 from ..store import studies
 from ..store.db import Database
 
@@ -27,6 +27,8 @@ def id_kinds(config: Config, id_kind: str | None = None) -> tuple[str, ...]:
     if id_kind:
         return (id_kind,)
     configured = {s.patient_id for s in config.sources}
+    if config.dicom.enabled:  # the receiver's inbox is watched as a folder with the default meaning (app.py)
+        configured.add(SourceConfig(path="").patient_id)
     return tuple(k for k in PATIENT_ID_MEANINGS if k in configured) or PATIENT_ID_MEANINGS
 
 
