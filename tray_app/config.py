@@ -47,8 +47,7 @@ class Paths:
     def resolve(cls) -> "Paths":
         home = os.environ.get("DENTAL_BRIDGE_HOME")
         if home:
-            root = Path(home).expanduser().resolve()
-            return cls(root / "config.toml", root / "data", root / "logs", root / "cache", root / "models")
+            return cls.under(Path(home).expanduser().resolve())
         data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
         return cls(
             Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml",
@@ -57,6 +56,11 @@ class Paths:
             Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
             data / "models",
         )
+
+    @classmethod
+    def under(cls, root: Path) -> "Paths":
+        """The layout of a DENTAL_BRIDGE_HOME (tests, the demo)."""
+        return cls(root / "config.toml", root / "data", root / "logs", root / "cache", root / "models")
 
     def ensure(self) -> "Paths":
         for d in (self.config_file.parent, self.data_dir, self.log_dir, self.cache_dir, self.user_models_dir):
@@ -68,6 +72,11 @@ class Paths:
                 except OSError:
                     pass
         return self
+
+
+def default_demo_home() -> Path:
+    """Where `demo` keeps its workspace without DENTAL_BRIDGE_HOME: apart from the practice's profile."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "demo"
 
 
 def bundled_models_dir() -> Path:

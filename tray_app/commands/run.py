@@ -10,9 +10,12 @@ import threading
 from pathlib import Path
 
 from ..app import Service
+from ..config import PATIENT_ID_MEANINGS, Paths, default_demo_home
 from ..logging_setup import setup_logging
 from ..settings_file import SettingsFile, replace_service
-from .shared import load_config, load_paths
+from ..store import studies
+from ..store.db import Database
+from .shared import load_config, load_paths, open_database
 
 log = logging.getLogger("tray_app.cli")
 
@@ -82,8 +85,35 @@ def cmd_run(args) -> int:
     return run_with_window(service, paths, config)
 
 
+def demo_instead(paths: Paths) -> Path | None:
+    """The demo's workspace, when the practice's profile has no study yet and `demo` has left
+    some: what a newcomer who just ran `demo` means by `review` (the demo keeps its own folder)."""
+    if os.environ.get("DENTAL_BRIDGE_HOME"):
+        return None  # a profile chosen on purpose
+    home = default_demo_home()
+    demo_db = Paths.under(home).database
+    if not demo_db.is_file():
+        return None
+    with open_database(paths) as db:
+        if studies.any_study(db):
+            return None
+    db = Database(demo_db)
+    try:
+        return home if studies.any_study(db) else None
+    finally:
+        db.close()
+
+
 def cmd_review(args) -> int:
     paths = load_paths()
+    request = {"study": args.study, "patient": args.patient, "id_kind": args.id_kind}
+    demo = demo_instead(paths) if args.patient is None else None  # a chart link is the practice's, never the demo
+    if demo is not None:
+        os.environ["DENTAL_BRIDGE_HOME"] = str(demo)
+        paths = load_paths()
+        print(f"The practice has no studies yet: opening the demo workspace ({demo}), generated radiographs "
+              "of made-up patients. The practice's own studies appear here once its radiographs arrive.",
+              file=sys.stderr)
     setup_logging(paths.log_dir, to_stderr=False)
     config = load_config(paths)
     if args.screenshot:
@@ -95,16 +125,21 @@ def cmd_review(args) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # render without flashing a window on screen
         from ..ui.launch import screenshot  # Qt
 
-        screenshot(paths, args.study, Path(args.screenshot), (w, h))
+        problem = screenshot(paths, args.study, Path(args.screenshot), (w, h), request=request)
         print(f"wrote {args.screenshot}")
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
         return 0
     if not has_display():
         print("No display found: the review window needs one (use --screenshot FILE to render it offscreen).",
               file=sys.stderr)
         return 2
-    from ..ui.launch import run_review_window  # Qt
+    from ..ui.launch import forward_to_running, run_review_window  # Qt
 
-    return run_review_window(paths, config)
+    if forward_to_running(paths, request):
+        return 0  # the tray app of this profile opens it in its own review window
+    return run_review_window(paths, config, request)
 
 
 def add_arguments(command: str, p) -> None:
@@ -113,6 +148,11 @@ def add_arguments(command: str, p) -> None:
         p.set_defaults(func=cmd_run)
     elif command == "review":
         p.add_argument("--study", type=int, help="study to open")
+        p.add_argument("--patient", metavar="ID",
+                       help="open the newest study of this patient (an Open Dental Program Link passes [PatNum] "
+                            "or [ChartNumber]: docs/program-link.md)")
+        p.add_argument("--id-kind", choices=PATIENT_ID_MEANINGS,
+                       help="what --patient is; default: what the watch folders' patient ids are")
         p.add_argument("--screenshot", metavar="FILE", help="render the window offscreen to FILE (PNG) and exit")
         p.add_argument("--size", default="1366x768", help="window size for --screenshot, WIDTHxHEIGHT")
         p.set_defaults(func=cmd_review)

@@ -15,12 +15,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import platformdirs
 from pydicom.uid import generate_uid
 
 from ..app import Service
 from ..clinical.views import FMX_VIEWS
-from ..config import APP_NAME, Config, Paths, SourceConfig
+from ..config import Config, Paths, SourceConfig, default_demo_home
 from ..logging_setup import setup_logging
 from ..store import findings, images
 from . import writers
@@ -45,7 +44,7 @@ PATIENTS = [
 def demo_home() -> Path:
     if os.environ.get("DENTAL_BRIDGE_HOME"):
         return Path(os.environ["DENTAL_BRIDGE_HOME"])
-    home = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "demo"
+    home = default_demo_home()
     os.environ["DENTAL_BRIDGE_HOME"] = str(home)  # config, db, logs of the demo stay apart
     return home
 

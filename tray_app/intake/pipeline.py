@@ -26,7 +26,7 @@ from ..config import Config, Paths, SourceConfig
 from ..sources.links import LINK_REASON, inside, is_link
 from ..store import images as image_repo
 from ..store.db import Database
-from ..store.studies import assign_study
+from ..store.studies import assign_study, patient_key
 from . import image_cache
 from .decode import DecodedImage, decode_file
 from .errors import QuarantineError, RetryLater, is_disk_full
@@ -231,7 +231,7 @@ class Processor:
                 study_date = fields.get("date", study_date)
                 meta["name_fields"] = {k: v for k, v in fields.items() if k not in ("last", "first")}
         if pid:
-            key = f"{id_kind}:{pid.strip().upper()}"
+            key = patient_key(id_kind, pid)
         elif last:
             key = f"name:{last.upper()}^{first.upper()}^{birth}"
         else:

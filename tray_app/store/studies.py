@@ -11,6 +11,27 @@ from .db import Database
 from .outbox import AUTOMATED_SENT
 
 
+def patient_key(id_kind: str, patient_id: str) -> str:
+    """How a study names its patient (`studies.patient_key`): the id's meaning and the id, case-folded."""
+    return f"{id_kind}:{patient_id.strip().upper()}"
+
+
+def newest_of_patient(db: Database, patient_id: str, id_kinds: tuple[str, ...]) -> list[sqlite3.Row]:
+    """The newest study (by its latest image) with a reviewable image of each patient the
+    practice knows by `patient_id` in one of `id_kinds` (patnum, chartnumber): one row
+    (id, patient_id_kind) per kind that matches, newest first."""
+    keys = [patient_key(k, patient_id) for k in id_kinds]
+    return db.query(
+        "SELECT id, patient_id_kind, MAX(last_image_at) AS newest FROM studies s "
+        f"WHERE patient_key IN ({','.join('?' * len(keys))}) AND EXISTS "
+        "(SELECT 1 FROM images i WHERE i.study_id=s.id AND i.state<>'duplicate') "
+        "GROUP BY patient_key ORDER BY newest DESC", keys)
+
+
+def any_study(db: Database) -> bool:
+    return db.one("SELECT 1 FROM studies LIMIT 1") is not None
+
+
 def assign_study(
     c: sqlite3.Connection, *, study_uid: str, patient: dict[str, str], source_id: int | None, folder: str,
     image_time: str, window_minutes: float, description: str = "",

@@ -29,6 +29,8 @@ from ..settings_file import SettingsFile, replace_service
 from . import service_control, tray_state
 from .event_loop import QuitOnSignals
 from .icons import icon_path
+from .chart_link import follow_requests, raise_window
+from .launch import build_window
 from .tray import (ABOUT, EXPORT_NOW, OPEN_LOGS, OPEN_REVIEW, QUIT, SETTINGS, TOGGLE_PAUSE, TrayBridge,
                    TrayController)
 
@@ -124,9 +126,7 @@ class AppShell(QObject):
         except Exception:
             log.exception("tray action %s failed", action)
 
-    def open_review(self) -> None:
-        from .launch import build_window
-
+    def open_review(self):
         if self.review_window is None:
             self.review_window = build_window(self.paths, self.config)
             self.review_window.setWindowIcon(app_icon())
@@ -134,11 +134,7 @@ class AppShell(QObject):
         if w.timer.interval() > 0 and not w.timer.isActive():
             w.timer.start()  # closeEvent stopped the poll timer; the window is only hidden
         w.reload_queue()
-        if w.isMinimized():
-            w.showNormal()
-        w.show()
-        w.raise_()
-        w.activateWindow()
+        return raise_window(w)
 
     @property
     def paused(self) -> bool:
@@ -349,7 +345,7 @@ def run_app(service, paths, config, *, guard=None) -> int:
     t0 = time.monotonic()
     shell = AppShell(service, paths, config, app=app)
     shell.tray.on_first_icon = lambda t: log.info("tray icon shown %.2f s after the shell started", t - t0)
-    guard.show_requested.connect(shell.open_review)
+    follow_requests(guard, shell.open_review)
     with QuitOnSignals(app) as loop:  # before the tray and service threads start: a signal then still quits
         shell.start()
         try:

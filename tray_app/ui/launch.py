@@ -1,4 +1,10 @@
-"""Entry points: `run_review_window(paths, config)` and `screenshot(paths, study_id, file, size)`."""
+"""Entry points: `run_review_window(paths, config, request)` and `screenshot(paths, study_id, file, size)`.
+
+A request is what `dental-bridge review` asks for: {"study": N} or {"patient": ID, "id_kind": K}
+(an Open Dental Program Link: docs/program-link.md). A running tray app, or a review window
+opened before, gets the request over the single-instance socket and opens it; only when none
+runs does a new review window open.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import time
 from pathlib import Path
 
 from ..config import Config, Paths
+from .chart_link import follow_requests, open_request, raise_window
 
 
 def _app():
@@ -97,21 +104,50 @@ def _split(window) -> None:
     window.splitter.setSizes([q, max(300, w - q - f), f])
 
 
-def run_review_window(paths: Paths, config: Config | None = None) -> int:
-    """Shows the review window and runs the Qt event loop until it is closed."""
-    app = _app()
-    window = build_window(paths, config)
-    window.show()
-    _split(window)
-    from .event_loop import run_event_loop
+def review_instance_name(paths: Paths) -> str:
+    """The name a review window opened by `dental-bridge review` serves (apart from the tray app's:
+    a tray app starting later must not mistake the window for itself)."""
+    from .single_instance import instance_names
 
-    code = run_event_loop(app)
-    window.db_handle.close()
+    return instance_names(paths.data_dir)[0] + "-review"
+
+
+def forward_to_running(paths: Paths, request: dict | None) -> bool:
+    """Asks a running tray app of this profile to open `request` in its review window."""
+    from .single_instance import SingleInstance, instance_names, review_message
+
+    _app()
+    return SingleInstance(instance_names(paths.data_dir)[0], use_mutex=False).tell(review_message(request))
+
+
+def run_review_window(paths: Paths, config: Config | None = None, request: dict | None = None) -> int:
+    """Shows the review window on `request` and runs the Qt event loop until it is closed; a
+    second `review` meanwhile opens its request here."""
+    from .single_instance import SingleInstance, review_message
+
+    app = _app()
+    guard = SingleInstance(review_instance_name(paths), use_mutex=False)
+    if not guard.acquire(message=review_message(request)):
+        return 0
+    try:
+        window = build_window(paths, config)
+        window.show()
+        _split(window)
+        open_request(window, request)
+        follow_requests(guard, lambda: raise_window(window))
+        from .event_loop import run_event_loop
+
+        code = run_event_loop(app)
+        window.db_handle.close()
+    finally:
+        guard.release()
     return int(code)
 
 
-def screenshot(paths: Paths, study_id: int | None, file, size: tuple[int, int] = (1366, 768)) -> None:
-    """Renders the window (offscreen is fine) with `study_id` open to a PNG at `file`."""
+def screenshot(paths: Paths, study_id: int | None, file, size: tuple[int, int] = (1366, 768), *,
+               request: dict | None = None) -> str:
+    """Renders the window (offscreen is fine) with `study_id` (or `request`) open to a PNG at
+    `file`; returns why the study or patient did not open ("" when it did)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _offscreen_font_folder()
     app = _app()
@@ -121,8 +157,7 @@ def screenshot(paths: Paths, study_id: int | None, file, size: tuple[int, int] =
     window.resize(*size)
     _split(window)
     app.processEvents()
-    if study_id is not None:
-        window.open_study(int(study_id))
+    problem = open_request(window, request if request is not None else {"study": study_id})
     _settle(app, window)
     window.canvas.fit()
     app.processEvents()
@@ -131,6 +166,7 @@ def screenshot(paths: Paths, study_id: int | None, file, size: tuple[int, int] =
         raise OSError(f"could not write {file}")
     window.close()
     window.db_handle.close()
+    return problem
 
 
 def _settle(app, window, timeout: float = 15.0) -> None:

@@ -1,7 +1,9 @@
 """One running app per user and data folder: a second launch asks the first to show itself.
 
 - A local server (named pipe on Windows, a socket elsewhere) named after the user and the data
-  folder; a second launch connects, sends `show`, and exits.
+  folder; a second launch connects, sends one line, and exits: `show`, or `review {json}` for
+  `dental-bridge review --study N | --patient ID [--id-kind K]` (the running app opens its review
+  window there: `review_requested`, a dict with the keys study, patient, id_kind).
 - On Windows also a named mutex, "DentalAIBridge.SingleInstance" for the normal profile (the
   installer's `AppMutex`, so setup and uninstall wait while the app runs). It settles the race
   of two launches in the same instant (a Run entry and a double click at login): only the
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import logging
 import os
 import sys
@@ -25,6 +28,14 @@ log = logging.getLogger(__name__)
 
 MUTEX_NAME = "DentalAIBridge.SingleInstance"
 SHOW = b"show\n"
+REVIEW = b"review "
+MAX_LINE = 4096
+
+
+def review_message(request: dict | None) -> bytes:
+    """The line that asks a running instance to open its review window on `request` (or just show it)."""
+    request = {k: v for k, v in (request or {}).items() if v is not None}
+    return REVIEW + json.dumps(request).encode("utf-8") + b"\n" if request else SHOW
 
 
 def instance_names(data_dir) -> tuple[str, str]:
@@ -66,6 +77,7 @@ class SingleInstance(QObject):
     False: another one runs and was asked to show itself."""
 
     show_requested = Signal()
+    review_requested = Signal(dict)
 
     def __init__(self, server_name: str, mutex_name: str | None = None, parent=None, *,
                  use_mutex: bool | None = None):
@@ -76,7 +88,7 @@ class SingleInstance(QObject):
         self.server: QLocalServer | None = None
         self._mutex = None
 
-    def acquire(self, connect_timeout_ms: int = 500) -> bool:
+    def acquire(self, connect_timeout_ms: int = 500, message: bytes = SHOW) -> bool:
         if self.use_mutex:
             try:
                 self._mutex = _WinMutex(self.mutex_name)
@@ -88,19 +100,20 @@ class SingleInstance(QObject):
                 self._mutex = None
                 # the first one may still be starting: give it a moment to listen
                 deadline = time.monotonic() + 5.0
-                while not self._tell_first() and time.monotonic() < deadline:
+                while not self.tell(message) and time.monotonic() < deadline:
                     time.sleep(0.2)
                 return False
-        elif self._tell_first(connect_timeout_ms):
+        elif self.tell(message, connect_timeout_ms):
             return False
         return self._listen()
 
-    def _tell_first(self, timeout_ms: int = 500) -> bool:
+    def tell(self, message: bytes = SHOW, timeout_ms: int = 500) -> bool:
+        """Sends `message` to the instance serving this name; False when none answers."""
         sock = QLocalSocket()
         sock.connectToServer(self.server_name)
         if not sock.waitForConnected(timeout_ms):
             return False
-        sock.write(SHOW)
+        sock.write(message)
         sock.flush()
         sock.waitForBytesWritten(timeout_ms)
         sock.disconnectFromServer()
@@ -126,13 +139,26 @@ class SingleInstance(QObject):
         # the client writes one short line and disconnects: read it here, no per-socket slots
         while self.server is not None and self.server.hasPendingConnections():
             sock = self.server.nextPendingConnection()
-            if not sock.bytesAvailable():
-                sock.waitForReadyRead(500)
-            data = bytes(sock.readAll())
+            data = b""
+            while b"\n" not in data and len(data) < MAX_LINE and (sock.bytesAvailable() or sock.waitForReadyRead(500)):
+                data += bytes(sock.readAll())
             sock.abort()
             sock.deleteLater()
-            if data.strip().startswith(b"show"):
-                self.show_requested.emit()
+            self._dispatch(data.split(b"\n", 1)[0].strip())
+
+    def _dispatch(self, line: bytes) -> None:
+        if line.startswith(REVIEW.strip()):
+            try:
+                request = json.loads(line[len(REVIEW):].decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                request = None
+            if isinstance(request, dict):
+                self.review_requested.emit(request)
+                return
+            log.warning("single-instance: an unreadable review request; showing the window")
+            self.show_requested.emit()
+        elif line.startswith(b"show"):
+            self.show_requested.emit()
 
     def release(self) -> None:
         if self.server is not None:
