@@ -21,6 +21,7 @@ import tomli_w
 # the tables live in tray_app.settings; these names are what the rest of the app imports from here
 from .settings.analysis import AnalysisConfig, ClinicalConfig, default_threads  # noqa: F401
 from .settings.dicom import ScpConfig
+from .settings.client import ClientConfig
 from .settings.hub import HubConfig
 from .settings.export import ExportConfig
 from .settings.governance import AUTOMATABLE_LABELS, ROLLOUT_MODES, GovernanceConfig  # noqa: F401
@@ -91,6 +92,7 @@ class Config(Table):
     export: ExportConfig = field(default_factory=ExportConfig)
     dicom: ScpConfig = field(default_factory=ScpConfig)  # DICOM receiver (C-STORE/C-ECHO)
     hub: HubConfig = field(default_factory=HubConfig)  # review hub for the operatories (LAN, TLS)
+    client: ClientConfig = field(default_factory=ClientConfig)  # the hub this PC reviews through
     # keys of the loaded file that no table knows (a misspelling, a newer version's key): ignored
     unknown_settings: ClassVar[tuple[str, ...]] = ()
 
@@ -120,7 +122,7 @@ class Config(Table):
 
     def validate(self) -> list[str]:
         errors = [e for s in self.sources for e in s.validate()]
-        for table in (self.intake, self.analysis, self.governance, self.export, self.dicom, self.clinical, self.hub):
+        for table in (self.intake, self.analysis, self.governance, self.export, self.dicom, self.clinical, self.hub, self.client):
             errors += table.validate()
         return errors
 

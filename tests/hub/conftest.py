@@ -50,6 +50,7 @@ class Hub:
     db: Database
     proc: subprocess.Popen
     dentist: int
+    env: dict
 
     def pairing_code(self, capsys) -> str:
         return json.loads(run_cli(capsys, "hub", "pair", "--json"))["code"]
@@ -99,7 +100,7 @@ def hub(home, export_dir, tmp_path, monkeypatch, capsys):
     try:
         wait_started(log_file, before, proc)
         assert "review hub listening" in log_file.read_text(errors="replace")
-        yield Hub(f"https://127.0.0.1:{port}", port, status["fingerprint"], paths, db, proc, dentist)
+        yield Hub(f"https://127.0.0.1:{port}", port, status["fingerprint"], paths, db, proc, dentist, env)
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)

@@ -72,3 +72,34 @@ def test_plain_http_is_refused(hub, capsys):
         httpx.post(f"http://127.0.0.1:{hub.port}/api/v1/pair", json={"code": hub.pairing_code(capsys),
                                                                       "name": "Sneaky"}, timeout=5)
     assert not hub.db.query("SELECT * FROM hub_clients")
+
+
+def _client_cli(hub, home, *argv):
+    """`dental-bridge ARGV` as its own process in an operatory PC's home (sharing the test keyring)."""
+    import subprocess
+    import sys
+
+    env = dict(hub.env, DENTAL_BRIDGE_HOME=str(home))
+    return subprocess.run([sys.executable, "-m", "tray_app", *argv], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_client_join_pairs_an_operatory_home_with_the_hub(hub, capsys, tmp_path):
+    op5 = tmp_path / "operatory5"
+    code = hub.pairing_code(capsys)
+    wrong = _client_cli(hub, op5, "client", "join", hub.url, code, "--name", "Operatory 5",
+                        "--fingerprint", "AB" * 32)
+    assert wrong.returncode == 2 and "not the hub" in wrong.stderr
+    joined = _client_cli(hub, op5, "client", "join", hub.url, code, "--name", "Operatory 5",
+                         "--fingerprint", hub.fingerprint, "--json")
+    assert joined.returncode == 0, joined.stderr
+    waiting = len(json.loads(run_cli(capsys, "queue", "--json"))["studies"])
+    status = _client_cli(hub, op5, "client", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout) | {"problem": ""} == {
+        "hub_url": hub.url, "fingerprint": hub.fingerprint, "paired": True, "reachable": True, "studies": waiting,
+        "problem": ""}
+    assert "token" not in (op5 / "config.toml").read_text()
+    run_cli(capsys, "hub", "revoke", "Operatory 5")
+    refused = _client_cli(hub, op5, "client", "status", "--json")
+    assert refused.returncode == 1 and "not paired" in json.loads(refused.stdout)["problem"]

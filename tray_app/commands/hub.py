@@ -69,18 +69,19 @@ def cmd_revoke(args) -> int:
     return 0
 
 
+def _dispatch(args) -> int:
+    return {"status": cmd_status, "pair": cmd_pair, "clients": cmd_clients, "revoke": cmd_revoke}[args.hub_command](args)
+
+
 def add_arguments(command: str, p) -> None:
+    p.set_defaults(func=_dispatch)
     sub = p.add_subparsers(dest="hub_command", required=True)
     s = sub.add_parser("status", help="settings, paired PCs and the certificate fingerprint clients pin")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_status)
     s = sub.add_parser("pair", help="a one-time pairing code for a new operatory PC")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_pair)
     s = sub.add_parser("clients", help="the paired PCs")
     s.add_argument("--json", action="store_true")
     s.add_argument("--all", action="store_true", help="include revoked ones")
-    s.set_defaults(func=cmd_clients)
     s = sub.add_parser("revoke", help="end a paired PC's access")
     s.add_argument("name")
-    s.set_defaults(func=cmd_revoke)
