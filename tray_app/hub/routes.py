@@ -13,6 +13,8 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from starlette.applications import Starlette
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 API = "/api/v1"
 MAX_BODY = 64 * 1024  # every request body is a few fields
+PAIRING_FAILURES, PAIRING_WINDOW = 10, 60.0  # refused pairings per minute before pairing pauses
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -45,9 +48,11 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
 
     async def body(request: Request) -> dict:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise ValueError("request too large")
+        raw = b""
+        async for chunk in request.stream():  # read up to the cap, never a whole oversized body
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                raise ValueError("request too large")
         data = json.loads(raw or b"{}")
         if not isinstance(data, dict):
             raise ValueError("expected a JSON object")
@@ -78,11 +83,19 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
                 return _error(409, str(exc))
         return endpoint
 
+    failures: deque[float] = deque()  # monotonic times of recent refused pairings
+
     async def pair(request: Request):
+        now = time.monotonic()
+        while failures and now - failures[0] > PAIRING_WINDOW:
+            failures.popleft()
+        if len(failures) >= PAIRING_FAILURES:  # someone is guessing: pause pairing for everyone briefly
+            return _error(429, "too many wrong pairing codes: wait a minute, then show a new code on the hub")
         try:
             data = await body(request)
             token = await run(pairing.pair, db, str(data.get("code", "")), str(data.get("name", "")))
         except pairing.PairingError as exc:
+            failures.append(time.monotonic())
             log.warning("hub: pairing refused for %s", request.client.host if request.client else "?")
             return _error(403, str(exc))
         except ValueError as exc:
