@@ -4,16 +4,15 @@ holding one analysed DICOM study (patient "Doe^Jane") and a dentist (Dr Ada, PIN
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
+from file_keyring import share_with_subprocess
 from samples import write_dicom
 from service_helpers import fast_config, home_paths, starts_logged, wait_started
 from tray_app.config import Paths
@@ -72,16 +71,7 @@ def hub(home, export_dir, tmp_path, monkeypatch, capsys):
     config.save(paths.config_file)
     # the test process and the hub share one keyring file (the audit key lives there; the
     # client keeps its token there too)
-    keyfile = tmp_path / "keyring.json"
-    tests_dir = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home), DAB_TEST_KEYRING_FILE=str(keyfile),
-               PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
-               PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
-    import keyring
-    from file_keyring import FileKeyring
-
-    monkeypatch.setenv("DAB_TEST_KEYRING_FILE", str(keyfile))
-    keyring.set_keyring(FileKeyring())
+    env = share_with_subprocess(home, tmp_path / "keyring.json", monkeypatch)
 
     from tray_app.cli import main
     from tray_app.review.clinicians import add_clinician
