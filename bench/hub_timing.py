@@ -69,7 +69,7 @@ def run(n_studies: int) -> dict:
                 if time.monotonic() - t0 > 900 or proc.poll() is not None:
                     raise SystemExit("the hub did not analyse the studies")
                 time.sleep(0.5)
-            fp = fingerprint(ensure_certificate(paths.data_dir)[0])
+            fp = fingerprint(ensure_certificate(paths.data_dir))
             client = HubClient(f"https://127.0.0.1:{port}", fp, token="")
             client.token = client._call("POST", "/pair", {"code": new_code(db), "name": "Bench"})["token"]
             queue = client.queue()

@@ -15,7 +15,7 @@ from .shared import emit, load_config, load_paths, open_database
 
 
 def _fingerprint(paths) -> str:
-    return fingerprint(ensure_certificate(paths.data_dir)[0])
+    return fingerprint(ensure_certificate(paths.data_dir))
 
 
 def cmd_status(args) -> int:

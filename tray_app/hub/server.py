@@ -25,12 +25,12 @@ class HubServer:
         import uvicorn  # only a hub loads the server
 
         self.config = config
-        self.cert_file, self.key_file = ensure_certificate(data_dir)
-        self.fingerprint = fingerprint(self.cert_file)
+        self.pem_file = ensure_certificate(data_dir)
+        self.fingerprint = fingerprint(self.pem_file)
         self.app = create_app(api, self.fingerprint)
         self._server = uvicorn.Server(uvicorn.Config(
-            self.app, host=config.bind_address, port=config.port, ssl_certfile=str(self.cert_file),
-            ssl_keyfile=str(self.key_file), ssl_version=ssl.PROTOCOL_TLS_SERVER, log_config=None,
+            self.app, host=config.bind_address, port=config.port, ssl_certfile=str(self.pem_file),
+            ssl_keyfile=str(self.pem_file), ssl_version=ssl.PROTOCOL_TLS_SERVER, log_config=None,
             access_log=False, server_header=False, lifespan="off", timeout_graceful_shutdown=5))
         self._thread: threading.Thread | None = None
         self.problem = ""

@@ -15,21 +15,19 @@ import socket
 import ssl
 from pathlib import Path
 
-CERT_NAME = "hub-cert.pem"
-KEY_NAME = "hub-key.pem"
+PEM_NAME = "hub.pem"  # the key and the certificate in one file, so they are made (and replaced) together
 VALID_DAYS = 3650  # pinned, not CA-checked: renewing would break every paired client
 
 
-def cert_paths(data_dir: Path) -> tuple[Path, Path]:
-    d = Path(data_dir) / "hub"
-    return d / CERT_NAME, d / KEY_NAME
+def pem_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "hub" / PEM_NAME
 
 
-def ensure_certificate(data_dir: Path) -> tuple[Path, Path]:
-    """(certificate, key) of this hub, made the first time."""
-    cert_file, key_file = cert_paths(data_dir)
-    if cert_file.exists() and key_file.exists():
-        return cert_file, key_file
+def ensure_certificate(data_dir: Path) -> Path:
+    """This hub's PEM file (private key + certificate), made the first time."""
+    pem_file = pem_path(data_dir)
+    if pem_file.exists():
+        return pem_file
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -47,13 +45,12 @@ def ensure_certificate(data_dir: Path) -> tuple[Path, Path]:
             .add_extension(alt, critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .sign(key, hashes.SHA256()))
-    cert_file.parent.mkdir(parents=True, exist_ok=True)
-    _private(cert_file.parent, 0o700)
+    pem_file.parent.mkdir(parents=True, exist_ok=True)
+    _private(pem_file.parent, 0o700)
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    _write_private(key_file, key_pem)
-    _write_private(cert_file, cert.public_bytes(serialization.Encoding.PEM))
-    return cert_file, key_file
+    _create_private(pem_file, key_pem + cert.public_bytes(serialization.Encoding.PEM))
+    return pem_file
 
 
 def _private(path: Path, mode: int) -> None:
@@ -61,23 +58,32 @@ def _private(path: Path, mode: int) -> None:
         os.chmod(path, mode)
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Written readable by this user only from the start (never briefly world-readable)."""
-    tmp = path.with_suffix(".tmp")
+def _create_private(path: Path, data: bytes) -> None:
+    """Written readable by this user only from the start (never briefly world-readable), and
+    never replacing one made meanwhile (the service and `hub status` may both make it first):
+    the first complete file wins, so every process reports the same fingerprint."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
-    os.replace(tmp, path)
+    try:
+        os.link(tmp, path)  # fails if it exists: unlike a rename, never replaces
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
 
 
 def fingerprint_of_pem(pem: str) -> str:
-    """SHA-256 of the certificate's DER bytes, as colon-separated upper-case hex pairs."""
-    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    """SHA-256 of the (first) certificate's DER bytes, as colon-separated upper-case hex pairs."""
+    start = pem.index(ssl.PEM_HEADER)
+    end = pem.index(ssl.PEM_FOOTER, start) + len(ssl.PEM_FOOTER)
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem[start:end])).hexdigest().upper()
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
-def fingerprint(cert_file: Path) -> str:
-    return fingerprint_of_pem(Path(cert_file).read_text(encoding="ascii"))
+def fingerprint(pem_file: Path) -> str:
+    return fingerprint_of_pem(Path(pem_file).read_text(encoding="ascii"))
 
 
 def normalise(fp: str) -> str:
