@@ -38,3 +38,17 @@ class FileKeyring(KeyringBackend):
         data = self._load()
         data.pop(f"{service}\n{username}", None)
         self._save(data)
+
+
+def share_with_subprocess(home, keyfile: Path, monkeypatch) -> dict:
+    """The environment for a `dental-bridge` subprocess in `home` that uses the keyring file
+    `keyfile`, which this test process uses from now on too (the audit key lives there)."""
+    import keyring
+
+    tests_dir = str(Path(__file__).resolve().parent)
+    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home), DAB_TEST_KEYRING_FILE=str(keyfile),
+               PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
+               PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("DAB_TEST_KEYRING_FILE", str(keyfile))
+    keyring.set_keyring(FileKeyring())
+    return env

@@ -84,6 +84,7 @@ class Service:
             # pushed images land in the inbox, which is watched like any export folder
             sources.append(SourceConfig(path=str(inbox), kind="native"))
         self.sources = sync_sources(self.db, sources)
+        self.hub = self._make_hub() if self.config.hub.enabled else None
         self.health = Health()
         self.wake_worker = threading.Event()
         self.discovery = Discovery(self.db, threading.Event())
@@ -107,6 +108,15 @@ class Service:
         self._stop = threading.Event()
         self.paused = False
         self.discovery.on_error = self.readiness.on_error = self.health.component_failed
+
+    def _make_hub(self):
+        """The review hub other PCs review through (its modules load only when it is on)."""
+        from .analysis.catalog import ModelCatalog
+        from .hub.server import HubServer
+        from .review.api import ReviewAPI
+
+        api = ReviewAPI(self.db, self.config, ModelCatalog(model_search_dirs(self.paths)))
+        return HubServer(self.config.hub, self.paths.data_dir, api)
 
     # -- model -----------------------------------------------------------------------------
     def load_model(self) -> None:
@@ -140,11 +150,19 @@ class Service:
                 self.health.receiver_problem = (f"the DICOM receiver cannot listen on port {self.config.dicom.port} "
                                                 f"({exc.strerror or exc})")
                 log.error(self.health.receiver_problem)
+        if self.hub is not None:
+            try:
+                self.hub.start()
+            except OSError as exc:
+                self.health.receiver_problem = str(exc)
+                log.error(self.health.receiver_problem)
         log.info("service started: watching %d folder(s)", len(self.sources))
 
     def stop(self) -> None:
         self._stop.set()
         self.worker.stop()
+        if self.hub is not None:
+            self.hub.stop()
         if self.scp is not None:
             self.scp.stop()
         self.exporter.stop()

@@ -21,6 +21,8 @@ import tomli_w
 # the tables live in tray_app.settings; these names are what the rest of the app imports from here
 from .settings.analysis import AnalysisConfig, ClinicalConfig, default_threads  # noqa: F401
 from .settings.dicom import ScpConfig
+from .settings.client import ClientConfig
+from .settings.hub import HubConfig
 from .settings.export import ExportConfig
 from .settings.governance import AUTOMATABLE_LABELS, ROLLOUT_MODES, GovernanceConfig  # noqa: F401
 from .settings.intake import PATIENT_ID_MEANINGS, SOURCE_KINDS, IntakeConfig, SourceConfig  # noqa: F401
@@ -98,6 +100,8 @@ class Config(Table):
     governance: GovernanceConfig = field(default_factory=GovernanceConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     dicom: ScpConfig = field(default_factory=ScpConfig)  # DICOM receiver (C-STORE/C-ECHO)
+    hub: HubConfig = field(default_factory=HubConfig)  # review hub for the operatories (LAN, TLS)
+    client: ClientConfig = field(default_factory=ClientConfig)  # the hub this PC reviews through
     # keys of the loaded file that no table knows (a misspelling, a newer version's key): ignored
     unknown_settings: ClassVar[tuple[str, ...]] = ()
 
@@ -127,7 +131,7 @@ class Config(Table):
 
     def validate(self) -> list[str]:
         errors = [e for s in self.sources for e in s.validate()]
-        for table in (self.intake, self.analysis, self.governance, self.export, self.dicom, self.clinical):
+        for table in (self.intake, self.analysis, self.governance, self.export, self.dicom, self.clinical, self.hub, self.client):
             errors += table.validate()
         return errors
 

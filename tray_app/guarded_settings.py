@@ -37,6 +37,10 @@ GUARDED_KEYS = (
     "export.dicom.host",
     "export.dicom.port",
     "export.dicom.called_ae",
+    # the review hub opens the app (patient data) to the practice's network
+    "hub.enabled",
+    "hub.port",
+    "hub.bind_address",
 )
 
 
@@ -78,8 +82,9 @@ def needs_authority(db, old: Config, new: Config) -> bool:
 # PIN, must not take effect. Every authorised change records the guarded values in its audit
 # entry (`guarded`, written before the file); a loaded file whose guarded values differ from the
 # newest authentic record keeps the recorded ones, and the app says so.
-HAND_EDITED = ("the settings file changes the rollout mode, automation labels, unvalidated findings or export "
-               "destinations without a dentist's or admin's PIN; those stay as they were (make the change in Settings)")
+HAND_EDITED = ("the settings file changes the rollout mode, automation labels, unvalidated findings, export "
+               "destinations or the review hub without a dentist's or admin's PIN; those stay as they were "
+               "(make the change in Settings)")
 
 
 def guarded_values(config: Config) -> dict:

@@ -38,7 +38,7 @@ class Health:
 
     disk_full: bool = False
     rescan_needed: bool = False  # some file may not have been recorded: scan again once writes work
-    receiver_problem: str = ""  # the DICOM port could not be taken
+    receiver_problem: str = ""  # the DICOM receiver's or the review hub's port could not be taken
 
     def component_failed(self, exc: BaseException) -> None:
         """A watcher, the readiness monitor or the worker could not record something."""

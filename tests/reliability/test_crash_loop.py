@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from samples import write_dicom
 from export.od_server import CUST, DEV, FakeOpenDental
+from file_keyring import share_with_subprocess
 from service_helpers import home_paths, starts_logged, wait_for, wait_started
 from tray_app.config import Config, IntakeConfig, SourceConfig
 from tray_app.export import secrets
@@ -69,16 +69,8 @@ def test_kill_9_loop_over_ingest_and_export(home, export_dir, od, tmp_path, monk
     keyfile = tmp_path / "keyring.json"
     keyfile.write_text(json.dumps({f"{secrets.SERVICE}\n{secrets.DEVELOPER}": DEV,
                                    f"{secrets.SERVICE}\n{secrets.CUSTOMER}": CUST}))
-    tests_dir = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ, DENTAL_BRIDGE_HOME=str(home), DAB_TEST_KEYRING_FILE=str(keyfile),
-               PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
-               PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
     # this process signs too: it shares the service's keyring (the audit key lives there)
-    import keyring
-    from file_keyring import FileKeyring
-
-    monkeypatch.setenv("DAB_TEST_KEYRING_FILE", str(keyfile))
-    keyring.set_keyring(FileKeyring())
+    env = share_with_subprocess(home, keyfile, monkeypatch)
     db = Database(paths.database)
     api = ReviewAPI(db, config)
     doc = add_clinician(db, "Dr Crash", "dentist", "246813")

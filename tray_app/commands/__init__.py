@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pilot": ("governance", "compare silent-pilot findings with what clinicians recorded"),
     "automation": ("automation", "targeted automation: list unverified automatic exports (or run a pass)"),
     "export": ("export", "send signed reports to the practice-management system"),
+    "hub": ("hub", "review hub for the operatory PCs: status, pair, clients, revoke NAME"),
+    "client": ("client", "this PC as a client of a review hub: join URL CODE, status"),
     "secrets": ("secrets", "store API keys in the system keyring"),
     "doctor": ("doctor", "check the set-up: folders, model, disk, keyring, PMS reachability and keys, drop folder"),
     "purge": ("governance", "delete our copies of radiographs (cache, rendered exports, DICOM inbox) "

@@ -271,9 +271,10 @@ class ReviewAPI:
             lines.append("- All automatically exported findings were confirmed.")
         return "\n".join(lines)
 
-    def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=()) -> dict:
+    def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=(), via: str = "") -> dict:
         """Sign, after accepting/rejecting the given findings. The PIN is checked first; the
-        actions, the report snapshot and the queued exports then commit together or not at all."""
+        actions, the report snapshot and the queued exports then commit together or not at all.
+        `via`: the hub client (operatory PC) the signature came from, named in its audit entries."""
         if self.silent_pilot:
             raise SignError("the practice runs a silent pilot: nothing is signed or exported until the rollout "
                             "mode is set to assistive (dental-bridge config set governance.rollout assistive)")
@@ -283,7 +284,8 @@ class ReviewAPI:
             raise SignError(str(exc)) from exc
         if who["role"] not in clin.SIGNING_ROLES:
             raise SignError(f"{who['name']} is a {who['role']}; only a dentist can sign")
-        actor = f"clinician:{who['id']}"
+        actor = f"clinician:{who['id']}" + (f" via hub:{via}" if via else "")
+        remote = {"via": via} if via else {}
         with self.db.tx() as c:
             try:
                 self._editable(c, study_id)
@@ -316,7 +318,7 @@ class ReviewAPI:
             for dest in self.destinations():
                 outbox.queue(c, study_id, dest, signed_at)
             audit.append(c, "signed", f"study:{study_id}", clinician=who["id"], report_sha256=digest,
-                         findings=len(rows), destinations=self.destinations())
+                         findings=len(rows), destinations=self.destinations(), **remote)
         result = {"study_id": study_id, "signed_by": who["name"], "signed_at": signed_at, "report_sha256": digest,
                   "findings": len(rows)}
         if who.get("pin_weak"):
