@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..labels import ANATOMY_LABELS
+from ..review.api import ReviewError
 from ..app import Service
 from ..intake.ingest import ingest_paths
 from ..logging_setup import setup_logging
@@ -42,8 +43,12 @@ def cmd_ingest(args) -> int:
 def cmd_queue(args) -> int:
     paths = load_paths()
     with open_database(paths) as db:
-        api = review_api(db, paths)
-        studies = api.queue(include_done=args.all)
+        try:
+            api = review_api(db, paths)
+            studies = api.queue(include_done=args.all)
+        except ReviewError as exc:  # a client home whose hub refuses or does not answer
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if args.json:
         print_json({"studies": studies})
         return 0

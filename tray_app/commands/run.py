@@ -12,6 +12,7 @@ from pathlib import Path
 from ..app import Service
 from ..config import PATIENT_ID_MEANINGS, Paths, default_demo_home
 from ..logging_setup import setup_logging
+from ..review.api import ReviewError
 from ..settings_file import SettingsFile, replace_service
 from ..store import studies
 from ..store.db import Database
@@ -107,7 +108,8 @@ def demo_instead(paths: Paths) -> Path | None:
 def cmd_review(args) -> int:
     paths = load_paths()
     request = {"study": args.study, "patient": args.patient, "id_kind": args.id_kind}
-    demo = demo_instead(paths) if args.patient is None else None  # a chart link is the practice's, never the demo
+    # a chart link is the practice's, never the demo; a client home's studies are on its hub
+    demo = demo_instead(paths) if args.patient is None and not load_config(paths).client.hub_url else None
     if demo is not None:
         os.environ["DENTAL_BRIDGE_HOME"] = str(demo)
         paths = load_paths()
@@ -125,7 +127,11 @@ def cmd_review(args) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # render without flashing a window on screen
         from ..ui.launch import screenshot  # Qt
 
-        problem = screenshot(paths, args.study, Path(args.screenshot), (w, h), request=request)
+        try:
+            problem = screenshot(paths, args.study, Path(args.screenshot), (w, h), request=request)
+        except ReviewError as exc:  # a client home whose hub does not answer, or an unpaired one
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         print(f"wrote {args.screenshot}")
         if problem:
             print(problem, file=sys.stderr)
@@ -139,7 +145,11 @@ def cmd_review(args) -> int:
 
     if forward_to_running(paths, request):
         return 0  # the tray app of this profile opens it in its own review window
-    return run_review_window(paths, config, request)
+    try:
+        return run_review_window(paths, config, request)
+    except ReviewError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def add_arguments(command: str, p) -> None:

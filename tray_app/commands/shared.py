@@ -37,13 +37,20 @@ def open_database(paths: Paths | None = None) -> Iterator[Database]:
 
 
 def review_api(db: Database, paths: Paths):
-    """The review API over the installed models (bundled and the user's)."""
+    """The review API over the installed models (bundled and the user's); on a client home
+    (`[client] hub_url`, set by `client join`) the hub's, so queue, review and sign act there."""
     # heavy (numpy, pydicom, the renderers): loaded only by the commands that open studies
     from ..analysis.catalog import ModelCatalog
     from ..app import model_search_dirs
     from ..review.api import ReviewAPI
 
-    return ReviewAPI(db, load_config(paths), ModelCatalog(model_search_dirs(paths)))
+    config = load_config(paths)
+    catalog = ModelCatalog(model_search_dirs(paths))
+    if config.client.hub_url:
+        from ..hub.remote_api import RemoteReviewAPI
+
+        return RemoteReviewAPI.for_config(config, catalog)
+    return ReviewAPI(db, config, catalog)
 
 
 def emit(args, result, render: Callable) -> None:

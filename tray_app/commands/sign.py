@@ -13,8 +13,8 @@ def cmd_sign(args) -> int:
     paths = load_paths()
     below = 0
     with open_database(paths) as db:
-        api = review_api(db, paths)
         try:
+            api = review_api(db, paths)
             study = api.study(args.study)
             findings = [f for im in study["images"] for f in im["findings"] if f["label"] != "tooth"]
             ids = {f["id"] for f in findings}

@@ -84,8 +84,8 @@ class HubClient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, json: dict | None = None) -> dict:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+    def _request(self, method: str, path: str, json: dict | None = None, headers: dict | None = None) -> httpx.Response:
+        headers = dict(headers or {}) | ({"Authorization": f"Bearer {self.token}"} if self.token else {})
         try:
             r = self._http.request(method, path, json=json, headers=headers)
         except httpx.HTTPError as exc:
@@ -96,7 +96,15 @@ class HubClient:
             except ValueError:
                 message = r.text
             raise HubError(message, r.status_code)
-        return r.json()
+        return r
+
+    def _call(self, method: str, path: str, json: dict | None = None) -> dict:
+        return self._request(method, path, json).json()
+
+    def fetch(self, path: str, etag: str = "") -> tuple[str, bytes | None]:
+        """GET bytes (an image's pixels): (etag, body), body None when `etag` is still current (304)."""
+        r = self._request("GET", path, headers={"If-None-Match": etag} if etag else None)
+        return r.headers.get("etag", ""), (None if r.status_code == 304 else r.content)
 
     # -- pairing -----------------------------------------------------------------------------
     def pair(self, code: str, name: str) -> str:

@@ -28,6 +28,7 @@ from ..store import hub as hub_store
 from ..store.db import utcnow
 from ..store.status import change_fingerprint
 from . import pairing
+from .routes_review import review_routes
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
         Route(f"{API}/findings/{{finding_id:int}}/accept", authenticated(_review("accept")), methods=["POST"]),
         Route(f"{API}/findings/{{finding_id:int}}/reject", authenticated(_review("reject")), methods=["POST"]),
         Route(f"{API}/changes", authenticated(changes), methods=["GET"]),
-    ]
+    ] + review_routes(api, API, authenticated, run, body)  # pixels, edit/add/undo, preview, exports
     app = Starlette(routes=routes)
     app.state.pool = pool  # shut down by the server when it stops
     return app

@@ -23,6 +23,7 @@ from ..intake import image_cache
 from ..teeth import fdi_to_universal
 from ..store import findings, images, outbox, reports, studies
 from ..store.reports import Signer
+from ..store.status import change_fingerprint
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
 from .report import LABEL, automated_record, build as build_report, corrections, demo_text, local_time
@@ -88,6 +89,18 @@ class ReviewAPI:
     def demonstration_models(self, study_id: int) -> list[str]:
         """The models behind this study's images or findings that are for demonstration only."""
         return self.catalog.demonstration(findings.models_of_study(self.db, study_id))
+
+    def changes(self) -> tuple:
+        """Changes whenever anything the review window shows changes: poll it, reload on change
+        (a client home's RemoteReviewAPI asks its hub instead)."""
+        return change_fingerprint(self.db)
+
+    def pixels(self, image_id: int) -> np.ndarray:
+        return image_pixels(self.db, image_id)
+
+    def exports(self, study_id: int) -> list[dict]:
+        """Where this study's signed (or automated) report is going: one row per destination."""
+        return outbox.of_study(self.db, study_id)
 
     # -- finding actions ---------------------------------------------------------------------
     def _finding(self, c, finding_id: int):

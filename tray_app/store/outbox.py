@@ -69,6 +69,13 @@ def status(db: Database) -> list[dict]:
         "remote_id, created_at, updated_at FROM outbox ORDER BY id")]
 
 
+def of_study(db: Database, study_id: int) -> list[dict]:
+    """One study's export rows, for the review window and the hub's export status."""
+    return [dict(r) for r in db.query(
+        "SELECT destination, report_kind, state, attempts, next_attempt_at, reason, updated_at FROM outbox "
+        "WHERE study_id=? ORDER BY id", (study_id,))]
+
+
 def automated_states(db: Database, study_id: int) -> list[str]:
     return [r["state"] for r in db.query("SELECT state FROM outbox WHERE study_id=? AND report_kind='automated' "
                                          "ORDER BY id", (study_id,))]

@@ -1,8 +1,8 @@
 """Pixel loading for the review window, off the GUI thread.
 
 Pixels are loaded in a QRunnable on a small thread pool of its own and delivered to the GUI
-thread with a queued signal, so a slow decode never freezes the window. (The window's other
-reads: `ReviewAPI` and `store.status.change_fingerprint`.)
+thread with a queued signal, so a slow decode never freezes the window. They come from the
+review API's `pixels(image_id)`: the local store's cache, or a client home's hub.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import OrderedDict
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from ..store.db import Database
+from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +24,14 @@ class _PixelSignals(QObject):
 
 
 class _PixelJob(QRunnable):
-    def __init__(self, db: Database, image_id: int, signals: _PixelSignals):
+    def __init__(self, load: Callable[[int], np.ndarray], image_id: int, signals: _PixelSignals):
         super().__init__()
-        self.db, self.image_id, self.signals = db, image_id, signals
+        self.load, self.image_id, self.signals = load, image_id, signals
         self.setAutoDelete(True)
 
     def run(self) -> None:
         try:
-            from ..review.api import image_pixels
-
-            pixels = image_pixels(self.db, self.image_id)
-            pixels = to_uint8(np.asarray(pixels))
+            pixels = to_uint8(np.asarray(self.load(self.image_id)))
         except Exception as exc:  # any decode problem becomes a sentence on the canvas
             log.warning("image %d could not be loaded: %s", self.image_id, type(exc).__name__)
             self.signals.failed.emit(self.image_id, str(exc) or type(exc).__name__)
@@ -58,9 +55,9 @@ class PixelLoader(QObject):
     loaded = Signal(int, object)
     failed = Signal(int, str)
 
-    def __init__(self, db: Database, parent: QObject | None = None, cache_size: int = 24):
+    def __init__(self, load: Callable[[int], np.ndarray], parent: QObject | None = None, cache_size: int = 24):
         super().__init__(parent)
-        self.db = db
+        self.load = load
         # our own pool whose threads never expire: each new Qt thread would open (and, being
         # foreign to Python, never visibly end) one more database connection
         self.pool = QThreadPool(self)
@@ -88,7 +85,7 @@ class PixelLoader(QObject):
         if image_id in self._pending:
             return
         self._pending.add(image_id)
-        self.pool.start(_PixelJob(self.db, image_id, self._signals))
+        self.pool.start(_PixelJob(self.load, image_id, self._signals))
 
     def _on_loaded(self, image_id: int, pixels: np.ndarray) -> None:
         self._pending.discard(image_id)

@@ -70,7 +70,13 @@ def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int,
             config = load(paths)[0]
         except Exception:  # an invalid settings file must not keep the reviewer out
             config = Config()
-    api = ReviewAPI(db, config, ModelCatalog(model_search_dirs(paths)))
+    catalog = ModelCatalog(model_search_dirs(paths))
+    if config.client.hub_url:  # a client home reviews the hub's studies (RemoteReviewAPI raises when unpaired)
+        from ..hub.remote_api import RemoteReviewAPI
+
+        api = RemoteReviewAPI.for_config(config, catalog)
+    else:
+        api = ReviewAPI(db, config, catalog)
     if size is not None:
         scale = theme.scale_for(size[1])
     else:

@@ -1,10 +1,9 @@
 """The sidecar review window: queue | header, banner, toolbar, image, thumbnails | findings.
 
-Reads go through `ReviewAPI` (and one cheap fingerprint query, polled every 2 s on the GUI
-thread); every change is an API call (one audited transaction). Pixels load on the thread
-pool (`backend.PixelLoader`). Keyboard-first: Up/Down move through findings, A accept,
-R reject, E edit, D draw a box, N next study, Ctrl+Z undo, F fit, I invert. Each part is its
-own widget (`study_header`, `view_toolbar`, `canvas`, `thumb_strip`, `findings_panel`); this wires them.
+Reads and changes go through the review API (`ReviewAPI`, or a client home's `RemoteReviewAPI`
+over its hub; `changes()` polled every 2 s); pixels load on a thread pool (`backend.PixelLoader`).
+Keys: Up/Down findings, A accept, R reject, E edit, D draw, N next study, Ctrl+Z undo, F fit, I invert.
+Each part is its own widget (study_header, view_toolbar, canvas, thumb_strip, findings_panel).
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QSplitter, QVBoxLayo
 from ..analysis.catalog import ModelCatalog
 from ..labels import findings_labels
 from ..review.api import ReviewError
-from ..store.status import change_fingerprint
 from . import theme
 from .backend import PixelLoader
 from .canvas import ImageCanvas
@@ -51,9 +49,7 @@ class ReviewWindow(QMainWindow):
         self.scale = scale or theme.Scale(1.0)
         self.actor = actor if actor is not None else _os_user()
         self.settings = OverlaySettings()
-        self.study: dict | None = None
-        self.findings: list[dict] = []
-        self.image_id: int | None = None
+        self.study, self.findings, self.image_id = None, [], None  # dict | None, list[dict], int | None
         self.sign_dialog: SignDialog | None = None
         self._fingerprint: tuple = ()
         self.setWindowTitle("Dental AI Bridge — Review")
@@ -62,7 +58,7 @@ class ReviewWindow(QMainWindow):
         font.setPixelSize(self.scale.body)
         self.setFont(font)
 
-        self.pixels = PixelLoader(db, self)
+        self.pixels = PixelLoader(api.pixels, self)
         self.pixels.loaded.connect(self._on_pixels)
         self.pixels.failed.connect(self._on_pixels_failed)
 
@@ -142,10 +138,11 @@ class ReviewWindow(QMainWindow):
 
     # -- queue -------------------------------------------------------------------------------------
     def reload_queue(self) -> None:
-        self._fingerprint = change_fingerprint(self.db)
-        # signed/exported studies accumulate for years: read them only when the filter shows them
-        studies = self.api.queue(include_done=self.queue.wants_done())
-        self.queue.set_studies(studies)
+        self._fingerprint = self._changes()
+        try:  # signed/exported studies accumulate for years: read them only when the filter shows them
+            self.queue.set_studies(self.api.queue(include_done=self.queue.wants_done()))
+        except ReviewError as exc:  # a hub that does not answer
+            return self.status.showMessage(str(exc), 8000)
         if self.study is None:
             ids = self.queue.visible_study_ids()
             if ids:
@@ -153,7 +150,7 @@ class ReviewWindow(QMainWindow):
 
     def poll(self) -> None:
         """Refresh only when the store changed (new images, findings, reviews, signatures)."""
-        fp = change_fingerprint(self.db)
+        fp = self._changes()
         if not fp or fp == self._fingerprint:
             return
         self.reload_queue()
@@ -164,6 +161,12 @@ class ReviewWindow(QMainWindow):
                 return
             if fresh != self.study:
                 self._apply_study(fresh, keep_finding=self.findings_panel.current_finding_id())
+
+    def _changes(self):
+        try:
+            return self.api.changes()
+        except ReviewError as exc:  # a hub that does not answer: said here, the next poll tries again
+            return self.status.showMessage(str(exc), POLL_MS * 2) or self._fingerprint
 
     def next_study(self) -> None:
         self.queue.next_study()

@@ -1,0 +1,112 @@
+"""`RemoteReviewAPI`: what the review window, `queue`, `review` and `sign` use of `ReviewAPI`,
+over a client home's hub (`[client] hub_url`, token in the keyring), so they work on the hub's
+studies exactly as on the hub itself.
+
+The hub's refusals come back as the same `ReviewError` / `SignError` with the hub's sentence;
+a hub that cannot be reached is a `ReviewError` too, so the window shows it in its status bar
+and the commands print it. Label names and colours come from this PC's model catalog (the same
+bundled manifests as the hub's). Pixels are fetched as PNG and decoded here; the window polls
+`changes()` instead of reading a database.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from ..analysis.catalog import ModelCatalog
+from ..config import Config
+from ..review.api import ReviewError, SignError
+from .client import HubClient, HubError
+
+
+class RemoteReviewAPI:
+    # the review window and chart link read `db`: a client home's study data are on the hub
+    db = None
+
+    def __init__(self, client: HubClient, config: Config | None = None, catalog: ModelCatalog | None = None):
+        self.hub = client
+        self.config = config or Config()
+        self.catalog = catalog or ModelCatalog.bundled()
+
+    @classmethod
+    def for_config(cls, config: Config, catalog: ModelCatalog | None = None) -> "RemoteReviewAPI":
+        """Over the hub `config.client` names (raises ReviewError when it cannot be reached)."""
+        try:
+            client = HubClient(config.client.hub_url, config.client.hub_fingerprint)
+        except HubError as exc:
+            raise ReviewError(str(exc)) from exc
+        if not client.token:
+            client.close()
+            raise ReviewError(f"this PC is not paired with the hub at {config.client.hub_url}: "
+                              "dental-bridge client join URL CODE")
+        return cls(client, config, catalog)
+
+    def close(self) -> None:
+        self.hub.close()
+
+    def _call(self, method: str, path: str, json: dict | None = None, error=ReviewError) -> dict:
+        try:
+            return self.hub._call(method, path, json)
+        except HubError as exc:
+            raise error(str(exc)) from exc
+
+    # -- reads -------------------------------------------------------------------------------
+    def queue(self, include_done: bool = False) -> list[dict]:
+        return self._call("GET", "/queue" + ("?all=1" if include_done else ""))["studies"]
+
+    def study(self, study_id: int) -> dict:
+        return self._call("GET", f"/studies/{study_id}")
+
+    def clinicians(self) -> list[dict]:
+        return self._call("GET", "/clinicians")["clinicians"]
+
+    def preview_export(self, study_id: int) -> dict:
+        return self._call("GET", f"/studies/{study_id}/preview")
+
+    def exports(self, study_id: int) -> list[dict]:
+        return self._call("GET", f"/studies/{study_id}/exports")["exports"]
+
+    def changes(self) -> str:
+        """Changes whenever anything the window shows changes on the hub (its `changes` version)."""
+        return self._call("GET", "/changes")["version"]
+
+    def pixels(self, image_id: int) -> np.ndarray:
+        """The image's 8-bit display pixels, from the hub (PNG, lossless)."""
+        from PIL import Image
+
+        try:
+            etag, data = self.hub.fetch(f"/images/{image_id}/pixels")
+        except HubError as exc:
+            raise ReviewError(str(exc)) from exc
+        with Image.open(io.BytesIO(data)) as im:
+            return np.asarray(im.convert("L"))
+
+    # -- finding actions (the actor is the hub's name for this PC: hub:NAME) ------------------
+    def accept(self, finding_id: int, actor: str = "") -> None:
+        self._call("POST", f"/findings/{finding_id}/accept")
+
+    def reject(self, finding_id: int, actor: str = "") -> None:
+        self._call("POST", f"/findings/{finding_id}/reject")
+
+    def edit(self, finding_id: int, *, label: str | None = None, tooth_fdi: int | None = None,
+             surfaces: str | None = None, note: str | None = None, box=None, actor: str = "") -> None:
+        fields = {"label": label, "tooth_fdi": tooth_fdi, "surfaces": surfaces, "note": note,
+                  "box": [float(v) for v in box] if box is not None else None}
+        self._call("POST", f"/findings/{finding_id}/edit", {k: v for k, v in fields.items() if v is not None})
+
+    def add(self, image_id: int, label: str, box, *, tooth_fdi: int | None = None, surfaces: str = "",
+            note: str = "", actor: str = "") -> int:
+        return self._call("POST", f"/images/{image_id}/findings",
+                          {"label": label, "box": [float(v) for v in box], "tooth_fdi": tooth_fdi,
+                           "surfaces": surfaces, "note": note})["finding_id"]
+
+    def undo(self, study_id: int, actor: str = "") -> bool:
+        return bool(self._call("POST", f"/studies/{study_id}/undo")["undone"])
+
+    # -- sign-off (the PIN is checked on the hub, with its lock-out) -------------------------
+    def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=()) -> dict:
+        return self._call("POST", f"/studies/{study_id}/sign",
+                          {"clinician": clinician_id, "pin": pin, "accept": sorted(accept), "reject": sorted(reject)},
+                          error=SignError)
