@@ -160,3 +160,12 @@ def test_a_hub_that_does_not_answer_is_told_and_a_sign_error_keeps_its_type(hub,
         api = RemoteReviewAPI(client, Config())
         with pytest.raises(SignError):
             api.sign(hub.db.one("SELECT MIN(id) FROM studies")[0], hub.dentist, "000000")
+
+
+def test_a_chart_link_on_a_client_home_opens_the_patients_newest_study_on_the_hub(hub, remote):
+    from tray_app.review.api import ReviewAPI
+
+    on_hub = ReviewAPI(hub.db).find_patient("1001")
+    assert on_hub.study_id is not None and remote.find_patient("1001") == on_hub
+    missing = remote.find_patient("424242", "patnum")
+    assert missing.study_id is None and "424242" in missing.message

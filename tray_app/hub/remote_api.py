@@ -12,18 +12,19 @@ bundled manifests as the hub's). Pixels are fetched as PNG and decoded here; the
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
 import numpy as np
 
 from ..analysis.catalog import ModelCatalog
 from ..config import Config
 from ..review.api import ReviewError, SignError
+from ..review.patient import PatientMatch
 from .client import HubClient, HubError
 
 
 class RemoteReviewAPI:
-    # the review window and chart link read `db`: a client home's study data are on the hub
-    db = None
+    db = None  # a client home's studies are on the hub: nothing here reads this PC's database
 
     def __init__(self, client: HubClient, config: Config | None = None, catalog: ModelCatalog | None = None):
         self.hub = client
@@ -67,6 +68,12 @@ class RemoteReviewAPI:
 
     def exports(self, study_id: int) -> list[dict]:
         return self._call("GET", f"/studies/{study_id}/exports")["exports"]
+
+    def find_patient(self, patient_id: str, id_kind: str | None = None) -> PatientMatch:
+        """Looked up on the hub, where the watch folders say what a patient id means."""
+        params = urlencode({"id": patient_id} | ({"kind": id_kind} if id_kind else {}))
+        found = self._call("GET", f"/patients/newest-study?{params}")
+        return PatientMatch(found["study_id"], found["message"])
 
     def changes(self) -> str:
         """Changes whenever anything the window shows changes on the hub (its `changes` version)."""

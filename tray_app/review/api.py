@@ -26,6 +26,7 @@ from ..store.reports import Signer
 from ..store.status import change_fingerprint
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
+from .patient import PatientMatch, find as find_patient
 from .report import LABEL, automated_record, build as build_report, corrections, demo_text, local_time
 
 EDITABLE = ("label", "tooth_fdi", "surfaces", "note", "x1", "y1", "x2", "y2")
@@ -97,6 +98,10 @@ class ReviewAPI:
 
     def pixels(self, image_id: int) -> np.ndarray:
         return image_pixels(self.db, image_id)
+
+    def find_patient(self, patient_id: str, id_kind: str | None = None) -> PatientMatch:
+        """The study `review --patient ID` opens (the patient's newest), or why none."""
+        return find_patient(self.db, self.config, patient_id, id_kind)
 
     def exports(self, study_id: int) -> list[dict]:
         """Where this study's signed (or automated) report is going: one row per destination."""

@@ -4,8 +4,6 @@ forwards over the single-instance socket (single_instance.py)."""
 
 from __future__ import annotations
 
-from ..review.patient import find
-
 NO_STUDY_TITLE = "No study of this patient"
 
 
@@ -15,7 +13,7 @@ def open_request(window, request: dict | None) -> str:
     request = request or {}
     study_id = request.get("study")
     if request.get("patient") is not None:
-        match = find(window.api.db, window.api.config, str(request["patient"]), request.get("id_kind"))
+        match = window.api.find_patient(str(request["patient"]), request.get("id_kind"))
         if match.study_id is None:
             show_no_study(window, match.message)
             return match.message
