@@ -2,8 +2,13 @@
 client, one study's detail, and a review action's round trip, against a real
 `dental-bridge run --headless` hub process with `[hub] enabled`.
 
+An image switch is what the client's review window does when another image is chosen: the
+hub's PNG of that image fetched over the pinned connection and decoded to pixels
+(`RemoteReviewAPI.pixels`); the first fetch of each image makes the hub's PNG (`image_first_ms`),
+later ones come from the hub's memory cache (`image_switch_ms`, the issue's ≤ 150 ms).
+
 `python -m bench.hub_timing [--studies 50] [--json]` (temporary home, bundled model; the token
-goes to a throw-away keyring file). Pixels are not served yet (next slice): no image switch.
+goes to a throw-away keyring file).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ def run(n_studies: int) -> dict:
     from tray_app.demo.writers import write_dicom
     from tray_app.hub.client import HubClient
     from tray_app.hub.pairing import new_code
+    from tray_app.hub.remote_api import RemoteReviewAPI
     from tray_app.hub.tls import ensure_certificate, fingerprint
     from tray_app.settings.hub import HubConfig
     from tray_app.store.db import Database
@@ -85,8 +91,16 @@ def run(n_studies: int) -> dict:
                 (client.accept if i % 2 == 0 else client.reject)(finding)
                 actions.append(time.perf_counter() - t)
             version_times = _timed(client.version, 20)
+            remote = RemoteReviewAPI(client)
+            image_ids = [im["id"] for s in queue for im in s["images"]][:10]
+            first_fetch = [_timed(lambda: remote.pixels(i), 1)[0] for i in image_ids]
+            switches = [_timed(lambda: remote.pixels(i), 1)[0] for _ in range(3) for i in image_ids]
+            size = remote.pixels(image_ids[0]).shape
+            png_bytes = len(client.fetch(f"/images/{image_ids[0]}/pixels")[1])
             client.close()
-            return {"studies": len(queue), "queue_bytes": len(json.dumps(queue)),
+            return {"image_px": f"{size[1]}x{size[0]}", "image_png_bytes": png_bytes,
+                    "image_first_ms": _median_ms(first_fetch), "image_switch_ms": _median_ms(switches),
+                    "image_switch_max_ms": round(max(switches) * 1000, 1),"studies": len(queue), "queue_bytes": len(json.dumps(queue)),
                     "pinned_connect_ms": _median_ms(connect), "queue_ms": _median_ms(queue_times),
                     "study_ms": _median_ms(study_times), "action_round_trip_ms": _median_ms(actions),
                     "action_max_ms": round(max(actions) * 1000, 1), "version_poll_ms": _median_ms(version_times)}

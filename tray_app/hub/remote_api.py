@@ -88,7 +88,7 @@ class RemoteReviewAPI:
         except HubError as exc:
             raise ReviewError(str(exc)) from exc
         with Image.open(io.BytesIO(data)) as im:
-            return np.asarray(im.convert("L"))
+            return np.asarray(im)  # as the hub holds them: the window makes colour grey as it does locally
 
     # -- finding actions (the actor is the hub's name for this PC: hub:NAME) ------------------
     def accept(self, finding_id: int, actor: str = "") -> None:
