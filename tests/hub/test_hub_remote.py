@@ -86,36 +86,61 @@ def test_pixels_come_from_the_hub_lossless_with_an_etag(hub, remote):
         remote.pixels(999999)
 
 
-def test_the_review_window_over_the_remote_api_shows_the_hubs_study_and_image(hub, client_home, qtbot, tmp_path):
+@pytest.fixture
+def remote_window(hub, client_home, qtbot):
+    """The review window `review` opens on the client home (built over RemoteReviewAPI), shown."""
     from tray_app.ui.launch import build_window
 
     w = build_window(client_home, None, size=(1366, 768), poll_ms=0)
     qtbot.addWidget(w)
     try:
         w.show()
-        assert isinstance(w.api, RemoteReviewAPI)
-        first = w.api.queue()[0]
         qtbot.waitUntil(lambda: w.study is not None and w.canvas.pixmap_item is not None, timeout=15_000)
-        assert w.study["id"] == first["id"] and w.study["patient"] == first["patient"]
-        assert np.array_equal(w.pixels.cached(w.image_id), np.asarray(image_pixels(hub.db, w.image_id)))
-        shot = os.path.join(SHOTS or str(tmp_path), "review_over_hub.png")
-        assert w.grab().save(shot)
-
-        f = w.findings_panel.current_finding()
-        w.accept_current()
-        assert hub.db.one("SELECT status FROM findings WHERE id=?", (f["id"],))[0] == "accepted"
-        w.undo()
-        assert hub.db.one("SELECT status FROM findings WHERE id=?", (f["id"],))[0] == f["status"]
-        before = w._fingerprint
-        with hub.db.tx() as c:  # the hub's store changes
-            c.execute("UPDATE studies SET priority=priority+1 WHERE id=?", (first["id"],))
-        w.poll()
-        assert w._fingerprint != before  # the window saw the hub's change through `changes`
+        yield w
     finally:
         w.timer.stop()
         w.pixels.wait(5000)
         w.db_handle.close()
         w.api.close()
+
+
+def test_the_review_window_over_the_remote_api_shows_the_hubs_study_and_image(hub, remote_window, tmp_path):
+    w = remote_window
+    assert isinstance(w.api, RemoteReviewAPI)
+    first = w.api.queue()[0]
+    assert w.study["id"] == first["id"] and w.study["patient"] == first["patient"]
+    assert np.array_equal(w.pixels.cached(w.image_id), np.asarray(image_pixels(hub.db, w.image_id)))
+    shot = os.path.join(SHOTS or str(tmp_path), "review_over_hub.png")
+    assert w.grab().save(shot)
+
+    f = w.findings_panel.current_finding()
+    w.accept_current()
+    assert hub.db.one("SELECT status FROM findings WHERE id=?", (f["id"],))[0] == "accepted"
+    w.undo()
+    assert hub.db.one("SELECT status FROM findings WHERE id=?", (f["id"],))[0] == f["status"]
+    before = w._fingerprint
+    with hub.db.tx() as c:  # the hub's store changes
+        c.execute("UPDATE studies SET priority=priority+1 WHERE id=?", (first["id"],))
+    w.poll()
+    assert w._fingerprint != before  # the window saw the hub's change through `changes`
+
+
+def test_the_sign_dialog_over_the_hub_checks_the_pin_there(hub, remote_window):
+    w = remote_window
+    study_id = w.study["id"]
+    w.accept_current()
+    dlg = w.open_sign_dialog()
+    assert dlg is not None and "CHART NOTE" in dlg.browser.toPlainText()
+    assert [c["name"] for c in dlg.clinicians] == ["Dr Ada"]
+    dlg.pin.setText("111111")
+    dlg.sign_btn.click()
+    assert "PIN" in dlg.message.text() and dlg.isVisible()  # the hub's sentence, the dialog stays
+    assert hub.db.one("SELECT failed_attempts FROM clinicians WHERE id=?", (hub.dentist,))[0] == 1
+    dlg.pin.setText(PIN)
+    dlg.sign_btn.click()
+    assert not dlg.isVisible() and w.read_only()
+    assert hub.db.one("SELECT status FROM studies WHERE id=?", (study_id,))[0] == "signed"
+    assert [a["data"]["via"] for a in hub.audit("signed")] == ["Operatory 3"]
 
 
 def test_review_screenshot_from_a_client_home_renders_the_hubs_study(hub, client_home, capsys, tmp_path):
