@@ -93,6 +93,7 @@ def test_concurrent_accepts_and_rejects_from_two_clients_end_consistent(hub, cli
     for t in threads:
         t.join(120)
     assert len(outcomes["Operatory 3"]) == len(outcomes["Operatory 4"]) == 5 * len(ids)
+    print(f"op3: {sum(o == 'refused' for o, _ in outcomes['Operatory 3'])} of {5 * len(ids)} accepts refused as stale")
 
     rows = hub.db.query("SELECT finding_id, action, actor FROM reviews WHERE study_id=? ORDER BY id", (study_id,))
     # every row is an actual change, audited; the version counts them all
@@ -218,6 +219,8 @@ def test_a_client_that_loses_the_hub_says_so_and_recovers_by_itself(hub, clients
         op3.retry_seconds = 10.0
         op3.reject(second["id"])  # the same client object reconnects
         wait_for(lambda: len(changes) > seen, 30, message="the follower to see the change after the restart")
+        # a request that is never repeated (sign-off) also finds a fresh connection
+        assert op4.sign(study_id, hub.dentist, PIN)["signed_by"] == "Dr Ada"
     finally:
         follower.stop(10)
 
@@ -225,4 +228,23 @@ def test_a_client_that_loses_the_hub_says_so_and_recovers_by_itself(hub, clients
                                                          (study_id,))}
     assert (status[first["id"]], status[second["id"]]) == ("accepted", "rejected")
     assert _review_rows(hub, study_id) == 2 == _review_audits(hub, study_id)
+    assert hub.db.one("SELECT status FROM studies WHERE id=?", (study_id,))[0] in ("signed", "exported")
     assert _chain_intact(hub)
+
+
+def test_waiting_long_polls_hold_no_thread_of_the_hub(hub, clients):
+    """More long-polls than the hub's four database threads wait at once; the hub still answers
+    the queue and an accept, and that accept wakes them all."""
+    op3, op4 = clients
+    study_id = op3.queue()[0]["id"]
+    since = op4.version()
+    results: list[str] = []
+    pollers = [threading.Thread(target=lambda: results.append(op4.changes(since))) for _ in range(8)]
+    for t in pollers:
+        t.start()
+    time.sleep(0.5)
+    assert results == [] and op3.queue()  # they wait; the queue is answered meanwhile
+    op3.accept(_findings(op3.study(study_id))[0]["id"])
+    for t in pollers:
+        t.join(30)
+    assert len(results) == 8 and since not in results

@@ -148,7 +148,7 @@ class HubClient:
     # -- pairing -----------------------------------------------------------------------------
     def pair(self, code: str, name: str) -> str:
         """Exchange a one-time code for this PC's token, kept in the keyring (and returned)."""
-        self.token = self._call("POST", "/pair", {"code": code, "name": name})["token"]
+        self.token = self._call("POST", "/pair", {"code": code, "name": name}, repeatable=False)["token"]
         store_token(self.url, self.token)
         return self.token
 
