@@ -62,6 +62,9 @@ def test_a_stale_action_is_refused_and_the_study_detail_carries_the_version(hub,
     # repeating an action already applied (a retried request) changes nothing and is no conflict
     op4.accept(first["id"], expected_version=seen["version"])
     assert _review_rows(hub, study_id) == 2
+    with pytest.raises(HubError) as bad:
+        op3._call("GET", "/changes?since=x&wait=nan")
+    assert bad.value.status == 400
 
 
 def test_concurrent_accepts_and_rejects_from_two_clients_end_consistent(hub, clients):

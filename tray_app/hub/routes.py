@@ -148,8 +148,11 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
     feed = ChangeFeed(db, run)
 
     async def changes(request: Request, client: dict):
-        wait = min(float(request.query_params.get("wait", LONG_POLL_SECONDS)), LONG_POLL_SECONDS)
-        return JSONResponse({"version": await feed.wait(request.query_params.get("since"), max(wait, 0.0))})
+        wait = float(request.query_params.get("wait", LONG_POLL_SECONDS))
+        if not 0 <= wait:  # also NaN
+            raise ValueError("wait is a number of seconds")
+        return JSONResponse({"version": await feed.wait(request.query_params.get("since"),
+                                                        min(wait, LONG_POLL_SECONDS))})
 
     routes = [
         Route(f"{API}/pair", pair, methods=["POST"]),
