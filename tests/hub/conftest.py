@@ -57,9 +57,32 @@ class Hub:
     def log_text(self) -> str:
         return (self.paths.log_dir / "dental-bridge.log").read_text(errors="replace")
 
+    def kill(self) -> None:
+        """kill -9 the hub mid-session."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def restart(self) -> None:
+        """Start the hub again on the same home."""
+        self.proc = _start(self.paths, self.env)
+
     def audit(self, event: str) -> list[dict]:
         return [dict(r) | {"data": json.loads(r["data"])}
                 for r in self.db.query("SELECT * FROM audit WHERE event=? ORDER BY seq", (event,))]
+
+
+def _start(paths: Paths, env: dict) -> subprocess.Popen:
+    log_file = paths.log_dir / "dental-bridge.log"
+    before = starts_logged(log_file)
+    proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run", "--headless"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_started(log_file, before, proc)
+    except BaseException:
+        proc.kill()
+        proc.communicate(timeout=30)
+        raise
+    return proc
 
 
 @pytest.fixture
@@ -84,14 +107,13 @@ def hub(home, export_dir, tmp_path, monkeypatch, capsys):
     status = json.loads(run_cli(capsys, "hub", "status", "--json"))
 
     log_file = paths.log_dir / "dental-bridge.log"
-    before = starts_logged(log_file)
-    proc = subprocess.Popen([sys.executable, "-m", "tray_app", "run", "--headless"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    the_hub = Hub(f"https://127.0.0.1:{port}", port, status["fingerprint"], paths, db, _start(paths, env), dentist,
+                  env)
     try:
-        wait_started(log_file, before, proc)
         assert "review hub listening" in log_file.read_text(errors="replace")
-        yield Hub(f"https://127.0.0.1:{port}", port, status["fingerprint"], paths, db, proc, dentist, env)
+        yield the_hub
     finally:
+        proc = the_hub.proc  # the one running now (a test may have restarted it)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
         db.close()

@@ -61,7 +61,7 @@ def test_sign_needs_the_clinicians_pin_checked_on_the_hub(hub, op3):
     assert len(signed) == 1 and signed[0]["data"]["via"] == "Operatory 3"
     with pytest.raises(HubError) as again:  # a signature is final
         op3.sign(study_id, hub.dentist, PIN)
-    assert again.value.status == 403 and "signed" in str(again.value)
+    assert again.value.status == 409 and "already signed by Dr Ada at" in str(again.value)
 
 
 def test_the_pin_lock_out_holds_over_the_hub(hub, op3):

@@ -48,8 +48,11 @@ class RemoteReviewAPI:
         self.hub.close()
 
     def _call(self, method: str, path: str, json: dict | None = None, error=ReviewError) -> dict:
+        # a request whose answer was lost is sent again only when repeating it changes nothing
+        # (reads, accept, reject); an add, edit, undo or sign-off is never sent twice
+        repeatable = method == "GET" or path.endswith(("/accept", "/reject"))
         try:
-            return self.hub._call(method, path, json)
+            return self.hub._call(method, path, json, repeatable=repeatable)
         except HubError as exc:
             raise error(str(exc)) from exc
 

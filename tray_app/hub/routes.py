@@ -1,8 +1,9 @@
 """The hub's JSON API (Starlette). Every route but /pair needs a paired client's bearer token.
 
 Reads are the review window's: the queue (`ReviewAPI.queue`, what `queue --json` prints), a
-study with its findings, and a change fingerprint to poll. Writes go through `ReviewAPI` with
-the client's name as actor (each one transaction with its review row and audit entry); sign-off
+study with its findings and version, and change notifications (changes.py: a long-poll). Writes
+go through `ReviewAPI` with the client's name as actor (each one transaction with its review row
+and audit entry; one based on an older study version is refused with 409); sign-off
 checks the clinician's PIN here, on the hub, with its lock-out. The database work runs on a
 small thread pool, never on the event loop.
 """
@@ -10,7 +11,6 @@ small thread pool, never on the event loop.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -22,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..review.api import ReviewAPI, ReviewError, SignError
+from ..review.api import AlreadySigned, ReviewAPI, ReviewError, SignError
 from ..store import audit
 from ..store import hub as hub_store
 from ..store.db import utcnow
-from ..store.status import change_fingerprint
 from . import pairing
+from .changes import LONG_POLL_SECONDS, ChangeFeed
 from .routes_review import review_routes
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
                 return await handler(request, client)
             except (ValueError, KeyError, TypeError) as exc:
                 return _error(400, f"bad request: {exc}")
+            except AlreadySigned as exc:  # a conflict with another PC, like a stale version
+                return _error(409, str(exc))
             except SignError as exc:
                 return _error(403, str(exc))
             except ReviewError as exc:
@@ -117,10 +119,15 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
     async def study(request: Request, client: dict):
         return JSONResponse(await run(_viewed, int(request.path_params["study_id"]), client))
 
+    def expected_version(data: dict) -> int | None:  # the study version the client's action is based on
+        return None if data.get("expected_version") is None else int(data["expected_version"])
+
     def _review(action: str):
         async def handler(request: Request, client: dict):
             fid = int(request.path_params["finding_id"])
-            await run(getattr(api, action), fid, f"hub:{client['name']}")
+            data = await body(request)
+            await run(lambda: getattr(api, action)(fid, f"hub:{client['name']}",
+                                                   expected_version=expected_version(data)))
             return JSONResponse({"finding_id": fid, "status": {"accept": "accepted", "reject": "rejected"}[action]})
         return handler
 
@@ -128,7 +135,8 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
         try:
             return api.sign(study_id, int(data["clinician"]), str(data["pin"]),
                             accept=[int(x) for x in data.get("accept", [])],
-                            reject=[int(x) for x in data.get("reject", [])], via=client["name"])
+                            reject=[int(x) for x in data.get("reject", [])], via=client["name"],
+                            expected_version=expected_version(data))
         except SignError as exc:
             with db.tx() as c:  # a wrong PIN from which PC (the lock-out itself is the clinician's)
                 audit.append(c, "hub_sign_refused", f"study:{study_id}", client=client["name"], reason=str(exc))
@@ -138,9 +146,14 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
         data = await body(request)
         return JSONResponse(await run(_sign, int(request.path_params["study_id"]), data, client))
 
+    feed = ChangeFeed(db, run)
+
     async def changes(request: Request, client: dict):
-        fp = await run(change_fingerprint, db)
-        return JSONResponse({"version": hashlib.sha256(repr(fp).encode()).hexdigest()[:16] if fp else ""})
+        wait = float(request.query_params.get("wait", LONG_POLL_SECONDS))
+        if not 0 <= wait:  # also NaN
+            raise ValueError("wait is a number of seconds")
+        return JSONResponse({"version": await feed.wait(request.query_params.get("since"),
+                                                        min(wait, LONG_POLL_SECONDS))})
 
     routes = [
         Route(f"{API}/pair", pair, methods=["POST"]),
@@ -153,4 +166,5 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
     ] + review_routes(api, API, authenticated, run, body)  # pixels, edit/add/undo, preview, exports
     app = Starlette(routes=routes)
     app.state.pool = pool  # shut down by the server when it stops
+    app.state.feed = feed  # closed by the server when it stops: waiting long-polls return
     return app

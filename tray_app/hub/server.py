@@ -57,6 +57,7 @@ class HubServer:
             log.exception("review hub failed")
 
     def stop(self) -> None:
+        self.app.state.feed.close()
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)

@@ -40,6 +40,14 @@ class SignError(ReviewError):
     pass
 
 
+class StaleVersion(ReviewError):
+    """The study changed (on another PC) since the version the action was based on."""
+
+
+class AlreadySigned(SignError):
+    """The study is signed: a signature is exclusive and final (a conflict, not a wrong PIN)."""
+
+
 def image_pixels(db: Database, image_id: int) -> np.ndarray:
     """Display pixels of one image: the intake cache, else decoded again from the source after
     its sha256 is checked (raises intake.errors.OriginalChanged when the file was replaced)."""
@@ -78,7 +86,7 @@ class ReviewAPI:
         found = self._visible(queue_read(self.db, include_done=True, study_id=study_id))
         if not found:
             raise ReviewError(f"study {study_id} does not exist")
-        s = found[0]
+        s = found[0]  # its "version" was read first: a change since then makes an action stale, never lost
         s["drafts"] = studies.clinical(self.db, study_id).get("drafts", {})
         report = reports.signed(self.db, study_id)
         s["signed"] = {"by": report["signer_name"], "at": report["signed_at"]} if report else None
@@ -120,37 +128,62 @@ class ReviewAPI:
         if status is None:
             raise ReviewError(f"study {study_id} does not exist")
         if status not in ("new", "in_review"):
+            report = reports.signed(self.db, study_id) if reports.is_signed(c, study_id) else None
+            if report is not None:
+                raise AlreadySigned(f"study {study_id} was already signed by {report['signer_name']} at "
+                                    f"{local_time(report['signed_at'])}; it can no longer be changed")
             raise ReviewError(f"study {study_id} is {status}; it can no longer be changed")
+
+    def _check_version(self, c, study_id: int, expected: int | None) -> None:
+        """An action based on an older view of the study (another PC changed it since) is refused."""
+        if expected is None:
+            return
+        now = studies.version_of(c, study_id)
+        if now == int(expected):
+            return
+        last = findings.last_review(c, study_id)
+        what = "it was changed"
+        if last is not None:
+            done = {"accept": "accepted", "reject": "rejected", "edit": "edited", "add": "added",
+                    "undo": "undone"}.get(last["action"], last["action"])
+            who = (last["actor"] or "the hub").removeprefix("hub:")
+            what = f"finding {last['finding_id']} was {done} by {who} at {local_time(last['at'])}"
+        raise StaleVersion(f"this study changed on another PC: {what} (version {now}, this PC had {expected}); "
+                           "reload it and try again")
 
     def _record(self, c, study_id: int, finding_id: int, action: str, before: dict, after: dict, actor: str) -> None:
         findings.record_review(c, study_id, finding_id, action, actor, before, after, utcnow())
         studies.mark_in_review(c, study_id)
+        studies.bump_version(c, study_id)
         audit.append(c, f"review_{action}", f"finding:{finding_id}", study=study_id, actor=actor, before=before,
                      after=after)
 
-    def _set_status(self, finding_id: int, status: str, actor: str) -> None:
+    def _set_status(self, finding_id: int, status: str, actor: str, expected_version: int | None) -> None:
         with self.db.tx() as c:
-            f = self._apply_status(c, finding_id, status, actor)
+            f = self._apply_status(c, finding_id, status, actor, expected_version=expected_version)
         self._refresh(f["study_id"])
 
-    def _apply_status(self, c, finding_id: int, status: str, actor: str, study_id: int | None = None):
+    def _apply_status(self, c, finding_id: int, status: str, actor: str, study_id: int | None = None,
+                      expected_version: int | None = None):
         f = self._finding(c, finding_id)
         if study_id is not None and f["study_id"] != study_id:
             raise ReviewError(f"finding {finding_id} is not in study {study_id}")
-        if f["status"] != status:
+        if f["status"] != status:  # already so (a retried request): nothing to conflict with
+            self._check_version(c, f["study_id"], expected_version)
             findings.set_status(c, finding_id, status)
             action = {"accepted": "accept", "rejected": "reject"}[status]
             self._record(c, f["study_id"], finding_id, action, {"status": f["status"]}, {"status": status}, actor)
         return f
 
-    def accept(self, finding_id: int, actor: str = "") -> None:
-        self._set_status(finding_id, "accepted", actor)
+    def accept(self, finding_id: int, actor: str = "", *, expected_version: int | None = None) -> None:
+        self._set_status(finding_id, "accepted", actor, expected_version)
 
-    def reject(self, finding_id: int, actor: str = "") -> None:
-        self._set_status(finding_id, "rejected", actor)
+    def reject(self, finding_id: int, actor: str = "", *, expected_version: int | None = None) -> None:
+        self._set_status(finding_id, "rejected", actor, expected_version)
 
     def edit(self, finding_id: int, *, label: str | None = None, tooth_fdi: int | None = None,
-             surfaces: str | None = None, note: str | None = None, box=None, actor: str = "") -> None:
+             surfaces: str | None = None, note: str | None = None, box=None, actor: str = "",
+             expected_version: int | None = None) -> None:
         changes: dict[str, Any] = {}
         if label is not None:
             changes["label"] = label
@@ -170,6 +203,7 @@ class ReviewAPI:
             return
         with self.db.tx() as c:
             f = self._finding(c, finding_id)
+            self._check_version(c, f["study_id"], expected_version)
             before = {k: f[k] for k in changes} | {"status": f["status"]}
             new_status = "added" if f["status"] == "added" else "edited"
             findings.update(c, finding_id, changes | {"status": new_status})
@@ -177,13 +211,14 @@ class ReviewAPI:
         self._refresh(f["study_id"])
 
     def add(self, image_id: int, label: str, box, *, tooth_fdi: int | None = None, surfaces: str = "",
-            note: str = "", actor: str = "") -> int:
+            note: str = "", actor: str = "", expected_version: int | None = None) -> int:
         x1, y1, x2, y2 = (float(v) for v in box)
         with self.db.tx() as c:
             study_id = images.study_of(c, image_id)
             if study_id is None:
                 raise ReviewError(f"image {image_id} is not part of a study")
             self._editable(c, study_id)
+            self._check_version(c, study_id, expected_version)
             fid = findings.add(c, image_id, study_id, label, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)),
                                tooth_fdi=tooth_fdi, tooth_universal=str(fdi_to_universal(tooth_fdi)) if tooth_fdi else "",
                                surfaces=surfaces.upper(), severity=study_summary_severity(label), note=note,
@@ -192,10 +227,11 @@ class ReviewAPI:
         self._refresh(study_id)
         return fid
 
-    def undo(self, study_id: int, actor: str = "") -> bool:
+    def undo(self, study_id: int, actor: str = "", *, expected_version: int | None = None) -> bool:
         """Revert the latest not-yet-undone action on this study."""
         with self.db.tx() as c:
             self._editable(c, study_id)
+            self._check_version(c, study_id, expected_version)
             last = findings.last_undoable(c, study_id)
             if last is None:
                 return False
@@ -207,6 +243,7 @@ class ReviewAPI:
             findings.mark_undone(c, last["id"])
             findings.record_review(c, study_id, last["finding_id"], "undo", actor, last["after"], last["before"],
                                    utcnow(), undone=True)
+            studies.bump_version(c, study_id)
             audit.append(c, "review_undo", f"finding:{last['finding_id']}", study=study_id, actor=actor,
                          undid=last["action"])
         self._refresh(study_id)
@@ -289,7 +326,8 @@ class ReviewAPI:
             lines.append("- All automatically exported findings were confirmed.")
         return "\n".join(lines)
 
-    def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=(), via: str = "") -> dict:
+    def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=(), via: str = "",
+             expected_version: int | None = None) -> dict:
         """Sign, after accepting/rejecting the given findings. The PIN is checked first; the
         actions, the report snapshot and the queued exports then commit together or not at all.
         `via`: the hub client (operatory PC) the signature came from, named in its audit entries."""
@@ -306,11 +344,14 @@ class ReviewAPI:
         remote = {"via": via} if via else {}
         with self.db.tx() as c:
             try:
-                self._editable(c, study_id)
+                self._editable(c, study_id)  # the first signature wins; a second is told whose it is
+                self._check_version(c, study_id, expected_version)
                 for fid in sorted(set(accept) - set(reject)):
                     self._apply_status(c, fid, "accepted", actor, study_id)
                 for fid in sorted(set(reject)):
                     self._apply_status(c, fid, "rejected", actor, study_id)
+            except (AlreadySigned, StaleVersion):
+                raise
             except ReviewError as exc:
                 raise SignError(str(exc)) from exc
             summary = self._refresh(study_id, signer=who["name"])  # a savepoint inside this transaction
@@ -331,6 +372,7 @@ class ReviewAPI:
             outbox.supersede_unsent(c, study_id, utcnow())
             reports.insert_signed(c, study_id, report.signer, signed_at, body, digest)
             studies.mark_signed(c, study_id)
+            studies.bump_version(c, study_id)
             images.mark_signed(c, study_id, signed_at)
             # exports are queued in the same transaction as the signature, so none is ever lost
             for dest in self.destinations():

@@ -117,6 +117,11 @@ def last_undoable(c: sqlite3.Connection, study_id: int) -> sqlite3.Row | None:
                      (study_id,)).fetchone()
 
 
+def last_review(c: sqlite3.Connection, study_id: int) -> sqlite3.Row | None:
+    """The study's newest review row: who changed it last, and when (for a conflict message)."""
+    return c.execute("SELECT * FROM reviews WHERE study_id=? ORDER BY id DESC LIMIT 1", (study_id,)).fetchone()
+
+
 def mark_undone(c: sqlite3.Connection, review_id: int) -> None:
     c.execute("UPDATE reviews SET undone=1 WHERE id=?", (review_id,))
 

@@ -121,7 +121,7 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
                     f["sent_unverified"] = f["id"] in sent
         out.append(
             {
-                "id": s["id"], "status": s["status"], "priority": s["priority"],
+                "id": s["id"], "status": s["status"], "priority": s["priority"], "version": s["version"],
                 "patient": {"id": s["patient_id"], "id_kind": s["patient_id_kind"], "name": s["patient_name"],
                             "birth_date": s["birth_date"]},
                 "study_uid": s["study_uid"], "study_date": s["study_date"], "description": s["description"],
@@ -195,6 +195,16 @@ def clinical(db: Database, study_id: int) -> dict[str, Any]:
 def identity(db: Database, study_id: int) -> sqlite3.Row | None:
     """Patient id (and what it means), name and birth date as the images gave them."""
     return db.one("SELECT patient_id, patient_id_kind, patient_name, birth_date FROM studies WHERE id=?", (study_id,))
+
+
+def version_of(c: sqlite3.Connection, study_id: int) -> int | None:
+    row = c.execute("SELECT version FROM studies WHERE id=?", (study_id,)).fetchone()
+    return None if row is None else row["version"]
+
+
+def bump_version(c: sqlite3.Connection, study_id: int) -> int:
+    """One more review action or the sign-off on this study (inside the caller's transaction)."""
+    return c.execute("UPDATE studies SET version=version+1 WHERE id=? RETURNING version", (study_id,)).fetchone()[0]
 
 
 def mark_in_review(c: sqlite3.Connection, study_id: int) -> None:
