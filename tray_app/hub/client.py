@@ -33,6 +33,10 @@ class PinMismatch(HubError):
     pass
 
 
+class HubUnreachable(HubError):
+    """No answer from the hub's address (the hub PC is off, asleep, or the address is wrong)."""
+
+
 def pinned_context(url: str, pinned: str, timeout: float = 10.0) -> ssl.SSLContext:
     parts = urlsplit(url)
     if parts.scheme != "https":
@@ -41,7 +45,7 @@ def pinned_context(url: str, pinned: str, timeout: float = 10.0) -> ssl.SSLConte
     try:
         pem = ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=timeout)
     except (OSError, ssl.SSLError) as exc:
-        raise HubError(f"the hub at {url} cannot be reached ({exc})") from exc
+        raise HubUnreachable(f"the hub at {url} cannot be reached ({exc})") from exc
     got = fingerprint_of_pem(pem)
     if got != normalise(pinned):
         raise PinMismatch(f"the PC answering at {url} is not the hub this PC was paired with (its certificate "
@@ -89,7 +93,7 @@ class HubClient:
         try:
             r = self._http.request(method, path, json=json, headers=headers)
         except httpx.HTTPError as exc:
-            raise HubError(f"the hub at {self.url} did not answer ({exc.__class__.__name__})") from exc
+            raise HubUnreachable(f"the hub at {self.url} did not answer ({exc.__class__.__name__})") from exc
         if r.status_code >= 400:
             try:
                 message = r.json().get("error", r.text)
