@@ -70,7 +70,7 @@ def main() -> None:
     wz = FirstRunWizard(paths, Config(), autostart_supported=True, demonstration_note=DEMO_NOTE)
     wz.resize(720, 540)
     wz.show()
-    names = ["welcome", "folder", "patient-id", "clinician", "done"]
+    names = ["welcome", "role", "folder", "patient-id", "clinician", "done"]
     wz.folder_page.editor.path.setText(str(share))
     wz.clinician_page.name.setText("Dr. Ada Lopez")
     wz.clinician_page.pin.setText("482193")

@@ -51,6 +51,12 @@ def poller_for(client_config, on_state, parent) -> HubPoller | None:
     return poller
 
 
+def fingerprint_html(fp: str) -> str:
+    """A fingerprint as two lines of 16 byte pairs: compared by eye, in halves."""
+    pairs = fp.split(":")
+    return "<code style='font-size:11pt'>" + ":".join(pairs[:16]) + "<br>" + ":".join(pairs[16:]) + "</code>"
+
+
 class PairingDialog(QDialog):
     """The code a review PC types, and the fingerprint its person compares."""
 
@@ -68,7 +74,7 @@ class PairingDialog(QDialog):
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.code)
         check = QLabel("The review PC shows this hub's certificate fingerprint: pair only if it is the same "
-                       f"as this one:<br><code>{fingerprint}</code>")
+                       f"as this one:<br>{fingerprint_html(fingerprint)}")
         check.setWordWrap(True)
         check.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(check)
