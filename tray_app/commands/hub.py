@@ -21,6 +21,15 @@ def _fingerprint(paths) -> str:
     return fingerprint(ensure_certificate(paths.data_dir))
 
 
+def _authorised(db, args, action: str) -> str | None:
+    """Who authorised `action` (their PIN checked, with its lock-out); None, said why, when refused."""
+    try:
+        return authorised_by(authorize(db, authority(args), action))
+    except ClinicianError as exc:
+        print(f"error: {exc} (--as-clinician ID)", file=sys.stderr)
+        return None
+
+
 def cmd_status(args) -> int:
     paths = load_paths()
     hub = load_config(paths).hub
@@ -38,10 +47,8 @@ def cmd_pair(args) -> int:
     paths = load_paths()
     hub = load_config(paths).hub
     with open_database(paths) as db:
-        try:
-            who = authorised_by(authorize(db, authority(args), "pairing a review PC"))
-        except ClinicianError as exc:
-            print(f"error: {exc} (--as-clinician ID)", file=sys.stderr)
+        who = _authorised(db, args, "pairing a review PC")
+        if who is None:
             return 2
         code = pairing.new_code(db, authorised_by=who)
     if not hub.enabled:
@@ -69,10 +76,8 @@ def cmd_clients(args) -> int:
 
 def cmd_revoke(args) -> int:
     with open_database() as db:
-        try:
-            who = authorised_by(authorize(db, authority(args), "revoking a review PC"))
-        except ClinicianError as exc:
-            print(f"error: {exc} (--as-clinician ID)", file=sys.stderr)
+        who = _authorised(db, args, "revoking a review PC")
+        if who is None:
             return 2
         if not pairing.revoke(db, args.name, actor="cli", authorised_by=who):
             print(f"error: no paired PC is named {args.name!r} (dental-bridge hub clients lists them)",
