@@ -84,8 +84,7 @@ class AppShell(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(poll_ms)
         self.timer.timeout.connect(self.poll)
-        self.pairing_dialog = None
-        self.hub_poller = poller_for(config.client, self.show_state, self)  # client mode: the hub's queue
+        self.pairing_dialog = self.hub_poller = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self, *, start_service: bool = True, first_run: bool = True) -> None:
@@ -298,7 +297,8 @@ class AppShell(QObject):
         changed = self.settings_file.changed()
         if changed is not None:
             self.apply_config(changed)
-        if self.hub_poller is not None:
+        if self.config.client.hub_url:  # client mode (also right after the wizard paired): the hub's queue
+            self.hub_poller = self.hub_poller or poller_for(self.config.client, self.show_state, self)
             return self.hub_poller.poll()  # delivered to show_state
         try:
             paths = [s.path for s in self.config.sources if s.enabled]
