@@ -25,13 +25,21 @@ class RolePage(QWizardPage):
         super().__init__()
         self.setTitle("What does this PC do?")
         lay = QVBoxLayout(self)
-        self.watches = QRadioButton("This PC watches the imaging folder (usually the front desk: it analyses the "
-                                    "radiographs and sends the signed reports)")
-        self.reviews = QRadioButton("This PC reviews; the hub is another PC of the practice (an operatory: "
-                                    "findings are reviewed and signed here, the hub does the rest)")
+        self.watches = QRadioButton("This PC watches the imaging folder")
+        self.reviews = QRadioButton("This PC reviews; the hub is another PC of the practice")
         self.watches.setChecked(True)
-        for b in (self.watches, self.reviews):
-            lay.addWidget(b)
+        # radio buttons do not wrap: each choice's explanation is a label of its own
+        for button, text in ((self.watches, "Usually the front desk: it analyses the radiographs the imaging "
+                                            "software exports and sends the signed reports. Other PCs can "
+                                            "review through it."),
+                             (self.reviews, "An operatory PC: findings are reviewed and signed here; the hub "
+                                            "watches, analyses and exports. You need the hub's address and a "
+                                            "pairing code shown on the hub.")):
+            lay.addWidget(button)
+            note = QLabel(text)
+            note.setWordWrap(True)
+            note.setContentsMargins(24, 0, 0, 12)
+            lay.addWidget(note)
         lay.addStretch(1)
 
 
