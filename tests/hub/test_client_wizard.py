@@ -35,7 +35,8 @@ def test_the_wizards_review_path_pairs_with_the_hub_and_skips_the_folder(hub, ca
     page.code.setText(hub.pairing_code(capsys).lower())
     page.name.setText("Operatory 4")
     assert not wz.button(QWizard.WizardButton.NextButton).isEnabled()  # the fingerprint is not compared yet
-    assert page.fetch_fingerprint()
+    page.connect_button.click()
+    qtbot.waitUntil(lambda: page.same.isEnabled(), timeout=15000)
     assert hub.fingerprint.replace(":", "") in page.fingerprint.text().replace(":", "").replace("<br>", "")
     page.same.setChecked(True)
     assert wz.button(QWizard.WizardButton.NextButton).isEnabled()
@@ -65,9 +66,26 @@ def test_a_used_code_is_refused_on_the_wizards_page(hub, capsys, qtbot, tmp_path
     with HubClient(hub.url, hub.fingerprint, token="") as c:
         c.pair(code, "Operatory 5")
     page.url.setText(hub.url)
-    assert page.fetch_fingerprint()
+    page.fetch_fingerprint()
+    qtbot.waitUntil(lambda: page.same.isEnabled(), timeout=15000)
     page.code.setText(code)
     assert not page.validatePage() and "Not paired" in page.msg.text()
+
+
+def test_the_wizard_says_when_no_hub_answers(qtbot):
+    from tray_app.ui.wizard_client import ClientPage
+
+    from .conftest import free_port
+
+    page = ClientPage()
+    qtbot.addWidget(page)
+    page.url.setText("http://front-desk:8743")
+    page.fetch_fingerprint()
+    assert "https://" in page.msg.text() and not page.same.isEnabled()
+    page.url.setText(f"https://127.0.0.1:{free_port()}")
+    page.fetch_fingerprint()
+    qtbot.waitUntil(lambda: "cannot be reached" in page.msg.text(), timeout=15000)
+    assert not page.same.isEnabled() and page.connect_button.isEnabled()
 
 
 def test_pair_a_review_pc_in_the_hubs_tray_needs_a_dentists_pin(hub, capsys, qtbot, tmp_path):

@@ -4,14 +4,16 @@
 is …" asks for the hub's address and the pairing code shown on the hub (tray → Pair a review
 PC…), shows the fingerprint of the certificate the hub presents for the person to compare with
 the one the hub shows, and pairs through hub/join.py — the same as `dental-bridge client join`.
-The pairing (the one network step) happens when Next is pressed on this page.
+The fingerprint is fetched on a thread; the pairing happens when Next is pressed on this page
+(the hub has just answered then).
 """
 
 from __future__ import annotations
 
 import socket
+import threading
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout,
                                QWizardPage)
 
@@ -44,8 +46,11 @@ class RolePage(QWizardPage):
 
 
 class ClientPage(QWizardPage):
+    fetched = Signal(str, str, str)  # address, fingerprint, problem — from the fingerprint thread
+
     def __init__(self):
         super().__init__()
+        self.fetched.connect(self._show_fetched)
         self.setTitle("The hub this PC reviews through")
         self.setSubTitle("On the hub, choose “Pair a review PC…” in the Dental AI Bridge tray menu (a dentist's "
                          "PIN): it shows a pairing code and a fingerprint.")
@@ -84,20 +89,35 @@ class ClientPage(QWizardPage):
         self.same.setEnabled(False)
         self.fingerprint.setText("")
 
-    def fetch_fingerprint(self) -> bool:
+    def fetch_fingerprint(self) -> None:
+        """Asks the PC at the address for its certificate on a thread (an address nobody answers
+        takes seconds to give up on; the wizard stays responsive); `fetched` shows the result."""
         from ..hub.join import clean_url, first_seen_fingerprint
 
         try:
             url = clean_url(self.url.text())
-            fp = first_seen_fingerprint(url, timeout=5.0)
         except HubError as exc:
-            self.msg.setText(str(exc)[:1].upper() + str(exc)[1:])
-            return False
-        self.seen = (url, fp)
-        self.fingerprint.setText(fingerprint_html(fp))
-        self.same.setEnabled(True)
+            return self._show_fetched(self.url.text(), "", str(exc))
+        self.connect_button.setEnabled(False)
         self.msg.setText("")
-        return True
+        self.fingerprint.setText("Connecting…")
+
+        def work():
+            try:
+                self.fetched.emit(url, first_seen_fingerprint(url, timeout=5.0), "")
+            except HubError as exc:
+                self.fetched.emit(url, "", str(exc))
+
+        threading.Thread(target=work, name="hub-fingerprint", daemon=True).start()
+
+    def _show_fetched(self, url: str, fp: str, problem: str) -> None:
+        self.connect_button.setEnabled(True)
+        if url != self.url.text().strip().rstrip("/"):
+            return  # the address changed meanwhile: this answer is about another PC
+        self.seen = (url, fp) if fp else ("", "")
+        self.fingerprint.setText(fingerprint_html(fp) if fp else "")
+        self.same.setEnabled(bool(fp))
+        self.msg.setText(problem[:1].upper() + problem[1:])
 
     def isComplete(self) -> bool:
         return bool(self.url.text().strip() and self.code.text().strip() and self.name.text().strip()
