@@ -65,7 +65,11 @@ def sync_sources(db: Database, sources: list[SourceConfig]) -> list[tuple[int, S
 @dataclass
 class Service:
     """Everything `run` starts, built from one config: watcher, readiness monitor, analysis
-    worker, outbox worker and (when enabled) the DICOM receiver."""
+    worker, outbox worker and (when enabled) the DICOM receiver.
+
+    In client mode (`[client] hub_url` set: an operatory PC reviewing through the hub) none of
+    those is built: the hub watches, analyses and exports; this PC only keeps its local
+    database (clinicians, audit) and the tray polls the hub."""
 
     config: Config
     paths: Paths
@@ -76,6 +80,15 @@ class Service:
     def __post_init__(self) -> None:
         self.paths.ensure()
         self.db = Database(self.paths.database)
+        self.health = Health()
+        self._stop = threading.Event()
+        self.paused = False
+        self.client_mode = bool(self.config.client.hub_url)
+        if self.client_mode:
+            self.scp = self.hub = self.watcher = self.readiness = self.worker = None
+            self.processor = self.outbox = self.exporter = None
+            self.sources = []
+            return
         sources = list(self.config.sources)
         self.scp = None
         if self.config.dicom.enabled:
@@ -85,7 +98,6 @@ class Service:
             sources.append(SourceConfig(path=str(inbox), kind="native"))
         self.sources = sync_sources(self.db, sources)
         self.hub = self._make_hub() if self.config.hub.enabled else None
-        self.health = Health()
         self.wake_worker = threading.Event()
         self.discovery = Discovery(self.db, threading.Event())
         self.readiness = ReadinessMonitor(self.db, self.config.intake.settle_seconds, self.wake_worker,
@@ -105,8 +117,6 @@ class Service:
             self.wake_worker, load_model=self.load_model, rescan=self.watcher.scan_all,
             wake_readiness=self.readiness.wake.set, wake_exporter=self.exporter.wake,
         )
-        self._stop = threading.Event()
-        self.paused = False
         self.discovery.on_error = self.readiness.on_error = self.health.component_failed
 
     def _make_hub(self):
@@ -139,6 +149,9 @@ class Service:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        if self.client_mode:
+            log.info("service started: client mode, reviewing through the hub")  # no patient data here
+            return
         self.worker.start()
         self.readiness.start()
         self.watcher.start()
@@ -160,6 +173,10 @@ class Service:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.client_mode:
+            self.db.close()
+            log.info("service stopped")
+            return
         self.worker.stop()
         if self.hub is not None:
             self.hub.stop()
@@ -180,6 +197,8 @@ class Service:
     def set_paused(self, paused: bool) -> None:
         """Pause watching and analysis (tray menu); resuming rescans what arrived meanwhile."""
         self.paused = paused
+        if self.client_mode:
+            return
         self.watcher.paused = paused
         self.discovery.paused = paused
         self.worker.paused = paused
@@ -200,6 +219,8 @@ class Service:
 
     def run_once(self) -> None:
         """Scan the folders, process everything there, return (no background threads)."""
+        if self.client_mode:
+            return
         self.load_model()
         for w in self.watcher.watches:
             w_path = w.source.path
@@ -211,6 +232,8 @@ class Service:
 
     def drain(self, timeout: float = 600.0) -> None:
         """Process everything pending now (used by --once and ingest); returns when idle."""
+        if self.client_mode:
+            return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pending_discovered = self.readiness.check_once()

@@ -3,6 +3,7 @@ holding one analysed DICOM study (patient "Doe^Jane") and a dentist (Dr Ada, PIN
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import socket
@@ -52,7 +53,15 @@ class Hub:
     env: dict
 
     def pairing_code(self, capsys) -> str:
-        return json.loads(run_cli(capsys, "hub", "pair", "--json"))["code"]
+        return json.loads(self.run_authorised(capsys, "hub", "pair", "--json"))["code"]
+
+    def run_authorised(self, capsys, *argv) -> str:
+        """A command Dr Ada authorises with her PIN (hub pair, hub revoke)."""
+        stdin, sys.stdin = sys.stdin, io.StringIO(PIN + "\n")
+        try:
+            return run_cli(capsys, *argv, "--as-clinician", str(self.dentist), "--pin-stdin")
+        finally:
+            sys.stdin = stdin
 
     def log_text(self) -> str:
         return (self.paths.log_dir / "dental-bridge.log").read_text(errors="replace")

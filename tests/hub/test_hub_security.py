@@ -46,7 +46,7 @@ def test_unpaired_and_revoked_clients_are_refused(hub, capsys):
     with HubClient(hub.url, hub.fingerprint, token="") as op3:
         op3.pair(hub.pairing_code(capsys), "Operatory 3")
         assert op3.queue()
-        run_cli(capsys, "hub", "revoke", "Operatory 3")
+        hub.run_authorised(capsys, "hub", "revoke", "Operatory 3")
         with pytest.raises(HubError) as refused:
             op3.queue()
         assert refused.value.status == 401
@@ -100,6 +100,6 @@ def test_client_join_pairs_an_operatory_home_with_the_hub(hub, capsys, tmp_path)
         "hub_url": hub.url, "fingerprint": hub.fingerprint, "paired": True, "reachable": True, "studies": waiting,
         "problem": ""}
     assert "token" not in (op5 / "config.toml").read_text()
-    run_cli(capsys, "hub", "revoke", "Operatory 5")
+    hub.run_authorised(capsys, "hub", "revoke", "Operatory 5")
     refused = _client_cli(hub, op5, "client", "status", "--json")
     assert refused.returncode == 1 and "not paired" in json.loads(refused.stdout)["problem"]

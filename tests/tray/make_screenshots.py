@@ -70,7 +70,7 @@ def main() -> None:
     wz = FirstRunWizard(paths, Config(), autostart_supported=True, demonstration_note=DEMO_NOTE)
     wz.resize(720, 540)
     wz.show()
-    names = ["welcome", "folder", "patient-id", "clinician", "done"]
+    names = ["welcome", "role", "folder", "patient-id", "clinician", "done"]
     wz.folder_page.editor.path.setText(str(share))
     wz.clinician_page.name.setText("Dr. Ada Lopez")
     wz.clinician_page.pin.setText("482193")
@@ -90,6 +90,36 @@ def main() -> None:
         if i < len(names) - 1:
             wz.next()
     wz.close()
+
+    # a reviewing PC's page (as after "Show the hub's fingerprint") and the hub's pairing dialog
+    from tray_app.ui.hub_tray import PairingDialog, fingerprint_html
+
+    fp = ":".join(f"{(i * 37 + 11) % 256:02X}" for i in range(32))  # made up: no real hub here
+    wz = FirstRunWizard(paths, Config(), autostart_supported=True)
+    wz.resize(720, 540)
+    wz.show()
+    wz.next()
+    wz.role_page.reviews.setChecked(True)
+    app.processEvents()
+    wz.grab().save(str(OUT / "wizard-client-1-role.png"))
+    wz.next()
+    page = wz.client_page
+    page.url.setText("https://front-desk:8743")
+    page.fingerprint.setText(fingerprint_html(fp))
+    page.same.setEnabled(True)
+    page.same.setChecked(True)
+    page.code.setText("K7PX-3MWQ")
+    page.name.setText("Operatory 3")
+    for _ in range(5):
+        app.processEvents()
+    wz.grab().save(str(OUT / "wizard-client-2-hub.png"))
+    wz.close()
+    dialog = PairingDialog("K7PX-3MWQ", 10, fp)
+    dialog.show()
+    for _ in range(5):
+        app.processEvents()
+    dialog.grab().save(str(OUT / "hub-pairing-dialog.png"))
+    dialog.close()
     print(f"wrote screenshots to {OUT}")
     QApplication.quit()
 

@@ -318,6 +318,8 @@ def test_first_run_wizard(qtbot, paths, db, registry, tmp_path):
     wz.show()
     assert wz.currentPage() is wz.welcome_page
     wz.next()
+    assert wz.currentPage() is wz.role_page and wz.role_page.watches.isChecked()
+    wz.next()
     assert wz.currentPage() is wz.folder_page and not wz.button(QWizard.WizardButton.NextButton).isEnabled()
     wz.folder_page.editor.path.setText(str(share))
     assert wz.button(QWizard.WizardButton.NextButton).isEnabled()

@@ -79,7 +79,7 @@ def test_callables_only_emit_the_signal(shell, monkeypatch):
         requested = Recorder()
 
     icon, items = _items(shell)
-    controller = tray_mod.TrayController(FakeBridge(), pystray_module=shell.tray.pystray)
+    controller = tray_mod.TrayController(FakeBridge(), pystray_module=shell.tray.pystray, show_pairing=True)
     controller.start()
     for item in controller.icon.menu.items:
         if item is not controller.pystray.Menu.SEPARATOR:

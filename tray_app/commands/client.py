@@ -7,42 +7,29 @@ certificate fingerprint in `[client]`.
 from __future__ import annotations
 
 import socket
-import ssl
 import sys
-from urllib.parse import urlsplit
 
 from ..hub.client import HubClient, HubError, stored_token
-from ..hub.tls import fingerprint_of_pem, normalise
+from ..hub.join import first_seen_fingerprint, join
 from .shared import emit, load_config, load_paths
-
-
-def _first_seen_fingerprint(url: str) -> str:
-    parts = urlsplit(url)
-    try:
-        return fingerprint_of_pem(ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=10))
-    except (OSError, ssl.SSLError) as exc:
-        raise HubError(f"the hub at {url} cannot be reached ({exc})") from exc
 
 
 def cmd_join(args) -> int:
     paths = load_paths()
     config = load_config(paths)
-    url = args.url.rstrip("/")
+    name = args.name or socket.gethostname()
     try:
-        if not url.startswith("https://"):
-            raise HubError(f"the hub's address must start with https:// (got {url!r})")
-        fp = normalise(args.fingerprint) if args.fingerprint else _first_seen_fingerprint(url)
+        fp = args.fingerprint or first_seen_fingerprint(args.url.strip().rstrip("/"))
         if not args.fingerprint:
             print(f"note: trusting the hub's certificate {fp}; check it matches `dental-bridge hub status` on the hub",
                   file=sys.stderr)
-        with HubClient(url, fp, token="") as hub:
-            hub.pair(args.code, args.name or socket.gethostname())
+        url, fp = join(args.url, args.code, name, fp)
     except HubError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     config.client.hub_url, config.client.hub_fingerprint = url, fp
     config.save(paths.config_file)
-    emit(args, {"hub_url": url, "fingerprint": fp, "name": args.name or socket.gethostname()},
+    emit(args, {"hub_url": url, "fingerprint": fp, "name": name},
          lambda r: f"this PC ({r['name']}) now reviews through the hub at {r['hub_url']}")
     return 0
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 from ..config import ConfigError
 from ..doctor import Context, core, run, summary
 from ..export import doctor as export_doctor
+from ..hub import doctor as hub_doctor
 from .shared import load_config, load_paths, print_json
 
 # every part's checks, in the order printed
 CHECKS = (*core.CHECKS, *export_doctor.CHECKS)
+# an operatory PC in client mode watches, analyses and exports nothing: the hub does
+CLIENT_CHECKS = (core.data_folder, core.disk_space, core.audit_log, core.keyring_store, *hub_doctor.CHECKS)
 
 
 def cmd_doctor(args) -> int:
@@ -22,7 +25,7 @@ def cmd_doctor(args) -> int:
         else:
             print(f"FAIL  settings file: {exc}")
         return 1
-    checks = run(CHECKS, Context(config, paths))
+    checks = run(CLIENT_CHECKS if config.client.hub_url else CHECKS, Context(config, paths))
     ok = summary(checks)
     if args.json:
         print_json({"ok": ok, "checks": [c.as_dict() for c in checks]})

@@ -35,14 +35,15 @@ def _normal_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def new_code(db: Database) -> str:
-    """A fresh one-time code (shown as XXXX-XXXX)."""
+def new_code(db: Database, authorised_by: str = "") -> str:
+    """A fresh one-time code (shown as XXXX-XXXX); `authorised_by`: the dentist or admin whose
+    PIN allowed it (commands/hub.py, the tray), recorded in the audit entry."""
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     now = datetime.now(timezone.utc)
     with db.tx() as c:
         hub_store.add_code(c, _hash(raw), utcnow(), (now + timedelta(minutes=PAIRING_MINUTES)).isoformat(
             timespec="milliseconds"))
-        audit.append(c, "hub_pairing_code", "hub", minutes=PAIRING_MINUTES)
+        audit.append(c, "hub_pairing_code", "hub", minutes=PAIRING_MINUTES, authorised_by=authorised_by)
     return f"{raw[:4]}-{raw[4:]}"
 
 
@@ -84,9 +85,10 @@ def clients(db: Database, *, include_revoked: bool = False) -> list[dict]:
     return [dict(r) for r in hub_store.list_clients(db, include_revoked=include_revoked)]
 
 
-def revoke(db: Database, name: str, actor: str = "") -> bool:
+def revoke(db: Database, name: str, actor: str = "", authorised_by: str = "") -> bool:
     with db.tx() as c:
         done = hub_store.revoke(c, name, utcnow())
         if done:
-            audit.append(c, "hub_revoked", f"hub_client:{name}", client=name, actor=actor)
+            audit.append(c, "hub_revoked", f"hub_client:{name}", client=name, actor=actor,
+                         authorised_by=authorised_by)
     return done

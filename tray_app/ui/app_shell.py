@@ -28,11 +28,13 @@ from .. import __version__
 from ..settings_file import SettingsFile, replace_service
 from . import service_control, tray_state
 from .event_loop import QuitOnSignals
+from .hub_tray import pair_review_pc, poller_for
 from .icons import icon_path
 from .chart_link import follow_requests, raise_window
+from .single_instance import instance_guard
 from .launch import build_window
-from .tray import (ABOUT, EXPORT_NOW, OPEN_LOGS, OPEN_REVIEW, QUIT, SETTINGS, TOGGLE_PAUSE, TrayBridge,
-                   TrayController)
+from .tray import (ABOUT, EXPORT_NOW, OPEN_LOGS, OPEN_REVIEW, PAIR_CLIENT, QUIT, SETTINGS, TOGGLE_PAUSE,
+                   TrayBridge, TrayController)
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,8 @@ class AppShell(QObject):
         self.service, self.paths, self.config = service, paths, config
         self.bridge = TrayBridge()
         self.bridge.requested.connect(self.handle)  # queued: emitted on the pystray thread
-        self.tray = tray or TrayController(self.bridge, show_export=service_control.export_available())
+        self.tray = tray or TrayController(self.bridge, show_export=service_control.export_available(),
+                                           client_mode=bool(config.client.hub_url), show_pairing=config.hub.enabled)
         if tray is not None:
             tray.bridge = self.bridge
         self.open_url = open_url or QDesktopServices.openUrl
@@ -81,6 +84,7 @@ class AppShell(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(poll_ms)
         self.timer.timeout.connect(self.poll)
+        self.pairing_dialog = self.hub_poller = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self, *, start_service: bool = True, first_run: bool = True) -> None:
@@ -95,14 +99,15 @@ class AppShell(QObject):
         self.poll()
         if self.timer.interval() > 0:
             self.timer.start()
-        if first_run and not self.config.sources:
+        if first_run and not self.config.sources and not self.config.client.hub_url:
             self.open_wizard()
 
     def shutdown(self) -> None:
         """After the event loop: stop the tray, close windows and databases, stop the service."""
         self.timer.stop()
         self.tray.stop()
-        for w in (self.review_window, self.settings_window, self.wizard):
+        self.hub_poller and self.hub_poller.close()
+        for w in (self.review_window, self.settings_window, self.wizard, self.pairing_dialog):
             if w is not None:
                 w.close()
         if self.review_window is not None:
@@ -122,7 +127,7 @@ class AppShell(QObject):
         try:
             {OPEN_REVIEW: self.open_review, TOGGLE_PAUSE: self.toggle_pause, EXPORT_NOW: self.export_now,
              SETTINGS: self.open_settings, OPEN_LOGS: self.open_logs, ABOUT: self.show_about,
-             QUIT: self.quit}[action]()
+             PAIR_CLIENT: self.pair_client, QUIT: self.quit}[action]()
         except Exception:
             log.exception("tray action %s failed", action)
 
@@ -189,6 +194,10 @@ class AppShell(QObject):
         self.wizard.setWindowIcon(app_icon())
         self.wizard.saved.connect(self.apply_config)
         self.wizard.show()
+
+    def pair_client(self, ask=None):
+        self.pairing_dialog = pair_review_pc(None, self.paths, ask=ask) or self.pairing_dialog
+        return self.pairing_dialog
 
     def open_logs(self) -> None:
         self.paths.log_dir.mkdir(parents=True, exist_ok=True)
@@ -288,6 +297,9 @@ class AppShell(QObject):
         changed = self.settings_file.changed()
         if changed is not None:
             self.apply_config(changed)
+        if self.config.client.hub_url:  # client mode (also right after the wizard paired): the hub's queue
+            self.hub_poller = self.hub_poller or poller_for(self.config.client, self.show_state, self)
+            return self.hub_poller.poll()  # delivered to show_state
         try:
             paths = [s.path for s in self.config.sources if s.enabled]
             scp = getattr(self.service, "scp", None)
@@ -299,6 +311,10 @@ class AppShell(QObject):
         except Exception:
             log.exception("tray state poll failed")
             return
+        self.show_state(state)
+
+    @Slot(object)
+    def show_state(self, state) -> None:
         self.state = state
         self.tray.set_state(state.state, state.tooltip, state.to_review)
         for note in self.notifier.update(state):
@@ -324,13 +340,6 @@ def ensure_app() -> QApplication:
     app.setQuitOnLastWindowClosed(False)  # closing the review window leaves the tray running
     app.setWindowIcon(app_icon())
     return app
-
-
-def instance_guard(paths):
-    from .single_instance import SingleInstance, instance_names
-
-    server, mutex = instance_names(paths.data_dir)
-    return SingleInstance(server, mutex)
 
 
 def run_app(service, paths, config, *, guard=None) -> int:

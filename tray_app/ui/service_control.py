@@ -42,6 +42,8 @@ def export_now(service: Any) -> str:
     The service's own outbox and database, not a second pair: its exporters are the ones the
     worker uses, and a claimed row is taken by exactly one of the two threads."""
     outbox = service.outbox
+    if outbox is None:
+        return "This PC reviews through the hub: the hub sends the exports."
     if not outbox.config.destinations:
         return "No export destination is set up yet (Settings → Export, or `dental-bridge config`)."
     results = outbox.drain_once(ignore_backoff=True)

@@ -168,3 +168,9 @@ class SingleInstance(QObject):
         if self._mutex is not None:
             self._mutex.close()
             self._mutex = None
+
+
+def instance_guard(paths) -> "SingleInstance":
+    """The guard of one profile (its data folder)."""
+    server, mutex = instance_names(paths.data_dir)
+    return SingleInstance(server, mutex)

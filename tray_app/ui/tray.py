@@ -25,9 +25,9 @@ from .icons import tray_image
 
 log = logging.getLogger(__name__)
 
-OPEN_REVIEW, TOGGLE_PAUSE, EXPORT_NOW, SETTINGS, OPEN_LOGS, ABOUT, QUIT = (
-    "open_review", "toggle_pause", "export_now", "settings", "open_logs", "about", "quit")
-ACTIONS = (OPEN_REVIEW, TOGGLE_PAUSE, EXPORT_NOW, SETTINGS, OPEN_LOGS, ABOUT, QUIT)
+OPEN_REVIEW, TOGGLE_PAUSE, EXPORT_NOW, PAIR_CLIENT, SETTINGS, OPEN_LOGS, ABOUT, QUIT = (
+    "open_review", "toggle_pause", "export_now", "pair_client", "settings", "open_logs", "about", "quit")
+ACTIONS = (OPEN_REVIEW, TOGGLE_PAUSE, EXPORT_NOW, PAIR_CLIENT, SETTINGS, OPEN_LOGS, ABOUT, QUIT)
 
 
 class TrayBridge(QObject):
@@ -57,9 +57,13 @@ class TrayController:
     NAME = "DentalAIBridge"
 
     def __init__(self, bridge: TrayBridge, *, show_export: bool = True, pystray_module=None,
-                 on_first_icon: Callable[[float], None] | None = None):
+                 on_first_icon: Callable[[float], None] | None = None, client_mode: bool = False,
+                 show_pairing: bool = False):
         self.bridge = bridge
         self.show_export = show_export
+        # client mode: this PC watches and exports nothing (no Pause, no Export now);
+        # show_pairing: this PC is a hub, other PCs pair with it
+        self.client_mode, self.show_pairing = client_mode, show_pairing
         self.pystray = pystray_module or load_pystray()
         self.available = self.pystray is not None
         self.paused_view = False  # plain state read by the menu text callable (no Qt)
@@ -86,10 +90,13 @@ class TrayController:
     def build_menu(self):
         ps = self.pystray
         item, sep = ps.MenuItem, ps.Menu.SEPARATOR
-        items = [item("Open review", self._emit(OPEN_REVIEW), default=True),
-                 item(self._pause_text, self._emit(TOGGLE_PAUSE))]
-        if self.show_export:  # hidden when this build has no export package
+        items = [item("Open review", self._emit(OPEN_REVIEW), default=True)]
+        if not self.client_mode:
+            items.append(item(self._pause_text, self._emit(TOGGLE_PAUSE)))
+        if self.show_export and not self.client_mode:  # hidden when this build has no export package
             items.append(item("Export now", self._emit(EXPORT_NOW)))
+        if self.show_pairing:
+            items.append(item("Pair a review PC…", self._emit(PAIR_CLIENT)))
         return ps.Menu(
             *items,
             sep,

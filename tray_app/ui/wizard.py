@@ -1,4 +1,6 @@
-"""First-run wizard: welcome → watch folder → patient id meaning → clinician → done.
+"""First-run wizard: welcome → role → watch folder → patient id meaning → clinician → done, or, on
+a PC that reviews through a hub: welcome → role → the hub (address, code, fingerprint) → done
+(no folder, no model, no local dentist: the hub watches, analyses and checks PINs).
 
 Shown when the settings have no watch folder. Finish saves config.toml (audited as
 `config_changed` via "first_run"), adds the dentist (audited by review.clinicians) and, on
@@ -19,6 +21,7 @@ from ..config import Config, ConfigError
 from . import settings_model as model
 from .settings.common import ERROR_STYLE
 from .settings.folder_editor import TEMPLATE_HELP, FolderEditor, TemplateHint
+from .wizard_client import ClientPage, RolePage
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +170,13 @@ class DonePage(QWizardPage):
 
     def initializePage(self) -> None:
         w: FirstRunWizard = self.wizard()
+        if w.client_mode:
+            url = w.client_page.paired[0] if w.client_page.paired else ""
+            self.summary.setText(f"<p>This PC reviews through the hub at <b>{_esc(url)}</b>.</p>"
+                                 "<p>Dental AI Bridge lives in the notification area (near the clock). Its icon "
+                                 "shows the hub's studies waiting for review; click it to open the review "
+                                 "window.</p>")
+            return
         src = w.folder_page.editor.path.text().strip()
         who = w.clinician_page.name.text().strip()
         meaning = "PatNum" if w.patient_page.meaning == "patnum" else "chart number"
@@ -199,13 +209,30 @@ class FirstRunWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
         self.setMinimumSize(640, 480)
         self.welcome_page = WelcomePage(demonstration_note)
+        self.role_page = RolePage()
+        self.client_page = ClientPage()
         self.folder_page = FolderPage()
         self.patient_page = PatientIdPage()
         self.clinician_page = ClinicianPage(self._has_dentist())
         self.done_page = DonePage(self.autostart_supported)
-        for p in (self.welcome_page, self.folder_page, self.patient_page, self.clinician_page, self.done_page):
-            self.addPage(p)
+        self.page_ids = {}
+        for p in (self.welcome_page, self.role_page, self.folder_page, self.patient_page, self.clinician_page,
+                  self.client_page, self.done_page):
+            self.page_ids[p] = self.addPage(p)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Start")
+
+    @property
+    def client_mode(self) -> bool:
+        return self.role_page.reviews.isChecked()
+
+    def nextId(self) -> int:
+        """A reviewing PC goes from the role straight to the hub, and from the hub to the end."""
+        page = self.currentPage()
+        if page is self.role_page:
+            return self.page_ids[self.client_page if self.client_mode else self.folder_page]
+        if page is self.clinician_page or page is self.client_page:
+            return self.page_ids[self.done_page]
+        return super().nextId()
 
     def _has_dentist(self) -> bool:
         from ..store.db import Database
@@ -220,22 +247,28 @@ class FirstRunWizard(QWizard):
 
     def finish(self) -> bool:
         """Saves everything; False (with the reason on the last page) when something is refused."""
-        from ..review.clinicians import ClinicianError, add_clinician
-        from ..store.db import Database
-
         new = model.clone(self.config)
+        if self.client_mode:
+            new.client.hub_url, new.client.hub_fingerprint = self.client_page.paired
+            return self._save(new)
         src = model.new_source(self.folder_page.editor.path.text().strip())
         src.patient_id = self.patient_page.meaning
         src.name_template = self.patient_page.template.text().strip()
         src.kind = self.folder_page.editor.kind.currentData() or "auto"
         if not any(s.path == src.path for s in new.sources):
             new.sources.append(src)
+        return self._save(new, clinician=True)
+
+    def _save(self, new: Config, *, clinician: bool = False) -> bool:
+        from ..review.clinicians import ClinicianError, add_clinician
+        from ..store.db import Database
+
         try:
             model.save(self.paths, self.config, new, actor=model.os_user(), via="first_run")
         except (ConfigError, OSError) as exc:
             self.done_page.error.setText(f"Not saved: {exc}")
             return False
-        name = self.clinician_page.name.text().strip()
+        name = self.clinician_page.name.text().strip() if clinician else ""
         if name and not self.clinician_page.has_dentist:  # the first dentist: nobody could authorise it
             db = Database(self.paths.database)
             try:
