@@ -98,6 +98,7 @@ def remote_window(hub, client_home, qtbot):
         qtbot.waitUntil(lambda: w.study is not None and w.canvas.pixmap_item is not None, timeout=15_000)
         yield w
     finally:
+        w.close()  # stops the window's hub follower
         w.timer.stop()
         w.pixels.wait(5000)
         w.db_handle.close()

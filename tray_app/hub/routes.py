@@ -28,7 +28,7 @@ from ..store import hub as hub_store
 from ..store.db import utcnow
 from . import pairing
 from .changes import LONG_POLL_SECONDS, ChangeFeed
-from .routes_review import review_routes
+from .routes_review import expected_version, review_routes
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +118,6 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
 
     async def study(request: Request, client: dict):
         return JSONResponse(await run(_viewed, int(request.path_params["study_id"]), client))
-
-    def expected_version(data: dict) -> int | None:  # the study version the client's action is based on
-        return None if data.get("expected_version") is None else int(data["expected_version"])
 
     def _review(action: str):
         async def handler(request: Request, client: dict):

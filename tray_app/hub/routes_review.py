@@ -5,7 +5,8 @@ a study's export status and a patient's newest study (a chart link on a client).
 Pixels are the intake's 8-bit cache sent as PNG (lossless: a radiograph is read for fine
 detail) with an ETag; the PNG is made once per image and kept in a small memory cache, so an
 image switch costs the transfer and the client's decode, and a client holding it already gets
-304. Writes go through `ReviewAPI` with `hub:NAME` as actor, like accept and reject.
+304. Writes go through `ReviewAPI` with `hub:NAME` as actor and the client's `expected_version`,
+like accept and reject (a stale one is refused with 409).
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ def encode_png(pixels) -> bytes:
     return out.getvalue()
 
 
+def expected_version(data: dict) -> int | None:
+    """The study version the client's action is based on (None: the client did not say)."""
+    return None if data.get("expected_version") is None else int(data["expected_version"])
+
+
 def review_routes(api: ReviewAPI, api_prefix: str, authenticated, run, body) -> list[Route]:
     """`authenticated`, `run` and `body` are routes.py's: the token check, the thread pool, the capped body."""
     cache = PngCache()
@@ -93,7 +99,7 @@ def review_routes(api: ReviewAPI, api_prefix: str, authenticated, run, body) -> 
         data = await body(request)
         fid = int(request.path_params["finding_id"])
         fields = {k: data[k] for k in ("label", "tooth_fdi", "surfaces", "note", "box") if data.get(k) is not None}
-        await run(lambda: api.edit(fid, actor=actor(client), **fields))
+        await run(lambda: api.edit(fid, actor=actor(client), expected_version=expected_version(data), **fields))
         return JSONResponse({"finding_id": fid, "status": "edited"})
 
     async def add(request: Request, client: dict):
@@ -102,12 +108,14 @@ def review_routes(api: ReviewAPI, api_prefix: str, authenticated, run, body) -> 
         tooth = data.get("tooth_fdi")
         fid = await run(lambda: api.add(image_id, str(data["label"]), [float(v) for v in data["box"]],
                                         tooth_fdi=int(tooth) if tooth else None, surfaces=str(data.get("surfaces", "")),
-                                        note=str(data.get("note", "")), actor=actor(client)))
+                                        note=str(data.get("note", "")), actor=actor(client),
+                                        expected_version=expected_version(data)))
         return JSONResponse({"finding_id": fid})
 
     async def undo(request: Request, client: dict):
-        study_id = int(request.path_params["study_id"])
-        return JSONResponse({"undone": await run(api.undo, study_id, actor(client))})
+        study_id, data = int(request.path_params["study_id"]), await body(request)
+        return JSONResponse({"undone": await run(lambda: api.undo(study_id, actor(client),
+                                                                  expected_version=expected_version(data)))})
 
     async def preview(request: Request, client: dict):
         return JSONResponse(await run(api.preview_export, int(request.path_params["study_id"])))

@@ -40,6 +40,9 @@ class SignError(ReviewError):
     pass
 
 
+STALE_SENTENCE = "this study changed on another PC"  # how a client tells a 409 for a stale version
+
+
 class StaleVersion(ReviewError):
     """The study changed (on another PC) since the version the action was based on."""
 
@@ -148,7 +151,7 @@ class ReviewAPI:
                     "undo": "undone"}.get(last["action"], last["action"])
             who = (last["actor"] or "the hub").removeprefix("hub:")
             what = f"finding {last['finding_id']} was {done} by {who} at {local_time(last['at'])}"
-        raise StaleVersion(f"this study changed on another PC: {what} (version {now}, this PC had {expected}); "
+        raise StaleVersion(f"{STALE_SENTENCE}: {what} (version {now}, this PC had {expected}); "
                            "reload it and try again")
 
     def _record(self, c, study_id: int, finding_id: int, action: str, before: dict, after: dict, actor: str) -> None:

@@ -51,8 +51,9 @@ def _offscreen_ui_font(app) -> None:
 
 
 def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int, int] | None = None,
-                 poll_ms: int | None = None):
-    """The review window over the store at `paths` (not shown)."""
+                 poll_ms: int | None = None, follow_hub: bool = True):
+    """The review window over the store at `paths` (not shown); on a client home it follows the
+    hub's changes by long-poll (`window.hub_follow`) unless `follow_hub` is False."""
     from ..analysis.catalog import ModelCatalog
     from ..app import model_search_dirs
     from ..review.api import ReviewAPI
@@ -86,6 +87,11 @@ def build_window(paths: Paths, config: Config | None = None, *, size: tuple[int,
     window = ReviewWindow(api, db, scale=scale,
                           poll_ms=POLL_MS if poll_ms is None else poll_ms)
     window.db_handle = db
+    window.hub_follow = None
+    if follow_hub and config.client.hub_url:
+        from .hub_follow import WindowFollower
+
+        window.hub_follow = WindowFollower(window, api.hub)
     if size is not None:
         window.resize(*size)
     else:
@@ -158,7 +164,7 @@ def screenshot(paths: Paths, study_id: int | None, file, size: tuple[int, int] =
     _offscreen_font_folder()
     app = _app()
     _offscreen_ui_font(app)
-    window = build_window(paths, None, size=size, poll_ms=0)
+    window = build_window(paths, None, size=size, poll_ms=0, follow_hub=False)
     window.show()
     window.resize(*size)
     _split(window)

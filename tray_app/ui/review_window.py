@@ -1,9 +1,10 @@
 """The sidecar review window: queue | header, banner, toolbar, image, thumbnails | findings.
 
-Reads and changes go through the review API (`ReviewAPI`, or a client home's `RemoteReviewAPI`
-over its hub; `changes()` polled every 2 s); pixels load on a thread pool (`backend.PixelLoader`).
+Reads and changes go through the review API (`ReviewAPI`, or a client home's `RemoteReviewAPI` over
+its hub, followed by long-poll: hub_follow.py); `changes()` polled every 2 s; an action refused as
+stale (another PC changed the study) reloads it; pixels load on a thread pool (`backend.PixelLoader`).
 Keys: Up/Down findings, A accept, R reject, E edit, D draw, N next study, Ctrl+Z undo, F fit, I invert.
-Each part is its own widget (study_header, view_toolbar, canvas, thumb_strip, findings_panel).
+Parts are widgets of their own (study_header, view_toolbar, canvas, thumb_strip, findings_panel).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QSplitter, QVBoxLayo
 
 from ..analysis.catalog import ModelCatalog
 from ..labels import findings_labels
-from ..review.api import ReviewError
+from ..review.api import ReviewError, StaleVersion
 from . import theme
 from .backend import PixelLoader
 from .canvas import ImageCanvas
@@ -170,7 +171,6 @@ class ReviewWindow(QMainWindow):
 
     def next_study(self) -> None:
         self.queue.next_study()
-
     # -- study -------------------------------------------------------------------------------------
     def open_study(self, study_id: int) -> None:
         self.findings_panel.draw_btn.setChecked(False)
@@ -186,8 +186,7 @@ class ReviewWindow(QMainWindow):
         self.study_loaded.emit(study_id)
 
     def read_only(self) -> bool:
-        s = self.study
-        return bool(s and (s.get("signed") or s.get("status") in READ_ONLY_STATUSES))
+        return bool(self.study and (self.study.get("signed") or self.study.get("status") in READ_ONLY_STATUSES))
 
     def _apply_study(self, study: dict, keep_finding: int | None) -> None:
         first_load = self.study is None or self.study["id"] != study["id"]
@@ -295,8 +294,9 @@ class ReviewWindow(QMainWindow):
         try:
             result = fn(*args, **kw)
         except (ReviewError, ValueError) as exc:
-            self.status.showMessage(str(exc), 8000)
-            return None
+            if isinstance(exc, StaleVersion):  # show the study as it is now; the sentence stays
+                self.poll()
+            return self.status.showMessage(str(exc), 8000)
         self.refresh_study()
         return result
 
