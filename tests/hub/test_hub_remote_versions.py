@@ -84,12 +84,20 @@ def test_the_window_reloads_a_study_another_pc_changed_when_its_edit_is_refused(
 def test_another_pcs_accept_shows_in_a_client_window_by_long_poll(hub, remote_window, operatory4, qtbot):  # noqa: F811
     w = remote_window  # built with poll_ms=0: no 2 s poll, only the hub follower reloads it
     assert w.hub_follow is not None
-    qtbot.waitUntil(lambda: w.hub_follow.follower.version != "", timeout=5_000)  # following
+    qtbot.waitUntil(lambda: w.hub_follow.follower.version != "", timeout=5_000)  # shown: following
     study_id = w.study["id"]
     target = next(f for f in _findings(w.study) if f["status"] != "accepted")
     operatory4.study(study_id)
     operatory4.accept(target["id"])
     qtbot.waitUntil(lambda: {f["id"]: f["status"] for f in _findings(w.study)}[target["id"]] == "accepted",
                     timeout=3_000)
-    w.close()
-    assert w.hub_follow._stopped and w.hub_follow.follower._stop.is_set()
+    follower = w.hub_follow.follower
+    w.close()  # the tray hides its window on close …
+    assert not w.hub_follow.running() and follower._stop.is_set()
+    w.show()  # … and shows it again: following again
+    assert w.hub_follow.running() and w.hub_follow.follower is not follower
+    second = next(f for f in _findings(w.study) if f["status"] != "rejected" and f["id"] != target["id"])
+    operatory4.study(study_id)
+    operatory4.reject(second["id"])
+    qtbot.waitUntil(lambda: {f["id"]: f["status"] for f in _findings(w.study)}[second["id"]] == "rejected",
+                    timeout=3_000)
