@@ -6,7 +6,9 @@ review window polls). A long-poll returns as soon as it differs from `since`, or
 watcher task recomputes the fingerprint on the hub's database pool, woken at once by the
 store's after-commit hook (every commit of this process: review actions from any client, the
 analysis worker, exports) and, while anyone waits, every `CHECK_SECONDS` for commits of other
-processes (a `dental-bridge` command on the hub PC).
+processes (a `dental-bridge` command on the hub PC) — recomputed only when SQLite's
+`data_version` says another connection committed, so an idle hub with open windows runs one
+pragma per check, not the fingerprint's table scans.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hashlib
 from typing import Awaitable, Callable
 
 from ..store import db as store_db
-from ..store.status import change_fingerprint
+from ..store.status import change_fingerprint, data_version
 
 LONG_POLL_SECONDS = 25.0
 CHECK_SECONDS = 0.25
@@ -38,6 +40,7 @@ class ChangeFeed:
         self._waiters = 0
         self._task: asyncio.Task | None = None
         self._closed = False
+        self._data_versions: dict[int, int] = {}  # pool thread -> last data_version its connection saw
 
     # -- called on any thread ------------------------------------------------------------------
     def _after_commit(self, _conn) -> None:
@@ -66,6 +69,12 @@ class ChangeFeed:
             self._loop = asyncio.get_running_loop()
             store_db.AFTER_COMMIT.append(self._after_commit)
 
+    async def _committed_elsewhere(self) -> bool:
+        thread, version = await self._run(data_version, self.db)
+        changed = self._data_versions.get(thread) != version
+        self._data_versions[thread] = version
+        return changed
+
     async def refresh(self) -> str:
         fp = await self._run(change_fingerprint, self.db)
         if fp:  # empty: the store was busy this moment; keep the last known version
@@ -82,7 +91,8 @@ class ChangeFeed:
                 try:
                     await asyncio.wait_for(self._poked.wait(), self.check_seconds)
                 except asyncio.TimeoutError:
-                    pass
+                    if not await self._committed_elsewhere():
+                        continue
                 self._poked.clear()
                 await self.refresh()
         finally:

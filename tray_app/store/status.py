@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 
 from .db import Database
 from .outbox import AUTOMATED_SENT
@@ -78,3 +79,9 @@ def change_fingerprint(db: Database) -> tuple:
     except sqlite3.Error:
         pass
     return base
+
+
+def data_version(db: Database) -> tuple[int, int]:
+    """(this thread, SQLite's data_version of its connection): the number moves when another
+    connection commits, so an unchanged one means the fingerprint need not be recomputed."""
+    return threading.get_ident(), db.conn().execute("PRAGMA data_version").fetchone()[0]
