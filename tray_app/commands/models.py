@@ -21,7 +21,7 @@ def cmd_models(args) -> int:
     config = load_config(paths)
     chosen = registry.choose(entries, args.model or config.analysis.model)
     if args.action == "evaluate":
-        return _models_evaluate(args, chosen)
+        return _models_evaluate(args, chosen, config)
     rows, failed = [], False
     for e in entries:
         row = {"directory": str(e.directory), "origin": e.origin, "ok": e.manifest is not None, "error": e.error or None}
@@ -63,7 +63,7 @@ def cmd_models(args) -> int:
     return 1 if failed and args.action == "check" else 0
 
 
-def _models_evaluate(args, chosen) -> int:
+def _models_evaluate(args, chosen, config) -> int:
     if not args.dataset:
         print("error: models evaluate needs a DATASET folder (images + YOLO labels) or a COCO JSON file",
               file=sys.stderr)
@@ -73,7 +73,7 @@ def _models_evaluate(args, chosen) -> int:
         return 2
     try:
         result = run_evaluation(OnnxModel(chosen.manifest), Path(args.dataset), iou=args.iou,
-                                max_pixels=load_config(load_paths()).intake.max_pixels)
+                                max_pixels=config.intake.max_pixels)
     except (DatasetError, ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

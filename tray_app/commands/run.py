@@ -109,15 +109,16 @@ def cmd_review(args) -> int:
     paths = load_paths()
     request = {"study": args.study, "patient": args.patient, "id_kind": args.id_kind}
     # a chart link is the practice's, never the demo; a client home's studies are on its hub
-    demo = demo_instead(paths) if args.patient is None and not load_config(paths).client.hub_url else None
+    config = load_config(paths)
+    demo = demo_instead(paths) if args.patient is None and not config.client.hub_url else None
     if demo is not None:
         os.environ["DENTAL_BRIDGE_HOME"] = str(demo)
         paths = load_paths()
+        config = load_config(paths)
         print(f"The practice has no studies yet: opening the demo workspace ({demo}), generated radiographs "
               "of made-up patients. The practice's own studies appear here once its radiographs arrive.",
               file=sys.stderr)
     setup_logging(paths.log_dir, to_stderr=False)
-    config = load_config(paths)
     if args.screenshot:
         try:
             w, h = (int(v) for v in args.size.lower().split("x"))

@@ -4,7 +4,7 @@ what a signed report corrects of an automatic export that went out before it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from ..analysis.catalog import DEMO_MODEL_NAMES, ModelCatalog
 from ..store.db import Database
@@ -61,13 +61,14 @@ def demo_prefix(report: Report) -> str:
 
 
 def local_time(iso: str) -> str:
+    """Local 'YYYY-MM-DD HH:MM' for an ISO time (the store writes UTC; a time without a zone is UTC)."""
     try:
         dt = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if dt.tzinfo is not None:
-        dt = dt.astimezone()
-    return dt.strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return iso or ""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def automated_record(db: Database, study_id: int) -> dict | None:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..analysis.catalog import LabelStyle, above_floor, default_style
-from ..labels import ANATOMY_LABELS
+from ..labels import ANATOMY_LABELS, describe
+from ..review.report import local_time
 from ..clinical.views import FMX_VIEWS, view_of
 
 SURFACE_LETTERS = "MODBLIF"
@@ -48,19 +49,11 @@ def age(iso: str, now: datetime | None = None) -> str:
     return f"{int(secs // 86400)} d"
 
 
-def when(iso: str) -> str:
-    """Local 'YYYY-MM-DD HH:MM' for an ISO time."""
-    try:
-        t = datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return iso or ""
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone().strftime("%Y-%m-%d %H:%M")
+when = local_time  # the one local-time format of the app (the report's)
 
 
 def label_text(label: str) -> str:
-    return label.replace("_", " ").capitalize()
+    return describe(label).display
 
 
 def tooth_text(f: dict) -> str:
