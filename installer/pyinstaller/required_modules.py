@@ -13,7 +13,7 @@ COMMON = [
     "pydicom.pixels.decoders.pyjpegls",
     "pydicom.pixels.decoders.base",
     "gdcm",
-    # keyring backends are entry points (tray_app/export/secrets.py sets WinVault explicitly)
+    # keyring backends are entry points (tray_app/pms/keys.py sets WinVault explicitly)
     "keyring.backends.fail",
     "keyring.backends.null",
     "keyring.backends.chainer",

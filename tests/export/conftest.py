@@ -13,7 +13,7 @@ from od_server import CUST, DEV, FakeOpenDental  # noqa: E402
 
 @pytest.fixture
 def od_keys(memory_keyring):
-    from tray_app.export.secrets import set_opendental_keys
+    from tray_app.pms.keys import set_opendental_keys
 
     set_opendental_keys(DEV, CUST)
     return memory_keyring

@@ -9,19 +9,27 @@ queued: `fail(kind, match=...)` makes the next matching request misbehave:
 - "500_after" / "504_after": do the work, then answer with the error (outcome unknown to us)
 - "reset" / "reset_after": drop the connection (RST) before / after doing the work
 - "timeout_after": do the work, then stall past the client's read timeout
+
+Resources beyond documents, commlogs and popups live in `od_api/*.py`, one module per resource
+group: each has `ROUTES = [(method, path_regex, handler)]`, `handler(server, match, query, data)
+-> (status, payload)`, and keeps its rows in `server.state.tables[<name>]`. They are loaded by
+file path, so they work however this module was imported.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import re
 import socket
 import struct
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 DEV, CUST = "devKEY123", "custKEY456"
@@ -49,11 +57,27 @@ class State:
     documents: list[dict] = field(default_factory=list)
     commlogs: list[dict] = field(default_factory=list)
     popups: list[dict] = field(default_factory=list)
+    tables: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))  # od_api resources
     requests: list[dict] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     faults_fired: list[str] = field(default_factory=list)
     endless_pages: bool = False
     next_num: int = 100
+
+
+def _load_routes() -> list[tuple[str, re.Pattern, object]]:
+    routes = []
+    for path in sorted((Path(__file__).parent / "od_api").glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        spec = importlib.util.spec_from_file_location(f"_od_api_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        routes += [(method, re.compile(pattern), handler) for method, pattern, handler in module.ROUTES]
+    return routes
+
+
+ROUTES = _load_routes()
 
 
 class _Server(ThreadingHTTPServer):
@@ -116,6 +140,15 @@ class FakeOpenDental:
         self.state.patients[pat_num] = {"PatNum": pat_num, "LName": last, "FName": first, "Birthdate": birthdate,
                                         "ChartNumber": chart, "PatStatus": "Patient",
                                         "ImageFolder": f"{last}{first}{pat_num}"}
+
+    def add_procedure(self, pat_num: int, code: str, status: str, tooth: str = "", surf: str = "",
+                      date: str = "2025-01-15", apt_num: int = 0) -> dict:
+        """A procedure already in the patient's chart (the procedurelogs resource, od_api/procedures.py)."""
+        row = {"ProcNum": self._num(), "PatNum": pat_num, "AptNum": apt_num, "ProcDate": date, "ProcFee": "0.00",
+               "Surf": surf, "ToothNum": tooth, "ToothRange": "", "ProcStatus": status, "ProvNum": 1, "Dx": 0,
+               "CodeNum": 0, "procCode": code, "descript": "", "DateTStamp": f"{date} 08:00:00"}
+        self.state.tables["procedurelogs"].append(row)
+        return row
 
     def fail(self, kind: str, match: str = "") -> None:
         with self.lock:
@@ -205,6 +238,10 @@ class FakeOpenDental:
                    "PopupLevel": data.get("PopupLevel", "Patient")}
             s.popups.append(row)
             return 201, row
+        for route_method, pattern, handler in ROUTES:
+            m = pattern.fullmatch(path)
+            if m and method == route_method:
+                return handler(self, m, q, data)
         return 404, "Not found"
 
     def _need(self, data, fields) -> str:

@@ -75,8 +75,8 @@ class Spy:
                                                   ("refused key", NeedsAttention, "needs_attention")])
 def test_open_dental_errors_reach_the_outbox_in_its_own_terms(workspace, od_server, od_keys, clock, fault, error,
                                                              state):
-    from tray_app.export.opendental import ODError
-    from tray_app.export.secrets import ODKeys
+    from tray_app.pms.client import ODError
+    from tray_app.pms.keys import ODKeys
 
     cfg = od_config(od_server)
     keys = (lambda: ODKeys("wrong", "keys")) if fault == "refused key" else None

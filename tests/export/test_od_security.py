@@ -13,9 +13,9 @@ import pytest
 
 from tray_app.export import folder as folder_mod
 from tray_app.export.doctor import run_checks
-from tray_app.export.opendental import MAX_PAGES, ODClient, ODError
+from tray_app.pms.client import MAX_PAGES, ODClient, ODError
 from tray_app.export.outbox import Outbox
-from tray_app.export.secrets import ODKeys
+from tray_app.pms.keys import ODKeys
 from tray_app.settings.export import ExportConfig, FolderConfig, OpenDentalConfig
 
 from .od_server import CUST, DEV, FakeOpenDental

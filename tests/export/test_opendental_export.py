@@ -11,11 +11,12 @@ import time
 import pytest
 
 from tray_app.store import audit
-from tray_app.export.opendental import ODClient, ODError, tooth_numbers
+from tray_app.pms.client import ODClient, ODError
+from tray_app.pms.formats import tooth_numbers
 from tray_app.export.opendental_export import OpenDentalExporter
 from tray_app.export.job import Job
 from tray_app.export.outbox import Outbox, OutboxWorker
-from tray_app.export.secrets import ODKeys
+from tray_app.pms.keys import ODKeys
 
 from .conftest import od_config
 from .od_server import CUST, DEV
@@ -265,7 +266,7 @@ def test_missing_keys_and_refused_key_need_attention(workspace, od_server, clock
     [r] = outbox.drain_once()
     assert r["state"] == "needs_attention" and "secrets set opendental" in r["reason"]
     assert od_server.state.requests == []
-    from tray_app.export.secrets import set_opendental_keys
+    from tray_app.pms.keys import set_opendental_keys
 
     set_opendental_keys(DEV, "wrongkey")
     outbox.retry()

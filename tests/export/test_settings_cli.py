@@ -10,7 +10,7 @@ import pytest
 import tomli_w
 import tomllib
 
-from tray_app.export import secrets
+from tray_app.pms import keys as secrets
 from tray_app.cli import build_parser
 from tray_app.settings.export import ExportConfig, ExportConfigError, OpenDentalConfig
 

@@ -17,7 +17,7 @@ from export.od_server import CUST, DEV, FakeOpenDental
 from file_keyring import share_with_subprocess
 from service_helpers import home_paths, starts_logged, wait_for, wait_started
 from tray_app.config import Config, IntakeConfig, SourceConfig
-from tray_app.export import secrets
+from tray_app.pms import keys as secrets
 from tray_app.settings.export import ExportConfig, OpenDentalConfig, RetryConfig
 from tray_app.review.api import ReviewAPI, ReviewError
 from tray_app.review.clinicians import add_clinician

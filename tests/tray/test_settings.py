@@ -200,7 +200,7 @@ def test_folder_test_predicts_what_intake_reads(tmp_path):
 
 
 def test_open_dental_keys_go_to_the_keyring_only(qtbot, paths, memory_keyring, registry):
-    pytest.importorskip("tray_app.export.secrets")
+    pytest.importorskip("tray_app.pms.keys")
     from tray_app.settings.export import ExportConfig
 
     config = Config()
@@ -212,7 +212,7 @@ def test_open_dental_keys_go_to_the_keyring_only(qtbot, paths, memory_keyring, r
     w.export_page.od_dev.setText("DEVKEY123secret")
     w.export_page.od_cust.setText("CUSTKEY456secret")
     assert w.save(), w.error.text()
-    from tray_app.export.secrets import CUSTOMER, DEVELOPER, SERVICE
+    from tray_app.pms.keys import CUSTOMER, DEVELOPER, SERVICE
 
     assert memory_keyring.store[(SERVICE, DEVELOPER)] == "DEVKEY123secret"
     assert memory_keyring.store[(SERVICE, CUSTOMER)] == "CUSTKEY456secret"

@@ -9,7 +9,7 @@ import keyring
 import pytest
 
 from tray_app import keyring_backend
-from tray_app.export import secrets
+from tray_app.pms import keys as secrets
 
 pytestmark = pytest.mark.windows
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from ..export.secrets import SecretsError, set_opendental_keys
+from ..pms.keys import SecretsError, set_opendental_keys
 
 
 def cmd_secrets(args) -> int:

@@ -38,8 +38,8 @@ def opendental(ctx: Context) -> list[Check]:
     if "opendental" not in ctx.config.export.destinations:
         return []
     # httpx and keyring: heavy, and the settings window imports this module for plain_http_warning
-    from .opendental import ODClient, ODError
-    from .secrets import SecretsError, get_opendental_keys
+    from ..pms.client import ODClient, ODError
+    from ..pms.keys import SecretsError, get_opendental_keys
 
     od = ctx.config.export.opendental
     checks: list[Check] = []

@@ -1,4 +1,21 @@
-"""Writes one signed report into Open Dental (see opendental.py for the request list)."""
+"""Writes one signed report into Open Dental (the client is tray_app.pms.client).
+
+What one signed study writes (each configurable, each carrying a unique marker
+`[DAB:{study_id}:{report_sha256[:12]}:{part}]` so a retry can find it):
+
+1. `GET /patients/{PatNum}` (or `GET /patients?ChartNumber=` first): the patient must exist and
+   the last name and birth date must match the radiograph, else nothing is written.
+2. `GET /definitions?Category=18`: the image category's DefNum by name.
+3. `POST /documents/Upload` per annotated radiograph (ImgType Radiograph, DocCategory,
+   ToothNumbers, DateCreated, Description "AI-Assisted Preliminary Findings … [marker]").
+4. `POST /documents/Upload` for the PDF findings report (ImgType Document, extension .pdf).
+5. `POST /commlogs` with the signed chart note (marker in the Note).
+6. `POST /popups` for an urgent study, only when configured.
+
+Before retrying a write whose outcome is unknown (timeout, reset connection, 5xx, a crash
+between the answer and our commit) the part's marker is looked up with `GET /documents?PatNum=`,
+`GET /commlogs?PatNum=` or `GET /popups?PatNum=`, so nothing is written twice.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +23,16 @@ import logging
 import time
 from typing import Callable
 
-from .opendental import (
-    ODClient, ODError, PatientProblem, Upload, b64, description, fit_upload, od_datetime, resolve_patient,
-    tooth_numbers,
-)
+from .opendental import Upload, b64, description, fit_upload
+from ..pms.client import ODClient, ODError
+from ..pms.formats import od_datetime, tooth_numbers
+from ..pms.patients import PatientProblem, resolve_patient
 from .job import Job, NeedsAttention, RetryLater
 from ..review.report import LABEL, demo_line, demo_prefix, local_time
 from ..store.reports import Report
 from .pdf import report_pdf
 from .render import encode_image, models_text, nice_label, report_label, signed_by
-from .secrets import ODKeys, get_opendental_keys
+from ..pms.keys import ODKeys, get_opendental_keys
 from ..settings.export import OpenDentalConfig
 
 log = logging.getLogger("tray_app.export.opendental")

@@ -9,7 +9,7 @@ ranges) and refuses with the reasons in red at the bottom. A clinician is added 
 a database change, audited by review.clinicians). Adding a clinician and saving a guarded
 setting (guarded_settings: rollout, automation labels, export destinations) ask for a
 dentist's or admin's PIN (`ask_authority`) once one exists. Open Dental keys go to the OS
-keyring only (tray_app.export.secrets), never to config.toml.
+keyring only (tray_app.pms.keys), never to config.toml.
 """
 
 from __future__ import annotations

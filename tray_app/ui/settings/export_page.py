@@ -8,7 +8,7 @@ import copy
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QVBoxLayout
 
 from ...export.doctor import plain_http_warning
-from ...export.secrets import SecretsError, get_opendental_keys, set_opendental_keys
+from ...pms.keys import SecretsError, get_opendental_keys, set_opendental_keys
 from ...settings.export import FOLDER_LAYOUTS, OD_MODES
 from .common import ERROR_STYLE, Page, wrapped
 
