@@ -14,7 +14,8 @@ What one signed study writes (each configurable, each carrying a unique marker
 
 Before retrying a write whose outcome is unknown (timeout, reset connection, 5xx, a crash
 between the answer and our commit) the part's marker is looked up with `GET /documents?PatNum=`,
-`GET /commlogs?PatNum=` or `GET /popups?PatNum=`, so nothing is written twice.
+`GET /commlogs?PatNum=` or `GET /popups?PatNum=`, so nothing is written twice. Each kind of part is a
+plug-in in od_parts.py.
 """
 
 from __future__ import annotations
@@ -23,15 +24,13 @@ import logging
 import time
 from typing import Callable
 
-from .opendental import Upload, b64, description, fit_upload
+from . import od_parts
 from ..pms.client import ODClient, ODError
-from ..pms.formats import od_datetime, tooth_numbers
+from ..pms.formats import od_datetime
 from ..pms.patients import PatientProblem, resolve_patient
 from .job import Job, NeedsAttention, RetryLater
-from ..review.report import LABEL, demo_line, demo_prefix, local_time
-from ..store.reports import Report
-from .pdf import report_pdf
-from .render import encode_image, models_text, nice_label, report_label, signed_by
+from ..review.report import demo_prefix
+from .render import report_label, signed_by
 from ..pms.keys import ODKeys, get_opendental_keys
 from ..settings.export import OpenDentalConfig
 
@@ -47,21 +46,8 @@ class OpenDentalExporter:
         self.keys_provider = keys_provider or get_opendental_keys
         self.client_factory = client_factory or (lambda s, k: ODClient(s, k, clock=time.monotonic))
 
-    # -- the plan ----------------------------------------------------------------------------
     def plan(self, job: Job) -> list[str]:
-        s = self.settings
-        parts = []
-        if s.write_images:
-            parts += [f"img{im['id']}" for im in job.report.images_to_render()]
-        if s.write_pdf:
-            parts.append("pdf")
-        if s.write_patient_summary and job.report.drafts.get("patient_summary"):
-            parts.append("patient_pdf")
-        if s.write_chart_note:
-            parts.append("note")
-        if s.popup_for_urgent and "urgent" in (job.report.tags or []) and not job.report.is_automated:
-            parts.append("popup")
-        return parts
+        return [name for kind in od_parts.KINDS for name in kind.names(self.settings, job.report)]
 
     def export(self, job: Job) -> dict:
         keys = self.keys_provider()
@@ -73,7 +59,7 @@ class OpenDentalExporter:
             return {"parts": parts, "written": 0}
         client = self.client_factory(self.settings, keys)
         try:
-            return _ODRun(self, job, client, parts).run()
+            return ODRun(self, job, client, parts).run()
         except ODError as exc:  # the outbox's terms: retried by itself, or a person must act
             kind = f"Open Dental {exc.status or ('unreachable' if exc.unreachable else 'error')}"
             raise (RetryLater if exc.retry else NeedsAttention)(str(exc), logged=kind) from exc
@@ -81,7 +67,9 @@ class OpenDentalExporter:
             client.close()
 
 
-class _ODRun:
+class ODRun:
+    """One attempt at one signed study: the patient confirmed, then each part written at most once."""
+
     def __init__(self, exporter: OpenDentalExporter, job: Job, client: ODClient, parts: list[str]):
         self.settings = exporter.settings
         self.job = job
@@ -89,9 +77,9 @@ class _ODRun:
         self.parts = parts
         self.report = job.report
         self.pat_num = 0
-        self._docs: list[dict] | None = None
-        self._commlogs: list[dict] | None = None
-        self._popups: list[dict] | None = None
+        self.created = od_datetime(self.report.time)
+        self.label = demo_prefix(self.report) + report_label(self.report)
+        self._listings: dict[str, list[dict]] = {}
         self._def_num: int | None = None
         self.written = 0
 
@@ -102,6 +90,7 @@ class _ODRun:
         except PatientProblem as exc:
             raise NeedsAttention(str(exc)) from exc
         self.pat_num = int(record["PatNum"])
+        self.record = record
         earlier = self.job.payload.get("pat_num")
         if earlier and int(earlier) != self.pat_num:
             raise NeedsAttention(f"the patient now resolves to Open Dental PatNum {self.pat_num}, but earlier parts of "
@@ -118,63 +107,38 @@ class _ODRun:
 
     # -- idempotent write of one part ----------------------------------------------------------
     def write_part(self, name: str) -> str:
-        job = self.job
+        job, kind = self.job, od_parts.kind_of(name)
         part = job.part(name)
         if part.state == "done":
             return ""
         if part.state == "sending":  # outcome of an earlier attempt unknown: look before writing again
-            found = self.find(name, part.marker)
+            found = kind.find(self, name, part.marker)
             if found is not None:
                 job.done(name, found, how="found", detail="found by marker; not written again")
                 return ""
-        body, note = self.body(name, part.marker)
+        body, note = kind.body(self, name, part.marker)
         job.begin(name)
         try:
-            result = self.post(name, body)
+            result = kind.post(self.client, body)
         except ODError as exc:
             if exc.written is False:
                 job.not_written(name)
             raise
-        remote_id = self.remote_id(name, result, part.marker)
+        value = result.get(kind.id_key) if isinstance(result, dict) else None
+        if value is None:  # e.g. Commlogs POST answered nothing before 23.3.7
+            self._listings.pop(kind.resource, None)
+            value = kind.find(self, name, part.marker)
         # (a crash here, before done() commits, leaves the part `sending`: the next attempt finds it)
-        job.done(name, remote_id, detail=note)
+        job.done(name, str(value or ""), detail=note)
         self.written += 1
         return f"{name}: {note}" if note else ""
 
-    def post(self, name: str, body: dict) -> dict:
-        if name == "note":
-            return self.client.post_commlog(body)
-        if name == "popup":
-            return self.client.post_popup(body)
-        return self.client.upload_document(body)
+    def listing(self, resource: str) -> list[dict]:
+        """`GET /<resource>?PatNum=` once per attempt (all pages)."""
+        if resource not in self._listings:
+            self._listings[resource] = self.client.get_all(resource, {"PatNum": self.pat_num})
+        return self._listings[resource]
 
-    def remote_id(self, name: str, result: dict, marker: str) -> str:
-        key = {"note": "CommlogNum", "popup": "PopupNum"}.get(name, "DocNum")
-        value = (result or {}).get(key) if isinstance(result, dict) else None
-        if value is None and name == "note":  # Commlogs POST returned nothing before 23.3.7
-            self._commlogs = None
-            value = self.find(name, marker)
-        return str(value or "")
-
-    def find(self, name: str, marker: str) -> str | None:
-        if name == "note":
-            if self._commlogs is None:
-                self._commlogs = self.client.commlogs(self.pat_num)
-            rows, field, key = self._commlogs, "Note", "CommlogNum"
-        elif name == "popup":
-            if self._popups is None:
-                self._popups = self.client.popups(self.pat_num)
-            rows, field, key = self._popups, "Description", "PopupNum"
-        else:
-            if self._docs is None:
-                self._docs = self.client.documents(self.pat_num)
-            rows, field, key = self._docs, "Description", "DocNum"
-        for r in rows:
-            if marker in str(r.get(field) or ""):
-                return str(r.get(key) or "?")
-        return None
-
-    # -- bodies ------------------------------------------------------------------------------
     def def_num(self) -> int:
         if self._def_num is None:
             wanted = self.settings.doc_category.strip().casefold()
@@ -190,72 +154,3 @@ class _ODRun:
 
     def signed_by(self) -> str:
         return signed_by(self.report)
-
-    def body(self, name: str, marker: str) -> tuple[dict, str]:
-        report = self.report
-        created = od_datetime(report.time)
-        label = demo_prefix(report) + report_label(report)
-        if name.startswith("img"):
-            image_id = int(name[3:])
-            image = report.image(image_id)
-            findings = report.image_findings(image_id)
-            fmt = self.settings.image_format
-
-            def make(scale: float) -> Upload:
-                img = self.job.rendered(image, scale)
-                return Upload(encode_image(img, fmt, self.settings.jpeg_quality), f".{fmt}")
-
-            up = fit_upload(make, self.client.body_limit)
-            labels = ", ".join(sorted({nice_label(f.get("label", ""), report) for f in findings})) or "no findings"
-            text = f"{label} — {image.get('kind') or 'radiograph'}: {labels} — {self.signed_by()}"
-            if up.note:
-                text += f" ({up.note})"
-            body = {"PatNum": self.pat_num, "rawBase64": b64(up.data), "extension": up.extension,
-                    "Description": description(text, marker), "DateCreated": created,
-                    "DocCategory": self.def_num(), "ImgType": "Radiograph"}
-            teeth = tooth_numbers([f.get("tooth_universal") for f in findings if f.get("tooth_universal")])
-            if teeth:
-                body["ToothNumbers"] = teeth
-            return body, up.note
-        if name in ("pdf", "patient_pdf"):
-            friendly = name == "patient_pdf"
-
-            def make_pdf(scale: float) -> Upload:
-                imgs = [(im, self.job.rendered(im, scale)) for im in report.images_to_render()]
-                return Upload(report_pdf(report, imgs, study=self.job.study, marker=marker, patient_friendly=friendly),
-                              ".pdf")
-
-            up = fit_upload(make_pdf, self.client.body_limit)
-            what = "patient summary" if friendly else "findings report"
-            text = f"{label} — {what} — {self.signed_by()}"
-            if up.note:
-                text += f" ({up.note})"
-            return {"PatNum": self.pat_num, "rawBase64": b64(up.data), "extension": ".pdf",
-                    "Description": description(text, marker), "DateCreated": created,
-                    "DocCategory": self.def_num(), "ImgType": "Document"}, up.note
-        if name == "note":
-            return {"PatNum": self.pat_num, "Note": chart_note(report, marker), "CommDateTime": created,
-                    "Mode_": "None", "SentOrReceived": "Neither"}, ""
-        if name == "popup":
-            return {"PatNum": self.pat_num, "PopupLevel": "Patient",
-                    "Description": f"{demo_prefix(report)}{LABEL}: urgent findings {self.signed_by()} — see the chart note and Imaging. "
-                                   f"{marker}"}, ""
-        raise ValueError(f"unknown export part {name}")
-
-
-def chart_note(report: Report, marker: str) -> str:
-    """The signed chart note as written to the PMS: the draft the dentist signed, then who signed, then the marker.
-    A demonstration model's note says so in its first line."""
-    note = (report.drafts.get("chart_note") or f"{report_label(report)}.").rstrip()
-    if demo_line(report):
-        note = f"{demo_line(report)}\n{note}"
-    if report.is_automated:  # the note says itself that nobody has reviewed it
-        return f"{note}\n{marker}"
-    name, role = report.signer_name, report.signer.role if report.signer else ""
-    signed = f"Reviewed and signed by {name} ({role}) on {local_time(report.signed_at or '')}."
-    # the drafted note names the model(s) in its last line; older drafts did not
-    model = "" if "\nModel: " in note else f"\nModel: {models_text(report)}."
-    if "Reviewed and signed by" in note:  # drafts signed since the notes carry the signer themselves
-        note = note.replace(f"Reviewed and signed by {name}.", signed)
-        return f"{note}{model}\n{marker}"
-    return f"{note}\n{signed}{model}\n{marker}"
