@@ -66,3 +66,14 @@ class FindingDialog(QDialog):
             self.error.setText("Surfaces are letters from M, O, D, B, L, I, F")
             return
         self.accept()
+
+
+def changed_values(finding: dict, values: dict) -> dict:
+    """What the edit dialog changed on a finding (blank fields keep their value, except surfaces and note)."""
+    changes = {k: v for k, v in values.items() if v not in (None, "") or k in ("surfaces", "note")}
+    if changes.get("label") == finding["label"]:
+        changes.pop("label")
+    for key, default in (("surfaces", ""), ("note", ""), ("tooth_fdi", None)):
+        if key in changes and changes[key] == (finding.get(key) or default):
+            changes.pop(key)
+    return changes

@@ -4,7 +4,8 @@ Reads and changes go through the review API (`ReviewAPI`, or a client home's `Re
 its hub, followed by long-poll: hub_follow.py); `changes()` polled every 2 s; an action refused as
 stale (another PC changed the study) reloads it; pixels load on a thread pool (`backend.PixelLoader`).
 Keys: Up/Down findings, A accept, R reject, E edit, D draw, N next study, Ctrl+Z undo, F fit, I invert.
-Parts are widgets of their own (study_header, view_toolbar, canvas, thumb_strip, findings_panel).
+Parts are widgets of their own (study_header, view_toolbar, canvas, thumb_strip, findings_panel); panels
+under the findings list plug in through study_panels.py.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from ..review.api import ReviewError, StaleVersion
 from . import theme
 from .backend import PixelLoader
 from .canvas import ImageCanvas
-from .finding_dialog import FindingDialog
+from .finding_dialog import FindingDialog, changed_values
 from .findings_panel import FindingsPanel
 from .present import OverlaySettings, all_findings, models_of, mount_order
 from .queue_panel import QueuePanel
 from .sign_dialog import SignDialog
+from .study_panels import make_panels, side_column
 from .study_header import Banner, StudyHeader
 from .thumb_strip import ThumbStrip
 from .view_toolbar import ViewToolbar
@@ -68,8 +70,10 @@ class ReviewWindow(QMainWindow):
         self.queue.scope_changed.connect(self.reload_queue)
         centre = self._build_centre()
         self.findings_panel = self._build_findings_panel()
+        self.panels = make_panels(api, self.scale)
         split = QSplitter(Qt.Orientation.Horizontal)
-        for index, (part, stretch) in enumerate(((self.queue, 0), (centre, 1), (self.findings_panel, 0))):
+        for index, (part, stretch) in enumerate(((self.queue, 0), (centre, 1),
+                                                 (side_column(self.findings_panel, self.panels), 0))):
             split.addWidget(part)
             split.setStretchFactor(index, stretch)
         split.setChildrenCollapsible(False)
@@ -205,6 +209,8 @@ class ReviewWindow(QMainWindow):
         self.header.set_signable(not ro, bool(study.get("signed")))
         self.thumbs.fill(study, self.pixels, self.image_id)
         self.findings_panel.set_findings(self.findings, keep=keep_finding)
+        for panel in self.panels:
+            panel.show_study(study)
         if first_load or self.image_id is None:
             fid = self.findings_panel.current_finding_id()
             f = next((x for x in self.findings if x["id"] == fid), None)
@@ -233,6 +239,8 @@ class ReviewWindow(QMainWindow):
         else:
             self.canvas.show_loading(image_id)
             self.pixels.request(image_id)
+        for panel in self.panels:
+            panel.show_image(image_id)
 
     def _show_pixels(self, image_id: int, pixels: np.ndarray) -> None:
         self.canvas.set_image(image_id, pixels, self._image_findings(image_id))
@@ -348,15 +356,7 @@ class ReviewWindow(QMainWindow):
         values = self.ask_finding_details(f, "Edit finding")
         if values is None:
             return
-        changes = {k: v for k, v in values.items() if v not in (None, "") or k in ("surfaces", "note")}
-        if changes.get("label") == f["label"]:
-            changes.pop("label")
-        if changes.get("surfaces", "") == (f.get("surfaces") or ""):
-            changes.pop("surfaces", None)
-        if changes.get("note", "") == (f.get("note") or ""):
-            changes.pop("note", None)
-        if changes.get("tooth_fdi") == f.get("tooth_fdi"):
-            changes.pop("tooth_fdi", None)
+        changes = changed_values(f, values)
         if changes:
             self._act(self.api.edit, f["id"], actor=self.actor, **changes)
 
