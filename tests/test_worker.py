@@ -41,3 +41,24 @@ def test_a_full_disk_is_the_pcs_problem_never_the_images(home, export_dir):
     worker.paused = True
     assert worker.work_once() is None
     db.close()
+
+
+def test_steps_after_an_image_run_in_order_and_a_failing_one_stops_nothing(home, export_dir):
+    """The composition root adds steps (alerts, image quality) that see each analysed image."""
+    from tray_app.intake.pipeline import Outcome
+
+    paths = home_paths().ensure()
+    seen = []
+
+    def broken(outcome):
+        raise RuntimeError("boom")
+
+    processor = Processor(Database(paths.database), fast_config(export_dir), paths,
+                          after_image=[lambda o: seen.append(("first", o.image_id)), broken,
+                                       lambda o: seen.append(("last", o.image_id))])
+    assert processor._notify(Outcome(7, "x.png", "analyzed")).status == "analyzed"
+    assert seen == []  # not in a study: nothing to tell
+    processor._notify(Outcome(8, "y.png", "quarantined", study_id=1))
+    assert seen == []
+    processor._notify(Outcome(9, "z.png", "analyzed", study_id=1))
+    assert seen == [("first", 9), ("last", 9)]

@@ -75,6 +75,10 @@ class Processor:
     model: OnnxModel | None = None
     sources: dict[int, SourceConfig] = field(default_factory=dict)
     on_change: Callable[[str, int], None] | None = None  # UI/tray hook: (event, image_id)
+    # steps after an image is analysed (or decoded without a model) and its study summary refreshed,
+    # in order: alerts, image-quality advice, …, added by the composition root (app.py). Each gets
+    # the Outcome; a failing step is logged and never stops intake.
+    after_image: list[Callable[[Outcome], None]] = field(default_factory=list)
     _decoded_cache: dict[int, np.ndarray] = field(default_factory=dict)  # pixels just decoded, to skip a re-read
 
     def __post_init__(self) -> None:
@@ -120,6 +124,11 @@ class Processor:
                                       fmx_images=cc.fmx_images)
             except Exception:  # derived data: recomputed at the next change, never blocks intake
                 log.exception("study %s: clinical summary failed", outcome.study_id)
+            for step in self.after_image:
+                try:
+                    step(outcome)
+                except Exception:
+                    log.exception("study %s: step %s failed", outcome.study_id, getattr(step, "__name__", step))
         if self.on_change and outcome.status in ("analyzed", "decoded", "duplicate", "quarantined"):
             try:
                 self.on_change(outcome.status, outcome.image_id)
