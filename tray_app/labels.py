@@ -83,6 +83,39 @@ TOOTH_TREATMENT_LABELS = _names(tooth_treatment=True)
 AUTOMATABLE_LABELS: tuple[str, ...] = tuple(l.name for l in KNOWN if l.automatable)
 
 
+# What the practice system already charts, in our labels: CDT code number ranges (the digits after
+# "D"; codes only, the ADA descriptors are copyrighted) of work that is in the mouth once completed.
+CHARTED_WORK_CODES: tuple[tuple[int, int, str], ...] = (
+    (2140, 2161, "restoration"),   # amalgam
+    (2330, 2394, "restoration"),   # resin-based composite
+    (2410, 2430, "restoration"),   # gold foil
+    (2510, 2664, "restoration"),   # inlays and onlays
+    (2710, 2799, "crown"),         # single crowns
+    (2930, 2934, "crown"),         # prefabricated crowns
+    (3310, 3348, "root_canal"),    # endodontic therapy and retreatment
+    (6010, 6099, "implant"),       # implant bodies, abutments, implant-supported crowns, maintenance
+    (6110, 6199, "implant"),       # implant-supported dentures and repairs (6100-6106 remove or treat one)
+)
+EXTRACTION_CODES = (7111, 7250)  # extractions, surgical and impacted: the tooth is gone once completed
+MISSING_TOOTH = "missing_tooth"  # a model's label for a gap where a tooth belongs (no product words yet)
+
+
+def _code_number(code: str) -> int | None:
+    code = (code or "").strip().upper()
+    return int(code[1:5]) if len(code) >= 5 and code[0] == "D" and code[1:5].isdigit() else None
+
+
+def label_of_code(code: str) -> str | None:
+    """The label a charted procedure's CDT code shows on the tooth (None: not work we detect)."""
+    number = _code_number(code)
+    return next((label for lo, hi, label in CHARTED_WORK_CODES if number is not None and lo <= number <= hi), None)
+
+
+def removes_tooth(code: str) -> bool:
+    number = _code_number(code)
+    return number is not None and EXTRACTION_CODES[0] <= number <= EXTRACTION_CODES[1]
+
+
 def fallback_color(name: str) -> str:
     return FALLBACK_COLORS[zlib.crc32(name.encode("utf-8")) % len(FALLBACK_COLORS)]
 

@@ -136,10 +136,13 @@ class FakeOpenDental:
             self.thread = None
 
     # -- set-up --------------------------------------------------------------------------------
-    def add_patient(self, pat_num: int, last: str, first: str, birthdate: str, chart: str = "") -> None:
+    def add_patient(self, pat_num: int, last: str, first: str, birthdate: str, chart: str = "",
+                    med_urg_note: str = "") -> None:
         self.state.patients[pat_num] = {"PatNum": pat_num, "LName": last, "FName": first, "Birthdate": birthdate,
                                         "ChartNumber": chart, "PatStatus": "Patient",
                                         "ImageFolder": f"{last}{first}{pat_num}"}
+        if med_urg_note:  # the patient table's urgent medical note (Open Dental's schema field name)
+            self.state.patients[pat_num]["MedUrgNote"] = med_urg_note
 
     def add_procedure(self, pat_num: int, code: str, status: str, tooth: str = "", surf: str = "",
                       date: str = "2025-01-15", apt_num: int = 0) -> dict:

@@ -102,6 +102,14 @@ class RemoteReviewAPI:
     def exports(self, study_id: int) -> list[dict]:
         return self._call("GET", f"/studies/{study_id}/exports")["exports"]
 
+    def chart_context(self, study_id: int) -> dict:
+        """What Open Dental charts for the study's patient, read by the hub; a hub that cannot be
+        reached is a plain state for the window's chart panel, like Open Dental not reachable."""
+        try:
+            return self._call("GET", f"/studies/{study_id}/chart")
+        except ReviewError:
+            return {"state": "unreachable", "message": "The hub is not reachable — chart context unavailable"}
+
     def find_patient(self, patient_id: str, id_kind: str | None = None) -> PatientMatch:
         """Looked up on the hub, where the watch folders say what a patient id means."""
         params = urlencode({"id": patient_id} | ({"kind": id_kind} if id_kind else {}))

@@ -1,6 +1,7 @@
 """The hub routes the review window needs beyond the first slice: an image's pixels, the
 remaining finding actions (edit, add, undo), the sign-off preview, the clinicians to sign as,
-a study's export status and a patient's newest study (a chart link on a client). Registered by routes.py; same token check, same thread pool.
+a study's export status, its chart context from Open Dental (medical alerts, charted teeth; read by
+the hub, kept in its memory, never logged) and a patient's newest study (a chart link on a client). Registered by routes.py; same token check, same thread pool.
 
 Pixels are the intake's 8-bit cache sent as PNG (lossless: a radiograph is read for fine
 detail) with an ETag; the PNG is made once per image and kept in a small memory cache, so an
@@ -123,6 +124,10 @@ def review_routes(api: ReviewAPI, api_prefix: str, authenticated, run, body) -> 
     async def exports(request: Request, client: dict):
         return JSONResponse({"exports": await run(api.exports, int(request.path_params["study_id"]))})
 
+    async def chart(request: Request, client: dict):
+        return JSONResponse(await run(api.chart_context, int(request.path_params["study_id"])),
+                            headers={"Cache-Control": "private, no-store"})  # medical data: no shared caches
+
     async def patient(request: Request, client: dict):  # `review --patient ID` on a client (a chart link)
         q = request.query_params
         match = await run(api.find_patient, q.get("id", ""), q.get("kind") or None)
@@ -139,6 +144,7 @@ def review_routes(api: ReviewAPI, api_prefix: str, authenticated, run, body) -> 
         Route(f"{p}/studies/{{study_id:int}}/undo", authenticated(undo), methods=["POST"]),
         Route(f"{p}/studies/{{study_id:int}}/preview", authenticated(preview), methods=["GET"]),
         Route(f"{p}/studies/{{study_id:int}}/exports", authenticated(exports), methods=["GET"]),
+        Route(f"{p}/studies/{{study_id:int}}/chart", authenticated(chart), methods=["GET"]),
         Route(f"{p}/clinicians", authenticated(clinicians), methods=["GET"]),
         Route(f"{p}/patients/newest-study", authenticated(patient), methods=["GET"]),
     ]

@@ -26,6 +26,7 @@ from ..store.reports import Signer
 from ..store.status import change_fingerprint
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
+from .chart import ChartCache, context as chart_view
 from .patient import PatientMatch, find as find_patient
 from .report import LABEL, automated_record, build as build_report, corrections, demo_text, local_time
 
@@ -66,6 +67,7 @@ class ReviewAPI:
         self.config = config or Config()
         # the installed models' manifests: label names, colours and floors, demonstration models
         self.catalog = catalog or ModelCatalog.bundled()
+        self.charts = ChartCache(lambda: self.config.export.opendental)  # per process, in memory only
 
     # -- reads -------------------------------------------------------------------------------
     @property
@@ -113,6 +115,10 @@ class ReviewAPI:
     def find_patient(self, patient_id: str, id_kind: str | None = None) -> PatientMatch:
         """The study `review --patient ID` opens (the patient's newest), or why none."""
         return find_patient(self.db, self.config, patient_id, id_kind)
+
+    def chart_context(self, study_id: int) -> dict:
+        """What Open Dental charts for the study's patient and the findings that contradict it (never logged)."""
+        return chart_view(study := self.study(study_id), self.charts.get(study_id, study["patient"]))
 
     def exports(self, study_id: int) -> list[dict]:
         """Where this study's signed (or automated) report is going: one row per destination."""
