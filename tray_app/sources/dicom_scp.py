@@ -82,10 +82,24 @@ def uid_problem(uid: str) -> str:
     return ""
 
 
-def _peer(assoc) -> str:
+def describe_peer(assoc) -> str:
+    """The peer's address and calling AE title, for the log (nothing of the patient)."""
     requestor = getattr(assoc, "requestor", None)
     return (f"{getattr(requestor, 'address', '?')} (calling AE "
             f"{str(getattr(requestor, 'ae_title', '') or '').strip() or '?'})")
+
+
+def limit_per_peer(assoc, limit: int, setting: str) -> None:
+    """Refuse (transient, local limit exceeded) a peer address already holding `limit` associations
+    (EVT_REQUESTED of any of our DICOM servers)."""
+    address = assoc.requestor.address
+    held = [a for a in assoc.ae.active_associations
+            if a is not assoc and a.is_acceptor and getattr(a.requestor, "address", None) == address]
+    if len(held) >= limit:
+        log.warning("DICOM association from %s refused: it already holds %d (%s)", describe_peer(assoc), len(held),
+                    setting)
+        assoc.acse.send_reject(0x02, 0x03, 0x02)
+        assoc.kill()
 
 
 class StorageSCP:
@@ -101,22 +115,13 @@ class StorageSCP:
 
     # -- handlers (pynetdicom calls them on its own threads) ---------------------------------
     def _on_requested(self, event) -> None:
-        """Refuse (transient, local limit exceeded) a peer address already holding its share."""
-        assoc = event.assoc
-        address = assoc.requestor.address
-        held = [a for a in assoc.ae.active_associations
-                if a is not assoc and a.is_acceptor and getattr(a.requestor, "address", None) == address]
-        if len(held) >= self.config.max_associations_per_peer:
-            log.warning("DICOM association from %s refused: it already holds %d (dicom.max_associations_per_peer)",
-                        _peer(assoc), len(held))
-            assoc.acse.send_reject(0x02, 0x03, 0x02)
-            assoc.kill()
+        limit_per_peer(event.assoc, self.config.max_associations_per_peer, "dicom.max_associations_per_peer")
 
     def _on_accepted(self, event) -> None:
-        log.info("DICOM association from %s accepted", _peer(event.assoc))
+        log.info("DICOM association from %s accepted", describe_peer(event.assoc))
 
     def _on_rejected(self, event) -> None:
-        log.warning("DICOM association from %s rejected (calling AE not allowed, or busy)", _peer(event.assoc))
+        log.warning("DICOM association from %s rejected (calling AE not allowed, or busy)", describe_peer(event.assoc))
 
     def _on_data(self, event) -> None:
         """Counts what a peer sends; an instance growing past the limit aborts the association
@@ -128,7 +133,7 @@ class StorageSCP:
         if total > self.max_instance_bytes + (1 << 20) and not getattr(event.assoc, "_dab_aborted", False):
             event.assoc._dab_aborted = True
             log.warning("DICOM association from %s aborted: an instance larger than %d MB (intake.max_file_mb)",
-                        _peer(event.assoc), self.max_instance_bytes >> 20)
+                        describe_peer(event.assoc), self.max_instance_bytes >> 20)
             event.assoc.abort(block=False)
 
     def _on_closed(self, event) -> None:
@@ -147,7 +152,7 @@ class StorageSCP:
     def _on_store(self, event) -> int:
         with self._lock:
             self._received[id(event.assoc)] = 0
-        peer = _peer(event.assoc)
+        peer = describe_peer(event.assoc)
         try:
             received = Path(event.dataset_path)
             size = received.stat().st_size
