@@ -75,6 +75,14 @@ def dicom_receiver(ctx: Context) -> list[Check]:
     return [Check("DICOM receiver", ok, message)]
 
 
+def worklist_port(ctx: Context) -> list[Check]:
+    """The worklist's port, checked as the receiver's (tray_app/worklist/doctor.py checks the rest)."""
+    if not ctx.config.worklist.enabled:
+        return []
+    ok, message = check_receiver(ctx.config.worklist, what="worklist", change="worklist.port")
+    return [Check("worklist port", ok, message)]
+
+
 def audit_log(ctx: Context) -> list[Check]:
     """The audit chain verifies, up to the anchor kept outside the database."""
     db = Database(ctx.paths.database)
@@ -103,14 +111,6 @@ CHECKS = (watch_folders, model, data_folder, disk_space, dicom_receiver, worklis
 def core_checks(paths: Paths, config: Config) -> list[Check]:
     """The core's checks alone."""
     return run(CHECKS, Context(config, paths))
-
-
-def worklist_port(ctx: Context) -> list[Check]:
-    """The worklist's port, checked as the receiver's (tray_app/worklist/doctor.py checks the rest)."""
-    if not ctx.config.worklist.enabled:
-        return []
-    ok, message = check_receiver(ctx.config.worklist, what="worklist", change="worklist.port")
-    return [Check("worklist port", ok, message)]
 
 
 def check_receiver(config, *, what: str = "receiver", change: str = "Settings → DICOM") -> tuple[bool, str]:
