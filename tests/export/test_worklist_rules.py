@@ -56,8 +56,9 @@ def test_settings_are_checked_only_when_the_worklist_is_on():
     assert WorklistConfig(enabled=False, ae_title="", port=0, refresh_seconds=1).validate() == []
     errors = WorklistConfig(enabled=True, ae_title="A\\B", port=0, bind_address="pc1", days_ahead=30,
                             refresh_seconds=5, allowed_calling_aes=["x" * 17]).validate()
-    assert len(errors) == 6 and "backslash" in errors[0] and "IP address" in errors[2] and "days_ahead" in errors[3]
-    assert "refresh_seconds" in errors[4] and "1 to 16" in errors[5]
+    assert len(errors) == 6
+    for words in ("ae_title", "backslash", "worklist.port", "IP address", "days_ahead", "refresh_seconds", "1 to 16"):
+        assert words in " ".join(errors)
     cfg = Config()
     cfg.set_value("worklist.enabled", "true")
     cfg.set_value("worklist.allowed_calling_aes", "SENSOR1, PANO")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from .dicom import ae_title_problem
+from .dicom import listener_problems
 from .schema import Table
 
 
@@ -28,27 +28,16 @@ class WorklistConfig(Table):
     refresh_seconds: int = 300  # how often the schedule is read again from Open Dental
 
     def validate(self) -> list[str]:
-        errors = []
         if not self.enabled:
-            return errors  # a worklist that is off does not block the app with half-filled settings
-        problem = ae_title_problem(self.ae_title)
-        if problem:
-            errors.append(f"worklist.ae_title {problem}")
-        if not 1 <= self.port <= 65535:
-            errors.append("worklist.port must be between 1 and 65535")
+            return []  # a worklist that is off does not block the app with half-filled settings
+        errors = listener_problems(self)
         try:
             ipaddress.ip_address(self.bind_address)
         except ValueError:
             errors.append(f"worklist.bind_address must be an IP address of this PC (0.0.0.0 for all), "
                           f"not {self.bind_address!r}")
-        if not 1 <= self.max_associations_per_peer <= 10:
-            errors.append("worklist.max_associations_per_peer must be between 1 and 10")
         if not 0 <= self.days_ahead <= 14:
             errors.append("worklist.days_ahead must be between 0 (today only) and 14")
         if not 30 <= self.refresh_seconds <= 86400:
             errors.append("worklist.refresh_seconds must be between 30 and 86400")
-        for ae in self.allowed_calling_aes:
-            problem = ae_title_problem(ae)
-            if problem:
-                errors.append(f"worklist.allowed_calling_aes entry {ae!r} {problem}")
         return errors

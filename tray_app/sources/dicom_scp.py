@@ -102,13 +102,34 @@ def limit_per_peer(assoc, limit: int, setting: str) -> None:
         assoc.kill()
 
 
-class StorageSCP:
+class ListeningServer:
+    """A pynetdicom server of ours (receiver, worklist) listening as its settings table says."""
+
+    _server = None
+
+    def _listen(self, ae, config, handlers: list, what: str) -> None:
+        """Start listening (raises OSError when the port cannot be taken)."""
+        if config.allowed_calling_aes:
+            ae.require_calling_aet = [a.strip() for a in config.allowed_calling_aes]
+        self._server = ae.start_server((config.bind_address, config.port), block=False, evt_handlers=handlers)
+        log.info("%s listening as %s on port %d", what, config.ae_title, config.port)
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server = None
+
+
+class StorageSCP(ListeningServer):
     def __init__(self, config: ScpConfig, inbox: Path, *, max_instance_bytes: int = 256 << 20):
         self.config = config
         self.inbox = Path(inbox)
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.max_instance_bytes = max_instance_bytes  # intake.max_file_mb: intake would refuse more
-        self._server = None
         self._lock = threading.Lock()
         self._received: dict[int, int] = {}  # association id -> bytes since its last instance
         self.stored = 0
@@ -222,24 +243,11 @@ class StorageSCP:
         for uid in STORAGE_CLASSES:
             ae.add_supported_context(uid, list(TRANSFER_SYNTAXES))
         ae.add_supported_context(Verification)
-        if self.config.allowed_calling_aes:
-            ae.require_calling_aet = [a.strip() for a in self.config.allowed_calling_aes]
         handlers = [(evt.EVT_C_STORE, self._on_store), (evt.EVT_C_ECHO, self._on_echo),
                     (evt.EVT_REQUESTED, self._on_requested), (evt.EVT_ACCEPTED, self._on_accepted),
                     (evt.EVT_REJECTED, self._on_rejected), (evt.EVT_DATA_RECV, self._on_data),
                     (evt.EVT_CONN_CLOSE, self._on_closed)]
-        self._server = ae.start_server((self.config.bind_address, self.config.port), block=False,
-                                       evt_handlers=handlers)
-        log.info("DICOM receiver listening as %s on port %d", self.config.ae_title, self.config.port)
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
+        self._listen(ae, self.config, handlers, "DICOM receiver")
 
 
 def _publish(tmp: Path, final: Path) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date
 
 from ..config import Config
-from ..sources.dicom_scp import describe_peer, limit_per_peer
+from ..sources.dicom_scp import ListeningServer, describe_peer, limit_per_peer
 from ..store import meta
 from ..store import worklist as repo
 from ..store.db import Database
@@ -49,10 +48,9 @@ def answer(db: Database, config: Config, query, *, calling_ae: str = "") -> tupl
     return found, ""
 
 
-class WorklistSCP:
+class WorklistSCP(ListeningServer):
     def __init__(self, db: Database, config: Config):
         self.db, self.config = db, config
-        self._server = None
         self.queries = 0
 
     def _on_requested(self, event) -> None:
@@ -105,23 +103,7 @@ class WorklistSCP:
         ae = AE(ae_title=cfg.ae_title)
         ae.add_supported_context(ModalityWorklistInformationFind)
         ae.add_supported_context(Verification)
-        if cfg.allowed_calling_aes:
-            ae.require_calling_aet = [a.strip() for a in cfg.allowed_calling_aes]
         handlers = [(evt.EVT_C_FIND, self._on_find), (evt.EVT_C_ECHO, self._on_echo),
                     (evt.EVT_REQUESTED, self._on_requested), (evt.EVT_REJECTED, self._on_rejected)]
-        self._server = ae.start_server((cfg.bind_address, cfg.port), block=False, evt_handlers=handlers)
-        log.info("worklist listening as %s on port %d", cfg.ae_title, cfg.port)
+        self._listen(ae, cfg, handlers, "worklist")
 
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
-
-
-def today_items(db: Database, config: Config, today: date | None = None) -> list[repo.Item]:
-    day = (today or date.today()).isoformat()
-    return repo.items(db, first_day=day, last_day=day)
