@@ -255,3 +255,31 @@ def test_watch_folders_that_disagree_list_nothing_and_say_why(running, tmp_path,
     found, _ = findscu(s.config.worklist.port, tmp_path)
     assert found == []
     assert "watch folders disagree" in s.problem
+
+
+def test_the_cli_reads_and_lists_todays_worklist(schedule, home, export_dir, od_keys, capsys):
+    import json
+
+    from tray_app.cli import main
+
+    cfg = fast_config()
+    cfg.sources = [SourceConfig(path=str(export_dir), patient_id="patnum")]
+    cfg.export.opendental = OpenDentalConfig(base_url=schedule.url, timeout=3.0, connect_timeout=0.5)
+    cfg.worklist = WorklistConfig(enabled=True)
+    cfg.save(home_paths().config_file)
+    assert main(["worklist", "--json"]) == 0  # nothing read yet: an empty, stale list
+    out = json.loads(capsys.readouterr().out)
+    assert out["items"] == [] and out["stale"] and out["age_seconds"] is None
+    assert main(["worklist", "--refresh", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert not out["stale"] and out["patient_id_kind"] == "patnum"
+    assert [(i["time"], i["modality"], i["patient_id"], i["birth_date"], i["provider"]) for i in out["items"]] == [
+        ("09:00", "IO", "501", "19800102", "Albert^Brian"), ("10:30", "PX", "502", "19750630", "Chen^Lee")]
+    assert main(["worklist"]) == 0
+    text = capsys.readouterr().out
+    assert "09:00  IO  501" in text and "Doe, Jane" in text and "D0274" in text
+    schedule.stop()
+    assert main(["worklist", "--refresh"]) == 1  # Open Dental closed: the copy, and why
+    text = capsys.readouterr().out
+    assert text.startswith("STALE: answering from the schedule read") and "cannot be reached" in text
+    assert "09:00  IO  501" in text
