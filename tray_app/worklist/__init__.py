@@ -61,4 +61,6 @@ class Worklist:
             state = repo.refresh_state(self.db)
         except Exception:  # noqa: BLE001 — the tray must not fail over the worklist
             return ""
+        if not state.attempted_at:
+            return ""  # the first read is under way (the service just started)
         return freshness(state, self.config).sentence
