@@ -85,7 +85,7 @@ class Service:
         self.paused = False
         self.client_mode = bool(self.config.client.hub_url)
         if self.client_mode:
-            self.scp = self.hub = self.watcher = self.readiness = self.worker = None
+            self.scp = self.hub = self.watcher = self.readiness = self.worker = self.worklist = None
             self.processor = self.outbox = self.exporter = None
             self.sources = []
             return
@@ -98,6 +98,7 @@ class Service:
             sources.append(SourceConfig(path=str(inbox), kind="native"))
         self.sources = sync_sources(self.db, sources)
         self.hub = self._make_hub() if self.config.hub.enabled else None
+        self.worklist = self._make_worklist() if self.config.worklist.enabled else None
         self.wake_worker = threading.Event()
         self.discovery = Discovery(self.db, threading.Event())
         self.readiness = ReadinessMonitor(self.db, self.config.intake.settle_seconds, self.wake_worker,
@@ -127,6 +128,12 @@ class Service:
 
         api = ReviewAPI(self.db, self.config, ModelCatalog(model_search_dirs(self.paths)))
         return HubServer(self.config.hub, self.paths.data_dir, api)
+
+    def _make_worklist(self):
+        """The DICOM worklist from Open Dental's schedule (loaded only when it is on)."""
+        from .worklist import Worklist
+
+        return Worklist(self.config, self.db)
 
     # -- model -----------------------------------------------------------------------------
     def load_model(self) -> None:
@@ -169,6 +176,8 @@ class Service:
             except OSError as exc:
                 self.health.receiver_problem = str(exc)
                 log.error(self.health.receiver_problem)
+        if self.worklist is not None:
+            self.worklist.start()  # a port it cannot take is its `problem`, never the service's end
         log.info("service started: watching %d folder(s)", len(self.sources))
 
     def stop(self) -> None:
@@ -182,6 +191,8 @@ class Service:
             self.hub.stop()
         if self.scp is not None:
             self.scp.stop()
+        if self.worklist is not None:
+            self.worklist.stop()
         self.exporter.stop()
         self.watcher.stop()
         self.readiness.stop()
@@ -191,8 +202,9 @@ class Service:
 
     @property
     def problem(self) -> str:
-        """The condition of the PC the tray should show (empty when there is none)."""
-        return self.health.problem
+        """The condition of the PC the tray should show (empty when there is none); then the
+        worklist's (its port, or a schedule Open Dental could not refresh)."""
+        return self.health.problem or (self.worklist.problem if getattr(self, "worklist", None) else "")
 
     def set_paused(self, paused: bool) -> None:
         """Pause watching and analysis (tray menu); resuming rescans what arrived meanwhile."""

@@ -27,6 +27,7 @@ from .settings.export import ExportConfig
 from .settings.governance import AUTOMATABLE_LABELS, ROLLOUT_MODES, GovernanceConfig  # noqa: F401
 from .settings.intake import PATIENT_ID_MEANINGS, SOURCE_KINDS, IntakeConfig, SourceConfig  # noqa: F401
 from .settings.schema import SettingsError, Table, read
+from .settings.worklist import WorklistConfig
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class Config(Table):
     dicom: ScpConfig = field(default_factory=ScpConfig)  # DICOM receiver (C-STORE/C-ECHO)
     hub: HubConfig = field(default_factory=HubConfig)  # review hub for the operatories (LAN, TLS)
     client: ClientConfig = field(default_factory=ClientConfig)  # the hub this PC reviews through
+    worklist: WorklistConfig = field(default_factory=WorklistConfig)  # DICOM worklist from the schedule
     # keys of the loaded file that no table knows (a misspelling, a newer version's key): ignored
     unknown_settings: ClassVar[tuple[str, ...]] = ()
 
@@ -131,7 +133,8 @@ class Config(Table):
 
     def validate(self) -> list[str]:
         errors = [e for s in self.sources for e in s.validate()]
-        for table in (self.intake, self.analysis, self.governance, self.export, self.dicom, self.clinical, self.hub, self.client):
+        for table in (self.intake, self.analysis, self.governance, self.export, self.dicom, self.clinical, self.hub, self.client,
+                      self.worklist):
             errors += table.validate()
         return errors
 

@@ -41,6 +41,8 @@ GUARDED_KEYS = (
     "hub.enabled",
     "hub.port",
     "hub.bind_address",
+    # the worklist answers patients' names and birth dates to whoever reaches its port
+    "worklist.bind_address",
 )
 
 

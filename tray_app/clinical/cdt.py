@@ -96,3 +96,31 @@ def treatment_codes(findings: Iterable[dict]) -> list[Suggestion]:
         out.append(Suggestion(code, f"radiographic bone loss on {len(teeth)} tooth/teeth in quadrant {q} "
                                     "(needs charted pockets ≥ 4 mm)", tuple(sorted(teeth, key=int)), "treatment"))
     return out
+
+
+# CDT codes of an image *acquisition* and the DICOM Modality the device records it under
+# (dicom-dental.md §1: IO intra-oral, PX panoramic, DX cephalometric and other extra-oral 2D, CT
+# cone beam). The D02xx–D03xx diagnostic-imaging codes that take new radiographs, plus the
+# "image capture only" codes (D0380–D0384, D0701–D0709) an office bills when the reading happens
+# elsewhere. Left out on purpose: photographs (D0350, D0703, D0704 — no X-ray device queries for
+# them), interpretation-only codes (D0391 and friends), and sialography, arthrography,
+# tomographic survey, MRI and ultrasound (D0310–D0322, D0385, D0386), which a dental X-ray unit
+# does not take. The worklist lists an appointment when one of its procedures is in this table.
+IMAGING_MODALITY: dict[str, str] = {
+    "D0210": "IO",  # intraoral complete series (FMX)
+    "D0220": "IO", "D0230": "IO",  # periapical, first and each additional
+    "D0240": "IO",  # occlusal
+    "D0270": "IO", "D0272": "IO", "D0273": "IO", "D0274": "IO", "D0277": "IO",  # bitewings
+    "D0250": "DX", "D0251": "DX",  # extra-oral 2D projection; extra-oral posterior dental image
+    "D0330": "PX",  # panoramic
+    "D0340": "DX",  # 2D cephalometric
+    "D0364": "CT", "D0365": "CT", "D0366": "CT", "D0367": "CT", "D0368": "CT",  # CBCT
+    "D0380": "CT", "D0381": "CT", "D0382": "CT", "D0383": "CT", "D0384": "CT",  # CBCT capture only
+    "D0701": "PX", "D0702": "DX", "D0705": "DX",  # capture only: panoramic, ceph, extra-oral posterior
+    "D0706": "IO", "D0707": "IO", "D0708": "IO", "D0709": "IO",  # capture only: occlusal, PA, BW, FMX
+}
+
+
+def imaging_modality(code: str) -> str:
+    """The DICOM Modality of a radiographic CDT code; '' when the code takes no radiograph."""
+    return IMAGING_MODALITY.get((code or "").strip().upper(), "")

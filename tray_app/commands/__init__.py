@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "automation": ("automation", "targeted automation: list unverified automatic exports (or run a pass)"),
     "export": ("export", "send signed reports to the practice-management system"),
     "hub": ("hub", "review hub for the operatory PCs: status, pair, clients, revoke NAME"),
+    "worklist": ("worklist", "the DICOM worklist: today's imaging appointments from Open Dental (--refresh reads it now)"),
     "client": ("client", "this PC as a client of a review hub: join URL CODE, status"),
     "secrets": ("secrets", "store API keys in the system keyring"),
     "doctor": ("doctor", "check the set-up: folders, model, disk, keyring, PMS reachability and keys, drop folder"),

@@ -75,6 +75,14 @@ def dicom_receiver(ctx: Context) -> list[Check]:
     return [Check("DICOM receiver", ok, message)]
 
 
+def worklist_port(ctx: Context) -> list[Check]:
+    """The worklist's port, checked as the receiver's (tray_app/worklist/doctor.py checks the rest)."""
+    if not ctx.config.worklist.enabled:
+        return []
+    ok, message = check_receiver(ctx.config.worklist, what="worklist", change="worklist.port")
+    return [Check("worklist port", ok, message)]
+
+
 def audit_log(ctx: Context) -> list[Check]:
     """The audit chain verifies, up to the anchor kept outside the database."""
     db = Database(ctx.paths.database)
@@ -97,7 +105,7 @@ def keyring_store(ctx: Context) -> list[Check]:
                   "no usable keyring: Open Dental keys cannot be stored (Windows uses Credential Manager)")]
 
 
-CHECKS = (watch_folders, model, data_folder, disk_space, dicom_receiver, audit_log, keyring_store)
+CHECKS = (watch_folders, model, data_folder, disk_space, dicom_receiver, worklist_port, audit_log, keyring_store)
 
 
 def core_checks(paths: Paths, config: Config) -> list[Check]:
@@ -105,17 +113,17 @@ def core_checks(paths: Paths, config: Config) -> list[Check]:
     return run(CHECKS, Context(config, paths))
 
 
-def check_receiver(config) -> tuple[bool, str]:
-    """Our receiver answers an echo (the service is running), or its port is free to take."""
+def check_receiver(config, *, what: str = "receiver", change: str = "Settings → DICOM") -> tuple[bool, str]:
+    """Our DICOM server (receiver or worklist) answers an echo (the service is running), or its port is free."""
     where = f"{config.ae_title} on {config.bind_address}:{config.port}"
     if port_free(config.bind_address, config.port):
-        return True, f"port {config.port} is free; the receiver listens as {where} while Dental AI Bridge runs"
+        return True, f"port {config.port} is free; the {what} listens as {where} while Dental AI Bridge runs"
     host = "127.0.0.1" if config.bind_address == "0.0.0.0" else config.bind_address
     ours = DicomDestConfig(host=host, port=config.port, called_ae=config.ae_title, send_gsps=False, send_sc=False,
                            calling_ae=(config.allowed_calling_aes or ["DENTALBRIDGE"])[0], connect_timeout=3.0,
                            timeout=3.0)
     answered, _ = echo(ours)
     if answered:
-        return True, f"receiving as {where}; it answers C-ECHO"
+        return True, f"{'receiving' if what == 'receiver' else 'listening'} as {where}; it answers C-ECHO"
     return False, (f"port {config.port} is taken by another program that does not answer DICOM as "
-                   f"{config.ae_title}: choose another port in Settings → DICOM, or stop the other program")
+                   f"{config.ae_title}: choose another port in {change}, or stop the other program")

@@ -30,18 +30,25 @@ class ScpConfig(Table):
     max_associations_per_peer: int = 4  # one address cannot hold every association and lock others out
 
     def validate(self) -> list[str]:
-        errors = []
         if not self.enabled:
-            return errors  # a receiver that is off does not block the app with half-filled settings
-        problem = ae_title_problem(self.ae_title)
+            return []  # a receiver that is off does not block the app with half-filled settings
+        return listener_problems(self)
+
+
+def listener_problems(table) -> list[str]:
+    """What is wrong with the keys every DICOM server of ours has (the receiver, the worklist):
+    ae_title, port, max_associations_per_peer, allowed_calling_aes."""
+    errors = []
+    name = table.TABLE
+    problem = ae_title_problem(table.ae_title)
+    if problem:
+        errors.append(f"{name}.ae_title {problem}")
+    if not 1 <= table.port <= 65535:
+        errors.append(f"{name}.port must be between 1 and 65535")
+    if not 1 <= table.max_associations_per_peer <= 10:
+        errors.append(f"{name}.max_associations_per_peer must be between 1 and 10")
+    for ae in table.allowed_calling_aes:
+        problem = ae_title_problem(ae)
         if problem:
-            errors.append(f"dicom.ae_title {problem}")
-        if not 1 <= self.port <= 65535:
-            errors.append("dicom.port must be between 1 and 65535")
-        if not 1 <= self.max_associations_per_peer <= 10:
-            errors.append("dicom.max_associations_per_peer must be between 1 and 10")
-        for ae in self.allowed_calling_aes:
-            problem = ae_title_problem(ae)
-            if problem:
-                errors.append(f"dicom.allowed_calling_aes entry {ae!r} {problem}")
-        return errors
+            errors.append(f"{name}.allowed_calling_aes entry {ae!r} {problem}")
+    return errors

@@ -82,41 +82,67 @@ def uid_problem(uid: str) -> str:
     return ""
 
 
-def _peer(assoc) -> str:
+def describe_peer(assoc) -> str:
+    """The peer's address and calling AE title, for the log (nothing of the patient)."""
     requestor = getattr(assoc, "requestor", None)
     return (f"{getattr(requestor, 'address', '?')} (calling AE "
             f"{str(getattr(requestor, 'ae_title', '') or '').strip() or '?'})")
 
 
-class StorageSCP:
+def limit_per_peer(assoc, limit: int, setting: str) -> None:
+    """Refuse (transient, local limit exceeded) a peer address already holding `limit` associations
+    (EVT_REQUESTED of any of our DICOM servers)."""
+    address = assoc.requestor.address
+    held = [a for a in assoc.ae.active_associations
+            if a is not assoc and a.is_acceptor and getattr(a.requestor, "address", None) == address]
+    if len(held) >= limit:
+        log.warning("DICOM association from %s refused: it already holds %d (%s)", describe_peer(assoc), len(held),
+                    setting)
+        assoc.acse.send_reject(0x02, 0x03, 0x02)
+        assoc.kill()
+
+
+class ListeningServer:
+    """A pynetdicom server of ours (receiver, worklist) listening as its settings table says."""
+
+    _server = None
+
+    def _listen(self, ae, config, handlers: list, what: str) -> None:
+        """Start listening (raises OSError when the port cannot be taken)."""
+        if config.allowed_calling_aes:
+            ae.require_calling_aet = [a.strip() for a in config.allowed_calling_aes]
+        self._server = ae.start_server((config.bind_address, config.port), block=False, evt_handlers=handlers)
+        log.info("%s listening as %s on port %d", what, config.ae_title, config.port)
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server = None
+
+
+class StorageSCP(ListeningServer):
     def __init__(self, config: ScpConfig, inbox: Path, *, max_instance_bytes: int = 256 << 20):
         self.config = config
         self.inbox = Path(inbox)
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.max_instance_bytes = max_instance_bytes  # intake.max_file_mb: intake would refuse more
-        self._server = None
         self._lock = threading.Lock()
         self._received: dict[int, int] = {}  # association id -> bytes since its last instance
         self.stored = 0
 
     # -- handlers (pynetdicom calls them on its own threads) ---------------------------------
     def _on_requested(self, event) -> None:
-        """Refuse (transient, local limit exceeded) a peer address already holding its share."""
-        assoc = event.assoc
-        address = assoc.requestor.address
-        held = [a for a in assoc.ae.active_associations
-                if a is not assoc and a.is_acceptor and getattr(a.requestor, "address", None) == address]
-        if len(held) >= self.config.max_associations_per_peer:
-            log.warning("DICOM association from %s refused: it already holds %d (dicom.max_associations_per_peer)",
-                        _peer(assoc), len(held))
-            assoc.acse.send_reject(0x02, 0x03, 0x02)
-            assoc.kill()
+        limit_per_peer(event.assoc, self.config.max_associations_per_peer, "dicom.max_associations_per_peer")
 
     def _on_accepted(self, event) -> None:
-        log.info("DICOM association from %s accepted", _peer(event.assoc))
+        log.info("DICOM association from %s accepted", describe_peer(event.assoc))
 
     def _on_rejected(self, event) -> None:
-        log.warning("DICOM association from %s rejected (calling AE not allowed, or busy)", _peer(event.assoc))
+        log.warning("DICOM association from %s rejected (calling AE not allowed, or busy)", describe_peer(event.assoc))
 
     def _on_data(self, event) -> None:
         """Counts what a peer sends; an instance growing past the limit aborts the association
@@ -128,7 +154,7 @@ class StorageSCP:
         if total > self.max_instance_bytes + (1 << 20) and not getattr(event.assoc, "_dab_aborted", False):
             event.assoc._dab_aborted = True
             log.warning("DICOM association from %s aborted: an instance larger than %d MB (intake.max_file_mb)",
-                        _peer(event.assoc), self.max_instance_bytes >> 20)
+                        describe_peer(event.assoc), self.max_instance_bytes >> 20)
             event.assoc.abort(block=False)
 
     def _on_closed(self, event) -> None:
@@ -147,7 +173,7 @@ class StorageSCP:
     def _on_store(self, event) -> int:
         with self._lock:
             self._received[id(event.assoc)] = 0
-        peer = _peer(event.assoc)
+        peer = describe_peer(event.assoc)
         try:
             received = Path(event.dataset_path)
             size = received.stat().st_size
@@ -217,24 +243,11 @@ class StorageSCP:
         for uid in STORAGE_CLASSES:
             ae.add_supported_context(uid, list(TRANSFER_SYNTAXES))
         ae.add_supported_context(Verification)
-        if self.config.allowed_calling_aes:
-            ae.require_calling_aet = [a.strip() for a in self.config.allowed_calling_aes]
         handlers = [(evt.EVT_C_STORE, self._on_store), (evt.EVT_C_ECHO, self._on_echo),
                     (evt.EVT_REQUESTED, self._on_requested), (evt.EVT_ACCEPTED, self._on_accepted),
                     (evt.EVT_REJECTED, self._on_rejected), (evt.EVT_DATA_RECV, self._on_data),
                     (evt.EVT_CONN_CLOSE, self._on_closed)]
-        self._server = ae.start_server((self.config.bind_address, self.config.port), block=False,
-                                       evt_handlers=handlers)
-        log.info("DICOM receiver listening as %s on port %d", self.config.ae_title, self.config.port)
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
+        self._listen(ae, self.config, handlers, "DICOM receiver")
 
 
 def _publish(tmp: Path, final: Path) -> None:

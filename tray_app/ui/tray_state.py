@@ -7,7 +7,8 @@ tooltips at 127 characters), the counts, and the ids the notifier compares betwe
 
 Icon states, most important first (one icon, the tooltip lists everything):
 urgent > export_failing > waiting_for_share > paused > review > watching. A problem of the PC
-the service reports (disk full, the DICOM port taken) shows as waiting_for_share, the amber
+the service reports (disk full, the DICOM port taken, a worklist answering from a stale copy of
+the schedule) shows as waiting_for_share, the amber
 "needs attention" icon, with its sentence first in the tooltip.
 A silent pilot never shows findings, so it never reports urgent findings or studies to review.
 No names or paths of patients appear here: tooltips and notifications may be seen by anyone
