@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
                                QTextBrowser, QVBoxLayout)
 
 from . import theme
+from .code_confirm import CodeConfirmList
 from .present import dob, mount_order, patient_name
 
 
@@ -95,6 +96,8 @@ class SignDialog(QDialog):
         self.browser.setHtml(preview_html(study, self.preview))
         self.browser.setMinimumHeight(scale.px(260))
         lay.addWidget(self.browser, 1)
+        self.codes = CodeConfirmList(self.preview.get("confirm", []), scale)
+        lay.addWidget(self.codes)
         form = QFormLayout()
         self.clinician = QComboBox()
         self.clinicians = api.clinicians()
@@ -150,8 +153,11 @@ class SignDialog(QDialog):
         c = self.selected()
         if c is None:
             return False
+        if self.codes.problem():
+            self.message.setText(self.codes.problem())
+            return False
         try:
-            result = self.api.sign(self.study["id"], c["id"], self.pin.text())
+            result = self.api.sign(self.study["id"], c["id"], self.pin.text(), codes=self.codes.codes())
         except self._ReviewError as exc:
             self.message.setText(str(exc))
             self.pin.clear()
