@@ -114,8 +114,12 @@ class ODRun:
         if part.state == "sending":  # outcome of an earlier attempt unknown: look before writing again
             found = kind.find(self, name, part.marker)
             if found is not None:
-                job.done(name, found, how="found", detail="found by marker; not written again")
+                job.done(name, found, how="found", detail=f"found by {kind.found_by}; not written again")
                 return ""
+        there = kind.present(self, name)
+        if there is not None:  # e.g. a crown charted in Open Dental before: not written a second time
+            job.done(name, there[0], how="found", detail=there[1])
+            return ""
         body, note = kind.body(self, name, part.marker)
         job.begin(name)
         try:
