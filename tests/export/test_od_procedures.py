@@ -117,6 +117,8 @@ def test_a_changed_code_is_the_one_written_and_bad_codes_refuse_the_signature(wo
         api.sign(sid, 1, "246813", reject=[ids["c14"]], codes={ids["c14"]: "D2391"})
     with pytest.raises(SignError, match="not an accepted finding"):
         api.sign(sid, 1, "246813", codes={ids["crown3"]: "D2740"})  # existing work takes no treatment code
+    with pytest.raises(SignError, match="D2391 is charted by surface, but finding .* on #8 has no surfaces"):
+        api.sign(sid, 1, "246813", reject=[ids["c14"]], codes={ids["pa8"]: "D2391"})
     assert ws.db.one("SELECT 1 FROM reports WHERE study_id=?", (sid,)) is None  # nothing signed
     api.sign(sid, 1, "246813", reject=[ids["c14"]], codes={ids["c19"]: "d2393", ids["pa8"]: "D3330"})
     report = Report.from_json(ws.db.one("SELECT snapshot FROM reports WHERE study_id=?", (sid,))["snapshot"])

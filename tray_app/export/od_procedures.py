@@ -12,7 +12,8 @@ they change the chart's treatment plan and need the key's ProcedureLogs permissi
   crowns, root canal fillings, implants, with the code labels.py charts them as) → an existing
   procedure, ProcStatus EO, or Cn/EC (`existing_status`; Cn and EC exist from Open Dental 25.1.14,
   read from the `ProgramVersion` preference, pms/version.py) — unless the tooth already has a
-  procedure of that code family charted as C, EC, EO or Cn.
+  procedure of that code family charted as C, EC, EO or Cn. A restoration without surfaces is not
+  charted (its codes need them; the sign-off refuses a confirmed surface code without them too).
 
 Each procedure is its own part, `proc<finding id>` (the lowest id of its findings). Open Dental's
 ProcedureLogs POST has no free-text field that could carry our marker on every version: the
@@ -73,6 +74,8 @@ def procedures(settings, report) -> list[Procedure]:
     for (planned, tooth, what), fs in groups.items():
         surfaces = _surfaces("".join(f.get("surfaces") or "" for f in fs))
         code = what if planned else cdt.existing_code(what, int(fs[0]["tooth_fdi"]), surfaces)
+        if cdt.takes_surfaces(code) and not surfaces:  # a restoration whose surfaces nobody placed
+            continue
         out.append(Procedure(f"proc{min(f['id'] for f in fs)}", code, tooth,
                              surfaces if cdt.takes_surfaces(code) else "", planned,
                              fs[0]["label"]))

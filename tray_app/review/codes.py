@@ -36,5 +36,8 @@ def confirmed(rows, codes: dict | None) -> list[dict] | None:
         if not cdt.CODE.match(code):
             raise ValueError(f"{code or 'an empty code'} (finding {fid}, #{by_id[fid]['tooth_universal']}) is not "
                              "a CDT code: a D and four digits, e.g. D2392")
+        if cdt.takes_surfaces(code) and not by_id[fid]["surfaces"]:
+            raise ValueError(f"{code} is charted by surface, but finding {fid} on #{by_id[fid]['tooth_universal']} has "
+                             "no surfaces: set them (Edit) or confirm another code")
         out.append({"finding_id": fid, "code": code})
     return out or None
