@@ -264,3 +264,18 @@ def test_loopback_procedurelogs_post_follows_the_contract(od_server):
             c.request("POST", "procedurelogs", body=dict(ok, ProcStatus="Cn", procCode="D2740", Surf=""))
         assert c.request("POST", "procedurelogs", body=dict(ok, ProcStatus="EO", procCode="D2740",
                                                             Surf=""))["ProcStatus"] == "EO"
+
+
+def test_the_sign_off_preview_says_what_is_charted(workspace):
+    ws = workspace
+    api, sid, ids = _study(ws)
+    preview = api.preview_export(sid)
+    assert {c["finding_id"] for c in preview["confirm"]} == {ids[k] for k in ("c19", "c30", "pa8", "c14")}
+    assert preview["plans_treatment"] is False and preview["existing"] == []  # not sent to Open Dental
+    od = api.config.export.opendental
+    api.config.export.destinations = ["opendental"]
+    od.write_treatment_plan = od.write_existing_conditions = True
+    preview = api.preview_export(sid)
+    assert preview["plans_treatment"] is True
+    assert preview["existing"] == [{"finding_id": ids["crown3"], "label": "crown", "tooth_universal": "3",
+                                    "code": "D2740"}]

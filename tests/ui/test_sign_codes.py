@@ -29,6 +29,8 @@ def test_the_dentist_ticks_or_changes_each_code_and_only_those_are_signed(review
     assert not any(tick.isChecked() for tick, _ in rows.values())  # nothing confirmed for the dentist
     assert rows[caries][1].text() == "D2392" and rows[pa][1].text() == ""  # no single code for an endo evaluation
     assert "#19 MO caries" in rows[caries][0].text()
+    heading = dlg.codes.findChildren(type(dlg.message))[0].text()
+    assert "charting them as planned treatment is off" in heading  # Open Dental procedures are off by default
     rows[pa][1].setText("X33")
     rows[pa][1].textEdited.emit("X33")  # as typed: a changed code is a confirmed one
     assert rows[pa][0].isChecked()

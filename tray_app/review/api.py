@@ -26,7 +26,7 @@ from ..store.reports import Signer
 from ..store.status import change_fingerprint
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
-from .codes import confirmable, confirmed as confirmed_codes
+from .codes import chart_preview, confirmed as confirmed_codes
 from .patient import PatientMatch, find as find_patient
 from .report import LABEL, automated_record, build as build_report, corrections, demo_text, local_time
 
@@ -270,7 +270,7 @@ class ReviewAPI:
         demo = demo_text(self.demonstration_models(study_id))
         note = "\n".join(x for x in (demo, summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id))
                          if x)
-        return {"note": note, "codes": codes, "images": shown, "confirm": confirmable(self.db, study_id),
+        return {"note": note, "codes": codes, "images": shown, **chart_preview(self.db, study_id, self.config),
                 "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
                 ["none configured yet: the signed report stays in Dental AI Bridge"],
                 "warnings": self.safety_warnings(study_id, summary)}

@@ -13,13 +13,27 @@ from ..store import findings
 from ..store.db import Database
 
 
-def confirmable(db: Database, study_id: int) -> list[dict]:
-    """The accepted pathology findings on a tooth, each with its suggested code (maybe "")."""
+def chart_preview(db: Database, study_id: int, config) -> dict:
+    """What the sign-off shows of the chart: `confirm`, the accepted pathology findings on a tooth,
+    each with its suggested code (maybe ""); `plans_treatment`, whether confirmed codes become
+    planned procedures in Open Dental; `existing`, the accepted existing work it charts there."""
     rows = [dict(r) for r in findings.reported(db.conn(), study_id)]
     suggested = cdt.finding_codes(rows)
-    return [{"finding_id": r["id"], "label": r["label"], "tooth_universal": r["tooth_universal"] or "",
-             "surfaces": r["surfaces"] or "", "code": suggested[r["id"]].code, "reason": suggested[r["id"]].reason}
-            for r in rows if r["id"] in suggested]
+    od = config.export.opendental
+    to_od = "opendental" in config.export.destinations
+    return {"confirm": [{"finding_id": r["id"], "label": r["label"], "tooth_universal": r["tooth_universal"] or "",
+                         "surfaces": r["surfaces"] or "", "code": suggested[r["id"]].code,
+                         "reason": suggested[r["id"]].reason} for r in rows if r["id"] in suggested],
+            "plans_treatment": to_od and od.write_treatment_plan,
+            "existing": [e for r in rows if to_od and od.write_existing_conditions for e in _existing(r)]}
+
+
+def _existing(r: dict) -> list[dict]:
+    """Accepted existing work as Open Dental charts it (export/od_procedures.py), or nothing."""
+    code = cdt.existing_code(r["label"], int(r["tooth_fdi"]), r["surfaces"] or "") if r["tooth_fdi"] else ""
+    if not code or (cdt.takes_surfaces(code) and not r["surfaces"]):
+        return []
+    return [{"finding_id": r["id"], "label": r["label"], "tooth_universal": r["tooth_universal"], "code": code}]
 
 
 def confirmed(rows, codes: dict | None) -> list[dict] | None:

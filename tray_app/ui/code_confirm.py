@@ -12,12 +12,15 @@ from . import theme
 
 
 class CodeConfirmList(QWidget):
-    def __init__(self, offered: list[dict], scale: theme.Scale, parent=None):
+    def __init__(self, offered: list[dict], scale: theme.Scale, parent=None, *, charted: bool = False):
+        """`charted`: confirmed codes become planned procedures in Open Dental (else they stay in the report)."""
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        where = ("only ticked codes are charted in Open Dental as planned treatment" if charted else
+                 "ticked codes are kept in the signed report (charting them as planned treatment is off)")
         head = QLabel(f"<span style='color:{theme.MUTED}'><b>TREATMENT CODES</b> — tick each code you confirm; "
-                      "only ticked codes are charted as planned treatment</span>")
+                      f"{where}</span>")
         head.setWordWrap(True)
         lay.addWidget(head)
         grid = QGridLayout()
