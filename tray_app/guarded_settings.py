@@ -37,6 +37,9 @@ GUARDED_KEYS = (
     "export.dicom.host",
     "export.dicom.port",
     "export.dicom.called_ae",
+    # procedures written into the chart's treatment plan and existing work (issue 19)
+    "export.opendental.write_treatment_plan",
+    "export.opendental.write_existing_conditions",
     # the review hub opens the app (patient data) to the practice's network
     "hub.enabled",
     "hub.port",
@@ -120,6 +123,8 @@ def enforce(db, config: Config) -> tuple[Config, str]:
     existed (nobody could have authorised them)."""
     current = guarded_values(config)
     recorded = _recorded(db)
+    if recorded is not None:  # a key guarded since that record was made counts as having had its default
+        recorded = {**guarded_values(Config()), **recorded}
     if recorded == current:
         return config, ""
     if recorded is None or not authority_exists(db):

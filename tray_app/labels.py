@@ -16,6 +16,8 @@ from dataclasses import dataclass
 ANATOMY, DENTAL_WORK, PATHOLOGY, OTHER = "anatomy", "dental_work", "pathology", "other"
 # where a label sits: on a tooth, on a tooth's surfaces, or beside it (apex, bone, root surface)
 ON_TOOTH, ON_SURFACE, NEAR_TOOTH = "tooth", "surface", "near"
+BY_SURFACES = "by surfaces"  # charted_as: the code follows the number of surfaces (clinical/cdt.py)
+SURFACE_CODES = ("D21", "D23", "D26")  # CDT families charted with surfaces: amalgam, resin, inlay/onlay
 
 # colours for labels nobody describes (picked by the label's name, so stable across runs)
 FALLBACK_COLORS = ("#94a3b8", "#ef4444", "#38bdf8", "#a78bfa", "#facc15", "#34d399", "#fb923c", "#f43f5e",
@@ -36,6 +38,11 @@ class Label:
     patient_text: str = ""  # patient summary: "A possible cavity on …"; empty: not mentioned
     family: str = ""        # labels the clinical rules treat alike (decay of any depth; what covers a tooth)
     tooth_treatment: bool = False  # usually treated on the tooth itself: a later film of it is a follow-up
+    # existing dental work as it is charted in a practice system (structured write-back): the CDT
+    # code — one, one per tooth class (anterior, premolar, molar), or BY_SURFACES (the resin code by
+    # surface count, clinical/cdt.py) — and the code prefixes that mean "already charted" on a tooth
+    charted_as: tuple[str, ...] = ()
+    code_family: tuple[str, ...] = ()
 
 
 KNOWN: tuple[Label, ...] = (
@@ -46,13 +53,17 @@ KNOWN: tuple[Label, ...] = (
     Label("deep_caries", "Deep caries", "#c2410c", PATHOLOGY, 3,
           chart_text="Deep caries suspected", patient_text="a possible deep cavity", family="caries",
           tooth_treatment=True),
+    # a radiograph does not show the material (amalgam or resin, ceramic or metal): the codes chart
+    # the work as present; the office can change the code in its chart
     Label("restoration", "Restoration", "#5aa9e6", DENTAL_WORK, 0, ON_SURFACE, True, "Restorations",
-          "Restoration present", family="covering"),
+          "Restoration present", family="covering", charted_as=(BY_SURFACES,), code_family=SURFACE_CODES),
     Label("crown", "Crown", "#a78bfa", DENTAL_WORK, 0, ON_TOOTH, True, "Crowns", "Crown present",
-          family="covering"),
+          family="covering", charted_as=("D2740",), code_family=("D27", "D6058", "D6059", "D606")),
     Label("root_canal", "Root canal filling", "#e6c35a", DENTAL_WORK, 0, ON_TOOTH, True, "Root canal fillings",
-          "Root canal filling present"),
-    Label("implant", "Implant", "#4fbfa0", DENTAL_WORK, 0, ON_TOOTH, True, "Implants", "Implant present"),
+          "Root canal filling present", charted_as=("D3310", "D3320", "D3330"),
+          code_family=("D331", "D332", "D333", "D3346", "D3347", "D3348")),  # therapy and retreatment
+    Label("implant", "Implant", "#4fbfa0", DENTAL_WORK, 0, ON_TOOTH, True, "Implants", "Implant present",
+          charted_as=("D6010",), code_family=("D600", "D601", "D604", "D605")),  # implant bodies
     Label("calculus", "Calculus", "#c9a27e", PATHOLOGY, 1, NEAR_TOOTH,
           chart_text="Calculus", patient_text="tartar build-up"),
     Label("periapical_radiolucency", "Periapical radiolucency", "#d9607a", PATHOLOGY, 3, NEAR_TOOTH,
@@ -79,6 +90,7 @@ NEAR_TOOTH_LABELS = _names(placement=NEAR_TOOTH)
 CARIES_LABELS = _names(family="caries")
 COVERING_LABELS = _names(family="covering")  # under which decay recurs
 TOOTH_TREATMENT_LABELS = _names(tooth_treatment=True)
+CHARTED_WORK_LABELS = frozenset(l.name for l in KNOWN if l.charted_as)  # existing work written as a procedure
 # an allowlist in a fixed order, so a model bringing new labels (fracture, impacted, …) never widens it
 AUTOMATABLE_LABELS: tuple[str, ...] = tuple(l.name for l in KNOWN if l.automatable)
 

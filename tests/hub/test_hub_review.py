@@ -74,3 +74,17 @@ def test_the_pin_lock_out_holds_over_the_hub(hub, op3):
     with pytest.raises(HubError) as locked:
         op3.sign(study_id, hub.dentist, PIN)  # right, but locked out
     assert locked.value.status == 403 and "locked out" in str(locked.value)
+
+
+def test_confirmed_treatment_codes_travel_with_the_signature(hub, op3):
+    from tray_app.review.api import ReviewAPI
+    from tray_app.store.reports import Report
+
+    study_id = op3.queue()[0]["id"]
+    image = op3.study(study_id)["images"][0]["id"]
+    caries = ReviewAPI(hub.db).add(image, "caries", (5, 5, 20, 20), tooth_fdi=36, surfaces="MO")
+    preview = {c["finding_id"]: c for c in op3._call("GET", f"/studies/{study_id}/preview")["confirm"]}
+    assert preview[caries]["code"] == "D2392"  # offered to the operatory PC's sign-off dialog
+    op3.sign(study_id, hub.dentist, PIN, codes={caries: "D2393"})
+    report = Report.from_json(hub.db.one("SELECT snapshot FROM reports WHERE study_id=?", (study_id,))[0])
+    assert report.confirmed_codes == [{"finding_id": caries, "code": "D2393"}]

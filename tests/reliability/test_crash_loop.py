@@ -1,6 +1,7 @@
 """50 cycles of kill -9 at random moments while files arrive, studies are signed and
 exports run against a loopback Open Dental: at the end every file is analysed once and
-every signed study is written to the PMS exactly once."""
+every signed study is written to the PMS exactly once — documents, note and procedures
+(a confirmed caries code planned, an existing restoration charted)."""
 
 import json
 import os
@@ -46,10 +47,18 @@ def _sign_ready(api: ReviewAPI, doc: int) -> int:
     for study in api.queue():
         if all(im["state"] == "analyzed" for im in study["images"]):
             try:
+                codes = {}
                 for im in study["images"]:
                     for f in im["findings"]:
-                        api.accept(f["id"], actor="test")
-                api.sign(study["id"], doc, "246813")
+                        if f["label"] == "caries" and not f["tooth_fdi"]:  # the stub model places no tooth
+                            api.edit(f["id"], tooth_fdi=36, surfaces="MO", actor="test")
+                        elif f["label"] == "restoration" and not f["tooth_fdi"]:
+                            api.edit(f["id"], tooth_fdi=16, surfaces="DO", actor="test")
+                        else:
+                            api.accept(f["id"], actor="test")
+                        if f["label"] == "caries":
+                            codes[f["id"]] = "D2392"
+                api.sign(study["id"], doc, "246813", codes=codes)
                 signed += 1
             except ReviewError:
                 pass  # the service changed it meanwhile; next round
@@ -62,7 +71,8 @@ def test_kill_9_loop_over_ingest_and_export(home, export_dir, od, tmp_path, monk
         sources=[SourceConfig(path=str(export_dir), kind="native", patient_id="patnum")],
         intake=IntakeConfig(settle_seconds=0.3, supervise_seconds=0.3),
         export=ExportConfig(destinations=["opendental"],
-                            opendental=OpenDentalConfig(base_url=od.url, timeout=2.0, connect_timeout=1.0),
+                            opendental=OpenDentalConfig(base_url=od.url, timeout=2.0, connect_timeout=1.0,
+                                                        write_treatment_plan=True, write_existing_conditions=True),
                             retry=RetryConfig(backoff_base_seconds=0.2, backoff_max_seconds=1.0, lease_seconds=10.0)),
     )
     config.save(paths.config_file)
@@ -121,6 +131,11 @@ def test_kill_9_loop_over_ingest_and_export(home, export_dir, od, tmp_path, monk
     assert per_patient_docs == {2000 + i: 2 for i in range(FILES)}, per_patient_docs
     notes = [c["PatNum"] for c in od.state.commlogs]
     assert sorted(notes) == [2000 + i for i in range(FILES)]
+    procedures: dict[int, list] = {}
+    for p in od.state.tables["procedurelogs"]:
+        procedures.setdefault(p["PatNum"], []).append((p["procCode"], p["ToothNum"], p["Surf"], p["ProcStatus"]))
+    assert procedures == {2000 + i: [("D2392", "19", "MO", "TP"), ("D2392", "3", "OD", "Cn")] for i in range(FILES)}, \
+        procedures
     from tray_app.store import audit
 
     assert audit.verify(db.conn()).ok

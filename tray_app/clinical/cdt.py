@@ -6,11 +6,12 @@ to confirm" (clinical-ai.md §6).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..labels import CARIES_LABELS
+from ..labels import BY_SURFACES, CARIES_LABELS, PATHOLOGY, SURFACE_CODES, describe
 from ..teeth import fdi_to_universal
 
 CONFIRM = "suggested, dentist to confirm"
@@ -124,3 +125,50 @@ IMAGING_MODALITY: dict[str, str] = {
 def imaging_modality(code: str) -> str:
     """The DICOM Modality of a radiographic CDT code; '' when the code takes no radiograph."""
     return IMAGING_MODALITY.get((code or "").strip().upper(), "")
+
+# -- per finding: what the dentist confirms at sign-off, and existing work as it is charted ------
+CODE = re.compile(r"^D\d{4}$")  # a CDT code as Open Dental's procCode takes it
+
+
+def finding_codes(findings: Iterable[dict]) -> dict[int, Suggestion]:
+    """The suggested treatment code of each accepted pathology finding placed on a tooth (its tooth's
+    rule above: decay under a crown → D27xx, caries by surface count, …); "" where no single code
+    fits (an endodontic evaluation, a quadrant procedure). The dentist confirms or changes each."""
+    findings = [f for f in findings if f.get("tooth_fdi") and f.get("id") is not None]
+    out: dict[int, Suggestion] = {}
+    for f in findings:
+        if describe(f["label"]).group != PATHOLOGY:
+            continue
+        same_tooth = [g for g in findings if g["tooth_fdi"] == f["tooth_fdi"]]
+        uni = str(fdi_to_universal(int(f["tooth_fdi"])))
+        tooth = [s for s in treatment_codes(same_tooth) if s.teeth == (uni,)]  # the tooth's own, not quadrants
+        if f["label"] in CARIES_LABELS or f["label"] == "margin_discrepancy":
+            pick = next((s for s in tooth if s.code), None)  # its restoration or crown
+        else:
+            pick = next((s for s in tooth if not s.code and f["label"].replace("_", " ") in s.reason), None)
+        out[int(f["id"])] = pick or Suggestion("", f"{describe(f['label']).display.lower()} #{uni}: no single "
+                                                   "tooth code; enter one to chart it", (uni,), "treatment")
+    return out
+
+
+def existing_code(label: str, fdi: int, surfaces: str = "") -> str:
+    """The code existing work of this label is charted with on this tooth ("" when it is not charted)."""
+    charted = describe(label).charted_as
+    if not charted:
+        return ""
+    if charted == (BY_SURFACES,):
+        return _surface_code(fdi, surfaces)
+    if len(charted) == 3:  # anterior, premolar, molar (primary: incisors and canine, then molars)
+        pos, primary = fdi % 10, fdi // 10 >= 5
+        return charted[0] if pos <= 3 else charted[2] if primary or pos >= 6 else charted[1]
+    return charted[0]
+
+
+def takes_surfaces(code: str) -> bool:
+    return code.startswith(SURFACE_CODES)
+
+
+def in_family(label: str, code: str) -> bool:
+    """A charted code that already records this label's work (a crown of any material, …)."""
+    family = describe(label).code_family
+    return bool(family) and code.startswith(family)

@@ -29,6 +29,7 @@ class PartKind:
     resource = "documents"
     marker_field = "Description"
     id_key = "DocNum"
+    found_by = "marker"  # how find() knows an earlier write (the audit entry says it)
 
     def owns(self, name: str) -> bool:
         raise NotImplementedError
@@ -47,6 +48,11 @@ class PartKind:
         for row in run.listing(self.resource):
             if marker in str(row.get(self.marker_field) or ""):
                 return str(row.get(self.id_key) or "?")
+        return None
+
+    def present(self, run, name: str) -> tuple[str, str] | None:
+        """The part is in Open Dental already by other hands (a crown charted before): (its id, why);
+        it is then done without a write. Asked before every write."""
         return None
 
 
@@ -187,3 +193,6 @@ def chart_note(report: Report, marker: str) -> str:
 for _kind in (AnnotatedImages(), ReportPdf("pdf", False), ReportPdf("patient_pdf", True), ChartNote(),
               UrgentPopup()):
     register(_kind)
+
+from .od_procedures import Procedures  # noqa: E402  (kinds in modules of their own, which do not import this one)
+register(Procedures())

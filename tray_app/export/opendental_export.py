@@ -11,6 +11,9 @@ What one signed study writes (each configurable, each carrying a unique marker
 4. `POST /documents/Upload` for the PDF findings report (ImgType Document, extension .pdf).
 5. `POST /commlogs` with the signed chart note (marker in the Note).
 6. `POST /popups` for an urgent study, only when configured.
+7. `POST /procedurelogs` per confirmed treatment code (TP) and per accepted existing work (EO/Cn),
+   only when configured (od_procedures.py: no marker field, found by identity; not written when
+   Open Dental already has it).
 
 Before retrying a write whose outcome is unknown (timeout, reset connection, 5xx, a crash
 between the answer and our commit) the part's marker is looked up with `GET /documents?PatNum=`,
@@ -114,8 +117,12 @@ class ODRun:
         if part.state == "sending":  # outcome of an earlier attempt unknown: look before writing again
             found = kind.find(self, name, part.marker)
             if found is not None:
-                job.done(name, found, how="found", detail="found by marker; not written again")
+                job.done(name, found, how="found", detail=f"found by {kind.found_by}; not written again")
                 return ""
+        there = kind.present(self, name)
+        if there is not None:  # e.g. a crown charted in Open Dental before: not written a second time
+            job.done(name, there[0], how="found", detail=there[1])
+            return ""
         body, note = kind.body(self, name, part.marker)
         job.begin(name)
         try:

@@ -177,11 +177,13 @@ class HubClient:
         return self._call("POST", f"/findings/{finding_id}/reject", {"expected_version": expected_version})
 
     def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=(),
-             expected_version: int | None = None) -> dict:
-        """Exclusive and final: when another PC signed first, HubError 409 names who and when."""
+             expected_version: int | None = None, codes: dict | None = None) -> dict:
+        """Exclusive and final: when another PC signed first, HubError 409 names who and when.
+        `codes`: the treatment codes the dentist confirmed, {finding id: code}."""
         return self._call("POST", f"/studies/{study_id}/sign",
                           {"clinician": clinician_id, "pin": pin, "accept": list(accept), "reject": list(reject),
-                           "expected_version": expected_version}, repeatable=False)
+                           "expected_version": expected_version,
+                           "codes": {str(k): v for k, v in (codes or {}).items()}}, repeatable=False)
 
     def version(self) -> str:
         """Changes whenever anything the queue shows changes: poll it, reload on change."""

@@ -155,7 +155,7 @@ class RemoteReviewAPI:
         return bool(self._act(study_id, f"/studies/{study_id}/undo")["undone"])
 
     # -- sign-off (the PIN is checked on the hub, with its lock-out) -------------------------
-    def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=()) -> dict:
+    def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=(), codes=None) -> dict:
         return self._act(study_id, f"/studies/{study_id}/sign",
-                         {"clinician": clinician_id, "pin": pin, "accept": sorted(accept), "reject": sorted(reject)},
-                         error=SignError)
+                         {"clinician": clinician_id, "pin": pin, "accept": sorted(accept), "reject": sorted(reject),
+                          "codes": {str(k): v for k, v in (codes or {}).items()}}, error=SignError)

@@ -133,7 +133,8 @@ def create_app(api: ReviewAPI, fingerprint: str, *, workers: int = 4) -> Starlet
             return api.sign(study_id, int(data["clinician"]), str(data["pin"]),
                             accept=[int(x) for x in data.get("accept", [])],
                             reject=[int(x) for x in data.get("reject", [])], via=client["name"],
-                            expected_version=expected_version(data))
+                            expected_version=expected_version(data),
+                            codes={int(k): str(v) for k, v in (data.get("codes") or {}).items()})
         except SignError as exc:
             with db.tx() as c:  # a wrong PIN from which PC (the lock-out itself is the clinician's)
                 audit.append(c, "hub_sign_refused", f"study:{study_id}", client=client["name"], reason=str(exc))

@@ -27,6 +27,7 @@ from ..store.status import change_fingerprint
 from ..store.studies import queue as queue_read
 from . import clinicians as clin
 from .chart import ChartCache, context as chart_view
+from .codes import chart_preview, confirmed as confirmed_codes
 from .patient import PatientMatch, find as find_patient
 from .report import LABEL, automated_record, build as build_report, corrections, demo_text, local_time
 
@@ -230,7 +231,7 @@ class ReviewAPI:
             self._check_version(c, study_id, expected_version)
             fid = findings.add(c, image_id, study_id, label, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)),
                                tooth_fdi=tooth_fdi, tooth_universal=str(fdi_to_universal(tooth_fdi)) if tooth_fdi else "",
-                               surfaces=surfaces.upper(), severity=study_summary_severity(label), note=note,
+                               surfaces=surfaces.upper(), severity=describe(label).severity, note=note,
                                at=utcnow())
             self._record(c, study_id, fid, "add", {}, {"label": label, "box": [x1, y1, x2, y2]}, actor)
         self._refresh(study_id)
@@ -275,7 +276,7 @@ class ReviewAPI:
         demo = demo_text(self.demonstration_models(study_id))
         note = "\n".join(x for x in (demo, summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id))
                          if x)
-        return {"note": note, "codes": codes, "images": shown,
+        return {"note": note, "codes": codes, "images": shown, **chart_preview(self.db, study_id, self.config),
                 "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
                 ["none configured yet: the signed report stays in Dental AI Bridge"],
                 "warnings": self.safety_warnings(study_id, summary)}
@@ -336,9 +337,10 @@ class ReviewAPI:
         return "\n".join(lines)
 
     def sign(self, study_id: int, clinician_id: int, pin: str, *, accept=(), reject=(), via: str = "",
-             expected_version: int | None = None) -> dict:
+             expected_version: int | None = None, codes: dict | None = None) -> dict:
         """Sign, after accepting/rejecting the given findings. The PIN is checked first; the
-        actions, the report snapshot and the queued exports then commit together or not at all.
+        actions, the report snapshot (with the treatment `codes` confirmed, {finding id: code}) and
+        the queued exports then commit together or not at all.
         `via`: the hub client (operatory PC) the signature came from, named in its audit entries."""
         if self.silent_pilot:
             raise SignError("the practice runs a silent pilot: nothing is signed or exported until the rollout "
@@ -359,9 +361,10 @@ class ReviewAPI:
                     self._apply_status(c, fid, "accepted", actor, study_id)
                 for fid in sorted(set(reject)):
                     self._apply_status(c, fid, "rejected", actor, study_id)
+                confirmed = confirmed_codes(findings.reported(c, study_id), codes)
             except (AlreadySigned, StaleVersion):
                 raise
-            except ReviewError as exc:
+            except (ReviewError, ValueError) as exc:
                 raise SignError(str(exc)) from exc
             summary = self._refresh(study_id, signer=who["name"])  # a savepoint inside this transaction
             rows = findings.reported(c, study_id)
@@ -375,7 +378,7 @@ class ReviewAPI:
                               self.automation_addendum(study_id, sent, fixes))
             report = build_report(self.db, study_id, rows, label=LABEL, cdt=summary["cdt"], drafts=drafts,
                                   signer=Signer(who["id"], who["name"], who["role"]), signed_at=signed_at,
-                                  supersedes=supersedes, catalog=self.catalog)
+                                  supersedes=supersedes, catalog=self.catalog, confirmed_codes=confirmed)
             body = report.to_json()
             digest = reports.digest(body)
             outbox.supersede_unsent(c, study_id, utcnow())
@@ -394,7 +397,3 @@ class ReviewAPI:
             result["warning"] = (f"{who['name']}'s PIN is shorter than now required ({clin.pin_rule(who['role'])}); "
                                  f"change it soon: Settings → Clinicians, or dental-bridge clinicians set-pin {who['id']}")
         return result
-
-
-def study_summary_severity(label: str) -> int:
-    return describe(label).severity

@@ -19,10 +19,12 @@ DEMO_LINE = "DEMONSTRATION MODEL — not for clinical use"
 
 def build(db: Database, study_id: int, findings: list, *, label: str, cdt: dict, drafts: dict,
           signer: Signer | None = None, signed_at: str | None = None, automated: dict | None = None,
-          supersedes: dict | None = None, catalog: ModelCatalog | None = None) -> Report:
+          supersedes: dict | None = None, catalog: ModelCatalog | None = None,
+          confirmed_codes: list | None = None) -> Report:
     """A report of the study's identity, set, tags and images and the given findings, with the
     models that made them, which of those are demonstration models and the display name and
-    colour of each label (`catalog`: the installed models, default the bundled ones)."""
+    colour of each label (`catalog`: the installed models, default the bundled ones) and the
+    treatment codes the signing dentist confirmed (review/codes.py)."""
     study = queue(db, include_done=True, study_id=study_id)[0]
     rows = [{k: f[k] for k in REPORT_FINDING_FIELDS} for f in findings]
     models = sorted({f"{r['model_name']} {r['model_version']}".strip() for r in rows if r["model_name"]})
@@ -35,7 +37,7 @@ def build(db: Database, study_id: int, findings: list, *, label: str, cdt: dict,
         images=[{"id": im["id"], "kind": im["kind"], "sha256": im["sha256"]} for im in study["images"]],
         findings=rows, models=models, label=label, cdt=cdt, drafts=drafts, signer=signer, signed_at=signed_at,
         demonstration_models=facts["demonstration_models"], label_styles=facts["label_styles"],
-        automated=automated, supersedes=supersedes)
+        automated=automated, supersedes=supersedes, confirmed_codes=confirmed_codes or None)
 
 
 def demonstration_models(report: Report) -> list[str]:

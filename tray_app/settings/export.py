@@ -18,6 +18,9 @@ write_pdf = true                        # PDF findings report (Documents POST Up
 write_chart_note = true                 # signed chart note (Commlogs POST)
 write_patient_summary = false           # patient-friendly PDF (Documents POST Upload)
 popup_for_urgent = false                # a patient popup when the study is urgent (Popups POST)
+write_treatment_plan = false            # confirmed treatment codes as planned procedures (ProcedureLogs POST, TP)
+write_existing_conditions = false       # accepted existing work (crowns, …) as existing procedures, unless charted
+existing_status = "auto"                # auto (Cn from Open Dental 25.1.14, else EO) | EO | EC | Cn
 image_format = "jpg"                    # jpg | png
 jpeg_quality = 90
 require_birth_date = true               # refuse to write when the radiograph carries no birth date
@@ -65,6 +68,7 @@ DESTINATIONS = ("opendental", "folder", "dicom")
 OD_MODES = ("local", "service", "remote")
 FOLDER_LAYOUTS = ("dentrix", "opendental_atoz")
 IMAGE_FORMATS = ("jpg", "png")
+EXISTING_STATUSES = ("auto", "EO", "EC", "Cn")  # how existing work is charted (ProcedureLogs POST ProcStatus)
 
 # Open Dental's documented base URLs (https://www.opendental.com/site/apilocal.html)
 LOCAL_URL = "http://localhost:30222/api/v1/"
@@ -105,6 +109,11 @@ class OpenDentalConfig(Table):
     write_chart_note: bool = True
     write_patient_summary: bool = False
     popup_for_urgent: bool = False
+    # procedures change the chart's treatment plan and need the key's ProcedureLogs permission: off
+    # until the practice turns them on (guarded_settings.py: with a dentist's PIN)
+    write_treatment_plan: bool = False
+    write_existing_conditions: bool = False
+    existing_status: str = "auto"
     image_format: str = "jpg"
     jpeg_quality: int = 90
     require_birth_date: bool = True
@@ -156,6 +165,9 @@ class OpenDentalConfig(Table):
             errors.append("export.opendental.doc_category must name an Open Dental image category, e.g. Radiographs")
         if self.image_format not in IMAGE_FORMATS:
             errors.append(f"export.opendental.image_format must be one of {', '.join(IMAGE_FORMATS)}")
+        if self.existing_status not in EXISTING_STATUSES:
+            errors.append(f"export.opendental.existing_status must be one of {', '.join(EXISTING_STATUSES)} "
+                          f"(got {self.existing_status!r})")
         if not 30 <= self.jpeg_quality <= 100:
             errors.append("export.opendental.jpeg_quality must be between 30 and 100")
         if self.connect_timeout <= 0 or self.timeout <= 0:

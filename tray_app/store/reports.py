@@ -5,7 +5,8 @@ A snapshot is stored as `json.dumps(report, sort_keys=True, ensure_ascii=False)`
 is that text's; rows are immutable (triggers refuse updates). `Report.to_json()` writes exactly
 that text, so the hash of a report is the hash it always had, and `Report.from_json` reads
 every snapshot ever stored — those from before `demonstration_models` and `label_styles` were
-recorded too (those fields are then None, and omitted again when written).
+recorded too (those fields are then None, and omitted again when written; so is
+`confirmed_codes` when the dentist confirmed no treatment code).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Signer:
 
 
 # recorded only by some reports: left out of the text when None (never stored as null)
-_OMITTED_WHEN_NONE = ("demonstration_models", "label_styles", "automated", "supersedes")
+_OMITTED_WHEN_NONE = ("demonstration_models", "label_styles", "automated", "supersedes", "confirmed_codes")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Report:
     label_styles: dict | None = None                 # {label: {display, color}}; None: not recorded
     automated: dict | None = None                    # targeted automation: {at, labels, min_confidence, verified}
     supersedes: dict | None = None                   # signed after an automated export: what it corrects
+    confirmed_codes: list | None = None              # [{finding_id, code}] the signing dentist confirmed
     extra: dict = field(default_factory=dict, compare=False)       # keys of a newer version, kept as they are
     absent: frozenset = field(default=frozenset(), compare=False)  # keys the stored text did not have
 

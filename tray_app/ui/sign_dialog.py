@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTextBrowser, QVBoxLayout)
 
+from ..labels import describe
 from . import theme
+from .code_confirm import CodeConfirmList
 from .present import dob, mount_order, patient_name
 
 
@@ -28,6 +30,8 @@ def preview_html(study: dict, preview: dict) -> str:
             codes.append(f"<li><b>{html.escape(code)}</b> {html.escape(c.get('reason', ''))}{html.escape(teeth)}</li>")
         else:
             codes.append(f"<li>{html.escape(str(c))}</li>")
+    existing = "".join(f"<li>#{html.escape(str(e['tooth_universal']))} {html.escape(describe(e['label']).display)} — "
+                       f"<b>{html.escape(e['code'])}</b></li>" for e in preview.get("existing", []))
     dests = "".join(f"<li>{html.escape(d)}</li>" for d in preview.get("destinations", [])) or "<li>none</li>"
     p = study.get("patient", {})
     muted = theme.MUTED
@@ -38,6 +42,8 @@ def preview_html(study: dict, preview: dict) -> str:
         f"<pre style='white-space: pre-wrap; font-family: monospace;'>{html.escape(preview.get('note', ''))}</pre>"
         f"<h4 style='color:{muted}'>IMAGES ({len(preview.get('images', []))})</h4><ul>{''.join(images) or '<li>none</li>'}</ul>"
         f"<h4 style='color:{muted}'>CDT CODES</h4><ul>{''.join(codes) or '<li>none</li>'}</ul>"
+        + (f"<h4 style='color:{muted}'>EXISTING WORK CHARTED IN OPEN DENTAL (unless already charted)</h4>"
+           f"<ul>{existing}</ul>" if existing else "") +
         f"<h4 style='color:{muted}'>DESTINATION</h4><ul>{dests}</ul>"
     )
 
@@ -95,6 +101,9 @@ class SignDialog(QDialog):
         self.browser.setHtml(preview_html(study, self.preview))
         self.browser.setMinimumHeight(scale.px(260))
         lay.addWidget(self.browser, 1)
+        self.codes = CodeConfirmList(self.preview.get("confirm", []), scale,
+                                     charted=bool(self.preview.get("plans_treatment")))
+        lay.addWidget(self.codes)
         form = QFormLayout()
         self.clinician = QComboBox()
         self.clinicians = api.clinicians()
@@ -150,8 +159,11 @@ class SignDialog(QDialog):
         c = self.selected()
         if c is None:
             return False
+        if self.codes.problem():
+            self.message.setText(self.codes.problem())
+            return False
         try:
-            result = self.api.sign(self.study["id"], c["id"], self.pin.text())
+            result = self.api.sign(self.study["id"], c["id"], self.pin.text(), codes=self.codes.codes())
         except self._ReviewError as exc:
             self.message.setText(str(exc))
             self.pin.clear()
