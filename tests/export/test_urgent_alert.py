@@ -11,10 +11,11 @@ from model_factory import write_model, yolo_output
 from samples import write_dicom
 from service_helpers import fast_config, home_paths, wait_for
 from tray_app.app import Service
-from tray_app.export.urgent_alert import UrgentAlerts, alert_text
+from tray_app.review.api import ReviewAPI
+from tray_app.export.urgent_alert import alert_text
 from tray_app.store import alerts
 
-from .conftest import FakeClock, od_config
+from .conftest import od_config
 
 TASK_LIST, USER = 74, 3
 
@@ -76,6 +77,8 @@ def test_an_urgent_fmx_alerts_once_and_not_again_after_a_restart(alert_home, exp
         wait_for(lambda: tasks(task_server), 30, message="the alert task")
         row = wait_for(lambda: (r := alerts.of_study(svc.db, 1)) and r["state"] == "done" and r, 30,
                        message="the alert done")
+        # the hub's queue carries the text to the clients' trays
+        assert ReviewAPI(svc.db).queue()[0]["alert"] == row["text"]
     finally:
         svc.stop()
     (task,) = tasks(task_server)

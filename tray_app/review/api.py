@@ -21,7 +21,7 @@ from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
 from ..intake import image_cache
 from ..teeth import fdi_to_universal
-from ..store import findings, images, outbox, reports, studies
+from ..store import alerts, findings, images, outbox, reports, studies
 from ..store.reports import Signer
 from ..store.status import change_fingerprint
 from ..store.studies import queue as queue_read
@@ -83,7 +83,8 @@ class ReviewAPI:
         return studies
 
     def queue(self, include_done: bool = False) -> list[dict]:
-        return self._visible(queue_read(self.db, include_done=include_done))
+        # with each urgent study's alert text, for a client's tray (export/urgent_alert.py)
+        return alerts.with_texts(self.db.conn(), self._visible(queue_read(self.db, include_done=include_done)))
 
     def study(self, study_id: int) -> dict:
         found = self._visible(queue_read(self.db, include_done=True, study_id=study_id))

@@ -83,6 +83,14 @@ def texts(conn: sqlite3.Connection, study_ids) -> dict[int, str]:
     return {r[0]: r[1] for r in rows}
 
 
+def with_texts(conn: sqlite3.Connection, studies: list[dict]) -> list[dict]:
+    """Review-queue rows with `alert`: their alert's text, "" when they have none."""
+    found = texts(conn, [s["id"] for s in studies])
+    for s in studies:
+        s["alert"] = found.get(s["id"], "")
+    return studies
+
+
 def of_study(db: Database, study_id: int) -> dict | None:
     row = db.one("SELECT * FROM study_alerts WHERE study_id=?", (study_id,))
     return dict(row) if row else None
