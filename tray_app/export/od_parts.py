@@ -187,3 +187,7 @@ def chart_note(report: Report, marker: str) -> str:
 for _kind in (AnnotatedImages(), ReportPdf("pdf", False), ReportPdf("patient_pdf", True), ChartNote(),
               UrgentPopup()):
     register(_kind)
+
+from .od_follow_up import KINDS as _FOLLOW_UP  # noqa: E402 — the follow-up after sign-off (issue 19)
+for _kind in _FOLLOW_UP:
+    register(_kind)

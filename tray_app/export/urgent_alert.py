@@ -27,7 +27,7 @@ from ..pms.client import ODClient, ODError
 from ..pms.keys import ODKeys, get_opendental_keys
 from ..pms.patients import PatientProblem, resolve_patient
 from ..pms.formats import od_datetime
-from ..pms.tasks import patient_tasks, post_patient_task
+from ..pms.tasks import post_patient_task, task_with_marker
 from ..review.report import demo_text
 from ..store import alerts, audit, meta
 from ..store import findings as findings_repo
@@ -175,13 +175,9 @@ class UrgentAlerts:
 
     def _find(self, client: ODClient, row: dict, pat_num: int) -> str | None:
         if row["via"] == "task":
-            rows, key, field = patient_tasks(client, pat_num, since=od_datetime(row["created_at"])), "TaskNum", "Descript"
-        else:
-            rows, key, field = client.popups(pat_num), "PopupNum", "Description"
-        for r in rows:
-            if row["marker"] in str(r.get(field) or ""):
-                return str(r.get(key) or "?")
-        return None
+            return task_with_marker(client, pat_num, row["marker"], since=od_datetime(row["created_at"]))
+        return next((str(p.get("PopupNum") or "?") for p in client.popups(pat_num)
+                     if row["marker"] in str(p.get("Description") or "")), None)
 
     def _finish(self, row: dict, state: str, reason: str, *, remote_id: str = "",
                 maybe_written: bool | None = None) -> dict:

@@ -31,3 +31,11 @@ def patient_tasks(client: ODClient, pat_num: int, *, since: str) -> list[dict]:
         start = datetime.now() - timedelta(days=14)
     return client.get_all("tasks", {"ObjectType": "Patient", "KeyNum": int(pat_num),
                                     "DateTimeOriginal": start.strftime("%Y-%m-%d %H:%M:%S")})
+
+
+def task_with_marker(client: ODClient, pat_num: int, marker: str, *, since: str) -> str | None:
+    """The TaskNum of the patient's task whose Descript carries `marker` (an earlier write of ours)."""
+    for row in patient_tasks(client, pat_num, since=since):
+        if marker in str(row.get("Descript") or ""):
+            return str(row.get("TaskNum") or "?")
+    return None

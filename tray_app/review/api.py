@@ -14,7 +14,7 @@ import numpy as np
 
 from ..store import audit
 from ..analysis.catalog import ModelCatalog
-from ..clinical import study_summary
+from ..clinical import follow_up, study_summary
 from ..config import Config
 from ..labels import describe
 from ..store.db import Database, utcnow
@@ -270,7 +270,8 @@ class ReviewAPI:
         demo = demo_text(self.demonstration_models(study_id))
         note = "\n".join(x for x in (demo, summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id))
                          if x)
-        return {"note": note, "codes": codes, "images": shown,
+        decided = [dict(f) for f in findings.of_study(self.db, study_id) if f["status"] in findings.DECIDED]
+        return {"note": note, "codes": codes, "images": shown, "follow_up": follow_up.suggest(decided).as_dict(),
                 "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
                 ["none configured yet: the signed report stays in Dental AI Bridge"],
                 "warnings": self.safety_warnings(study_id, summary)}

@@ -10,7 +10,7 @@ alert = true             # an urgent study, once analysed, alerts the dentist (t
 alert_via = "task"       # task | popup | none: a task needs task_list_num; popups interrupt every user
 task_list_num = 0        # the Open Dental task list (TaskListNum) alerts and follow-ups go to; 0 = none
 user_num = 0             # the Open Dental user (UserNum) the tasks are from; needed with a task list
-follow_up = true         # after sign-off: the suggested follow-up visit as a task (or a commlog without a task list)
+follow_up = false        # after sign-off: the suggested follow-up visit as a task (or a commlog without a task list)
 ```
 """
 
@@ -32,7 +32,8 @@ class NextStepsConfig(Table):
     alert_via: str = "task"
     task_list_num: int = 0
     user_num: int = 0
-    follow_up: bool = True
+    # off until the practice asks for it: otherwise every signed study adds one more note to the chart
+    follow_up: bool = False
 
     @property
     def task_list_set(self) -> bool:

@@ -38,6 +38,7 @@ def preview_html(study: dict, preview: dict) -> str:
         f"<pre style='white-space: pre-wrap; font-family: monospace;'>{html.escape(preview.get('note', ''))}</pre>"
         f"<h4 style='color:{muted}'>IMAGES ({len(preview.get('images', []))})</h4><ul>{''.join(images) or '<li>none</li>'}</ul>"
         f"<h4 style='color:{muted}'>CDT CODES</h4><ul>{''.join(codes) or '<li>none</li>'}</ul>"
+        f"<p><i>{html.escape((preview.get('follow_up') or {}).get('text', ''))}</i></p>"  # read-only (follow_up.py)
         f"<h4 style='color:{muted}'>DESTINATION</h4><ul>{dests}</ul>"
     )
 
