@@ -180,3 +180,63 @@ def test_alert_text_names_finding_and_tooth_only():
                                          "by a dentist.")
     demo = alert_text(findings, 2.4, ["demo-yolo 0.1"])
     assert demo.startswith("DEMONSTRATION MODEL — not for clinical use (demo-yolo 0.1)")
+
+
+def test_a_crash_after_the_write_is_found_by_marker_not_written_again(alert_home, export_dir, task_server,
+                                                                     monkeypatch):
+    from tray_app.export.urgent_alert import UrgentAlerts
+
+    from .conftest import FakeClock
+
+    urgent_model(alert_home / "models" / "urgent")
+    fmx(export_dir, 1)
+    cfg = config_for(export_dir, task_server)
+    svc = Service(cfg, home_paths())
+    svc.run_once()  # analysed and the alert recorded; no sender thread runs here
+    assert alerts.of_study(svc.db, 1)["state"] == "queued"
+    clock = FakeClock()
+
+    class Crash(Exception):
+        pass
+
+    real_finish = alerts.finish
+
+    def crash_once(c, alert_id, state, *a, **kw):
+        if state == "done":
+            monkeypatch.setattr(alerts, "finish", real_finish)
+            raise Crash("the process died after Open Dental answered, before our commit")
+        return real_finish(c, alert_id, state, *a, **kw)
+
+    monkeypatch.setattr(alerts, "finish", crash_once)
+    with pytest.raises(Crash):
+        UrgentAlerts(svc.db, cfg, lambda s: [], clock=clock).drain_once()
+    assert len(tasks(task_server)) == 1 and alerts.of_study(svc.db, 1)["state"] == "sending"
+    restarted = UrgentAlerts(svc.db, cfg, lambda s: [], clock=clock)
+    assert restarted.drain_once() == []  # its lease holds it while the dead sender might still be writing
+    clock.advance(cfg.export.retry.lease_seconds + 1)
+    [result] = restarted.drain_once()
+    assert result["state"] == "done" and result["reason"] == "found by marker; not written again"
+    assert len(tasks(task_server)) == 1
+    svc.db.close()
+
+
+def test_doctor_says_where_alerts_go_and_which_need_attention(alert_home, export_dir, task_server):
+    from tray_app.doctor import Context, run
+    from tray_app.export.next_steps_doctor import CHECKS
+
+    cfg = config_for(export_dir, task_server, task_list_num=0, user_num=0)
+    (line,) = run(CHECKS, Context(cfg, home_paths()))
+    assert line.ok and line.warning and "the tray only" in line.message and "task_list_num" in line.message
+    cfg = config_for(export_dir, task_server)
+    (line,) = run(CHECKS, Context(cfg, home_paths()))
+    assert not line.warning and "task list 74" in line.message
+
+    urgent_model(alert_home / "models" / "urgent")
+    write_dicom(export_dir / "unknown.dcm", seed=9, patient_id="4004", study_uid="1.2.840.99.79")  # not in OD
+    svc = Service(cfg, home_paths())
+    svc.run_once()
+    svc.urgent_alerts.drain_once()
+    svc.db.close()
+    lines = run(CHECKS, Context(cfg, home_paths()))
+    assert [(c.name, c.ok) for c in lines[1:]] == [("urgent alert (study 1)", False)]
+    assert "4004" in lines[1].message
