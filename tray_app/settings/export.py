@@ -23,6 +23,7 @@ jpeg_quality = 90
 require_birth_date = true               # refuse to write when the radiograph carries no birth date
 connect_timeout = 5.0
 timeout = 65.0                          # Open Dental ends calls at 60 s (504)
+# [export.opendental.next_steps]: the urgent alert and the follow-up (settings/next_steps.py)
 
 [export.folder]
 path = ""                               # drop folder (UNC paths welcome)
