@@ -79,3 +79,19 @@ def test_the_sign_off_preview_shows_the_follow_up(workspace):
     follow = api.preview_export(ws.studies["A"])["follow_up"]
     assert follow["visit"] == "restorative" and follow["status"] == "suggested, dentist to confirm"
     assert follow["text"].startswith("Suggested follow-up: restorative visit")
+
+
+def test_a_demonstration_models_follow_up_says_so_first():
+    from tray_app.export.od_follow_up import follow_up_text
+    from tray_app.store.reports import Report
+
+    report = Report.from_dict({"study_id": 1, "findings": [{"label": "caries", "tooth_fdi": 36, "surfaces": "O",
+                                                            "status": "accepted"},
+                                                           {"label": "periapical_radiolucency", "tooth_fdi": 11,
+                                                            "status": "rejected"}],
+                               "demonstration_models": ["dental-demo 1.0.0"], "signer": {"id": 1, "name": "Dr X",
+                                                                                          "role": "dentist"}})
+    text = follow_up_text(report, "[DAB:1:abc:follow_up_note]")
+    assert text.startswith("DEMONSTRATION MODEL — not for clinical use (dental-demo 1.0.0)")
+    assert "restorative visit" in text and "emergency" not in text  # the rejected finding plans nothing
+    assert text.endswith("nothing was booked. [DAB:1:abc:follow_up_note]")

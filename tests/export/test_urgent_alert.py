@@ -240,3 +240,14 @@ def test_doctor_says_where_alerts_go_and_which_need_attention(alert_home, export
     lines = run(CHECKS, Context(cfg, home_paths()))
     assert [(c.name, c.ok) for c in lines[1:]] == [("urgent alert (study 1)", False)]
     assert "4004" in lines[1].message
+
+
+def test_a_silent_pilot_raises_no_alert(alert_home, export_dir, task_server):
+    urgent_model(alert_home / "models" / "urgent")
+    fmx(export_dir, 1)
+    cfg = config_for(export_dir, task_server)
+    cfg.governance.rollout = "silent_pilot"
+    svc = Service(cfg, home_paths())
+    svc.run_once()
+    assert svc.db.one("SELECT urgent FROM studies")["urgent"] == 1 and alerts.status(svc.db) == []
+    svc.db.close()
