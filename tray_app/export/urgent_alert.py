@@ -33,7 +33,7 @@ from ..store import alerts, audit, meta
 from ..store import findings as findings_repo
 from ..store import studies as studies_repo
 from ..store.db import Database
-from .outbox import Outbox, demonstration_refused, iso, parse_iso
+from .outbox import Outbox, iso, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +107,18 @@ class UrgentAlerts:
 
     def _route(self, demo: list[str]) -> tuple[str, str, str]:
         """(via, first state, reason): where the alert goes besides the tray."""
-        via = self.settings.next_steps.alert_channel()
+        ns = self.settings.next_steps
+        via = ns.alert_channel()  # after_image left with the alert turned off
         if via == "none":
-            why = ("no Open Dental task list is set (next_steps.task_list_num)" if self.settings.next_steps.alert_via
-                   == "task" and self.settings.next_steps.alert else "alerts in Open Dental are turned off")
+            why = (f"no Open Dental task list is set ({ns.TABLE}.task_list_num)" if ns.alert_via == "task"
+                   else f"{ns.TABLE}.alert_via is none")
             return "none", "not_sent", f"shown in the tray only: {why}"
         if "opendental" not in self.config.export.destinations:
             return "none", "not_sent", "shown in the tray only: Open Dental is not an export destination"
         if demo and not self.config.export.allow_demonstration_model:
-            return via, "not_sent", demonstration_refused(demo)
+            return via, "not_sent", (f"shown in the tray only: the finding comes from a demonstration model "
+                                     f"({', '.join(demo)}), which reaches Open Dental only with "
+                                     "export.allow_demonstration_model on")
         return via, "queued", ""
 
     # -- the sender ----------------------------------------------------------------------------
