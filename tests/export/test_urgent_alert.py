@@ -251,3 +251,18 @@ def test_a_silent_pilot_raises_no_alert(alert_home, export_dir, task_server):
     svc.run_once()
     assert svc.db.one("SELECT urgent FROM studies")["urgent"] == 1 and alerts.status(svc.db) == []
     svc.db.close()
+
+
+def test_where_an_unreviewed_alert_goes_is_a_guarded_setting(home, monkeypatch, capsys):
+    import io
+    import sys
+
+    from tray_app.cli import main
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
+    assert main(["clinicians", "add", "Dr Ada", "--role", "dentist", "--pin-stdin"]) == 0
+    assert main(["config", "set", "export.opendental.next_steps.alert_via", "popup"]) == 2
+    assert "needs a dentist's or admin's PIN" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
+    assert main(["config", "set", "export.opendental.next_steps.task_list_num", "74", "--as-clinician", "1",
+                 "--pin-stdin"]) == 0
