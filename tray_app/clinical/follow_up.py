@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..labels import PATHOLOGY_LABELS, TOOTH_TREATMENT_LABELS, describe
 from . import cdt
 
-EMERGENCY_LABELS = frozenset({"periapical_radiolucency", "deep_caries"})
-RESTORATIVE_LABELS = frozenset({"caries", "margin_discrepancy"})
-PERIO_LABELS = frozenset({"bone_loss"})
+# from labels.py, the one owner: the most severe pathology (deep caries, periapical radiolucency) is seen
+# soon; the rest treated on the tooth itself (caries, a failing margin) is restorative
+EMERGENCY_LABELS = frozenset(name for name in PATHOLOGY_LABELS if describe(name).severity >= 3)
+RESTORATIVE_LABELS = TOOTH_TREATMENT_LABELS - EMERGENCY_LABELS
 
 # the visit's own examination code, before any treatment code
 VISIT_CODES = {"emergency": "D0140", "recall": "D0120"}
@@ -52,7 +54,7 @@ def suggest(accepted: list[dict]) -> FollowUp:
         visit = "emergency"
     elif labels & RESTORATIVE_LABELS:
         visit = "restorative"
-    elif labels & PERIO_LABELS:
+    elif "bone_loss" in labels:  # cdt.py's scaling and root planing
         visit = "perio"
     else:
         visit = "recall"
