@@ -86,7 +86,7 @@ class Service:
         self.client_mode = bool(self.config.client.hub_url)
         if self.client_mode:
             self.scp = self.hub = self.watcher = self.readiness = self.worker = self.worklist = None
-            self.processor = self.outbox = self.exporter = None
+            self.processor = self.outbox = self.exporter = self.urgent_alerts = self.alert_sender = None
             self.sources = []
             return
         sources = list(self.config.sources)
@@ -113,12 +113,28 @@ class Service:
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
         self.outbox = Outbox(self.db, self.config.export, automation=self.config.governance.automated)
         self.exporter = OutboxWorker(self.outbox, poll_seconds=5.0)  # signatures from other processes (CLI) too
+        self.urgent_alerts, self.alert_sender = self._make_alerts()
         self.worker = AnalysisWorker(
             self.db, self.config, self.paths.data_dir, self.paths.cache_dir, self.processor, self.health,
             self.wake_worker, load_model=self.load_model, rescan=self.watcher.scan_all,
             wake_readiness=self.readiness.wake.set, wake_exporter=self.exporter.wake,
         )
         self.discovery.on_error = self.readiness.on_error = self.health.component_failed
+
+    def _make_alerts(self):
+        """The urgent alert at analysis (export/urgent_alert.py): recorded by an after_image step,
+        written to Open Dental by a sender thread with the outbox's rules."""
+        from .analysis.catalog import ModelCatalog
+        from .export.urgent_alert import UrgentAlerts
+        from .store import findings
+
+        catalog = ModelCatalog(model_search_dirs(self.paths))
+        alerts = UrgentAlerts(self.db, self.config,
+                              lambda study_id: catalog.demonstration(findings.models_of_study(self.db, study_id)))
+        sender = OutboxWorker(alerts, poll_seconds=5.0)
+        alerts.wake = sender.wake
+        self.processor.after_image.append(alerts.after_image)
+        return alerts, sender
 
     def _make_hub(self):
         """The review hub other PCs review through (its modules load only when it is on)."""
@@ -163,6 +179,7 @@ class Service:
         self.readiness.start()
         self.watcher.start()
         self.exporter.start()
+        self.alert_sender.start()
         if self.scp is not None:
             try:
                 self.scp.start()
@@ -194,6 +211,7 @@ class Service:
         if self.worklist is not None:
             self.worklist.stop()
         self.exporter.stop()
+        self.alert_sender.stop()
         self.watcher.stop()
         self.readiness.stop()
         self.worker.join(timeout=30)

@@ -20,6 +20,10 @@ GUARDED_KEYS = (
     "governance.rollout",
     "governance.auto_labels",
     "governance.auto_min_confidence",
+    # an urgent alert puts an unreviewed AI finding in Open Dental (a task list makes it a task there)
+    "export.opendental.next_steps.alert",
+    "export.opendental.next_steps.alert_via",
+    "export.opendental.next_steps.task_list_num",
     # which findings are reported at all (diagnoses not validated on real radiographs)
     "analysis.unvalidated_labels",
     # where exports go, and whether a demonstration model's findings may go there

@@ -21,6 +21,8 @@ def _practice() -> Config:
     c.export.destinations, c.export.allow_demonstration_model = ["opendental", "folder", "dicom"], True
     od = c.export.opendental
     od.mode, od.server, od.https, od.doc_category = "service", "odserver", True, "X-Rays"
+    ns = od.next_steps
+    ns.alert, ns.alert_via, ns.task_list_num, ns.user_num, ns.follow_up = False, "popup", 74, 3, True
     c.export.folder.path, c.export.folder.layout, c.export.folder.atoz_root = "//srv/drop", "opendental_atoz", "//a"
     d = c.export.dicom
     d.host, d.port, d.called_ae, d.calling_ae, d.send_gsps, d.send_sc = "pacs", 4242, "ORTHANC", "FRONT", False, True

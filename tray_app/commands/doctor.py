@@ -6,12 +6,13 @@ from __future__ import annotations
 from ..config import ConfigError
 from ..doctor import Context, core, run, summary
 from ..export import doctor as export_doctor
+from ..export import next_steps_doctor
 from ..hub import doctor as hub_doctor
 from ..worklist import doctor as worklist_doctor
 from .shared import load_config, load_paths, print_json
 
 # every part's checks, in the order printed
-CHECKS = (*core.CHECKS, *export_doctor.CHECKS, *worklist_doctor.CHECKS)
+CHECKS = (*core.CHECKS, *export_doctor.CHECKS, *worklist_doctor.CHECKS, *next_steps_doctor.CHECKS)
 # an operatory PC in client mode watches, analyses and exports nothing: the hub does
 CLIENT_CHECKS = (core.data_folder, core.disk_space, core.audit_log, core.keyring_store, *hub_doctor.CHECKS)
 

@@ -195,4 +195,6 @@ for _kind in (AnnotatedImages(), ReportPdf("pdf", False), ReportPdf("patient_pdf
     register(_kind)
 
 from .od_procedures import Procedures  # noqa: E402  (kinds in modules of their own, which do not import this one)
-register(Procedures())
+from .od_follow_up import KINDS as _FOLLOW_UP  # noqa: E402 — the follow-up after sign-off (issue 19)
+for _kind in (Procedures(), *_FOLLOW_UP):
+    register(_kind)

@@ -14,14 +14,14 @@ import numpy as np
 
 from ..store import audit
 from ..analysis.catalog import ModelCatalog
-from ..clinical import study_summary
+from ..clinical import follow_up, study_summary
 from ..config import Config
 from ..labels import describe
 from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
 from ..intake import image_cache
 from ..teeth import fdi_to_universal
-from ..store import findings, images, outbox, reports, studies
+from ..store import alerts, findings, images, outbox, reports, studies
 from ..store.reports import Signer
 from ..store.status import change_fingerprint
 from ..store.studies import queue as queue_read
@@ -29,6 +29,7 @@ from . import clinicians as clin
 from .chart import ChartCache, context as chart_view
 from .codes import chart_preview, confirmed as confirmed_codes
 from .patient import PatientMatch, find as find_patient
+from .silent_pilot import hide_findings
 from .report import LABEL, automated_record, build as build_report, corrections, demo_text, local_time
 
 EDITABLE = ("label", "tooth_fdi", "surfaces", "note", "x1", "y1", "x2", "y2")
@@ -76,17 +77,11 @@ class ReviewAPI:
         return self.config.governance.rollout == "silent_pilot"
 
     def _visible(self, studies: list[dict]) -> list[dict]:
-        """In a silent pilot the findings are recorded for later comparison but never shown."""
-        if self.silent_pilot:
-            for s in studies:
-                for im in s["images"]:
-                    im["findings"] = []
-                s["findings_count"] = 0
-                s["findings_hidden"] = "silent pilot: AI findings are recorded but not shown"
-        return studies
+        return hide_findings(studies) if self.silent_pilot else studies
 
     def queue(self, include_done: bool = False) -> list[dict]:
-        return self._visible(queue_read(self.db, include_done=include_done))
+        # with each urgent study's alert text, for a client's tray (export/urgent_alert.py)
+        return alerts.with_texts(self.db.conn(), self._visible(queue_read(self.db, include_done=include_done)))
 
     def study(self, study_id: int) -> dict:
         found = self._visible(queue_read(self.db, include_done=True, study_id=study_id))
@@ -276,7 +271,9 @@ class ReviewAPI:
         demo = demo_text(self.demonstration_models(study_id))
         note = "\n".join(x for x in (demo, summary["drafts"]["chart_note"].rstrip(), self.automation_addendum(study_id))
                          if x)
+        decided = [dict(f) for f in findings.of_study(self.db, study_id) if f["status"] in findings.DECIDED]
         return {"note": note, "codes": codes, "images": shown, **chart_preview(self.db, study_id, self.config),
+                "follow_up": follow_up.suggest(decided).as_dict(),
                 "findings": [r["id"] for r in accepted], "destinations": self.destinations() or
                 ["none configured yet: the signed report stays in Dental AI Bridge"],
                 "warnings": self.safety_warnings(study_id, summary)}

@@ -26,6 +26,7 @@ jpeg_quality = 90
 require_birth_date = true               # refuse to write when the radiograph carries no birth date
 connect_timeout = 5.0
 timeout = 65.0                          # Open Dental ends calls at 60 s (504)
+# [export.opendental.next_steps]: the urgent alert and the follow-up (settings/next_steps.py)
 
 [export.folder]
 path = ""                               # drop folder (UNC paths welcome)
@@ -62,6 +63,7 @@ from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from .dicom import ae_title_problem
+from .next_steps import NextStepsConfig
 from .schema import SettingsError, Table
 
 DESTINATIONS = ("opendental", "folder", "dicom")
@@ -119,6 +121,8 @@ class OpenDentalConfig(Table):
     require_birth_date: bool = True
     connect_timeout: float = 5.0
     timeout: float = 65.0
+    # the urgent alert at analysis and the follow-up after sign-off (settings/next_steps.py)
+    next_steps: NextStepsConfig = field(default_factory=NextStepsConfig)
 
     def url_for(self, mode: str) -> str:
         """The base URL for one mode (the override applies to the configured mode only)."""
@@ -174,7 +178,7 @@ class OpenDentalConfig(Table):
             errors.append("export.opendental timeouts must be more than 0 seconds")
         if not (self.write_images or self.write_pdf or self.write_chart_note or self.write_patient_summary):
             errors.append("export.opendental writes nothing: turn on write_images, write_pdf or write_chart_note")
-        return errors
+        return errors + self.next_steps.validate()
 
 
 @dataclass

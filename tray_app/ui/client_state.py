@@ -31,7 +31,8 @@ def from_queue(studies: list[dict]) -> TrayState:
     else:
         details.append("Hub connected: nothing to review")
     state = "urgent" if urgent else "review" if studies else "watching"
-    return TrayState(state, tooltip_text(details), len(studies), urgent, details=tuple(details))
+    alerts = tuple(sorted((int(s["id"]), s["alert"]) for s in studies if s.get("alert") and int(s["id"]) in urgent))
+    return TrayState(state, tooltip_text(details), len(studies), urgent, details=tuple(details), alerts=alerts)
 
 
 def problem_sentence(exc: HubError) -> str:

@@ -31,6 +31,7 @@ from .settings.dicom_page import DicomPage
 from .settings.export_page import ExportPage
 from .settings.folders_page import FoldersPage
 from .settings.general_page import GeneralPage
+from .settings.next_steps_page import NextStepsPage
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,11 @@ class SettingsWindow(QDialog):
         self.analysis_page = AnalysisPage(model_text)
         self.clinicians_page = CliniciansPage(self.db, lambda reason: self.ask_authority(reason))
         self.export_page = ExportPage() if self.has_export else None
+        self.next_steps_page = NextStepsPage() if self.has_export else None
         self.dicom_page = DicomPage(pacs=self.has_export and getattr(config.export, "dicom", None) is not None)
         self.general_page = GeneralPage(paths, autostart_supported=self.autostart_supported, registry=registry)
         self.pages = [p for p in (self.folders_page, self.analysis_page, self.clinicians_page, self.export_page,
-                                  self.dicom_page, self.general_page) if p is not None]
+                                  self.next_steps_page, self.dicom_page, self.general_page) if p is not None]
         for page in self.pages:
             page.load(self.config)
             self.tabs.addTab(page, page.title)

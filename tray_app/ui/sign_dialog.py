@@ -44,6 +44,7 @@ def preview_html(study: dict, preview: dict) -> str:
         f"<h4 style='color:{muted}'>CDT CODES</h4><ul>{''.join(codes) or '<li>none</li>'}</ul>"
         + (f"<h4 style='color:{muted}'>EXISTING WORK CHARTED IN OPEN DENTAL (unless already charted)</h4>"
            f"<ul>{existing}</ul>" if existing else "") +
+        f"<p><i>{html.escape((preview.get('follow_up') or {}).get('text', ''))}</i></p>"  # read-only (follow_up.py)
         f"<h4 style='color:{muted}'>DESTINATION</h4><ul>{dests}</ul>"
     )
 

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from ..store import alerts as alerts_store
 from ..store import status
 
 STATES = ("watching", "paused", "waiting_for_share", "export_failing", "review", "urgent")
@@ -40,6 +41,8 @@ class TrayState:
     paused: bool = False
     no_sources: bool = False
     details: tuple[str, ...] = ()
+    # (study id, its urgent alert's text: export/urgent_alert.py) — the notification says what was flagged
+    alerts: tuple[tuple[int, str], ...] = ()
 
     @property
     def urgent(self) -> int:
@@ -108,7 +111,7 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
         details.append(receiver)
     tooltip = tooltip_text(details)
     return TrayState(state, tooltip, to_review, urgent_ids, waiting, failed, quarantined, paused, no_sources,
-                     tuple(details))
+                     tuple(details), tuple(sorted(alerts_store.texts(conn, urgent_ids).items())))
 
 
 def tooltip_text(details: list[str]) -> str:
@@ -119,6 +122,20 @@ def tooltip_text(details: list[str]) -> str:
 
 
 # -- notifications ------------------------------------------------------------------------------
+def _urgent_message(state: TrayState, new_ids: frozenset[int], started: bool) -> str:
+    """A study flagged urgent while running: its alert's text (the AI finding, not yet reviewed); at
+    start-up, or before the alert is recorded, how many wait."""
+    n = len(state.urgent_ids)
+    texts = dict(state.alerts)
+    said = [texts[i] for i in sorted(new_ids) if i in texts] if started else []
+    if not said:
+        return (f"{_plural(n, 'study is', 'studies are')} flagged urgent. Open the review window to see "
+                f"{'it' if n == 1 else 'them'}.")
+    others = f" ({_plural(n - 1, 'other urgent study', 'other urgent studies')} waiting.)" if n > 1 else ""
+    return f"{said[-1]}{others} Open the review window."
+
+
+
 @dataclass(frozen=True)
 class Notification:
     kind: str  # urgent | export_failed | waiting | quarantined
@@ -161,17 +178,15 @@ class Notifier:
 
     def update(self, state: TrayState) -> list[Notification]:
         prev, self._prev = self._prev, state
+        started = prev is not None
         if prev is None:
             # at start-up, urgent studies and failing exports waiting from before are worth a
             # message; folder status and quarantines are yesterday's news
             prev = TrayState("watching", "", waiting_sources=state.waiting_sources, quarantined=state.quarantined)
         new_urgent = state.urgent_ids - prev.urgent_ids
         if new_urgent:
-            n = len(state.urgent_ids)
-            self._pending["urgent"] = Notification(
-                "urgent", "Urgent finding",
-                f"{_plural(n, 'study is', 'studies are')} flagged urgent. Open the review window to see "
-                f"{'it' if n == 1 else 'them'}.")
+            self._pending["urgent"] = Notification("urgent", "Urgent finding", _urgent_message(state, new_urgent,
+                                                                                              started))
         new_failed = state.failed_exports - prev.failed_exports
         if new_failed:
             self._pending["export_failed"] = Notification(
