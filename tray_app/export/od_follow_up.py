@@ -12,6 +12,7 @@ Signed reports only: an automated export has no dentist's findings to plan from.
 
 from __future__ import annotations
 
+from .od_part_kind import PartKind
 from ..clinical.follow_up import suggest
 from ..pms.client import ODClient
 from ..pms.tasks import task_with_marker
@@ -31,9 +32,8 @@ def follow_up_text(report: Report, marker: str) -> str:
             f"nothing was booked. {marker}")
 
 
-class _FollowUp:
-    """A kind of Open Dental write as od_parts.PartKind describes it (od_parts registers KINDS: importing
-    it here would make an import cycle)."""
+class _FollowUp(PartKind):
+    """A follow-up written as a task or as a note (registered by od_parts)."""
 
     name = resource = marker_field = id_key = ""
     wants_task = False

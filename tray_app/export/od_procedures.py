@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .od_part_kind import PartKind
 from ..clinical import cdt
 from ..labels import CHARTED_WORK_LABELS
 from ..pms.client import ODClient, ODError
@@ -93,9 +94,8 @@ def _same_surfaces(a: str, b: str) -> bool:
     return set(a.upper().translate(norm)) == set(b.upper().translate(norm))
 
 
-class Procedures:
-    """The kind of part (od_parts.PartKind's interface; registered by od_parts, which this module does
-    not import, so the two make no import cycle)."""
+class Procedures(PartKind):
+    """One procedure per tooth and confirmed code (registered by od_parts)."""
 
     resource, marker_field, id_key, found_by = "procedurelogs", "", "ProcNum", "identity"
 
