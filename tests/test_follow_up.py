@@ -32,3 +32,15 @@ def test_the_text_says_it_is_a_suggestion_and_names_no_patient():
     assert text == ("Suggested follow-up: restorative visit (restorative treatment) — D2391 #19 "
                     "(suggested, dentist to confirm).")
     assert suggest([]).as_dict()["visit"] == "recall"
+
+
+def test_after_sign_off_the_confirmed_codes_replace_the_suggestions():
+    from tray_app.clinical.follow_up import suggest
+
+    accepted = [{"id": 1, "label": "caries", "tooth_fdi": 36, "surfaces": "MO"},
+                {"id": 2, "label": "caries", "tooth_fdi": 46, "surfaces": "O"}]
+    before = suggest(accepted)
+    assert not before.confirmed and "dentist to confirm" in before.text()
+    after = suggest(accepted, [{"finding_id": 1, "code": "D2392"}])  # #30 left unconfirmed
+    assert after.visit == before.visit and after.codes == ("D2392 #19",)
+    assert after.confirmed and "confirmed by the dentist" in after.text()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..labels import PATHOLOGY_LABELS, TOOTH_TREATMENT_LABELS, describe
+from ..teeth import fdi_to_universal
 from . import cdt
 
 # from labels.py, the one owner: the most severe pathology (deep caries, periapical radiolucency) is seen
@@ -35,20 +36,27 @@ class FollowUp:
     visit: str                          # emergency | restorative | perio | recall
     codes: tuple[str, ...]              # "D2391 #19", "D0140"
     reasons: tuple[str, ...]
+    confirmed: bool = False             # the treatment codes are the ones the signing dentist confirmed
 
     def as_dict(self) -> dict:
-        return {"visit": self.visit, "codes": list(self.codes), "reasons": list(self.reasons), "status": cdt.CONFIRM,
+        return {"visit": self.visit, "codes": list(self.codes), "reasons": list(self.reasons), "status": self.status,
                 "text": self.text()}
+
+    @property
+    def status(self) -> str:
+        return "treatment codes confirmed by the dentist" if self.confirmed else cdt.CONFIRM
 
     def text(self) -> str:
         """"Suggested follow-up: restorative visit (restorative treatment) — D2391 #19, D2740 #3 (suggested,
         dentist to confirm)." """
         codes = f" — {', '.join(self.codes)}" if self.codes else ""
-        return f"Suggested follow-up: {self.visit} visit ({WHY[self.visit]}){codes} ({cdt.CONFIRM})."
+        return f"Suggested follow-up: {self.visit} visit ({WHY[self.visit]}){codes} ({self.status})."
 
 
-def suggest(accepted: list[dict]) -> FollowUp:
-    """accepted: the dentist's accepted/edited/added findings (label, tooth_fdi, surfaces)."""
+def suggest(accepted: list[dict], confirmed: list[dict] | None = None) -> FollowUp:
+    """accepted: the dentist's accepted/edited/added findings (id, label, tooth_fdi, surfaces);
+    confirmed: after sign-off, the codes the dentist confirmed ([{finding_id, code}]), which then
+    replace the suggestions."""
     labels = {f["label"] for f in accepted}
     if labels & EMERGENCY_LABELS:
         visit = "emergency"
@@ -59,6 +67,10 @@ def suggest(accepted: list[dict]) -> FollowUp:
     else:
         visit = "recall"
     treatment = cdt.treatment_codes(accepted)
-    codes = ([VISIT_CODES[visit]] if visit in VISIT_CODES else []) + [
-        f"{s.code} #{'/'.join(s.teeth)}" if s.teeth else s.code for s in treatment if s.code]
-    return FollowUp(visit, tuple(dict.fromkeys(codes)), tuple(s.reason for s in treatment))
+    planned = [f"{s.code} #{'/'.join(s.teeth)}" if s.teeth else s.code for s in treatment if s.code]
+    if confirmed:
+        teeth = {f.get("id"): f.get("tooth_fdi") for f in accepted}
+        planned = [f"{c['code']} #{fdi_to_universal(int(teeth[c['finding_id']]))}" if teeth.get(c["finding_id"])
+                   else c["code"] for c in confirmed]
+    codes = ([VISIT_CODES[visit]] if visit in VISIT_CODES else []) + planned
+    return FollowUp(visit, tuple(dict.fromkeys(codes)), tuple(s.reason for s in treatment), bool(confirmed))

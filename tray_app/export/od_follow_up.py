@@ -25,7 +25,8 @@ UNDECIDED = ("proposed", "rejected", "withdrawn")
 def follow_up_text(report: Report, marker: str) -> str:
     """What the front desk reads: the suggestion, who signed, that nothing was booked, the marker."""
     # the report holds the dentist's decided findings; an older snapshot may lack a status
-    text = suggest([f for f in report.findings if f.get("status", "accepted") not in UNDECIDED]).text()
+    text = suggest([f for f in report.findings if f.get("status", "accepted") not in UNDECIDED],
+                   report.confirmed_codes).text()
     demo = demo_line(report)
     signed = f" Signed by {report.signer_name}." if report.signer_name else ""
     return (f"{demo + ' ' if demo else ''}Dental AI Bridge: {text}{signed} Please offer the patient this visit; "
