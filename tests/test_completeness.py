@@ -169,17 +169,20 @@ def test_a_complete_file_written_in_place_needs_only_the_short_settle(db, tmp_pa
     assert _state(db, partial) == "ready"
 
 
-def test_a_complete_file_renamed_in_is_ready_on_the_second_look(db, tmp_path):
+def test_a_complete_file_renamed_in_is_ready_on_the_first_look_and_a_cut_one_is_not(db, tmp_path):
     discovery = Discovery(db, threading.Event())
     staged = write_png(tmp_path / "~staged.png", seed=2)
-    final = tmp_path / "final.png"
+    final, cut = tmp_path / "final.png", tmp_path / "cut.png"
+    cut.write_bytes(staged.read_bytes()[:-100])
     os.replace(staged, final)
     assert discovery.offer(str(final), None, renamed=True)
+    assert discovery.offer(str(cut), None, renamed=True)
     m = _monitor(db, discovery)
     m.check_once(now=50.0)
-    assert _state(db, final) == "discovered"
-    m.check_once(now=50.0)  # same instant: two looks with the same size and mtime are enough
     assert _state(db, final) == "ready"
+    assert _state(db, cut) == "discovered"  # renamed, but its structure is cut short: RENAMED_SETTLE
+    m.check_once(now=50.0 + m.RENAMED_SETTLE + 0.01)
+    assert _state(db, cut) == "ready"
 
 
 def test_a_file_that_keeps_changing_is_never_complete_even_when_each_version_parses(db, tmp_path):

@@ -4,8 +4,8 @@ so a sharing violation means "not yet", never "failed".
 
 A file whose own structure shows it was written to the end (`completeness.py`: PNG at IEND,
 JPEG at EOI, TIFF strips, DICOM pixel data) needs its size and mtime held only for
-COMPLETE_SETTLE, or — moved into place by rename — for two looks in a row; the settle time
-stays for everything else."""
+COMPLETE_SETTLE, or none when it was moved into place by rename; the settle time stays for
+everything else."""
 
 from __future__ import annotations
 
@@ -134,9 +134,10 @@ class ReadinessMonitor:
                 seen = self._seen[r.id] = _Seen(st.st_size, st.st_mtime_ns, now, proves_complete(r.path))
                 if (r.size, r.mtime_ns) != (st.st_size, st.st_mtime_ns):
                     image_repo.observe(self.db, r.id, st.st_size, st.st_mtime_ns)
-                pending += 1
-                self._note_due(self._settle(seen, renamed) if (seen.complete or renamed) else self.poll)
-                continue
+                if not (seen.complete and renamed):  # moved into place whole: nothing left to wait for
+                    pending += 1
+                    self._note_due(self._settle(seen, renamed) if (seen.complete or renamed) else self.poll)
+                    continue
             settle = self._settle(seen, renamed)
             if now - seen.stable_since < settle:
                 pending += 1

@@ -125,8 +125,8 @@ class Discovery:
             if self.on_error:
                 self.on_error(exc)
             raise
-        if new_id is not None:
-            self.wake.set()
+        # a new file, or a pending one whose size or mtime moved (e.g. its writer closed it): readiness looks now
+        self.wake.set()
         return new_id is not None
 
     def scan(self, folder: str, source_id: int | None, *, root: str | None = None) -> int:
