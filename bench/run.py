@@ -201,7 +201,7 @@ def bench_latency(n: int, threads: int, model_dir: str | None) -> dict:
         finally:
             svc.stop()
     out["note"] = ("a file whose structure shows it is complete (PNG here) needs size/mtime held 0.3 s written in "
-                   "place, two looks renamed in; other files wait intake.settle_seconds (2 s). Polled files are "
+                   "place and none renamed in; other files wait intake.settle_seconds (2 s). Polled files are "
                    "written 2-4 s after the last change, when the poll is at its longest interval")
     out.update(goals.latency_rows(out))
     return out

@@ -211,11 +211,11 @@ def db(tmp_path):
     d.close()
 
 
-def _watch(db, share, native_observer=Observer):
+def _watch(db, share, native_observer=Observer, grace=1.0):
     sources = sync_sources(db, [SourceConfig(path=str(share), kind="auto")])
     watcher = Watcher(db, Discovery(db, threading.Event()), sources, supervise_seconds=0.2, poll_seconds=0.3,
                       checked=lambda s: True, native_observer=native_observer)
-    watcher.check_seconds, watcher.check_grace = 0.3, 1.0
+    watcher.check_seconds, watcher.check_grace = 0.3, grace
     return watcher
 
 
@@ -253,7 +253,7 @@ def test_a_share_whose_native_watch_does_not_deliver_moves_to_polling(db, tmp_pa
 def test_a_native_watch_that_delivers_stays_native(db, tmp_path):
     share = tmp_path / "share"
     share.mkdir()
-    watcher = _watch(db, share)
+    watcher = _watch(db, share, grace=3.0)  # a loaded machine may hand events on late; a second is not a miss
     watcher.start()
     try:
         w = watcher.watches[0]
@@ -262,8 +262,7 @@ def test_a_native_watch_that_delivers_stays_native(db, tmp_path):
             write_png(share / f"BW_{i}.png", seed=i)
         wait_for(lambda: len(_paths(db)) == 5, 20, message="five files")
         passes = emitter.passes
-        wait_for(lambda: emitter.passes >= passes + 4, 20, message="four more check passes")
-        wait_for(lambda: emitter.interval == emitter.slow, 20, message="the check to go quiet")
+        wait_for(lambda: emitter.passes >= passes + 12, 30, message="check passes past the grace time")
         assert w.kind == "native" and w.check is not None and w.check.missed() == []
     finally:
         watcher.stop()
