@@ -193,10 +193,21 @@ def test_a_file_renamed_into_place_skips_the_settle_wait(service_factory, export
     time.sleep(0.5)
     staged = write_png(export_dir / "~staging.png", seed=3)  # '~' names are ignored until renamed
     staged.rename(export_dir / "renamed.png")
-    write_png(export_dir / "in-place.png", seed=4)
+    # written in place, and its structure cannot show it is finished (bytes after IEND): it settles
+    in_place = write_png(tmp_path / "in-place.png", seed=4).read_bytes() + b"vendor trailer"
+    (export_dir / "in-place.png").write_bytes(in_place)
     wait_for(lambda: analyzed_count(s.db) == 1, 15, message="the renamed file analysed")
     states = {r["path"].rsplit("/", 1)[-1]: r["state"] for r in s.db.query("SELECT path, state FROM images")}
     assert states == {"renamed.png": "analyzed", "in-place.png": "discovered"}  # still settling
+
+
+def test_a_complete_file_written_in_place_skips_most_of_the_settle_wait(service_factory, export_dir):
+    """A PNG written in place ends at IEND: its structure shows it is finished, so it is read
+    well before a 30 s settle time (size and mtime still have to hold for a moment)."""
+    s = service_factory(fast_config(export_dir, settle_seconds=30))
+    s.start()
+    write_png(export_dir / "in-place.png", seed=5)
+    wait_for(lambda: analyzed_count(s.db) == 1, 20, message="the complete file analysed before the settle time")
 
 
 def test_pause_records_nothing_and_resume_catches_up(service_factory, export_dir):

@@ -139,3 +139,67 @@ def test_the_observer_reports_each_kind_of_event(tmp_path):
     finally:
         obs.stop()
         obs.join(timeout=10)
+
+
+def test_quiet_polling_lists_only_the_folder_that_changed_from_windows_listings(tmp_path):
+    """On Windows a listing gives size and mtime of each entry for free; folders whose time
+    did not move are not listed at all."""
+    from watchdog.observers.api import EventQueue, ObservedWatch
+
+    from tray_app.sources.poller import HOT_SECONDS, QuietPollingEmitter
+
+    share = tmp_path / "share"
+    for sub in ("archive", "today"):
+        (share / sub).mkdir(parents=True)
+    for i in range(20):
+        (share / "archive" / f"old_{i}.dcm").write_bytes(b"x" * i)
+    listed: list[str] = []
+    now = [1000.0]
+    queue = EventQueue()
+
+    def scandir(path):
+        listed.append(os.path.basename(path))
+        return os.scandir(path)
+
+    e = QuietPollingEmitter(queue, ObservedWatch(str(share), recursive=True), timeout=2.0, scandir=scandir,
+                            clock=lambda: now[0])
+    e.on_thread_start()
+    listed.clear()
+    now[0] += HOT_SECONDS + 1
+    assert not e.poll() and listed == []
+    (share / "today" / "BW_1.dcm").write_bytes(b"new")
+    assert e.poll()
+    assert listed == ["today"]
+    event, _watch = queue.get()
+    assert (event.event_type, os.path.basename(event.src_path)) == ("created", "BW_1.dcm")
+
+
+def test_a_share_whose_readdirectorychangesw_never_reports_moves_to_polling(db, tmp_path):
+    """The Windows observer, alive but reporting nothing for the share (as an SMB server that
+    accepts change-notify requests and never answers): the listing beside it finds the file and
+    the share is polled from then on."""
+    from watchdog.observers import Observer
+
+    share, elsewhere = tmp_path / "share", tmp_path / "elsewhere"
+    share.mkdir()
+    elsewhere.mkdir()
+
+    class DeafObserver(Observer):
+        def schedule(self, handler, path, **kw):
+            return super().schedule(handler, str(elsewhere), **kw)
+
+    sources = sync_sources(db, [SourceConfig(path=str(share), kind="auto")])
+    watcher = Watcher(db, Discovery(db, threading.Event()), sources, supervise_seconds=0.3, poll_seconds=0.3,
+                      checked=lambda s: True, native_observer=DeafObserver)
+    watcher.check_seconds, watcher.check_grace = 0.3, 1.0
+    watcher.start()
+    try:
+        w = watcher.watches[0]
+        assert w.kind == "native" and w.check is not None
+        (share / "BW_1.dcm").write_bytes(b"x" * 100)
+        assert wait_for(lambda: "BW_1.dcm" in _states(db), timeout=30), _states(db)
+        assert wait_for(lambda: w.kind == "polling" and w.status == "watching", timeout=30)
+        (share / "BW_2.dcm").write_bytes(b"y" * 100)
+        assert wait_for(lambda: "BW_2.dcm" in _states(db), timeout=30), _states(db)
+    finally:
+        watcher.stop()

@@ -40,7 +40,7 @@ class IntakeConfig(Table):
     settle_seconds: float = 2.0  # size+mtime must hold this long before a file counts as complete
     reconcile_minutes: float = 2.0  # periodic rescan that catches missed events
     supervise_seconds: float = 5.0  # how often dead/vanished watches are checked
-    poll_seconds: float = 2.0  # listing interval of polling (network share) watches
+    poll_seconds: float = 2.0  # longest interval of polling (network share) watches; 0.25 s after a change
     study_window_minutes: float = 30.0  # images of one patient+folder within this gap form one study
     # decompression-bomb bound, all frames counted, sized for a 2-core 8 GB PC: a panoramic is
     # ~4.5 MP, a ceph rarely over 15; an image at this limit peaks at ~270 MB in intake (bench.hostile_rss)

@@ -1,6 +1,11 @@
 """Decides when a discovered file is complete: size and mtime stable for the settle time,
 then it opens. Imaging software, copy tools and antivirus hold files open while writing,
-so a sharing violation means "not yet", never "failed"."""
+so a sharing violation means "not yet", never "failed".
+
+A file whose own structure shows it was written to the end (`completeness.py`: PNG at IEND,
+JPEG at EOI, TIFF strips, DICOM pixel data) needs its size and mtime held only for
+COMPLETE_SETTLE, or none when it was moved into place by rename; the settle time stays for
+everything else."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 
 from ..store import images as image_repo
 from ..store.db import Database
+from .completeness import proves_complete
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +50,22 @@ class _Seen:
     size: int
     mtime_ns: int
     stable_since: float
+    complete: bool = False  # the structure of this size+mtime ends at the end of the file
 
 
 class ReadinessMonitor:
     RENAMED_SETTLE = 0.2  # a file moved into place is complete; only a short open check remains
+    # structurally complete, written in place: size and mtime must still hold this long, against a
+    # writer that overwrites an older file without truncating it or stalls in a pre-allocated one
+    COMPLETE_SETTLE = 0.3
+    QUICK = 0.05  # the shortest sleep between passes while a file is nearly due
 
     def __init__(self, db: Database, settle_seconds: float, wake_worker: threading.Event, poll: float = 0.25,
                  renamed_in: set[str] | None = None):
         self.db = db
         self.renamed_in = renamed_in if renamed_in is not None else set()
         self._renamed_last_pass: set[str] = set()
-        self._renamed_waiting = False  # a pending file arrived by rename: look again soon
+        self._due: float | None = None  # seconds until the next pending file may be ready
         self.settle = settle_seconds
         self.poll = poll
         self.wake_worker = wake_worker
@@ -84,7 +95,8 @@ class ReadinessMonitor:
                     self.on_error(exc)
                 pending = 1
             # nothing pending: sleep until a watcher or scan wakes us
-            self.wake.wait((0.05 if self._renamed_waiting else self.poll) if pending else 5.0)
+            due = self.poll if self._due is None else min(max(self._due, self.QUICK), self.poll)
+            self.wake.wait(due if pending else 5.0)
             self.wake.clear()
 
     def check_once(self, now: float | None = None) -> int:
@@ -99,7 +111,7 @@ class ReadinessMonitor:
         paths = {r.path for r in rows}
         self.renamed_in -= (self.renamed_in & self._renamed_last_pass) - paths
         self._renamed_last_pass = set(self.renamed_in)
-        self._renamed_waiting = bool(paths & self.renamed_in)
+        self._due = None
         pending = 0
         for r in rows:
             try:
@@ -115,19 +127,37 @@ class ReadinessMonitor:
             except OSError:
                 pending += 1
                 continue
+            renamed = r.path in self.renamed_in
             seen = self._seen.get(r.id)
             if seen is None or (seen.size, seen.mtime_ns) != (st.st_size, st.st_mtime_ns):
-                self._seen[r.id] = _Seen(st.st_size, st.st_mtime_ns, now)
+                # once per version seen: the structure is read again only after the file changed
+                seen = self._seen[r.id] = _Seen(st.st_size, st.st_mtime_ns, now, proves_complete(r.path))
                 if (r.size, r.mtime_ns) != (st.st_size, st.st_mtime_ns):
                     image_repo.observe(self.db, r.id, st.st_size, st.st_mtime_ns)
+                if not (seen.complete and renamed):  # moved into place whole: nothing left to wait for
+                    pending += 1
+                    self._note_due(self._settle(seen, renamed) if (seen.complete or renamed) else self.poll)
+                    continue
+            settle = self._settle(seen, renamed)
+            if now - seen.stable_since < settle:
                 pending += 1
+                self._note_due(seen.stable_since + settle - now)
                 continue
-            settle = self.RENAMED_SETTLE if r.path in self.renamed_in else self.settle
-            if now - seen.stable_since < settle or not can_open_exclusively(r.path):
-                pending += 1
+            if not can_open_exclusively(r.path):
+                pending += 1  # a writer still holds it
+                self._note_due(self.poll)
                 continue
             if image_repo.mark_ready(self.db, r.id, st.st_size, st.st_mtime_ns):
                 self.wake_worker.set()
             self.renamed_in.discard(r.path)
             self._seen.pop(r.id, None)
         return pending
+
+    def _settle(self, seen: _Seen, renamed: bool) -> float:
+        """How long this version's size and mtime must hold before it counts as complete."""
+        if seen.complete:
+            return 0.0 if renamed else min(self.COMPLETE_SETTLE, self.settle)
+        return self.RENAMED_SETTLE if renamed else self.settle
+
+    def _note_due(self, seconds: float) -> None:
+        self._due = seconds if self._due is None else min(self._due, seconds)

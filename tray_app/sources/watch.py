@@ -1,5 +1,7 @@
-"""Watching export folders: native or polling observers, start-up and reconcile scans,
-and a supervisor that re-arms a watch whose folder vanished (share dropped, PC resumed).
+"""Watching export folders: native or quiet polling observers (`poller.py`), start-up and
+reconcile scans, and a supervisor that re-arms a watch whose folder vanished (share dropped,
+PC resumed) and moves a Windows share whose native watch does not deliver to polling
+(`native_check.py`).
 
 Watch events are only hints: a scan at start-up and every few minutes finds whatever the
 events missed, and discovery is idempotent (path + size + mtime), so a file is recorded
@@ -19,7 +21,6 @@ from typing import Callable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.polling import PollingObserver
 
 from ..config import SourceConfig
 from ..store import images as image_repo
@@ -27,6 +28,8 @@ from ..store import sources as source_repo
 from ..store.db import Database
 from .filters import is_ignored
 from .links import inside, is_link, walk
+from .native_check import CHECK_SECONDS, GRACE_SECONDS, DeliveryCheck, ListingHandler
+from .poller import QuietPollingObserver
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +62,16 @@ def is_network_path(path: str) -> bool:
 
 
 def observer_kind(source: SourceConfig) -> str:
+    """A share on Windows gets ReadDirectoryChangesW, checked by a slow listing (it works on most
+    SMB servers); elsewhere a network file system reports no remote changes: polling."""
     if source.kind in ("native", "polling"):
         return source.kind
-    return "polling" if is_network_path(source.path) else "native"
+    return "polling" if is_network_path(source.path) and sys.platform != "win32" else "native"
+
+
+def checked_share(source: SourceConfig) -> bool:
+    """A native watch that must prove it delivers: one the settings did not ask for by name, on a share."""
+    return source.kind == "auto" and is_network_path(source.path)
 
 
 class Discovery:
@@ -115,8 +125,8 @@ class Discovery:
             if self.on_error:
                 self.on_error(exc)
             raise
-        if new_id is not None:
-            self.wake.set()
+        # a new file, or a pending one whose size or mtime moved (e.g. its writer closed it): readiness looks now
+        self.wake.set()
         return new_id is not None
 
     def scan(self, folder: str, source_id: int | None, *, root: str | None = None) -> int:
@@ -131,14 +141,18 @@ class Discovery:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, on_path: Callable[..., None], on_dir: Callable[[str], None]):
+    def __init__(self, on_path: Callable[..., None], on_dir: Callable[[str], None],
+                 check: DeliveryCheck | None = None):
         self.on_path = on_path
         self.on_dir = on_dir
+        self.check = check  # this is a native watch whose delivery is being checked
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("deleted", "opened", "closed_no_write"):
             return
         path = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
+        if self.check is not None:
+            self.check.native(path)
         try:
             if event.is_directory:
                 if event.event_type in ("created", "moved"):
@@ -158,6 +172,9 @@ class SourceWatch:
     status: str = "starting"
     detail: str = ""
     kind: str = field(default="")
+    check: DeliveryCheck | None = None  # native watch of a share, with the listing that checks it
+    checker: object | None = None
+    native_failed: bool = False  # its native watch did not deliver: polled from then on
 
 
 class Watcher:
@@ -165,7 +182,8 @@ class Watcher:
 
     def __init__(self, db: Database, discovery: Discovery, sources: list[tuple[int, SourceConfig]], *,
                  reconcile_seconds: float = 120.0, supervise_seconds: float = 5.0, poll_seconds: float = 2.0,
-                 on_status: Callable[[int, str, str], None] | None = None):
+                 on_status: Callable[[int, str, str], None] | None = None,
+                 checked: Callable[[SourceConfig], bool] = checked_share, native_observer: Callable = Observer):
         self.db = db
         self.discovery = discovery
         self.watches = [SourceWatch(s, sid) for sid, s in sources]
@@ -174,6 +192,10 @@ class Watcher:
         self.supervise_seconds = supervise_seconds
         self.poll_seconds = poll_seconds
         self.on_status = on_status
+        self.checked = checked
+        self.native_observer = native_observer
+        self.check_seconds = CHECK_SECONDS
+        self.check_grace = GRACE_SECONDS
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.paused = False
@@ -214,34 +236,46 @@ class Watcher:
         except OSError:
             self._set_status(w, "waiting_for_folder", "the folder is not reachable; checking again shortly")
             return
-        w.kind = observer_kind(w.source)
-        observer = PollingObserver(timeout=self.poll_seconds) if w.kind == "polling" else Observer()
-        handler = _Handler(lambda p, renamed=False: self.discovery.offer(p, w.source_id, root=path, renamed=renamed),
-                           lambda d: self.discovery.scan(d, w.source_id, root=path))
+        w.kind = "polling" if w.native_failed else observer_kind(w.source)
+        observer = self._polling() if w.kind == "polling" else self.native_observer()
+        check = DeliveryCheck(self.check_grace) if w.kind == "native" and self.checked(w.source) else None
+        offer = lambda p, renamed=False: self.discovery.offer(p, w.source_id, root=path, renamed=renamed)  # noqa: E731
+        scan = lambda d: self.discovery.scan(d, w.source_id, root=path)  # noqa: E731
+        handler = _Handler(offer, scan, check)
         try:
             observer.schedule(handler, path, recursive=True)
             observer.start()
         except OSError as exc:
             # e.g. inotify watch limit: fall back to polling rather than not watching at all
             log.warning("native watch failed for source %d (%s); polling instead", w.source_id, exc)
-            observer = PollingObserver(timeout=self.poll_seconds)
+            observer, check, handler.check = self._polling(), None, None
             w.kind = "polling"
             observer.schedule(handler, path, recursive=True)
             observer.start()
+        w.check, w.checker = check, None
+        if check is not None:
+            w.checker = QuietPollingObserver(slow=self.check_seconds, fast=self.check_seconds)
+            w.checker.schedule(ListingHandler(check, _Handler(offer, scan)), path, recursive=True)
+            w.checker.start()
         w.observer = observer
         w.identity = (st.st_dev, st.st_ino)
         self._set_status(w, "watching", w.kind)
         # files already there (or written while we were not watching) give no events
         self.discovery.scan(path, w.source_id)
 
+    def _polling(self) -> QuietPollingObserver:
+        return QuietPollingObserver(slow=self.poll_seconds)
+
     def _disarm(self, w: SourceWatch) -> None:
-        obs, w.observer = w.observer, None
-        if obs is not None:
+        for obs in (w.observer, w.checker):
+            if obs is None:
+                continue
             try:
                 obs.stop()
                 obs.join(timeout=5)
             except Exception:
                 log.debug("observer stop failed", exc_info=True)
+        w.observer = w.checker = w.check = None
 
     def _healthy(self, w: SourceWatch) -> bool:
         try:
@@ -250,10 +284,10 @@ class Watcher:
             return False
         if (st.st_dev, st.st_ino) != w.identity:
             return False  # folder deleted and created again: the old watch points at nothing
-        obs = w.observer
-        if obs is None or not obs.is_alive():
-            return False
-        return all(e.is_alive() for e in list(getattr(obs, "emitters", ())))
+        for obs in (w.observer, w.checker) if w.checker is not None else (w.observer,):
+            if obs is None or not obs.is_alive() or not all(e.is_alive() for e in list(getattr(obs, "emitters", ()))):
+                return False
+        return True
 
     def _supervise(self) -> None:
         last_reconcile = time.monotonic()
@@ -262,6 +296,11 @@ class Watcher:
                 if self.paused:
                     continue
                 for w in self.watches:
+                    if w.check is not None and w.check.missed():
+                        log.warning("source %d: the share's change notifications did not report %s; polling it "
+                                    "from now on", w.source_id, w.check.missed()[0])
+                        self._disarm(w)
+                        w.native_failed = True
                     if w.observer is not None and not self._healthy(w):
                         log.warning("source %d lost its watch; re-arming when the folder is back", w.source_id)
                         self._disarm(w)

@@ -13,8 +13,8 @@ from ...intake.naming import TemplateError, validate_template
 from .. import settings_model as model
 from .common import ERROR_STYLE, Background, show_message
 
-KIND_TEXT = {"auto": "Automatic (network shares are polled)", "native": "Change notifications (local disks)",
-             "polling": "Polling (network shares, NAS)"}
+KIND_TEXT = {"auto": "Automatic (shares: notifications, polled if none arrive)",
+             "native": "Change notifications (local disks)", "polling": "Polling (network shares, NAS)"}
 TEMPLATE_HELP = ("Only for PNG/JPEG/TIFF exports (DICOM files carry the patient). Fields: {chart} {patnum} {id} "
                  "{last} {first} {date:%Y%m%d} {time:%H%M%S} {seq} {*}")
 
