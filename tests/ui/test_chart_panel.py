@@ -104,3 +104,15 @@ def test_opening_a_study_never_waits_for_open_dental(review_home, make_window, o
     qtbot.waitUntil(lambda: panel.chart is not None, timeout=15_000)
     assert panel.chart["state"] == "unreachable"  # keys, but no Open Dental on this PC's Local API port
     panel.wait()
+
+
+def test_without_open_dental_keys_the_panel_stays_away(review_home, make_window, qtbot):
+    """A practice without Open Dental (the demo, a Dentrix office) sees no chart panel at all."""
+    w = make_window(review_home)
+    panel = next(p for p in w.panels if type(p).__name__ == "ChartPanel")
+    qtbot.waitUntil(lambda: panel.chart is not None, timeout=10_000)
+    assert panel.chart["state"] == "not_set_up" and panel.isHidden()
+    other = next(s["id"] for s in w.queue.studies if s["id"] != w.study["id"])
+    w.queue.select_study(other)
+    qtbot.waitUntil(lambda: panel.chart is not None and panel.study_id == other, timeout=10_000)
+    assert panel.isHidden()

@@ -183,7 +183,7 @@ def load_chart(settings: OpenDentalConfig, patient: dict, *,
     try:
         keys = keys_provider()
     except SecretsError:
-        return unavailable(NOT_SET_UP, "the API keys cannot be read from Windows")
+        return unavailable(NOT_SET_UP, "the API keys cannot be read from this computer's keyring")
     if keys is None:
         return unavailable(NOT_SET_UP)
     quick = dataclasses.replace(settings, timeout=min(settings.timeout, READ_TIMEOUT))

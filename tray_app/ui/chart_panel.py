@@ -144,7 +144,8 @@ class ChartPanel(study_panels.StudyPanel):
         """Asked again after each review action (flags follow the findings); the cache makes it cheap."""
         if study["id"] != self.study_id:
             self.study_id, self.chart = study["id"], None
-            self._show_state(LOADING)
+            if not self.isHidden():  # hidden: no Open Dental here; said again only once it answers
+                self._show_state(LOADING)
         self.pool.start(_ChartJob(self.api, study["id"], self._signals))
 
     def wait(self, msecs: int = 10_000) -> bool:
@@ -155,6 +156,8 @@ class ChartPanel(study_panels.StudyPanel):
         if study_id != self.study_id:
             return  # an answer for a study no longer open
         self.chart = chart
+        # an office without Open Dental (no API keys) has nothing to see here: the panel stays away
+        self.setVisible(chart.get("state") != "not_set_up")
         if chart.get("state") != "ok":
             self._show_state(chart.get("message") or "chart context unavailable")
             return
