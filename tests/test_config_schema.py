@@ -28,6 +28,9 @@ FILE_KEYS = {
     "dicom": ["enabled", "ae_title", "port", "bind_address", "allowed_calling_aes", "max_associations_per_peer"],
     "hub": ["enabled", "port", "bind_address"],
     "client": ["hub_url", "hub_fingerprint"],
+    "quality": ["enabled", "exposure_clipped", "cone_cut_area", "blur_sharpness", "apex_margin_mm",
+                "apex_root_continuity", "contact_overlap_mm", "contact_brightness", "orientation_confidence",
+                "missing_bitewing"],
 }
 
 
@@ -65,7 +68,7 @@ def test_a_hand_edited_file_with_a_typo_still_loads_and_says_what_it_ignored(tmp
     assert cfg.unknown_settings == (
         "unknown setting intake.setle_seconds (did you mean intake.settle_seconds?)",
         "unknown setting sound (the settings file knows sources, intake, analysis, clinical, governance, export, "
-        "dicom, hub, client)")
+        "dicom, hub, client, quality)")
     assert "intake.setle_seconds" in caplog.text and "ignored" in caplog.text
     assert Config().unknown_settings == ()  # a fresh object carries none
 
