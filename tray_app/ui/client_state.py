@@ -30,8 +30,14 @@ def from_queue(studies: list[dict]) -> TrayState:
         details.append(f"{_plural(len(studies), 'study', 'studies')} to review on the hub")
     else:
         details.append("Hub connected: nothing to review")
+    # the hub's image-quality advice, keyed as on the hub (tray_state.compute), so it is announced here too
+    advice = tuple((f"image:{im['id']}:{i['check']}", i["sentence"]) for s in studies
+                   for im in s.get("images", []) for i in im.get("quality") or [])
+    advice += tuple((f"study:{s['id']}:set", s["quality_set"]["sentence"]) for s in studies if s.get("quality_set"))
+    if advice:
+        details.append(_plural(len(advice), "retake") + " advised")
     state = "urgent" if urgent else "review" if studies else "watching"
-    return TrayState(state, tooltip_text(details), len(studies), urgent, details=tuple(details))
+    return TrayState(state, tooltip_text(details), len(studies), urgent, details=tuple(details), advice=advice)
 
 
 def problem_sentence(exc: HubError) -> str:

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from ..store import status
+from ..store import quality, status
 
 STATES = ("watching", "paused", "waiting_for_share", "export_failing", "review", "urgent")
 TOOLTIP_MAX = 127
@@ -39,6 +39,7 @@ class TrayState:
     paused: bool = False
     no_sources: bool = False
     details: tuple[str, ...] = ()
+    advice: tuple[tuple[str, str], ...] = ()  # (key, sentence) of retake advice on studies to review
 
     @property
     def urgent(self) -> int:
@@ -67,6 +68,7 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
     failed = status.failing_export_ids(conn)
     quarantined = status.quarantined_images(conn)
     unverified = status.unverified_auto_exports(conn) if rollout == "targeted_automation" else 0
+    advice = tuple(quality.open_advice(conn))  # image quality is no finding: shown in a silent pilot too
 
     if urgent_ids:
         state = "urgent"
@@ -97,6 +99,8 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
         details.append(f"{_plural(to_review, 'study', 'studies')} to review")
     if failed:
         details.append(f"{_plural(len(failed), 'export')} failing")
+    if advice:
+        details.append(f"{_plural(len(advice), 'retake')} advised")
     if unverified:
         details.append(f"{unverified} unverified auto-export{'s' if unverified != 1 else ''}")
     if silent:
@@ -107,7 +111,7 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
         details.append(receiver)
     tooltip = tooltip_text(details)
     return TrayState(state, tooltip, to_review, urgent_ids, waiting, failed, quarantined, paused, no_sources,
-                     tuple(details))
+                     tuple(details), advice)
 
 
 def tooltip_text(details: list[str]) -> str:
@@ -120,7 +124,7 @@ def tooltip_text(details: list[str]) -> str:
 # -- notifications ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Notification:
-    kind: str  # urgent | export_failed | waiting | quarantined
+    kind: str  # urgent | retake | export_failed | waiting | quarantined
     title: str
     message: str
 
@@ -128,10 +132,13 @@ class Notification:
 @dataclass
 class RateLimiter:
     """At most one notification per kind per `per_kind` seconds, and none closer than `gap`
-    seconds to the previous one (a burst becomes one message, not a wall of toasts)."""
+    seconds to the previous one (a burst becomes one message, not a wall of toasts). Retake
+    advice waits for no gap: it matters while the patient is still in the chair."""
 
     per_kind: dict[str, float] = field(default_factory=lambda: {"urgent": 120.0, "export_failed": 900.0,
-                                                                 "waiting": 900.0, "quarantined": 900.0})
+                                                                 "waiting": 900.0, "quarantined": 900.0,
+                                                                 "retake": 0.0})
+    immediate: tuple[str, ...] = ("retake",)
     gap: float = 20.0
     clock: Callable[[], float] = time.monotonic
     _last_kind: dict[str, float] = field(default_factory=dict)
@@ -139,7 +146,7 @@ class RateLimiter:
 
     def allow(self, kind: str) -> bool:
         now = self.clock()
-        if self._last_any is not None and now - self._last_any < self.gap:
+        if self._last_any is not None and now - self._last_any < self.gap and kind not in self.immediate:
             return False
         last = self._last_kind.get(kind)
         if last is not None and now - last < self.per_kind.get(kind, 600.0):
@@ -163,7 +170,8 @@ class Notifier:
         if prev is None:
             # at start-up, urgent studies and failing exports waiting from before are worth a
             # message; folder status and quarantines are yesterday's news
-            prev = TrayState("watching", "", waiting_sources=state.waiting_sources, quarantined=state.quarantined)
+            prev = TrayState("watching", "", waiting_sources=state.waiting_sources, quarantined=state.quarantined,
+                             advice=state.advice)
         new_urgent = state.urgent_ids - prev.urgent_ids
         if new_urgent:
             n = len(state.urgent_ids)
@@ -171,6 +179,11 @@ class Notifier:
                 "urgent", "Urgent finding",
                 f"{_plural(n, 'study is', 'studies are')} flagged urgent. Open the review window to see "
                 f"{'it' if n == 1 else 'them'}.")
+        seen = {key for key, _ in prev.advice}
+        new_advice = [sentence for key, sentence in state.advice if key not in seen]
+        if new_advice:
+            more = f" (+{len(new_advice) - 1} more: see the review window)" if len(new_advice) > 1 else ""
+            self._pending["retake"] = Notification("retake", "Retake advised", new_advice[0] + more)
         new_failed = state.failed_exports - prev.failed_exports
         if new_failed:
             self._pending["export_failed"] = Notification(
@@ -195,7 +208,7 @@ class Notifier:
         if not state.waiting_sources:
             self._pending.pop("waiting", None)
         out = []
-        for kind in ("urgent", "export_failed", "waiting", "quarantined"):
+        for kind in ("urgent", "retake", "export_failed", "waiting", "quarantined"):
             note = self._pending.get(kind)
             if note is not None and self.limiter.allow(kind):
                 out.append(self._pending.pop(kind))
