@@ -67,6 +67,35 @@ def _circles(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centres, np.hypot(a[:, 0] - ux, a[:, 1] - uy)
 
 
+def _outline_margins(white: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right): how deep a sensor outline's white fill reaches in from each side
+    — the same depth along the middle of that side — or 0. Its straight edges are no cone cut,
+    but a large enough circle fits a stretch of one."""
+    out = []
+    for side in (white, white[::-1], white.T, white.T[::-1]):
+        n = side.shape[1]
+        middle = side[:, int(0.2 * n):int(0.8 * n)]
+        depth = np.where(middle.all(axis=0), middle.shape[0], np.argmin(middle, axis=0))
+        inset = int(np.median(depth))
+        flat = inset > 0 and np.mean(np.abs(depth - inset) <= 2) >= 0.8
+        out.append(inset if flat else 0)
+    return tuple(out)
+
+
+def _local_triples(pts: np.ndarray, rng: np.random.Generator, n: int, near: tuple[float, float]) -> np.ndarray:
+    """n point triples (n, 3, 2) whose second and third points lie `near` the first: points of one
+    edge lie together, so local triples find its circle far more often than random ones."""
+    d = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
+    ok = (d >= near[0]) & (d <= near[1])
+    out = []
+    for first in rng.integers(0, len(pts), n):
+        around = np.flatnonzero(ok[first])
+        if len(around) >= 2:
+            a, b = rng.choice(around, 2, replace=False)
+            out.append((first, a, b))
+    return pts[np.array(out, dtype=np.intp).reshape(-1, 3)]
+
+
 def cone_cut(img: np.ndarray, *, min_area: float, seed: int = 0) -> ConeCut | None:
     """An unexposed (saturated white) region beyond a circular edge, covering at least
     `min_area` of the image, or None.
@@ -81,15 +110,16 @@ def cone_cut(img: np.ndarray, *, min_area: float, seed: int = 0) -> ConeCut | No
     if white.mean() < min_area:
         return None
     edge = white & ~_erode(white)
-    edge[:2], edge[-2:], edge[:, :2], edge[:, -2:] = False, False, False, False
+    top, bottom, left, right = (m + 2 for m in _outline_margins(white))
+    edge[:top], edge[h - bottom:], edge[:, :left], edge[:, w - right:] = False, False, False, False
     ys, xs = np.nonzero(edge)
     if len(xs) < 0.25 * min(h, w):
         return None
     rng = np.random.default_rng(seed)
     pts = np.stack([xs, ys], 1).astype(F32)
-    if len(pts) > 1500:
-        pts = pts[rng.choice(len(pts), 1500, replace=False)]
-    centres, radii = _circles(pts[rng.integers(0, len(pts), (600, 3))])
+    if len(pts) > 1000:
+        pts = pts[rng.choice(len(pts), 1000, replace=False)]
+    centres, radii = _circles(_local_triples(pts, rng, 1500, near=(8.0, 0.3 * max(h, w))))
     ok = np.isfinite(radii) & (radii > 0.35 * max(h, w)) & (radii < 3 * max(h, w))
     centres, radii = centres[ok], radii[ok]
     if not len(radii):
@@ -97,15 +127,37 @@ def cone_cut(img: np.ndarray, *, min_area: float, seed: int = 0) -> ConeCut | No
     dist = np.hypot(pts[None, :, 0] - centres[:, None, 0], pts[None, :, 1] - centres[:, None, 1])
     inliers = (np.abs(dist - radii[:, None]) < 1.5).sum(1)
     yy, xx = np.mgrid[0:h, 0:w].astype(F32)
+    bright = small >= max(float(small.max()) - 40.0, 180.0)  # a sensor outline's fill may be a little darker
     for i in np.argsort(-inliers)[:8]:
         if inliers[i] < 0.3 * min(h, w):
             break
-        (cx, cy), r = centres[i], radii[i]
+        near = pts[np.abs(dist[i] - radii[i]) < 3.0]
+        (cx, cy), r = _fit_circle(near) if len(near) >= 10 else (centres[i], radii[i])
         beyond = np.hypot(xx - cx, yy - cy) > r + 1.5
         area = float(beyond.mean())
-        if area >= min_area and white[beyond].mean() >= 0.9:
+        if area >= min_area and _curved(near) and bright[beyond].mean() >= 0.9:
             return ConeCut(area, (float(xx[beyond].mean() / w), float(yy[beyond].mean() / h)), float(r / w))
     return None
+
+
+def _curved(p: np.ndarray, sagitta: float = 3.0) -> bool:
+    """The points bow away from their straight line by `sagitta` px or more: a sensor outline's
+    straight edge also fits a big enough circle, a collimator's edge is visibly round."""
+    if len(p) < 10:
+        return False
+    q = p - p.mean(axis=0)
+    normal = np.linalg.svd(q, full_matrices=False)[2][1]
+    off = q @ normal
+    return float(off.max() - off.min()) >= sagitta
+
+
+def _fit_circle(p: np.ndarray) -> tuple[tuple[float, float], float]:
+    """Least-squares (algebraic) circle through points p (n, 2): the RANSAC circle made exact."""
+    x, y = p[:, 0].astype(np.float64), p[:, 1].astype(np.float64)
+    a = np.stack([x, y, np.ones_like(x)], 1)
+    (bx, by, c), *_ = np.linalg.lstsq(a, x * x + y * y, rcond=None)
+    cx, cy = bx / 2, by / 2
+    return (cx, cy), float(np.sqrt(max(c + cx * cx + cy * cy, 0.0)))
 
 
 # -- motion blur --------------------------------------------------------------------------------
