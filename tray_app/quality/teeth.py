@@ -97,11 +97,11 @@ def _smooth(p: np.ndarray, half: int) -> np.ndarray:
     return np.convolve(np.pad(p, half, mode="edge"), np.ones(2 * half + 1) / (2 * half + 1), mode="valid")
 
 
-def root_continuity(img: np.ndarray, edge: str, boxes: list[Box], px_per_mm: float, *, inside_mm: float = 1.5,
-                    core: float = 0.6) -> float:
-    """How much the image at the `edge` ('top'/'bottom') looks like the image `inside_mm` inside it,
-    across the middle (`core`) of each tooth, where its root runs: the correlation (-1..1) of the two
-    brightness profiles, fine texture and slow shading taken out. A root that runs into the edge shows the same bands (dentin, canal, ligament space)
+def root_continuity(img: np.ndarray, edge: str, boxes: list[Box], px_per_mm: float, *,
+                    inside_mm: tuple[float, ...] = (1.0, 1.5), core: float = 0.6) -> float:
+    """How much the image at the `edge` ('top'/'bottom') looks like the image `inside_mm` inside it
+    (the least alike of those depths), across the middle (`core`) of each tooth, where its root
+    runs: the correlation (-1..1) of the brightness profiles, fine texture and slow shading taken out. A root that runs into the edge shows the same bands (dentin, canal, ligament space)
     at both levels; bone beyond the apices shows unrelated trabeculae. The sensor's outline (a
     saturated fill) is skipped."""
     a = img.astype(np.float32)
@@ -117,18 +117,22 @@ def root_continuity(img: np.ndarray, edge: str, boxes: list[Box], px_per_mm: flo
     start = 0
     while start < a.shape[0] // 4 and np.mean((a[start, cols] <= 2) | (a[start, cols] >= 253)) > 0.5:
         start += 1
-    band, inside = int(round(0.8 * px_per_mm)), int(round(inside_mm * px_per_mm))
-    if start + inside + band >= a.shape[0]:
+    band = int(round(0.8 * px_per_mm))
+    if start + int(round(max(inside_mm) * px_per_mm)) + band >= a.shape[0]:
         return 0.0
 
     def profile(y: int) -> np.ndarray:
         p = _smooth(a[y:y + band].mean(axis=0), int(0.3 * px_per_mm))
         return (p - _smooth(p, int(2.5 * px_per_mm)))[cols]
 
-    near, far = profile(start), profile(start + inside)
-    if near.std() < 1e-3 or far.std() < 1e-3:
-        return 0.0
-    return float(np.corrcoef(near, far)[0, 1])
+    near = profile(start)
+    alike = []
+    for depth in inside_mm:
+        far = profile(start + int(round(depth * px_per_mm)))
+        if near.std() < 1e-3 or far.std() < 1e-3:
+            return 0.0
+        alike.append(float(np.corrcoef(near, far)[0, 1]))
+    return min(alike)
 
 
 def contact_brightness(img: np.ndarray, boxes: list[Box], px_per_mm: float) -> list[tuple[float, float]]:

@@ -23,8 +23,8 @@ class QualityConfig(Table):
     # periapicals: a whole tooth reaching within this many mm of the image edge has its apex cut off
     # (about 2 mm of bone beyond the apex is needed to judge it)
     apex_margin_mm: float = 1.0
-    # … or the roots run on into that edge: the image there matches the image 1.5 mm inside (-1..1)
-    apex_root_continuity: float = 0.45
+    # … or the roots run on into that edge: the image there matches the image 1 and 1.5 mm inside (-1..1)
+    apex_root_continuity: float = 0.4
     # bitewings: neighbouring crowns' boxes overlapping by more than this many mm, or their
     # contact brighter than the crowns by this many grey levels (of 255): enamel over enamel
     contact_overlap_mm: float = 1.0
