@@ -112,9 +112,11 @@ def test_a_bitewing_set_missing_a_view_is_named():
     assert missing_bitewings(set_status(full[:1]).as_dict()) is None  # one bitewing is no set yet
 
 
-def test_panoramics_are_not_checked_and_zero_turns_a_check_off():
+def test_panoramics_and_thumbnails_are_not_checked_and_zero_turns_a_check_off():
     s, img = image("panoramic", 3)
     assert checks(defects.cone_cut(img, np.random.default_rng(1)), s) == {}
+    s, img = image("bitewing", 31)
+    assert checks(defects.cone_cut(img, np.random.default_rng(31))[::8, ::8], s) == {}
     s, img = image("bitewing", 31)
     bad = defects.cone_cut(img, np.random.default_rng(31))
     assert "cone_cut" not in checks(bad, s, QualityConfig(cone_cut_area=0))

@@ -16,6 +16,7 @@ from ..settings.quality import QualityConfig
 from . import pixels, teeth
 
 INTRAORAL = ("bitewing", "periapical")
+MIN_SIDE = 128  # smaller rasters are thumbnails or test patterns, not a radiograph to judge
 CHECKS = ("cone_cut", "exposure", "motion_blur", "apices_cut", "overlapping_contacts", "orientation",
           "missing_bitewing")
 
@@ -44,9 +45,9 @@ def assess(img: np.ndarray, kind: str, cfg: QualityConfig, *, teeth_fdi: list[in
            tooth_boxes: list[teeth.Box] | None = None, pixel_mm: float = 0.0) -> list[Issue]:
     """The issues of one 8-bit image. `tooth_boxes`: the model's tooth boxes (None: no model ran);
     `pixel_mm`: the pixel spacing when the header gives it (else typical intra-oral spacing)."""
-    if not cfg.enabled or kind not in INTRAORAL:
-        return []  # panoramics and cephs: cone cuts, bitewing contacts and apices do not apply
     h, w = img.shape
+    if not cfg.enabled or kind not in INTRAORAL or min(h, w) < MIN_SIDE:
+        return []  # panoramics and cephs: cone cuts, bitewing contacts and apices do not apply
     mm = pixel_mm or 0.05
     out: list[Issue] = []
     if cfg.cone_cut_area > 0:

@@ -39,8 +39,10 @@ class QualityStep:
         set_issue = None
         if cfg.missing_bitewing and row["study_id"] is not None:
             status = studies.clinical(self.db, row["study_id"]).get("set") or {}
-            set_issue = missing_bitewings(status, self.config.clinical.fmx_images,
-                                          self._bitewing_views(row["study_id"]))
+            fmx = self.config.clinical.fmx_images
+            # the study's views are read only when a bitewing looks missing (a study can hold thousands)
+            if missing_bitewings(status, fmx) is not None:
+                set_issue = missing_bitewings(status, fmx, self._bitewing_views(row["study_id"]))
         with self.db.tx() as c:
             quality.record(c, row["id"], row["study_id"], [i.as_dict() for i in issues],
                            set_issue.as_dict() if set_issue else None)
