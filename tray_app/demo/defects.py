@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from . import synth
-from .pixel_filters import noise_sigma
+from ..image_noise import noise_sigma
 
 F32 = np.float32
 BITEWING_SET = ("right molar", "right premolar", "left premolar", "left molar")

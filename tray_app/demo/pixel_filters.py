@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 F32 = np.float32
@@ -60,14 +58,3 @@ def _blur_big(img, sigma, factor=4):
     small = p.reshape(h, factor, w, factor).mean(axis=(1, 3))
     return _upsample(_blur(small, sigma / factor), H, W)
 
-
-def noise_sigma(img) -> float:
-    """An image's pixel noise: second differences in its flattest 16 x 16 blocks (the
-    image-quality checks and the defects that re-add a sensor's noise share this estimate)."""
-    a = np.asarray(img, F32)
-    d = (a[:, 2:] - 2 * a[:, 1:-1] + a[:, :-2]) / math.sqrt(6)
-    h, w = d.shape[0] // 16 * 16, d.shape[1] // 16 * 16
-    if h == 0 or w == 0:
-        return 0.0
-    blocks = d[:h, :w].reshape(h // 16, 16, w // 16, 16).std(axis=(1, 3))
-    return float(np.percentile(blocks, 10))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..demo.pixel_filters import noise_sigma
+from ..image_noise import noise_sigma
 
 F32 = np.float32
 
