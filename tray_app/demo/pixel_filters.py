@@ -57,4 +57,3 @@ def _blur_big(img, sigma, factor=4):
     p = np.pad(img, ((0, h * factor - H), (0, w * factor - W)), mode="edge")
     small = p.reshape(h, factor, w, factor).mean(axis=(1, 3))
     return _upsample(_blur(small, sigma / factor), H, W)
-
