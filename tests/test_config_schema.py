@@ -30,6 +30,9 @@ FILE_KEYS = {
     "client": ["hub_url", "hub_fingerprint"],
     "worklist": ["enabled", "ae_title", "port", "bind_address", "allowed_calling_aes", "max_associations_per_peer",
                  "days_ahead", "refresh_seconds"],
+    "quality": ["enabled", "exposure_clipped", "cone_cut_area", "blur_sharpness", "apex_margin_mm",
+                "apex_root_continuity", "contact_overlap_mm", "contact_brightness", "orientation_confidence",
+                "missing_bitewing"],
 }
 
 
@@ -67,7 +70,7 @@ def test_a_hand_edited_file_with_a_typo_still_loads_and_says_what_it_ignored(tmp
     assert cfg.unknown_settings == (
         "unknown setting intake.setle_seconds (did you mean intake.settle_seconds?)",
         "unknown setting sound (the settings file knows sources, intake, analysis, clinical, governance, export, "
-        "dicom, hub, client, worklist)")
+        "dicom, hub, client, worklist, quality)")
     assert "intake.setle_seconds" in caplog.text and "ignored" in caplog.text
     assert Config().unknown_settings == ()  # a fresh object carries none
 

@@ -21,6 +21,7 @@ from .analysis.model import OnnxModel
 from .config import Config, Paths, SourceConfig, bundled_models_dir
 from .export.outbox import Outbox, OutboxWorker
 from .intake.pipeline import Outcome, Processor
+from .quality.step import QualityStep
 from .sources.dicom_scp import StorageSCP, inbox_dir
 from .sources.readiness import ReadinessMonitor
 from .sources.watch import Discovery, Watcher
@@ -111,6 +112,7 @@ class Service:
             poll_seconds=self.config.intake.poll_seconds,
         )
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
+        self.processor.after_image.append(QualityStep(self.db, self.config))  # retake advice, seconds after arrival
         self.outbox = Outbox(self.db, self.config.export, automation=self.config.governance.automated)
         self.exporter = OutboxWorker(self.outbox, poll_seconds=5.0)  # signatures from other processes (CLI) too
         self.urgent_alerts, self.alert_sender = self._make_alerts()

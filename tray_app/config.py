@@ -25,6 +25,7 @@ from .settings.client import ClientConfig
 from .settings.hub import HubConfig
 from .settings.export import ExportConfig
 from .settings.governance import AUTOMATABLE_LABELS, ROLLOUT_MODES, GovernanceConfig  # noqa: F401
+from .settings.quality import QualityConfig
 from .settings.intake import PATIENT_ID_MEANINGS, SOURCE_KINDS, IntakeConfig, SourceConfig  # noqa: F401
 from .settings.schema import SettingsError, Table, read
 from .settings.worklist import WorklistConfig
@@ -104,6 +105,7 @@ class Config(Table):
     hub: HubConfig = field(default_factory=HubConfig)  # review hub for the operatories (LAN, TLS)
     client: ClientConfig = field(default_factory=ClientConfig)  # the hub this PC reviews through
     worklist: WorklistConfig = field(default_factory=WorklistConfig)  # DICOM worklist from the schedule
+    quality: QualityConfig = field(default_factory=QualityConfig)  # image-quality checks and retake advice
     # keys of the loaded file that no table knows (a misspelling, a newer version's key): ignored
     unknown_settings: ClassVar[tuple[str, ...]] = ()
 
@@ -134,7 +136,7 @@ class Config(Table):
     def validate(self) -> list[str]:
         errors = [e for s in self.sources for e in s.validate()]
         for table in (self.intake, self.analysis, self.governance, self.export, self.dicom, self.clinical, self.hub, self.client,
-                      self.worklist):
+                      self.worklist, self.quality):
             errors += table.validate()
         return errors
 

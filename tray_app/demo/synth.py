@@ -20,6 +20,7 @@ How an image is made (and why):
 
 from __future__ import annotations
 
+import contextvars
 import math
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -307,6 +308,9 @@ def _lowfreq(rng, H, W, cells=6):
 
 # --------------------------------------------------------------------------- layouts
 _SIZES_LAND = [(640, 480), (704, 512), (768, 576), (800, 600)]
+# a horizontal angulation error projects adjacent crowns over each other by this many mm
+# (set by demo/defects.py for its overlapping-contacts bitewings; 0 = the anatomy as drawn)
+contact_overlap_mm: contextvars.ContextVar[float] = contextvars.ContextVar("contact_overlap_mm", default=0.0)
 
 
 def _row_positions(rng, teeth_order, widths_px, ppm):
@@ -314,7 +318,7 @@ def _row_positions(rng, teeth_order, widths_px, ppm):
     cs, acc = [], 0.0
     for i, w in enumerate(widths_px):
         if i:
-            acc += rng.uniform(-0.25, 0.35) * ppm
+            acc += rng.uniform(-0.25, 0.35) * ppm - contact_overlap_mm.get() * ppm
         cs.append(acc + w / 2)
         acc += w
     return dict(zip(teeth_order, cs))

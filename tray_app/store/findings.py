@@ -134,3 +134,9 @@ def review_outcomes(db: Database) -> list[sqlite3.Row]:
 def model_findings_with_patient(db: Database) -> list[sqlite3.Row]:
     return db.query("SELECT f.label, f.tooth_universal, s.patient_id FROM findings f JOIN studies s "
                     "ON s.id=f.study_id WHERE f.source='model' AND f.status<>'withdrawn'")
+
+
+def boxes_of(db: Database, image_id: int, label: str) -> list[tuple[float, float, float, float]]:
+    """The boxes of one image's model findings of `label` (e.g. the teeth the quality checks use)."""
+    return [(r[0], r[1], r[2], r[3]) for r in db.query(
+        "SELECT x1, y1, x2, y2 FROM findings WHERE image_id=? AND label=? AND status<>'withdrawn'", (image_id, label))]

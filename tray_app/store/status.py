@@ -59,14 +59,14 @@ def unverified_auto_exports(conn: sqlite3.Connection) -> int:
 _QUEUE_FINGERPRINT = (
     "SELECT (SELECT COUNT(*) FROM studies), (SELECT group_concat(status || ':' || priority, ',') FROM studies), "
     "(SELECT MAX(updated_at) FROM images), (SELECT COUNT(*) FROM images), (SELECT COUNT(*) FROM findings), "
-    "(SELECT MAX(id) FROM findings), (SELECT MAX(id) FROM reviews)"
+    "(SELECT MAX(id) FROM findings), (SELECT MAX(id) FROM reviews), (SELECT MAX(id) FROM image_quality)"
 )
 _EXPORT_FINGERPRINT = "SELECT (SELECT COUNT(*) FROM reports), (SELECT MAX(updated_at) FROM outbox)"
 
 
 def change_fingerprint(db: Database) -> tuple:
     """Changes whenever anything the review queue shows changes (images, findings, reviews,
-    signatures, exports). Empty when the store was busy: the caller asks again next tick."""
+    image-quality advice, signatures, exports). Empty when the store was busy: the caller asks again next tick."""
     try:
         row = db.one(_QUEUE_FINGERPRINT)
     except sqlite3.Error as exc:  # a busy/locked moment: report "unknown"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .db import Database
+from . import quality
 from .outbox import AUTOMATED_SENT
 
 
@@ -100,6 +101,7 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
                 }
             )
         img_list = []
+        advice = quality.of_study(db, s["id"])  # image-quality advice: a retake while the patient is there
         for im in images:
             img_list.append(
                 {
@@ -107,6 +109,7 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
                     "kind": im["kind"], "kind_confidence": round(im["kind_confidence"], 2), "kind_rule": im["kind_rule"], "width": im["width"], "height": im["height"], "sha256": im["sha256"],
                     "model": f"{im['model_name']} {im['model_version']}".strip() or None,
                     "findings": by_image.get(im["id"], []),
+                    "quality": advice["images"].get(im["id"], []),
                 }
             )
         if not img_list:
@@ -132,6 +135,7 @@ def queue(db: Database, *, include_done: bool = False, study_id: int | None = No
                 "last_image_at": s["last_image_at"], "image_count": len(img_list),
                 "findings_count": sum(len(i["findings"]) for i in img_list),
                 "images": img_list,
+                "quality_set": advice["set"],
                 # targeted automation: exported unverified / skipped (why) / nothing qualified
                 "automated": {"at": auto["decided_at"], "outcome": auto["outcome"], "reason": auto["reason"] or None,
                               "sent": bool(auto["sent"])} if auto else None,

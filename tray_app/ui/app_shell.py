@@ -28,6 +28,7 @@ from .. import __version__
 from ..settings_file import SettingsFile, replace_service
 from . import service_control, tray_state
 from .event_loop import QuitOnSignals
+from .advice_bell import AdviceBell
 from .hub_tray import pair_review_pc, poller_for
 from .icons import icon_path
 from .chart_link import follow_requests, raise_window
@@ -98,7 +99,8 @@ class AppShell(QObject):
             self.open_review()
         self.poll()
         if self.timer.interval() > 0:
-            self.timer.start()
+            self.timer.start()  # and retake advice is announced as it is recorded (a client follows its hub)
+            self.bell = None if self.config.client.hub_url else AdviceBell(self._conn, self.poll, self).start()
         if first_run and not self.config.sources and not self.config.client.hub_url:
             self.open_wizard()
 
@@ -179,9 +181,7 @@ class AppShell(QObject):
                                                   model_text=self.model_text())
             self.settings_window.setWindowIcon(app_icon())
             self.settings_window.saved.connect(self.apply_config)
-        self.settings_window.show()
-        self.settings_window.raise_()
-        self.settings_window.activateWindow()
+        raise_window(self.settings_window)  # also un-minimises it
 
     def open_wizard(self) -> None:
         from .wizard import FirstRunWizard

@@ -30,9 +30,16 @@ def from_queue(studies: list[dict]) -> TrayState:
         details.append(f"{_plural(len(studies), 'study', 'studies')} to review on the hub")
     else:
         details.append("Hub connected: nothing to review")
+    # the hub's image-quality advice, keyed as on the hub (tray_state.compute), so it is announced here too
+    advice = tuple((f"image:{im['id']}:{i['check']}", i["sentence"]) for s in studies
+                   for im in s.get("images", []) for i in im.get("quality") or [])
+    advice += tuple((f"study:{s['id']}:set", s["quality_set"]["sentence"]) for s in studies if s.get("quality_set"))
+    if advice:
+        details.append(_plural(len(advice), "retake") + " advised")
     state = "urgent" if urgent else "review" if studies else "watching"
     alerts = tuple(sorted((int(s["id"]), s["alert"]) for s in studies if s.get("alert") and int(s["id"]) in urgent))
-    return TrayState(state, tooltip_text(details), len(studies), urgent, details=tuple(details), alerts=alerts)
+    return TrayState(state, tooltip_text(details), len(studies), urgent, details=tuple(details), alerts=alerts,
+                     advice=advice)
 
 
 def problem_sentence(exc: HubError) -> str:

@@ -10,6 +10,8 @@ import threading
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout
 
+from ..hub.client import HubClient, HubError
+from ..hub.follow import ChangeFollower
 from .client_state import HubQueueWatch
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,18 @@ class HubPoller(QObject):
         super().__init__(parent)
         self.watch = HubQueueWatch(client_config.hub_url, client_config.hub_fingerprint)
         self._busy = threading.Lock()
+        self.follower: ChangeFollower | None = None
+
+    def follow(self) -> None:
+        """Ask again as soon as the hub changes (an image analysed there, its retake advice with
+        it: seconds count while the patient is in the chair); the tray's timer stays as a net.
+        The follower has its own connection: a long-poll holds one for up to half a minute."""
+        try:
+            client = HubClient(self.watch.url, self.watch.fingerprint, retry_seconds=0)
+        except HubError as exc:  # the timer's polls say what is wrong
+            log.warning("hub follow not started: %s", type(exc).__name__)
+            return
+        self.follower = ChangeFollower(client, lambda version: self.poll()).start()
 
     def poll(self) -> None:
         if not self._busy.acquire(blocking=False):
@@ -39,6 +53,8 @@ class HubPoller(QObject):
         threading.Thread(target=work, name="hub-poll", daemon=True).start()
 
     def close(self) -> None:
+        if self.follower is not None:
+            self.follower.stop(timeout=0)  # ends when its long-poll returns
         self.watch.close()
 
 
@@ -48,6 +64,7 @@ def poller_for(client_config, on_state, parent) -> HubPoller | None:
         return None
     poller = HubPoller(client_config, parent)
     poller.polled.connect(on_state)
+    poller.follow()
     return poller
 
 

@@ -51,9 +51,12 @@ class ThumbStrip(QListWidget):
         self.clear()
         for index, (im, view) in enumerate(mount_order(study.get("images", []))):
             n = sum(1 for f in im.get("findings", []) if f["label"] != "tooth" and f["status"] != "rejected")
-            item = QListWidgetItem(f"{index + 1} {short_view(view)}{f' · {n}' if n else ''}")
+            retake = [i["sentence"] for i in im.get("quality") or []]  # image-quality advice: marked ⚠
+            item = QListWidgetItem(f"{index + 1} {short_view(view)}{f' · {n}' if n else ''}{' ⚠' if retake else ''}")
             item.setData(Qt.ItemDataRole.UserRole, im["id"])
-            item.setToolTip(f"{view} — {n} finding{'s' if n != 1 else ''}")
+            item.setToolTip("\n".join([f"{view} — {n} finding{'s' if n != 1 else ''}", *retake]))
+            if retake:
+                item.setForeground(QColor(theme.BANNER_BORDER))
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             cached = pixels.cached(im["id"])
             if cached is not None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from ..store import alerts as alerts_store
-from ..store import status
+from ..store import quality, status
 
 STATES = ("watching", "paused", "waiting_for_share", "export_failing", "review", "urgent")
 TOOLTIP_MAX = 127
@@ -43,6 +43,7 @@ class TrayState:
     details: tuple[str, ...] = ()
     # (study id, its urgent alert's text: export/urgent_alert.py) — the notification says what was flagged
     alerts: tuple[tuple[int, str], ...] = ()
+    advice: tuple[tuple[str, str], ...] = ()  # (key, sentence) of retake advice on studies to review
 
     @property
     def urgent(self) -> int:
@@ -71,6 +72,7 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
     failed = status.failing_export_ids(conn)
     quarantined = status.quarantined_images(conn)
     unverified = status.unverified_auto_exports(conn) if rollout == "targeted_automation" else 0
+    advice = tuple(quality.open_advice(conn))  # image quality is no finding: shown in a silent pilot too
 
     if urgent_ids:
         state = "urgent"
@@ -101,6 +103,8 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
         details.append(f"{_plural(to_review, 'study', 'studies')} to review")
     if failed:
         details.append(f"{_plural(len(failed), 'export')} failing")
+    if advice:
+        details.append(f"{_plural(len(advice), 'retake')} advised")
     if unverified:
         details.append(f"{unverified} unverified auto-export{'s' if unverified != 1 else ''}")
     if silent:
@@ -111,7 +115,7 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
         details.append(receiver)
     tooltip = tooltip_text(details)
     return TrayState(state, tooltip, to_review, urgent_ids, waiting, failed, quarantined, paused, no_sources,
-                     tuple(details), tuple(sorted(alerts_store.texts(conn, urgent_ids).items())))
+                     tuple(details), tuple(sorted(alerts_store.texts(conn, urgent_ids).items())), advice)
 
 
 def tooltip_text(details: list[str]) -> str:
@@ -138,7 +142,7 @@ def _urgent_message(state: TrayState, new_ids: frozenset[int], started: bool) ->
 
 @dataclass(frozen=True)
 class Notification:
-    kind: str  # urgent | export_failed | waiting | quarantined
+    kind: str  # urgent | retake | export_failed | waiting | quarantined
     title: str
     message: str
 
@@ -146,10 +150,13 @@ class Notification:
 @dataclass
 class RateLimiter:
     """At most one notification per kind per `per_kind` seconds, and none closer than `gap`
-    seconds to the previous one (a burst becomes one message, not a wall of toasts)."""
+    seconds to the previous one (a burst becomes one message, not a wall of toasts). Retake
+    advice waits for no gap: it matters while the patient is still in the chair."""
 
     per_kind: dict[str, float] = field(default_factory=lambda: {"urgent": 120.0, "export_failed": 900.0,
-                                                                 "waiting": 900.0, "quarantined": 900.0})
+                                                                 "waiting": 900.0, "quarantined": 900.0,
+                                                                 "retake": 0.0})
+    immediate: tuple[str, ...] = ("retake",)
     gap: float = 20.0
     clock: Callable[[], float] = time.monotonic
     _last_kind: dict[str, float] = field(default_factory=dict)
@@ -157,7 +164,7 @@ class RateLimiter:
 
     def allow(self, kind: str) -> bool:
         now = self.clock()
-        if self._last_any is not None and now - self._last_any < self.gap:
+        if self._last_any is not None and now - self._last_any < self.gap and kind not in self.immediate:
             return False
         last = self._last_kind.get(kind)
         if last is not None and now - last < self.per_kind.get(kind, 600.0):
@@ -182,11 +189,17 @@ class Notifier:
         if prev is None:
             # at start-up, urgent studies and failing exports waiting from before are worth a
             # message; folder status and quarantines are yesterday's news
-            prev = TrayState("watching", "", waiting_sources=state.waiting_sources, quarantined=state.quarantined)
+            prev = TrayState("watching", "", waiting_sources=state.waiting_sources, quarantined=state.quarantined,
+                             advice=state.advice)
         new_urgent = state.urgent_ids - prev.urgent_ids
         if new_urgent:
             self._pending["urgent"] = Notification("urgent", "Urgent finding", _urgent_message(state, new_urgent,
                                                                                               started))
+        seen = {key for key, _ in prev.advice}
+        new_advice = [sentence for key, sentence in state.advice if key not in seen]
+        if new_advice:
+            more = f" (+{len(new_advice) - 1} more: see the review window)" if len(new_advice) > 1 else ""
+            self._pending["retake"] = Notification("retake", "Retake advised", new_advice[0] + more)
         new_failed = state.failed_exports - prev.failed_exports
         if new_failed:
             self._pending["export_failed"] = Notification(
@@ -211,7 +224,7 @@ class Notifier:
         if not state.waiting_sources:
             self._pending.pop("waiting", None)
         out = []
-        for kind in ("urgent", "export_failed", "waiting", "quarantined"):
+        for kind in ("urgent", "retake", "export_failed", "waiting", "quarantined"):
             note = self._pending.get(kind)
             if note is not None and self.limiter.allow(kind):
                 out.append(self._pending.pop(kind))
