@@ -20,6 +20,7 @@ class Recorder(study_panels.StudyPanel):
 def test_a_registered_panel_sits_beside_the_findings_and_follows_study_and_image(review_home, make_window,
                                                                                   monkeypatch, qtbot):
     monkeypatch.setattr(study_panels, "_FACTORIES", [Recorder])
+    monkeypatch.setattr(study_panels, "PANEL_MODULES", ())   # the product's own panels are not under test here
     w = make_window(review_home)
     (panel,) = w.panels
     assert panel.isVisible() and panel.window() is w

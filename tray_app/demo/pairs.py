@@ -158,3 +158,11 @@ def make_pair(kind: str, seed: int, change: str, view: str | None = None) -> Pai
 
 def rotation_deg(m: np.ndarray) -> float:
     return math.degrees(math.atan2(m[1, 0], m[0, 0]))
+
+
+def as_samples(pair: Pair, seed: int) -> tuple[synth.Sample, synth.Sample]:
+    """(prior, current) as 8-bit samples the demo writers can save (DICOM with the pixel spacing)."""
+    def sample(pixels, objects):
+        return synth.Sample(image=pixels, bits_stored=8, kind=pair.kind, teeth_fdi=list(pair.teeth_fdi),
+                            laterality=pair.laterality, pixel_spacing_mm=pair.spacing_mm, objects=objects, seed=seed)
+    return sample(pair.prior, pair.prior_objects), sample(pair.current, pair.current_objects)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 from . import theme
 
-PANEL_MODULES: tuple[str, ...] = ()  # e.g. "chart_panel": modules of tray_app.ui that call register()
+PANEL_MODULES: tuple[str, ...] = ("priors_panel",)  # e.g. "chart_panel": modules of tray_app.ui that call register()
 
 
 class StudyPanel(QWidget):
