@@ -65,7 +65,8 @@ def patient_lines(comparison: dict, signed: set[tuple[str, int]]) -> list[str]:
         if c["change"] == "gone" or (c["label"], c.get("tooth_fdi")) not in signed:
             continue
         what = describe(c["label"]).patient_text or describe(c["label"]).display.lower()
-        out.append(f"Tooth {_tooth(c.get('tooth_fdi'))}: {what} — "
+        where = f"Tooth {_tooth(c['tooth_fdi'])}" if c.get("tooth_fdi") else "One of your teeth"
+        out.append(f"{where}: {what} — "
                    + ("larger than on your earlier X-ray." if c["change"] == "grown" else "new since your earlier X-ray."))
     for b in comparison.get("bone", []):
         if b.get("progressing"):

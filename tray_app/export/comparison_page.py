@@ -35,6 +35,6 @@ def comparison_pages(db, study_id: int, report) -> list[dict]:
         if now is None or before is None:
             continue
         h, w = now.shape
-        aligned = cv2.warpAffine(before, np.array(comp["matrix"]), (w, h), flags=cv2.INTER_LINEAR)
+        aligned = cv2.warpAffine(before, np.array(comp["matrix"], dtype=np.float64), (w, h), flags=cv2.INTER_LINEAR)
         out.append({"date": comp["prior_date"], "lines": lines, "before": _thumb(aligned), "after": _thumb(now)})
     return out

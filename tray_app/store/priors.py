@@ -16,10 +16,11 @@ ANALYSED = ("analyzed", "in_review", "signed", "exported")
 
 def study_date(row: sqlite3.Row) -> str:
     """YYYY-MM-DD of a study: its DICOM StudyDate, else when we first saw it."""
-    d = (row["study_date"] or "").replace("-", "")
+    keys = row.keys()                     # a row of earlier_images, or any image row (dates unknown)
+    d = ((row["study_date"] if "study_date" in keys else "") or "").replace("-", "")
     if len(d) == 8 and d.isdigit():
         return f"{d[:4]}-{d[4:6]}-{d[6:]}"
-    return (row["first_seen_at"] or "")[:10]
+    return ((row["first_seen_at"] if "first_seen_at" in keys else "") or "")[:10]
 
 
 def earlier_images(db: Database, study_id: int) -> list[sqlite3.Row]:
