@@ -32,6 +32,10 @@ def _findings(model, pixels, kind, teeth):
                  surfaces=p.surfaces) for d, p in zip(detections, placed)]
 
 
+def _overlap(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
 def _aligned(reg, pair) -> bool:
     h, w = pair.prior.shape
     pts = np.array([[x, y] for x in (0.2 * w, 0.8 * w) for y in (0.2 * h, 0.8 * h)])
@@ -42,14 +46,14 @@ def _aligned(reg, pair) -> bool:
 def run(n_pairs: int, seed: int) -> dict:
     from tray_app.analysis.landmarks import LandmarkModel
     from tray_app.analysis.model import load_model
-    from tray_app.analysis.registration import register
+    from tray_app.analysis.registration import register, warp_onto
     from tray_app.config import bundled_models_dir
     from tray_app.clinical import change
     from tray_app.demo.pairs import CHANGES, make_pair
 
     detector = load_model(bundled_models_dir() / "dental-demo")
     landmarks = LandmarkModel()
-    stats = {"pairs": 0, "aligned": 0, "known": 0, "reported": 0, "no_change_pairs": 0, "false_claims": 0,
+    stats = {"pairs": 0, "aligned": 0, "target_not_in_view": 0, "known": 0, "reported": 0, "no_change_pairs": 0, "false_claims": 0,
              "other_claims_on_change_pairs": 0, "bone_errors_mm": [], "bone_delta_errors_all_mm": [], "by_change": {}}
     t0 = time.perf_counter()
     for i in range(n_pairs):
@@ -61,7 +65,8 @@ def run(n_pairs: int, seed: int) -> dict:
         stats["aligned"] += _aligned(reg, pair)
         now = _findings(detector, pair.current, kind, pair.teeth_fdi)
         then = _findings(detector, pair.prior, kind, pair.teeth_fdi)
-        changes = change.findings_change(now, then, reg.as_array(), pair.current.shape[::-1]) if reg.ok else []
+        evidence = change.pixel_evidence(pair.current, *warp_onto(pair.prior, reg.matrix, pair.current.shape))
+        changes = change.findings_change(now, then, reg.as_array(), pair.current.shape[::-1], evidence) if reg.ok else []
 
         def levels(f, px):
             teeth = [(int(x["tooth_fdi"]), (x["x1"], x["y1"], x["x2"], x["y2"])) for x in f
@@ -83,18 +88,26 @@ def run(n_pairs: int, seed: int) -> dict:
             stats["no_change_pairs"] += 1
             stats["false_claims"] += len(claims)
             continue
-        if pair.tooth_fdi is None:
+        shown = {o.tooth_fdi for o in pair.current_objects if o.label == "tooth"} & \
+            {o.tooth_fdi for o in pair.prior_objects if o.label == "tooth"}
+        if pair.tooth_fdi is None or pair.tooth_fdi not in shown:
+            stats["target_not_in_view"] += 1
             continue
-        on_tooth = lambda c: c.get("tooth_fdi") == pair.tooth_fdi  # noqa: E731
+        # the changed object's true box: a claim on it counts even when the tooth was numbered wrong
+        truth_boxes = [o.box for o in pair.current_objects if o.tooth_fdi == pair.tooth_fdi
+                       and o.label in ("caries", "restoration", "bone_loss")]
+
+        def on_tooth(c):
+            return c.get("tooth_fdi") == pair.tooth_fdi or ("box" in c and any(_overlap(c["box"], b) for b in truth_boxes))
         if what == "bone_receded":
             key = (pair.tooth_fdi, pair.surface)
             hit = next((b for b in bone if (b["tooth_fdi"], b["surface"]) == key and b["delta_mm"] is not None), None)
             true_delta = truth_now.get(key, 0) - truth_then.get(key, 0)
             if hit is not None:
                 stats["bone_errors_mm"].append(abs(hit["delta_mm"] - true_delta))
-            found = hit is not None and hit["progressing"]
             expected = [b for b in bone if b["progressing"] and on_tooth(b)] + \
-                [c for c in changes if c["label"] == "bone_loss" and on_tooth(c)]
+                [c for c in changes if c["label"] == "bone_loss" and c["change"] in ("new", "grown") and on_tooth(c)]
+            found = bool(expected)
         else:
             label = "caries" if what == "lesion_grew" else "restoration"
             kinds = ("grown", "new") if what == "lesion_grew" else ("new",)

@@ -158,3 +158,20 @@ def test_the_service_compares_a_new_image_with_the_patients_prior_and_tags_the_s
         assert not any(t.startswith("changed since") for t in json.loads(then_study["tags"]))
     finally:
         service.db.close()
+
+
+def test_a_change_must_show_in_the_pixels_so_detector_flicker_is_not_claimed():
+    pair = make_pair("bitewing", 51, "new_restoration")
+    reg = register(pair.current, pair.prior)
+    from tray_app.analysis.registration import warp_onto
+
+    evidence = change.pixel_evidence(pair.current, *warp_onto(pair.prior, reg.matrix, pair.current.shape))
+    (filling,) = [o.box for o in pair.current_objects if o.label == "restoration" and o.tooth_fdi == pair.tooth_fdi]
+    assert evidence(filling) >= 2 * change.MIN_EVIDENCE
+    untouched = next(o.box for o in pair.current_objects if o.label == "tooth" and o.tooth_fdi != pair.tooth_fdi)
+    assert evidence(untouched) < change.MIN_EVIDENCE
+    # a "new" caries the detector reports on the untouched tooth (flicker) is not a change; the filling is
+    flicker = _f("caries", untouched, 0)
+    new = _f("restoration", filling, pair.tooth_fdi)
+    out = change.findings_change([flicker, new], [], reg.as_array(), pair.current.shape[::-1], evidence)
+    assert [(c["change"], c["label"]) for c in out] == [("new", "restoration")]

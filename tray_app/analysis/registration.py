@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WORK_SIDE = 320                 # the long side the alignment works at (speed; enough for a few px)
-MIN_CORRELATION = 0.55          # gradient correlation below this: not the same view, or failed
+WORK_SIDE = 320                 # the long side the alignment ends at (speed; enough for a few px)
+COARSE_SIDE = 160               # where the trial starts are compared
+MIN_CORRELATION = 0.42          # gradient correlation after alignment: same view 0.57-0.99, other views <= 0.26 (generated pairs)
 MAX_ANGLE_DEG = 20.0
-TRIAL_ANGLES = (0.0, -6.0, 6.0, -12.0, 12.0)
+TRIAL_ANGLES = (0.0, -3.0, 3.0, -6.0, 6.0, -9.0, 9.0, -12.0, 12.0)
 
 
 @dataclass(frozen=True)
@@ -76,33 +77,45 @@ def _correlation(cur: np.ndarray, warped: np.ndarray, mask: np.ndarray) -> float
     return float((a * b).sum() / (math.sqrt(float((a * a).sum() * (b * b).sum())) + 1e-9))
 
 
-def register(current: np.ndarray, prior: np.ndarray) -> Registration:
-    """Align prior (uint8, 2-D) onto current; the matrix maps prior pixels to current pixels."""
+def _ecc(cur: np.ndarray, pri: np.ndarray, m: np.ndarray, iterations: int):
+    """ECC from `m`; (correlation of the gradients after alignment, matrix), or None."""
     import cv2
 
+    h, w = cur.shape
+    try:
+        _, m = cv2.findTransformECC(pri, cur, m.copy(), cv2.MOTION_EUCLIDEAN,
+                                    (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-5), None, 5)
+    except cv2.error:
+        return None
+    warped = cv2.warpAffine(pri, m, (w, h), flags=cv2.INTER_LINEAR)          # prior -> current frame
+    seen = cv2.warpAffine(np.ones(pri.shape, np.float32), m, (w, h), flags=cv2.INTER_NEAREST) > 0.5
+    return _correlation(cur, warped, seen), m
+
+
+def register(current: np.ndarray, prior: np.ndarray) -> Registration:
+    """Align prior (uint8, 2-D) onto current; the matrix maps prior pixels to current pixels."""
     H, W = current.shape
     scale = WORK_SIDE / max(H, W)
     size = (max(16, round(W * scale)), max(16, round(H * scale)))
-    cur = _edges(current, scale, size)
-    # the prior at the current's working scale (pixel spacing is the same sensor's; a prior of
-    # another size is resized to the same working size, a small scale difference ECC tolerates)
-    pri = _edges(prior, scale, size)
-    ones = np.ones(pri.shape, np.float32)
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-5)
-    best = None
+    # the prior at the current's working size (the same sensor's pixel spacing; a prior of another
+    # size is resized to it, a small scale difference ECC tolerates)
+    cur, pri = _edges(current, scale, size), _edges(prior, scale, size)
+    k = COARSE_SIDE / WORK_SIDE
+    small = (max(16, round(size[0] * k)), max(16, round(size[1] * k)))
+    cur_s, pri_s = _edges(current, scale * k, small), _edges(prior, scale * k, small)
+    # every trial start at the coarse size (cheap), then the best few refined at the working size
+    trials = []
     for angle in TRIAL_ANGLES:
-        m = _start(cur, pri, angle)
-        try:
-            _, m = cv2.findTransformECC(pri, cur, m, cv2.MOTION_EUCLIDEAN, criteria, None, 5)
-        except cv2.error:
-            continue
-        warped = cv2.warpAffine(pri, m, size, flags=cv2.INTER_LINEAR)   # prior -> current frame
-        seen = cv2.warpAffine(ones, m, size, flags=cv2.INTER_NEAREST) > 0.5
-        corr = _correlation(cur, warped, seen)
-        if best is None or corr > best[0]:
-            best = (corr, m)
-        if corr >= 0.8:
-            break
+        found = _ecc(cur_s, pri_s, _start(cur_s, pri_s, angle), 60)
+        if found is not None:
+            trials.append(found)
+    best = None
+    for _, m in sorted(trials, key=lambda t: -t[0])[:3]:
+        m = m.copy()
+        m[:, 2] /= k
+        found = _ecc(cur, pri, m, 80)
+        if found is not None and (best is None or found[0] > best[0]):
+            best = found
     if best is None:
         return Registration(False, ((1, 0, 0), (0, 1, 0)), 0.0, 0.0, "the images could not be aligned")
     corr, m = best
@@ -115,3 +128,14 @@ def register(current: np.ndarray, prior: np.ndarray) -> Registration:
     reason = "" if ok else ("the prior does not match this view well enough to compare" if corr < MIN_CORRELATION
                             else "the prior is turned too far to compare")
     return Registration(ok, tuple(tuple(float(v) for v in row) for row in full), round(corr, 3), round(angle, 2), reason)
+
+
+def warp_onto(prior: np.ndarray, matrix, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The prior turned onto the current image's pixels (shape (h, w)), and where it has pixels."""
+    import cv2
+
+    h, w = shape[:2]
+    m = np.asarray(matrix, dtype=np.float64)
+    aligned = cv2.warpAffine(prior, m, (w, h), flags=cv2.INTER_LINEAR)
+    seen = cv2.warpAffine(np.ones(prior.shape[:2], np.uint8), m, (w, h), flags=cv2.INTER_NEAREST) > 0
+    return aligned, seen

@@ -15,8 +15,39 @@ from ..labels import ANATOMY_LABELS, PATHOLOGY_LABELS
 GROWN_RATIO = 1.5         # box area now / then for "grown" (box jitter between exposures stays below)
 MIN_IOU = 0.05            # a prior box, aligned, must overlap the current one to be the same finding
 IN_VIEW = 0.7             # a prior finding counts as gone only when this much of it is in the current image
-PROGRESSING_MM = 1.0      # bone level deeper by at least this: "progressing"
+PROGRESSING_MM = 1.2      # bone level deeper by more than the landmarks' error can make it: "progressing"
 PROGRESSING_PCT = 8.0     # the same, uncalibrated, in percent of the root length
+MIN_EVIDENCE = 1.8        # a change must show in the pixels: residual in the box / residual around it
+
+
+def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray):
+    """box -> how much the current image differs from the aligned prior inside the box, relative
+    to the ring around it, after fitting the prior's local tone to the current's (the exposures
+    differ). A detector's flicker between two exposures leaves the pixels alike (≈1); a filling
+    that was not there, or a lesion that grew, does not."""
+
+    def score(box) -> float:
+        h, w = current.shape
+        x1, y1, x2, y2 = box
+        pad = max(8.0, 0.75 * max(x2 - x1, y2 - y1))
+        wx1, wy1 = int(max(0, x1 - pad)), int(max(0, y1 - pad))
+        wx2, wy2 = int(min(w, x2 + pad)), int(min(h, y2 + pad))
+        if wx2 - wx1 < 4 or wy2 - wy1 < 4:
+            return 0.0
+        c = current[wy1:wy2, wx1:wx2].astype(np.float64)
+        p = prior_aligned[wy1:wy2, wx1:wx2].astype(np.float64)
+        ok = seen[wy1:wy2, wx1:wx2]
+        inner = np.zeros(c.shape, bool)
+        inner[int(max(0, y1 - wy1)):int(max(0, y2 - wy1)), int(max(0, x1 - wx1)):int(max(0, x2 - wx1))] = True
+        ring, box_px = ok & ~inner, ok & inner
+        if ring.sum() < 12 or box_px.sum() < 6:
+            return 0.0
+        a, b = np.polyfit(p[ring], c[ring], 1)
+        r = np.abs(c - (a * p + b))
+        # the larger half of the residuals on both sides: a lesion that grew changes part of its box
+        return float(_upper_half(r[box_px]) / (_upper_half(r[ring]) + 1e-6))
+
+    return score
 
 
 def _mapped_box(box, m: np.ndarray) -> tuple[float, float, float, float]:
@@ -44,9 +75,15 @@ def _same_tooth(a, b) -> bool:
     return not (a.get("tooth_fdi") and b.get("tooth_fdi")) or int(a["tooth_fdi"]) == int(b["tooth_fdi"])
 
 
-def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[int, int]) -> list[dict]:
+def _upper_half(values: np.ndarray) -> float:
+    return float(np.sort(values)[values.size // 2:].mean())
+
+
+def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[int, int], evidence=None) -> list[dict]:
     """current/prior: finding rows (label, box x1..y2, tooth_fdi, surfaces); matrix: 2×3 prior ->
-    current; size: the current image's (width, height). Teeth themselves are not compared."""
+    current; size: the current image's (width, height); evidence: `pixel_evidence(...)`, which a
+    change must pass (without it every box difference counts). Teeth themselves are not compared;
+    one change per kind, label and tooth."""
     m = np.asarray(matrix, dtype=np.float64)
     w, h = size
     now = [f for f in current if f["label"] not in ANATOMY_LABELS]
@@ -73,7 +110,13 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
         inside = _area((max(pbox[0], 0), max(pbox[1], 0), min(pbox[2], w), min(pbox[3], h))) / max(_area(pbox), 1e-6)
         if i not in used and inside >= IN_VIEW:
             out.append(_change("gone", p, pbox))
-    return out
+    if evidence is not None:
+        for c in out:
+            c["evidence"] = round(evidence(c["box"]), 2)
+        out = [c for c in out if c["evidence"] >= MIN_EVIDENCE]
+    seen: set[tuple] = set()
+    return [c for c in out if not ((c["change"], c["label"], c["tooth_fdi"]) in seen
+                                   or seen.add((c["change"], c["label"], c["tooth_fdi"])))]
 
 
 def _change(kind: str, f, box, **extra) -> dict:

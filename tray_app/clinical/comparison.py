@@ -14,7 +14,7 @@ import threading
 from typing import Callable
 
 
-from ..analysis.registration import register
+from ..analysis.registration import register, warp_onto
 from ..store import findings as findings_repo
 from ..store import images as image_repo
 from ..store import priors as priors_repo
@@ -82,8 +82,9 @@ class Comparer:
         result = {"view": match.view, "registered": reg.ok, "matrix": reg.matrix, "correlation": reg.correlation,
                   "reason": reg.reason, "changes": [], "bone": []}
         if reg.ok:
+            evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
             result["changes"] = change.findings_change(findings, prior_findings, reg.as_array(),
-                                                       (gray.shape[1], gray.shape[0]))
+                                                       (gray.shape[1], gray.shape[0]), evidence)
         result["bone"] = change.bone_change(self._bone(gray, row, findings), self._bone(prior_gray, prior, prior_findings))
         priors_repo.save(self.db, image_id, row["study_id"], prior, **result)
         return result | {"prior_image_id": prior["id"], "prior_date": match.date}

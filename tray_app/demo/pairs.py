@@ -78,7 +78,7 @@ def _edits(change: str, seed: int):
                 return
             s = facts.setdefault("surface", "M")
             base = facts.setdefault("base", float(t.crest[s]) if s not in t.bone_loss else 1.6)
-            facts.setdefault("delta", float(np.random.default_rng([seed, 6]).uniform(1.0, 3.0)))
+            facts.setdefault("delta", float(np.random.default_rng([seed, 6]).uniform(1.5, 3.0)))
             t.bone_loss.discard(s)
             t.crest[s] = base + (facts["delta"] if receded else 0.0)
             if t.crest[s] >= 3.5:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from ..analysis.registration import warp_onto
 from ..clinical.change_text import patient_lines
 from ..intake import image_cache
 from ..store import images as image_repo
@@ -22,8 +23,6 @@ def _thumb(pixels: np.ndarray) -> Image.Image:
 
 def comparison_pages(db, study_id: int, report) -> list[dict]:
     """[{date, lines, before, after}] for the study's images with a change worth telling."""
-    import cv2
-
     signed = {(f.get("label"), f.get("tooth_fdi")) for f in report.findings}
     out = []
     for comp in priors_repo.of_study(db, study_id):
@@ -34,7 +33,6 @@ def comparison_pages(db, study_id: int, report) -> list[dict]:
         now, before = image_cache.cached(row), image_cache.cached(prior)
         if now is None or before is None:
             continue
-        h, w = now.shape
-        aligned = cv2.warpAffine(before, np.array(comp["matrix"], dtype=np.float64), (w, h), flags=cv2.INTER_LINEAR)
+        aligned, _ = warp_onto(before, comp["matrix"], now.shape)
         out.append({"date": comp["prior_date"], "lines": lines, "before": _thumb(aligned), "after": _thumb(now)})
     return out

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout
 
+from ..analysis.registration import warp_onto
 from ..clinical.change_text import comparison_lines
 from . import study_panels, theme
 from .widgets import heading_row, panel_layout
@@ -25,18 +26,14 @@ log = logging.getLogger(__name__)
 def load_comparison(api, image_id: int) -> dict | None:
     """The comparison of one image with the pixels to show it: the current image, the prior
     turned onto it and the mask of where the prior has pixels. Runs on a pool thread."""
-    import cv2
-
     comp = api.comparison(image_id)
     if comp is None:
         return None
     current = np.asarray(api.pixels(image_id), dtype=np.uint8)
     prior = np.asarray(api.pixels(comp["prior_image_id"]), dtype=np.uint8)
     h, w = current.shape[:2]
-    m = np.array(comp["matrix"], dtype=np.float64) if comp["registered"] else \
-        np.array([[w / prior.shape[1], 0, 0], [0, h / prior.shape[0], 0]])
-    warped = cv2.warpAffine(prior, m, (w, h), flags=cv2.INTER_LINEAR)
-    seen = cv2.warpAffine(np.ones(prior.shape, np.uint8), m, (w, h), flags=cv2.INTER_NEAREST) > 0
+    m = comp["matrix"] if comp["registered"] else [[w / prior.shape[1], 0, 0], [0, h / prior.shape[0], 0]]
+    warped, seen = warp_onto(prior, m, current.shape)
     return {"comparison": comp, "current": current, "prior": warped, "seen": seen}
 
 
