@@ -68,8 +68,9 @@ class PriorsPanel(study_panels.StudyPanel):
         self.open_btn = QPushButton("Compare with prior…")
         self.open_btn.clicked.connect(self.open_comparison)
         lay.addWidget(self.open_btn)
-        self.pool = QThreadPool(self)
+        self.pool = QThreadPool(self)        # one thread that never expires: one database connection
         self.pool.setMaxThreadCount(1)
+        self.pool.setExpiryTimeout(-1)
         self.signals = _Signals()
         self.signals.loaded.connect(self._loaded)
         self.hide()
