@@ -17,7 +17,7 @@ MIN_IOU = 0.05            # a prior box, aligned, must overlap the current one t
 IN_VIEW = 0.7             # a prior finding counts as gone only when this much of it is in the current image
 PROGRESSING_MM = 1.2      # bone level deeper by more than the landmarks' error can make it: "progressing"
 PROGRESSING_PCT = 8.0     # the same, uncalibrated, in percent of the root length
-MIN_EVIDENCE = 1.8        # a change must show in the pixels: residual in the box / residual around it
+MIN_EVIDENCE = 2.0        # a change must show in the pixels: residual in the box / residual around it (flicker on generated pairs reached 1.83)
 
 
 def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray):
