@@ -73,7 +73,10 @@ def run(n_pairs: int, seed: int) -> dict:
                      if x["label"] == "tooth" and x["tooth_fdi"]]
             return change.bone_levels(landmarks.find(px, teeth), pair.spacing_mm)
 
-        bone = change.bone_change(levels(now, pair.current), levels(then, pair.prior))
+        then_levels = levels(then, pair.prior)
+        if reg.ok:
+            then_levels = change.renumbered(then_levels, change.same_teeth(now, then, reg.as_array()))
+        bone = change.bone_change(levels(now, pair.current), then_levels)
         truth_now = {(lm.tooth_fdi, lm.surface): lm.bone_level_mm for lm in pair.current_landmarks}
         truth_then = {(lm.tooth_fdi, lm.surface): lm.bone_level_mm for lm in pair.prior_landmarks}
         for b in bone:

@@ -175,3 +175,13 @@ def test_a_change_must_show_in_the_pixels_so_detector_flicker_is_not_claimed():
     new = _f("restoration", filling, pair.tooth_fdi)
     out = change.findings_change([flicker, new], [], reg.as_array(), pair.current.shape[::-1], evidence)
     assert [(c["change"], c["label"]) for c in out] == [("new", "restoration")]
+
+
+def test_bone_levels_compare_the_same_physical_tooth_when_the_detector_numbered_it_differently():
+    shift = [[1, 0, 40], [0, 1, 0]]
+    prior = [_f("tooth", (0, 0, 100, 200), 45), _f("tooth", (100, 0, 200, 200), 46)]
+    current = [_f("tooth", (40, 0, 140, 200), 44), _f("tooth", (140, 0, 240, 200), 46)]
+    numbers = change.same_teeth(current, prior, shift)
+    assert numbers == {45: 44, 46: 46}
+    then = {(45, "M"): {"mm": 1.5, "pct_root": None}, (46, "D"): {"mm": 1.4, "pct_root": None}}
+    assert set(change.renumbered(then, numbers)) == {(44, "M"), (46, "D")}

@@ -139,6 +139,26 @@ def bone_levels(landmarks, spacing_mm: float | None) -> dict[tuple[int, str], di
     return out
 
 
+def same_teeth(current: list[dict], prior: list[dict], matrix) -> dict[int, int]:
+    """prior tooth number -> the number of the current tooth its aligned box overlaps most: the
+    detector may number a tooth differently in the two images (one tooth off at an edge)."""
+    m = np.asarray(matrix, dtype=np.float64)
+    now = [(int(f["tooth_fdi"]), _box(f)) for f in current if f["label"] in ANATOMY_LABELS and f.get("tooth_fdi")]
+    out = {}
+    for f in prior:
+        if f["label"] not in ANATOMY_LABELS or not f.get("tooth_fdi"):
+            continue
+        box = _mapped_box(_box(f), m)
+        best = max(now, key=lambda t: _iou(box, t[1]), default=None)
+        if best is not None and _iou(box, best[1]) >= 0.5:
+            out[int(f["tooth_fdi"])] = best[0]
+    return out
+
+
+def renumbered(levels: dict, numbers: dict[int, int]) -> dict:
+    return {(numbers.get(fdi, fdi), side): v for (fdi, side), v in levels.items()}
+
+
 def bone_change(now: dict, then: dict) -> list[dict]:
     """Bone level per tooth surface now and then, and whether it is progressing."""
     out = []

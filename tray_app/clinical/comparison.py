@@ -85,7 +85,10 @@ class Comparer:
             evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
             result["changes"] = change.findings_change(findings, prior_findings, reg.as_array(),
                                                        (gray.shape[1], gray.shape[0]), evidence)
-        result["bone"] = change.bone_change(self._bone(gray, row, findings), self._bone(prior_gray, prior, prior_findings))
+        then = self._bone(prior_gray, prior, prior_findings)
+        if reg.ok:   # the prior's teeth by the numbers of the current teeth they lie on
+            then = change.renumbered(then, change.same_teeth(findings, prior_findings, reg.as_array()))
+        result["bone"] = change.bone_change(self._bone(gray, row, findings), then)
         priors_repo.save(self.db, image_id, row["study_id"], prior, **result)
         return result | {"prior_image_id": prior["id"], "prior_date": match.date}
 
