@@ -18,6 +18,7 @@ from pathlib import Path
 from .analysis import registry
 from .analysis.manifest import ManifestError
 from .analysis.model import OnnxModel
+from .clinical import comparison
 from .config import Config, Paths, SourceConfig, bundled_models_dir
 from .export.outbox import Outbox, OutboxWorker
 from .intake.pipeline import Outcome, Processor
@@ -113,6 +114,7 @@ class Service:
         )
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
         self.processor.after_image.append(QualityStep(self.db, self.config))  # retake advice, seconds after arrival
+        self.processor.after_image.append(comparison.step_for(self.db, self.config))   # priors (issue 20)
         self.outbox = Outbox(self.db, self.config.export, automation=self.config.governance.automated)
         self.exporter = OutboxWorker(self.outbox, poll_seconds=5.0)  # signatures from other processes (CLI) too
         self.urgent_alerts, self.alert_sender = self._make_alerts()

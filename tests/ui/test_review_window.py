@@ -445,7 +445,7 @@ def test_loading_many_images_keeps_a_bounded_number_of_connections(review_home, 
         # not pixels.wait(): QThreadPool.waitForDone ends the pool's threads, and whether the next
         # ones reuse a thread id (and so the connection) varied from run to run
         qtbot.waitUntil(lambda: not w.pixels._pending, timeout=10_000)
-    # the study panels load on pools of their own (chart context): one connection per thread at most
+    # the GUI thread, the pixel pool, and the study panels' own pools (chart context, priors, …)
     panel_threads = sum(p.pool.maxThreadCount() for p in w.panels if hasattr(p, "pool"))
     assert w.db_handle.connection_count() <= 1 + w.pixels.pool.maxThreadCount() + panel_threads
 

@@ -17,22 +17,18 @@ from ..store import audit
 from ..labels import ANATOMY_LABELS, CARIES_LABELS, DENTAL_WORK_LABELS, PATHOLOGY_LABELS, TOOTH_TREATMENT_LABELS
 from ..store import findings as findings_repo
 from ..store import images as image_repo
+from ..store import priors as priors_repo
 from ..store import studies as studies_repo
 from ..store.db import Database
 from ..teeth import fdi_to_universal
 from . import cdt, notes
+from .change import summary_of as change_summary
+from .change_text import note_paragraph
 from .image_type import UNCERTAIN, description_text
-from .triage import is_urgent, priority
-from .views import set_status, view_of
+from .triage import is_urgent, priority, with_change
+from .views import set_status, teeth_of_image, view_of
 
 POST_OP = re.compile(r"\b(post ?op\w*|postoperative|after (rct|endo|extraction|implant)|final|check ?film)\b")
-
-
-def _teeth_of_image(im, meta: dict, findings: list[dict]) -> list[int]:
-    listed = [int(t) for t in meta.get("teeth_fdi") or []]
-    if listed:
-        return listed
-    return sorted({int(f["tooth_fdi"]) for f in findings if f["label"] in ANATOMY_LABELS and f.get("tooth_fdi")})
 
 
 def _bone_measurements(findings: list[dict], images: dict[int, Any]) -> list[dict]:
@@ -82,7 +78,7 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
         meta = json.loads(im["meta"] or "{}")
         fs = by_image.get(im["id"], [])
         image_map[im["id"]] = dict(im) | {"_findings": fs}
-        teeth = _teeth_of_image(im, meta, fs)
+        teeth = teeth_of_image(meta, fs)
         teeth_all.update(t for t in teeth if t // 10 <= 8)
         kinds[im["kind"]] += 1
         lat = meta.get("laterality") or ""
@@ -99,7 +95,9 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
     status = set_status(set_input, fmx_images)
     labels = {f["label"] for f in live}
     scored = [(f["label"], f["severity"], f["confidence"]) for f in live]
-    score = priority(scored)
+    comparisons = priors_repo.of_study(db, study_id)
+    since = change_summary(comparisons)
+    score = with_change(priority(scored), changed=bool(since["since"]), progressing=since["progressing"])
     urgent = is_urgent(scored, urgent_threshold)
     tags = [k for k, _ in kinds.most_common() if k]
     tags += [f"region:{r}" for r in dict.fromkeys(regions)]
@@ -118,6 +116,10 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
         tags.append("type_uncertain")
     if not status.complete:
         tags.append("incomplete")
+    if since["since"]:
+        tags.append(f"changed since {since['since']}")
+    if since["progressing"]:
+        tags.append("progressing")
     if urgent:
         tags.append("urgent")
     codes = cdt.imaging_codes(status.protocol, dict(kinds))
@@ -129,13 +131,15 @@ def refresh(db: Database, study_id: int, *, urgent_threshold: float = 2.4, fmx_i
     kinds_text = ", ".join(sorted(k for k in kinds if k)) or "images"
     clinical = {
         "set": status.as_dict(),
+        "since_prior": since,
         "study_line": study_line,
         "cdt": {"imaging": [c.as_dict() for c in codes], "treatment": [c.as_dict() for c in treatment],
                 "treatment_from_proposed": [c.as_dict() for c in preview]},
         "drafts": {
             "chart_note": notes.chart_note(accepted if signer else (accepted or live), study_line=study_line,
                                            codes=codes + (treatment if signer else (treatment or preview)),
-                                           model=model, signer=signer),
+                                           model=model, signer=signer).rstrip("\n")
+                          + ("\n" + note_paragraph(comparisons) + "\n" if comparisons else "\n"),
             "patient_summary": notes.patient_summary(accepted or live),
             "perio_narrative": notes.perio_narrative(_bone_measurements(accepted or live, image_map), when=when,
                                                      image_kinds=kinds_text),

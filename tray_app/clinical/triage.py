@@ -1,7 +1,8 @@
 """Triage priority: what the dentist should look at first.
 
 priority = max(severity × confidence) over a study's findings + 0.1 × the rest, so one
-periapical radiolucency outranks many calculus spurs; `urgent` when the single most severe
+periapical radiolucency outranks many calculus spurs; a change since the prior image adds to it
+(more when something progresses: a lesion grew, bone receded); `urgent` when the single most severe
 finding reaches the configured threshold (the tray raises an alert).
 """
 
@@ -24,6 +25,14 @@ def priority(findings: Iterable[tuple[str, int, float]]) -> float:
     if not scores:
         return 0.0
     return round(scores[0] + 0.1 * sum(scores[1:]), 3)
+
+
+CHANGED_WEIGHT = 0.3        # something new or gone since the prior image
+PROGRESSING_WEIGHT = 0.8    # a lesion grew or bone receded: above most single moderate findings
+
+
+def with_change(score: float, *, changed: bool, progressing: bool) -> float:
+    return round(score + (PROGRESSING_WEIGHT if progressing else CHANGED_WEIGHT if changed else 0.0), 3)
 
 
 def is_urgent(findings: Iterable[tuple[str, int, float]], threshold: float) -> bool:

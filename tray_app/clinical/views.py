@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from ..labels import ANATOMY_LABELS
 from ..teeth import arch_of_fdi
 
 FMX_VIEWS: tuple[str, ...] = (
@@ -42,6 +43,14 @@ def _region(positions: list[int]) -> str:
     if centre <= 5:
         return "premolar"
     return "molar"
+
+
+def teeth_of_image(meta: dict, findings: list[dict]) -> list[int]:
+    """The teeth an image shows: its header's tooth list, else the teeth found on it."""
+    listed = [int(t) for t in meta.get("teeth_fdi") or []]
+    if listed:
+        return listed
+    return sorted({int(f["tooth_fdi"]) for f in findings if f["label"] in ANATOMY_LABELS and f.get("tooth_fdi")})
 
 
 def view_of(kind: str, teeth_fdi: list[int], laterality: str = "") -> str:

@@ -56,6 +56,10 @@ class Sample:
     objects: list[GroundTruth]
     seed: int
     style: str = "clean"    # imaging_chain family the export went through
+    # the drawn teeth (tooth frames, crest depths) and the export crop, for ground truth that is
+    # not a box: demo/landmarks.py (CEJ, crest, apex) and demo/pairs.py (prior/current pairs)
+    teeth: list = field(default_factory=list, repr=False)
+    crop: tuple = (0, 0, 0, 0)
 
 
 # --------------------------------------------------------------------------- anatomy tables
@@ -1206,9 +1210,11 @@ def _bits_for_seed(seed: int) -> int:
 
 
 def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float = 1.0, view: str | None = None,
-              style: str | None = None) -> Sample:
+              style: str | None = None, edit=None) -> Sample:
     """generate_sample; lesion_gain scales how much caries/PARL darken (tests render the
-    same image with gain 0 as a counterfactual -- the random stream is unchanged)."""
+    same image with gain 0 as a counterfactual -- the random stream is unchanged). `edit(teeth)`
+    changes the drawn teeth before rendering without drawing from the stream (a prior/current
+    pair with known change: demo/pairs.py)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if bits_stored is None:
@@ -1229,6 +1235,8 @@ def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float 
                 ca["k"] *= lesion_gain
             if t.parl:
                 t.parl["k"] *= lesion_gain
+    if edit is not None:
+        edit(teeth)
     cv = _Canvas(Wi, Hi)
     soft, bone = _background(rng, kind, Wi, Hi, ppm, teeth, extra)
     cerv = rng.uniform(0.1, 0.35)
@@ -1256,7 +1264,8 @@ def _generate(kind: str, seed: int, bits_stored: int | None, lesion_gain: float 
     order = {t.fdi: i for i, t in enumerate(sorted(teeth, key=lambda t: (not t.upper, t.x)))}
     shown.sort(key=lambda f: order.get(f, 0))
     return Sample(image=image, bits_stored=bits_stored, kind=kind, teeth_fdi=shown, laterality=lat,
-                  pixel_spacing_mm=round(1.0 / ppm, 5), objects=cv.objects, seed=seed, style=family)
+                  pixel_spacing_mm=round(1.0 / ppm, 5), objects=cv.objects, seed=seed, style=family,
+                  teeth=teeth, crop=crop)
 
 
 def generate_batch(n: int, seed: int, kinds: Iterable[str] = KINDS) -> Iterator[Sample]:

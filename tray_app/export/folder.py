@@ -54,6 +54,7 @@ from .job import Job, NeedsAttention, RetryLater
 from ..review.report import demo_prefix, demonstration_models
 from ..store.reports import Report
 from .pdf import report_pdf
+from .comparison_page import comparison_pages
 from .render import encode_image
 from ..settings.export import FolderConfig
 
@@ -228,7 +229,9 @@ class FolderExporter:
             return encode_image(image(report.image(int(name[3:]))), s.image_format, s.jpeg_quality)
         if name in ("pdf", "patient_pdf"):
             imgs = [(im, image(im)) for im in report.images_to_render()]
-            return report_pdf(report, imgs, study=job.study, marker=job.marker(name), patient_friendly=name != "pdf")
+            before_after = comparison_pages(job.db, job.study_id, report) if name == "patient_pdf" else []
+            return report_pdf(report, imgs, study=job.study, marker=job.marker(name), patient_friendly=name != "pdf",
+                              comparisons=before_after)
         if name == "json":
             return json.dumps(sidecar(job, files), indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
         raise ValueError(f"unknown export part {name}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .opendental import Upload, b64, description, fit_upload
+from .comparison_page import comparison_pages
 from .pdf import report_pdf
 from .render import encode_image, models_text, nice_label, report_label
 from ..pms.client import ODClient
@@ -92,10 +93,12 @@ class ReportPdf(_Upload):
     def body(self, run, name, marker):
         report = run.report
 
+        before_after = comparison_pages(run.job.db, run.job.study_id, report) if self.friendly else []
+
         def make(scale: float) -> Upload:
             imgs = [(im, run.job.rendered(im, scale)) for im in report.images_to_render()]
             return Upload(report_pdf(report, imgs, study=run.job.study, marker=marker,
-                                     patient_friendly=self.friendly), ".pdf")
+                                     patient_friendly=self.friendly, comparisons=before_after), ".pdf")
 
         what = "patient summary" if self.friendly else "findings report"
         body, up = self.upload(run, make, marker, f"{run.label} — {what} — {run.signed_by()}", "Document")

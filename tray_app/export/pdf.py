@@ -40,11 +40,13 @@ def _esc(text: str) -> str:
 
 
 def report_pdf(report: Report, images: list[tuple[dict, Image.Image]], *, study: dict | None = None,
-               marker: str = "", image_width_mm: float = 170.0, patient_friendly: bool = False) -> bytes:
+               marker: str = "", image_width_mm: float = 170.0, patient_friendly: bool = False,
+               comparisons: list[dict] | None = None) -> bytes:
     """The findings report as PDF bytes (deterministic).
 
     `images`: (report image entry, annotated rendering) pairs. `patient_friendly` gives the
-    plain-language variant built on drafts["patient_summary"].
+    plain-language variant built on drafts["patient_summary"]; `comparisons`
+    (export/comparison_page.py) add its before/after page.
     """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, letter
@@ -101,6 +103,17 @@ def report_pdf(report: Report, images: list[tuple[dict, Image.Image]], *, study:
         for para in text.split("\n\n"):
             story.append(Paragraph(_esc(para.replace("\n", " ")), base))
             story.append(Spacer(1, 4))
+        for comp in comparisons or []:
+            story.append(Paragraph(_esc(f"Compared with your X-ray of {_date(comp['date'].replace('-', ''))}"), h2))
+            pics = []
+            for label, img in (("Before", comp["before"]), ("Now", comp["after"])):
+                buf = io.BytesIO()
+                img.convert("RGB").save(buf, "JPEG", quality=85)
+                buf.seek(0)
+                w, h = img.size
+                pics.append([Paragraph(label, base), RLImage(buf, width=82 * mm, height=82 * mm * h / max(w, 1))])
+            story.append(Table([[pics[0], pics[1]]], colWidths=[86 * mm, 86 * mm], hAlign="LEFT"))
+            story += [Paragraph(_esc(line), base) for line in comp["lines"]]
     else:
         story.append(Paragraph(f"Findings ({len(findings)})", h2))
         if findings:

@@ -21,7 +21,7 @@ from ..store.db import Database, utcnow
 from ..clinical.image_type import UNCERTAIN
 from ..intake import image_cache
 from ..teeth import fdi_to_universal
-from ..store import alerts, findings, images, outbox, reports, studies
+from ..store import alerts, findings, images, outbox, priors, reports, studies
 from ..store.reports import Signer
 from ..store.status import change_fingerprint
 from ..store.studies import queue as queue_read
@@ -107,6 +107,10 @@ class ReviewAPI:
 
     def pixels(self, image_id: int) -> np.ndarray:
         return image_pixels(self.db, image_id)
+
+    def comparison(self, image_id: int) -> dict | None:
+        """How this image compares with its prior (clinical/comparison.py), or None."""
+        return priors.of_image(self.db, image_id)
 
     def find_patient(self, patient_id: str, id_kind: str | None = None) -> PatientMatch:
         """The study `review --patient ID` opens (the patient's newest), or why none."""

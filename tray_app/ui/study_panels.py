@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 from . import theme
 
-PANEL_MODULES: tuple[str, ...] = ("chart_panel", "quality_panel")  # modules of tray_app.ui that call register()
+PANEL_MODULES: tuple[str, ...] = ("chart_panel", "quality_panel", "priors_panel")  # modules that call register()
 
 
 class StudyPanel(QWidget):

@@ -1,0 +1,152 @@
+"""What the prior comparison finds on generated prior/current pairs with a known change
+(tray_app/demo/pairs.py), through the product's own steps: the bundled detector and tooth
+placement on both images, ECC registration, findings change, landmark model and bone levels.
+
+`python -m bench.priors_pairs [--pairs 48] [--seed 5000]` prints one JSON line of numbers:
+registration success (aligned within 5 px), bone-level change error (median, mm), share of the
+known new/grown findings reported, "changed" claims on pairs without change, and registration
+refusals on pairs of different views.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+ALIGNED_PX = 5.0
+
+
+def _findings(model, pixels, kind, teeth):
+    from tray_app.analysis.merge import merge_duplicates
+    from tray_app.analysis.tooth_mapping import place_findings
+
+    detections = model.detect(pixels, kind=kind)
+    h, w = pixels.shape
+    placed = place_findings(detections, kind=kind, width=w, height=h, listed_fdi=teeth)
+    detections, placed = merge_duplicates(detections, placed)
+    return [dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, confidence=d.score, tooth_fdi=p.tooth_fdi,
+                 surfaces=p.surfaces) for d, p in zip(detections, placed)]
+
+
+def _overlap(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+def _aligned(reg, pair) -> bool:
+    h, w = pair.prior.shape
+    pts = np.array([[x, y] for x in (0.2 * w, 0.8 * w) for y in (0.2 * h, 0.8 * h)])
+    true = pts @ pair.prior_to_current[:, :2].T + pair.prior_to_current[:, 2]
+    return reg.ok and float(np.abs(reg.map_points(pts) - true).max()) <= ALIGNED_PX
+
+
+def run(n_pairs: int, seed: int) -> dict:
+    from tray_app.analysis.landmarks import LandmarkModel
+    from tray_app.analysis.model import load_model
+    from tray_app.analysis.registration import register, warp_onto
+    from tray_app.config import bundled_models_dir
+    from tray_app.clinical import change
+    from tray_app.demo.pairs import CHANGES, make_pair
+
+    detector = load_model(bundled_models_dir() / "dental-demo")
+    landmarks = LandmarkModel()
+    stats = {"pairs": 0, "aligned": 0, "target_not_in_view": 0, "known": 0, "reported": 0, "no_change_pairs": 0, "false_claims": 0,
+             "other_claims_on_change_pairs": 0, "bone_errors_mm": [], "bone_delta_errors_all_mm": [], "by_change": {}}
+    t0 = time.perf_counter()
+    for i in range(n_pairs):
+        kind = ("bitewing", "periapical")[i % 2]
+        what = CHANGES[(i // 2) % len(CHANGES)]
+        pair = make_pair(kind, seed + i, what)
+        stats["pairs"] += 1
+        reg = register(pair.current, pair.prior)
+        stats["aligned"] += _aligned(reg, pair)
+        now = _findings(detector, pair.current, kind, pair.teeth_fdi)
+        then = _findings(detector, pair.prior, kind, pair.teeth_fdi)
+        evidence = change.pixel_evidence(pair.current, *warp_onto(pair.prior, reg.matrix, pair.current.shape))
+        changes = change.findings_change(now, then, reg.as_array(), pair.current.shape[::-1], evidence) if reg.ok else []
+
+        def levels(f, px):
+            teeth = [(int(x["tooth_fdi"]), (x["x1"], x["y1"], x["x2"], x["y2"])) for x in f
+                     if x["label"] == "tooth" and x["tooth_fdi"]]
+            return change.bone_levels(landmarks.find(px, teeth), pair.spacing_mm)
+
+        then_levels = levels(then, pair.prior)
+        if reg.ok:
+            then_levels = change.renumbered(then_levels, change.same_teeth(now, then, reg.as_array()))
+        bone = change.bone_change(levels(now, pair.current), then_levels)
+        truth_now = {(lm.tooth_fdi, lm.surface): lm.bone_level_mm for lm in pair.current_landmarks}
+        truth_then = {(lm.tooth_fdi, lm.surface): lm.bone_level_mm for lm in pair.prior_landmarks}
+        for b in bone:
+            key = (b["tooth_fdi"], b["surface"])
+            if b["delta_mm"] is not None and key in truth_now and key in truth_then:
+                stats["bone_delta_errors_all_mm"].append(abs(b["delta_mm"] - (truth_now[key] - truth_then[key])))
+        claims = [c for c in changes] + [b for b in bone if b["progressing"]]
+        row = stats["by_change"].setdefault(what, {"pairs": 0, "reported": 0, "claims": 0})
+        row["pairs"] += 1
+        row["claims"] += len(claims)
+        if what == "none":
+            stats["no_change_pairs"] += 1
+            stats["false_claims"] += len(claims)
+            continue
+        shown = {o.tooth_fdi for o in pair.current_objects if o.label == "tooth"} & \
+            {o.tooth_fdi for o in pair.prior_objects if o.label == "tooth"}
+        if pair.tooth_fdi is None or pair.tooth_fdi not in shown:
+            stats["target_not_in_view"] += 1
+            continue
+        # the changed object's true box: a claim on it counts even when the tooth was numbered wrong
+        truth_boxes = [o.box for o in pair.current_objects if o.tooth_fdi == pair.tooth_fdi
+                       and o.label in ("caries", "restoration", "bone_loss")]
+
+        def on_tooth(c):
+            return c.get("tooth_fdi") == pair.tooth_fdi or ("box" in c and any(_overlap(c["box"], b) for b in truth_boxes))
+        if what == "bone_receded":
+            key = (pair.tooth_fdi, pair.surface)
+            hit = next((b for b in bone if (b["tooth_fdi"], b["surface"]) == key and b["delta_mm"] is not None), None)
+            true_delta = truth_now.get(key, 0) - truth_then.get(key, 0)
+            if hit is not None:
+                stats["bone_errors_mm"].append(abs(hit["delta_mm"] - true_delta))
+            expected = [b for b in bone if b["progressing"] and on_tooth(b)] + \
+                [c for c in changes if c["label"] == "bone_loss" and c["change"] in ("new", "grown") and on_tooth(c)]
+            found = bool(expected)
+        else:
+            label = "caries" if what == "lesion_grew" else "restoration"
+            kinds = ("grown", "new") if what == "lesion_grew" else ("new",)
+            expected = [c for c in changes if c["label"] == label and c["change"] in kinds and on_tooth(c)]
+            found = bool(expected)
+        stats["known"] += 1
+        stats["reported"] += bool(found)
+        row["reported"] += bool(found)
+        stats["other_claims_on_change_pairs"] += len(claims) - len(expected)
+    # a prior of another view must not be aligned
+    refused = 0
+    for i in range(8):
+        a = make_pair("bitewing", seed + 1000 + i, "none", view="right molar")
+        b = make_pair("bitewing", seed + 2000 + i, "none", view="left premolar")
+        refused += not register(a.current, b.prior).ok
+    errs = stats.pop("bone_errors_mm")
+    all_errs = stats.pop("bone_delta_errors_all_mm")
+    return stats | {
+        "registration_success": round(stats["aligned"] / stats["pairs"], 3),
+        "reported_share": round(stats["reported"] / max(1, stats["known"]), 3),
+        "bone_change_error_median_mm": round(statistics.median(errs), 3) if errs else None,
+        "bone_change_error_p90_mm": round(float(np.percentile(errs, 90)), 3) if errs else None,
+        "bone_change_measured": len(errs),
+        "bone_delta_error_all_surfaces_median_mm": round(statistics.median(all_errs), 3) if all_errs else None,
+        "different_view_refused": f"{refused}/8",
+        "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--pairs", type=int, default=48)
+    ap.add_argument("--seed", type=int, default=5000)
+    a = ap.parse_args(argv)
+    print(json.dumps(run(a.pairs, a.seed)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""The sentences that say what changed since the prior image: one wording for the review
+panel, the chart note and the patient's comparison page."""
+
+from __future__ import annotations
+
+from ..labels import describe
+from ..teeth import fdi_to_universal
+
+SURFACE = {"M": "mesial", "D": "distal"}
+
+
+def _tooth(fdi) -> str:
+    return f"#{fdi_to_universal(fdi)}" if fdi else "no tooth"
+
+
+def finding_line(c: dict) -> str:
+    name = describe(c["label"]).display.lower()
+    where = _tooth(c.get("tooth_fdi"))
+    if c["change"] == "grown":
+        return f"{where}: {name} larger than before (area ×{c.get('area_ratio', 0):.1f})"
+    return f"{where}: {name} {'new since' if c['change'] == 'new' else 'no longer seen since'} the prior image"
+
+
+def bone_line(b: dict) -> str:
+    where = f"{_tooth(b['tooth_fdi'])} {SURFACE.get(b['surface'], b['surface'])}"
+    if b.get("mm") is not None and b.get("prior_mm") is not None:
+        text = f"{where}: bone level {b['mm']:.1f} mm below the CEJ (was {b['prior_mm']:.1f} mm, {b['delta_mm']:+.1f} mm)"
+    elif b.get("pct_root") is not None and b.get("prior_pct_root") is not None:
+        text = (f"{where}: bone level at {b['pct_root']:.0f}% of the root (was {b['prior_pct_root']:.0f}%, "
+                f"{b['delta_pct']:+.0f} points; uncalibrated)")
+    else:
+        return f"{where}: bone level not measurable (uncalibrated, apex not in view)"
+    return text + (" — progressing" if b.get("progressing") else "")
+
+
+def comparison_lines(comparison: dict, *, all_bone: bool = False) -> list[str]:
+    """What one image's comparison found; bone levels only where they progress unless all_bone."""
+    if not comparison.get("registered"):
+        return [f"Not compared with the prior image: {comparison.get('reason') or 'it could not be aligned'}."]
+    lines = [finding_line(c) for c in comparison.get("changes", [])]
+    lines += [bone_line(b) for b in comparison.get("bone", []) if all_bone or b.get("progressing")]
+    return lines or ["No change found since the prior image."]
+
+
+def note_paragraph(comparisons: list[dict]) -> str:
+    """The chart note's paragraph on the measured change, '' when nothing was compared."""
+    parts = []
+    for comp in comparisons:
+        found = [finding_line(c) for c in comp["changes"]] if comp.get("registered") else []
+        found += [bone_line(b) for b in comp.get("bone", []) if b.get("progressing")]
+        if found:
+            parts.append(f"{comp['view'] or 'image'} vs {comp['prior_date']}: " + "; ".join(found))
+    if not comparisons:
+        return ""
+    if not parts:
+        return "Compared with prior images: no change found."
+    return "Compared with prior images — " + " | ".join(parts) + "."
+
+
+def patient_lines(comparison: dict, signed: set[tuple[str, int]]) -> list[str]:
+    """Plain words for the patient's comparison page: only changes of findings the dentist kept
+    in the signed report ((label, tooth FDI) in `signed`), and bone levels that progressed."""
+    out = []
+    for c in comparison.get("changes", []) if comparison.get("registered") else []:
+        if c["change"] == "gone" or (c["label"], c.get("tooth_fdi")) not in signed:
+            continue
+        what = describe(c["label"]).patient_text or describe(c["label"]).display.lower()
+        where = f"Tooth {_tooth(c['tooth_fdi'])}" if c.get("tooth_fdi") else "One of your teeth"
+        out.append(f"{where}: {what} — "
+                   + ("larger than on your earlier X-ray." if c["change"] == "grown" else "new since your earlier X-ray."))
+    for b in comparison.get("bone", []):
+        if b.get("progressing"):
+            amount = f"{b['delta_mm']:.1f} mm" if b.get("delta_mm") is not None else f"{b['delta_pct']:.0f}% of the root"
+            out.append(f"Tooth {_tooth(b['tooth_fdi'])}: the bone around it is {amount} lower than on your earlier X-ray.")
+    return out

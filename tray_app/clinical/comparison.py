@@ -1,0 +1,118 @@
+"""Comparing an analysed image with its prior: find the prior (clinical/priors.py), align it
+(analysis/registration.py), compare the findings and the bone levels (clinical/change.py), store
+the result (`store/priors.py`) and refresh the study's summary, whose tags and priority it feeds.
+
+Runs as one of the pipeline's `after_image` steps on the analysis worker thread (app.py), never
+on a GUI thread; a study with no prior costs one query.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Callable
+
+
+from ..analysis.registration import register, warp_onto
+from ..store import findings as findings_repo
+from ..store import images as image_repo
+from ..store import priors as priors_repo
+from ..store.db import Database
+from . import change
+from .priors import find_prior
+
+log = logging.getLogger(__name__)
+MM_KINDS = ("bitewing", "periapical")   # magnification varies across a panoramic: no mm there
+
+
+def _spacing(row) -> float | None:
+    if row["kind"] not in MM_KINDS:
+        return None
+    value = (json.loads(row["meta"] or "{}").get("pixel_spacing_mm") or [None])[0]
+    return float(value) if value else None
+
+
+def _live(rows) -> list[dict]:
+    return [dict(f) for f in rows if f["status"] not in ("rejected", "withdrawn")]
+
+
+class Comparer:
+    """Compares images with their priors. `pixels(row)` gives an image's 8-bit pixels;
+    `landmarks()` the landmark model (loaded on first use; None when it is not installed)."""
+
+    def __init__(self, db: Database, pixels: Callable, landmarks: Callable | None = None):
+        self.db = db
+        self.pixels = pixels
+        self._landmarks_factory = landmarks
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _landmark_model(self):
+        with self._lock:
+            if self._model is None and self._landmarks_factory is not None:
+                try:
+                    self._model = self._landmarks_factory()
+                except Exception:   # no model: findings are still compared, bone levels are not
+                    log.exception("landmark model could not be loaded")
+                    self._landmarks_factory = None
+            return self._model
+
+    def _bone(self, gray, row, findings) -> dict:
+        model = self._landmark_model()
+        teeth = [(int(f["tooth_fdi"]), (f["x1"], f["y1"], f["x2"], f["y2"])) for f in findings
+                 if f["label"] == "tooth" and f.get("tooth_fdi")]
+        if model is None or not teeth:
+            return {}
+        return change.bone_levels(model.find(gray, teeth), _spacing(row))
+
+    def compare(self, image_id: int) -> dict | None:
+        """Compare one image with its prior and store the result; None when it has no prior."""
+        row = image_repo.get(self.db, image_id)
+        if row is None or not row["study_id"]:
+            return None
+        findings = [f for f in _live(findings_repo.of_study(self.db, row["study_id"])) if f["image_id"] == image_id]
+        match = find_prior(self.db, row, findings)
+        if match is None:
+            return None
+        prior = match.prior
+        prior_findings = [f for f in _live(findings_repo.of_study(self.db, prior["study_id"])) if f["image_id"] == prior["id"]]
+        gray, prior_gray = self.pixels(row), self.pixels(prior)
+        reg = register(gray, prior_gray)
+        result = {"view": match.view, "registered": reg.ok, "matrix": reg.matrix, "correlation": reg.correlation,
+                  "reason": reg.reason, "changes": [], "bone": []}
+        if reg.ok:
+            evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
+            result["changes"] = change.findings_change(findings, prior_findings, reg.as_array(),
+                                                       (gray.shape[1], gray.shape[0]), evidence)
+        then = self._bone(prior_gray, prior, prior_findings)
+        if reg.ok:   # the prior's teeth by the numbers of the current teeth they lie on
+            then = change.renumbered(then, change.same_teeth(findings, prior_findings, reg.as_array()))
+        result["bone"] = change.bone_change(self._bone(gray, row, findings), then)
+        priors_repo.save(self.db, image_id, row["study_id"], prior, **result)
+        return result | {"prior_image_id": prior["id"], "prior_date": match.date}
+
+
+def after_image_step(comparer: Comparer, refresh: Callable[[int], object]) -> Callable:
+    """The pipeline step: compare each analysed image, then refresh its study's summary so the
+    tags ("changed since …", "progressing") and the priority see the result."""
+
+    def compare_with_prior(outcome) -> None:
+        if outcome.status != "analyzed" or not outcome.study_id:
+            return
+        if comparer.compare(outcome.image_id) is not None:
+            refresh(outcome.study_id)
+
+    return compare_with_prior
+
+
+def step_for(db: Database, config) -> Callable:
+    """The pipeline step the composition root adds: pixels from the image cache, the bundled
+    landmark model, the summary refreshed with the configured thresholds."""
+    from ..analysis.landmarks import LandmarkModel
+    from ..intake.image_cache import pixels
+    from . import study_summary
+
+    cc = config.clinical
+    return after_image_step(Comparer(db, pixels, LandmarkModel), lambda study_id: study_summary.refresh(
+        db, study_id, urgent_threshold=cc.urgent_threshold, fmx_images=cc.fmx_images))

@@ -1,0 +1,168 @@
+"""Prior/current pairs of generated radiographs with a known change, to measure what the
+comparison finds (clinical/comparison.py, bench/priors_pairs.py).
+
+Both images of a pair are the same mouth (same kind, seed and view: same teeth, bone and
+noise); the current one has one edit — a caries lesion that grew, bone that receded by a
+known number of mm on one tooth surface, a new restoration — or none. The prior went through
+another export style and exposure and is turned a few degrees and shifted, as a sensor never
+sits twice the same way. Ground truth (boxes, landmarks) of the prior moves with it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import imaging_chain, synth
+from .landmarks import SurfaceLandmarks, surface_landmarks
+
+CHANGES = ("none", "lesion_grew", "bone_receded", "new_restoration")
+VIEWS = {"bitewing": ("right molar", "left molar", "right premolar", "left premolar"),
+         "periapical": ("maxillary right molar", "mandibular left molar", "mandibular right premolar",
+                        "maxillary left premolar")}
+
+
+@dataclass
+class Pair:
+    kind: str
+    change: str                     # one of CHANGES
+    prior: np.ndarray               # uint8, turned and re-exposed
+    current: np.ndarray             # uint8
+    prior_objects: list             # synth.GroundTruth in the prior's (turned) pixels
+    current_objects: list
+    prior_landmarks: list[SurfaceLandmarks]
+    current_landmarks: list[SurfaceLandmarks]
+    spacing_mm: float
+    prior_to_current: np.ndarray    # 2×3: prior pixel -> current pixel (the true registration)
+    tooth_fdi: int | None = None    # where the change is
+    surface: str = ""
+    bone_change_mm: float = 0.0     # how far the crest receded (bone_receded)
+    teeth_fdi: tuple = ()
+    laterality: str = ""
+
+
+def _target(teeth, rng, want):
+    """A natural tooth, in view in both images, that suits the change."""
+    ok = [t for t in teeth if not (t.implant or t.pontic or t.decap or t.crown) and want(t)]
+    ok.sort(key=lambda t: abs(t.x - np.mean([u.x for u in teeth])))   # central teeth stay in view
+    return ok[int(rng.integers(0, min(3, len(ok))))] if ok else None
+
+
+def _edits(change: str, seed: int):
+    """(edit of the prior, edit of the current, facts) — the same tooth chosen in both."""
+    facts: dict = {}
+
+    def pick(teeth, want):
+        if "fdi" not in facts:
+            t = _target(teeth, np.random.default_rng([seed, 5]), want)
+            facts["fdi"] = t.fdi if t is not None else None
+        return next((t for t in teeth if t.fdi == facts["fdi"]), None)
+
+    def lesion(grown):
+        def edit(teeth):
+            t = pick(teeth, lambda t: t.pos >= 4 and not t.resto)
+            if t is None:
+                return
+            side = facts.setdefault("surface", "M")
+            t.caries = [c for c in t.caries if c["surf"] != side]
+            size = t.ppm * (2.2 if grown else 1.1)
+            t.caries.append({"surf": facts["surface"], "vc": t.ch * 0.45, "h": 1.6 * size, "d": 1.5 * size, "k": 0.75})
+        return edit
+
+    def crest(receded):
+        def edit(teeth):
+            t = pick(teeth, lambda t: True)
+            if t is None:
+                return
+            s = facts.setdefault("surface", "M")
+            base = facts.setdefault("base", float(t.crest[s]) if s not in t.bone_loss else 1.6)
+            facts.setdefault("delta", float(np.random.default_rng([seed, 6]).uniform(1.5, 3.0)))
+            t.bone_loss.discard(s)
+            t.crest[s] = base + (facts["delta"] if receded else 0.0)
+            if t.crest[s] >= 3.5:
+                t.bone_loss.add(s)
+        return edit
+
+    def filling(present):
+        def edit(teeth):
+            t = pick(teeth, lambda t: t.pos >= 4 and not t.resto and not t.caries)
+            if t is None or not present:
+                return
+            t.resto = "MO" if t.ms > 0 else "DO"
+            t.resto_p.update({"ow": 0.3 * t.W, "od": 2.2 * t.ppm, "pw": 0.4 * t.W, "pv": 0.65 * t.ch, "u0": 0.0,
+                              "mat": 7.5, "irr": 0.1, "ph": np.array([1.0, 2.5])})
+        return edit
+
+    if change == "lesion_grew":
+        return lesion(False), lesion(True), facts
+    if change == "bone_receded":
+        return crest(False), crest(True), facts
+    if change == "new_restoration":
+        return filling(False), filling(True), facts
+    return None, None, facts
+
+
+def _turn(img: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Turn by 2-5° and shift a little; returns the image and the 2×3 original -> turned map."""
+    import cv2
+
+    h, w = img.shape
+    ang = float(rng.uniform(2.0, 5.0) * rng.choice([-1, 1]))
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
+    m[:, 2] += rng.uniform(-0.04, 0.04, 2) * (w, h)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), m
+
+
+def _map(m, x, y):
+    return float(m[0, 0] * x + m[0, 1] * y + m[0, 2]), float(m[1, 0] * x + m[1, 1] * y + m[1, 2])
+
+
+def _moved_objects(objects, m, w, h):
+    out = []
+    for o in objects:
+        x1, y1, x2, y2 = o.box
+        pts = [_map(m, x, y) for x in (x1, x2) for y in (y1, y2)]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        box = (max(0.0, min(xs)), max(0.0, min(ys)), min(float(w), max(xs)), min(float(h), max(ys)))
+        if box[2] - box[0] > 2 and box[3] - box[1] > 2:
+            out.append(replace(o, box=box))
+    return out
+
+
+def make_pair(kind: str, seed: int, change: str, view: str | None = None) -> Pair:
+    if change not in CHANGES:
+        raise ValueError(f"change must be one of {CHANGES}")
+    rng = np.random.default_rng([seed, 4])
+    view = view or VIEWS[kind][seed % len(VIEWS[kind])]
+    styles = [f for f in imaging_chain.FAMILIES if f != "psp_plate"]
+    style_prior, style_now = rng.choice(styles, 2, replace=False)
+    edit_prior, edit_now, facts = _edits(change, seed)
+    prior = synth._generate(kind, seed, 12, view=view, style=str(style_prior), edit=edit_prior)
+    now = synth._generate(kind, seed, 12, view=view, style=str(style_now), edit=edit_now)
+    gamma = float(rng.uniform(0.75, 1.35))
+    prior_px = np.clip(255.0 * (synth.to_uint8(prior) / 255.0) ** gamma, 0, 255).astype(np.uint8)
+    prior_px, m = _turn(prior_px, rng)
+    h, w = prior_px.shape
+    lms = [replace(lm, cej=_map(m, *lm.cej), crest=_map(m, *lm.crest), apex=_map(m, *lm.apex))
+           for lm in surface_landmarks(prior)]
+    inv = np.vstack([m, [0, 0, 1]])
+    return Pair(kind=kind, change=change, prior=prior_px, current=synth.to_uint8(now),
+                prior_objects=_moved_objects(prior.objects, m, w, h), current_objects=now.objects,
+                prior_landmarks=lms, current_landmarks=surface_landmarks(now), spacing_mm=now.pixel_spacing_mm,
+                prior_to_current=np.linalg.inv(inv)[:2], tooth_fdi=facts.get("fdi"), surface=facts.get("surface", ""),
+                bone_change_mm=round(facts.get("delta", 0.0), 3) if change == "bone_receded" else 0.0,
+                teeth_fdi=tuple(now.teeth_fdi), laterality=now.laterality)
+
+
+def rotation_deg(m: np.ndarray) -> float:
+    return math.degrees(math.atan2(m[1, 0], m[0, 0]))
+
+
+def as_samples(pair: Pair, seed: int) -> tuple[synth.Sample, synth.Sample]:
+    """(prior, current) as 8-bit samples the demo writers can save (DICOM with the pixel spacing)."""
+    def sample(pixels, objects):
+        return synth.Sample(image=pixels, bits_stored=8, kind=pair.kind, teeth_fdi=list(pair.teeth_fdi),
+                            laterality=pair.laterality, pixel_spacing_mm=pair.spacing_mm, objects=objects, seed=seed)
+    return sample(pair.prior, pair.prior_objects), sample(pair.current, pair.current_objects)
