@@ -21,8 +21,10 @@ def test_the_tray_counts_the_current_run_of_images(tmp_path):
     db = Database(tmp_path / "db.sqlite3")
     _images(db, ["analyzed"] * 3, at="2026-11-30T08:00:00", done_at="2026-11-30T08:00:09")  # yesterday's
     _images(db, ["ready"], at="2026-11-30T09:00:00", attempts=2)  # a locked file being retried
-    # this run: an FMX arriving at 10:00, the model on its fifth image
-    _images(db, ["analyzed"] * 3 + ["duplicate"], at="2026-12-01T10:00:00", done_at="2026-12-01T10:00:20")
+    # this run: an FMX arriving from 10:00, the model on its fifth image; the first was done
+    # before the last arrived, but after the second had (no idle moment in between)
+    _images(db, ["analyzed"], at="2026-12-01T10:00:00", done_at="2026-12-01T10:00:00.700")
+    _images(db, ["analyzed"] * 2 + ["duplicate"], at="2026-12-01T10:00:00.500", done_at="2026-12-01T10:00:20")
     _images(db, ["decoded"] * 2 + ["ready"] * 12, at="2026-12-01T10:00:01")
     _images(db, ["discovered"], at="2026-12-01T10:00:02")
     conn = db.conn()
