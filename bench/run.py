@@ -137,6 +137,7 @@ def bench_overhead(n: int, threads: int, model_dir: str | None = None) -> dict:
         analysed = db.one("SELECT COUNT(*) FROM images WHERE state='analyzed'")[0]
         model.run_raw = raw_run
         raw = statistics.median(raw_before + raw_after)
+        free_core = _second_core_factor(raw_run, tensors[:10])
         service.db.close()
         med_serial = statistics.median(serial)
         return {
@@ -152,7 +153,31 @@ def bench_overhead(n: int, threads: int, model_dir: str | None = None) -> dict:
             "session_run_ms_median_one_at_a_time": round(serial_run * 1000, 1),
             "ratio_one_at_a_time_to_its_session_run": round(med_serial / serial_run, 2),
             "images_held_by_preparation_thread_max": held,
+            "session_run_with_a_busy_sibling_thread_vs_alone": free_core,
+            "noise_note": "≈1.0: a core was free for the preparation thread; ≈2: the machine's load took it "
+                          "(then no overlap can show)",
         }
+
+
+def _second_core_factor(run, tensors) -> float:
+    """session.run's median with a busy (GIL-free numpy) thread beside it ÷ alone: whether this
+    process has a second core now, which is what the preparation thread overlaps on."""
+    alone = statistics.median(_time_runs(run, tensors))
+    stop = threading.Event()
+
+    def busy():
+        a = np.random.default_rng(0).random(1_000_000)
+        while not stop.is_set():
+            np.sort(a)
+
+    t = threading.Thread(target=busy, daemon=True)
+    t.start()
+    try:
+        beside = statistics.median(_time_runs(run, tensors))
+    finally:
+        stop.set()
+        t.join()
+    return round(beside / alone, 2)
 
 
 def _time_runs(run, tensors) -> list[float]:
