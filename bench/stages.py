@@ -40,7 +40,10 @@ STEPS = [
 
 
 def _wrap(totals: dict, label: str, module: str, attr: str) -> bool:
-    mod = importlib.import_module(module)
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError:  # a step of another version of the pipeline
+        return False
     owner, name = mod, attr
     if "." in attr:
         cls, name = attr.split(".")
