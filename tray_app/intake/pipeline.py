@@ -147,7 +147,9 @@ class Processor:
     def _summarise(self, study_id: int) -> None:
         try:
             cc = self.config.clinical
-            study_summary.refresh(self.db, study_id, urgent_threshold=cc.urgent_threshold, fmx_images=cc.fmx_images)
+            with self.db.tx():  # inside the analysed image's transaction a savepoint: a failure undoes only this
+                study_summary.refresh(self.db, study_id, urgent_threshold=cc.urgent_threshold,
+                                      fmx_images=cc.fmx_images)
         except Exception:  # derived data: recomputed at the next change, never blocks intake
             log.exception("study %s: clinical summary failed", study_id)
 
