@@ -22,6 +22,8 @@ GOALS = {
     "in_place_p95": Goal("file written in place → findings, p95", 0.8, "s"),
     "polled_p95": Goal("polled share → findings, p95", 2.5, "s"),
     "renamed_p95": Goal("file renamed in → findings, p95", 0.2, "s"),
+    "pipeline_ratio": Goal("per-image pipeline ÷ raw session.run", 1.15, "×"),
+    "throughput_ratio": Goal("service throughput ÷ raw session.run", 0.90, "×", at_most=False),
 }
 
 

@@ -97,7 +97,7 @@ class AnalysisWorker:
         last_housekeeping = last_disk_check = last_automation = 0.0
         while not self._stop.is_set():
             try:
-                did = self.work_once()
+                did = self.work_once(prefetch=True)
             except Exception:
                 log.exception("analysis worker pass failed; continuing")
                 did = False
@@ -113,6 +113,7 @@ class AnalysisWorker:
             if not did:
                 self.wake.wait(1.0)
                 self.wake.clear()
+        self.processor.stop_prefetch()
 
     # -- idle-time jobs ----------------------------------------------------------------------
     def automation_pass(self) -> list[dict]:
@@ -148,16 +149,21 @@ class AnalysisWorker:
         self._wake_readiness()
 
     # -- one image ---------------------------------------------------------------------------
-    def work_once(self) -> Outcome | None:
+    def work_once(self, *, prefetch: bool = False) -> Outcome | None:
+        """One image; with `prefetch` the preparation thread starts on the next one meanwhile."""
         if self.paused:
             return None
         now = time.monotonic()
         for image_id, t in list(self._retry_at.items()):
             if t <= now:
                 del self._retry_at[image_id]
-        row = image_repo.next_work(self.db, model_available=self.processor.model is not None, skip=self._retry_at)
+        model = self.processor.model is not None
+        row = image_repo.next_work(self.db, model_available=model, skip=self._retry_at)
         if row is None:
             return None
+        if prefetch:
+            after = image_repo.next_work(self.db, model_available=model, skip=[*self._retry_at, row["id"]])
+            self.processor.prefetch(after["id"] if after else None, keep=row["id"])
         try:
             outcome = self.processor.process(row["id"])
             self.health.disk_full = False

@@ -11,7 +11,7 @@ import numpy as np
 from ..config import default_threads
 from .manifest import Manifest, ManifestError, load_manifest
 from . import tiling
-from .postprocess import classwise_nms, decode, letterbox, output_layout, to_tensor
+from .postprocess import Letterbox, classwise_nms, decode, letterbox, output_layout, to_tensor
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,22 @@ class Detection:
     label: str
     score: float
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in image pixels
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    tensor: np.ndarray
+    letterbox: Letterbox
+    shape: tuple[int, int]  # of the image (or tile) it was made from
+    window: tuple[int, int, int, int] | None  # the tile's x0, y0, x1, y1 in the image
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An image made ready for the model: one input, or one per tile of a tiled kind."""
+    shape: tuple[int, int]
+    inputs: list[ModelInput]
+    tiled: bool
 
 
 def session_options(threads: int):
@@ -102,32 +118,48 @@ class OnnxModel:
         """Findings in a 2-D uint8 image; images of a kind the manifest tiles run tile by tile.
         `topk` (evaluation only) raises each class's floor to its k-th best score per run, so
         an AP run with a near-zero floor does not feed thousands of boxes into NMS."""
+        return self.run_plan(self.plan(gray, kind), thresholds, topk)
+
+    def plan(self, gray: np.ndarray, kind: str | None = None) -> Plan:
+        """The pre-processing of `detect`, apart so the pipeline can do it for the next image
+        while the model runs on this one."""
         if gray.ndim != 2 or gray.dtype != np.uint8:
             raise ValueError("detect() takes a 2-D uint8 grayscale image")
         spec = self.manifest.tiling.get(kind or "")
+        h, w = gray.shape
         if spec is None:
-            return self._detect_one(gray, thresholds, topk)
-        return self._detect_tiled(gray, spec, thresholds, topk)
+            return Plan((h, w), [self._input(gray, None)], tiled=False)
+        return Plan((h, w), [self._input(np.ascontiguousarray(gray[y0:y1, x0:x1]), (x0, y0, x1, y1))
+                             for x0, y0, x1, y1 in tiling.windows(w, h, spec)], tiled=True)
 
-    def _detect_one(self, gray: np.ndarray, thresholds, topk: int) -> list[Detection]:
+    def _input(self, gray: np.ndarray, window) -> ModelInput:
         tensor, lb = self.preprocess(gray)
-        out = self.run_raw(tensor)
+        return ModelInput(tensor, lb, gray.shape, window)
+
+    def run_plan(self, plan: Plan, thresholds: np.ndarray | None = None, topk: int = 0) -> list[Detection]:
+        """The model and its post-processing on a `plan`."""
+        if not plan.tiled:
+            return self._detect_one(plan.inputs[0], thresholds, topk)
+        return self._detect_tiled(plan, thresholds, topk)
+
+    def _detect_one(self, item: ModelInput, thresholds, topk: int) -> list[Detection]:
+        out = self.run_raw(item.tensor)
         if topk and out.ndim == 3 and out.shape[1] == 4 + len(self.manifest.labels):
             base = self.thresholds if thresholds is None else thresholds
             scores = out.reshape(out.shape[-2:])[4:4 + len(self.manifest.labels)]
             if scores.shape[1] > topk:
                 thresholds = np.maximum(base, np.partition(scores, -topk, axis=1)[:, -topk]).astype(np.float32)
-        return self.postprocess(out, lb, gray.shape, thresholds)
+        return self.postprocess(out, item.letterbox, item.shape, thresholds)
 
-    def _detect_tiled(self, gray: np.ndarray, spec: tiling.TileSpec, thresholds, topk: int) -> list[Detection]:
-        h, w = gray.shape
+    def _detect_tiled(self, plan: Plan, thresholds, topk: int) -> list[Detection]:
+        h, w = plan.shape
         found: list[Detection] = []
         cut: list[np.ndarray] = []
-        for win in tiling.windows(w, h, spec):
-            x0, y0, x1, y1 = win
-            crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
+        for item in plan.inputs:
+            win = item.window
+            x0, y0 = win[0], win[1]
             dets = [Detection(d.label_id, d.label, d.score, (d.box[0] + x0, d.box[1] + y0, d.box[2] + x0, d.box[3] + y0))
-                    for d in self._detect_one(crop, thresholds, topk)]
+                    for d in self._detect_one(item, thresholds, topk)]
             if dets:
                 cut.append(tiling.cut_flags(np.array([d.box for d in dets], np.float32), win, w, h))
                 found += dets

@@ -31,6 +31,8 @@ from . import image_cache
 from .decode import DecodedImage, decode_file
 from .errors import QuarantineError, RetryLater, is_disk_full
 from .naming import TemplateError, parse_name
+from .outcome import Outcome, Prepared, Work
+from .prefetch import Prefetcher
 from .staging import copy_hashed
 
 log = logging.getLogger(__name__)
@@ -51,23 +53,6 @@ class _AlreadyDone(Exception):
 
 
 @dataclass
-class Outcome:
-    image_id: int
-    path: str
-    status: str  # analyzed | decoded | duplicate | quarantined | retry | changed
-    reason: str = ""
-    study_id: int | None = None
-    findings: int = 0
-    duplicate_of: int | None = None
-
-    def as_json(self) -> dict:
-        return {
-            "path": self.path, "status": self.status, "reason": self.reason or None, "study_id": self.study_id,
-            "image_id": self.image_id, "findings": self.findings, "duplicate_of": self.duplicate_of,
-        }
-
-
-@dataclass
 class Processor:
     db: Database
     config: Config
@@ -79,7 +64,9 @@ class Processor:
     # in order: alerts, image-quality advice, …, added by the composition root (app.py). Each gets
     # the Outcome; a failing step is logged and never stops intake.
     after_image: list[Callable[[Outcome], None]] = field(default_factory=list)
-    _decoded_cache: dict[int, np.ndarray] = field(default_factory=dict)  # pixels just decoded, to skip a re-read
+    # the preparation thread (`prefetch`): the next image's intake and pre-processing while the
+    # model runs on this one; started by the first `prefetch`, stopped by `stop_prefetch`
+    prefetcher: Prefetcher | None = None
 
     def __post_init__(self) -> None:
         self.staging = self.paths.cache_dir / "staging"
@@ -100,30 +87,76 @@ class Processor:
 
     # -- entry point -----------------------------------------------------------------------
     def process(self, image_id: int) -> Outcome:
+        """One image as far as it can go now; uses what the preparation thread made ready."""
+        prepared = self.prefetcher.take(image_id) if self.prefetcher else None  # re-raises its failure
+        if prepared is None:
+            prepared = self.prepare(image_id)
+        if prepared.outcome is not None:
+            return self._notify(prepared.outcome) if prepared.notify else prepared.outcome
+        return self._notify(self._analyze(prepared), summarised=True)
+
+    def prefetch(self, image_id: int | None, *, keep: int | None = None) -> None:
+        """Prepare `image_id` on the preparation thread next (None: nothing); an image prepared
+        earlier and not taken is dropped unless it is `keep`, the one about to be processed."""
+        if self.prefetcher is None:
+            if image_id is None:
+                return
+            self.prefetcher = Prefetcher(self.prepare)
+        self.prefetcher.want(image_id, keep=keep)
+
+    def stop_prefetch(self, timeout: float = 30.0) -> None:
+        if self.prefetcher is not None:
+            self.prefetcher.stop(timeout)
+            self.prefetcher = None
+
+    def prepare(self, image_id: int) -> Prepared:
+        """Everything before the model: intake (copy, hash, dedupe, decode, `decoded` committed)
+        and the model's pre-processing. Safe on the preparation thread: every state it writes is
+        committed before the model sees the image, so a crash here loses nothing."""
         row = image_repo.get(self.db, image_id)
         if row is None:
-            return Outcome(image_id, "", "changed", "image row is gone")
+            return Prepared(image_id, Outcome(image_id, "", "changed", "image row is gone"))
+        model = self.model
         if row["state"] == "ready":
-            outcome = self._intake(row)
-            if outcome.status != "decoded" or self.model is None:
-                self._decoded_cache.pop(image_id, None)
-                return self._notify(outcome)
-            row = image_repo.get(self.db, image_id)
-            return self._notify(self._analyze(row, self._decoded_cache.pop(image_id, None)))
+            outcome, work, pixels = self._intake(row)
+            if outcome.status != "decoded" or model is None:
+                return Prepared(image_id, outcome, notify=True)
+            return self._plan(row, work, pixels, model)
         if row["state"] == "decoded":
-            if self.model is None:
-                return Outcome(image_id, row["path"], "decoded", "waiting for a model", row["study_id"])
-            return self._notify(self._analyze(row, None))
-        return Outcome(image_id, row["path"], row["state"], row["reason"], row["study_id"])
+            if model is None:
+                return Prepared(image_id, Outcome(image_id, row["path"], "decoded", "waiting for a model",
+                                                  row["study_id"]))
+            return self._plan(row, Work.of_row(row), None, model)
+        return Prepared(image_id, Outcome(image_id, row["path"], row["state"], row["reason"], row["study_id"]))
 
-    def _notify(self, outcome: Outcome) -> Outcome:
-        if outcome.study_id is not None and outcome.status in ("analyzed", "decoded"):
+    def _plan(self, row, work: Work, pixels: np.ndarray | None, model: OnnxModel) -> Prepared:
+        m = model.manifest
+        kinds = set(m.image_kinds)
+        if not (not kinds or work.kind in kinds or (work.kind in INTRAORAL and kinds & INTRAORAL)):
+            return Prepared(work.image_id, work=work, model=model,
+                            note=f"{m.name} does not analyse {work.kind or 'this kind of'} images")
+        if pixels is None:
             try:
-                cc = self.config.clinical
-                study_summary.refresh(self.db, outcome.study_id, urgent_threshold=cc.urgent_threshold,
+                pixels = self._pixels_for(row)
+            except QuarantineError as exc:
+                image_repo.quarantine(self.db, work.image_id, str(exc), work.sha256)
+                return Prepared(work.image_id, Outcome(work.image_id, work.path, "quarantined", str(exc),
+                                                       work.study_id), notify=True)
+        return Prepared(work.image_id, work=work, model=model, plan=model.plan(pixels, kind=work.kind))
+
+    def _summarise(self, study_id: int) -> None:
+        try:
+            cc = self.config.clinical
+            with self.db.tx():  # inside the analysed image's transaction a savepoint: a failure undoes only this
+                study_summary.refresh(self.db, study_id, urgent_threshold=cc.urgent_threshold,
                                       fmx_images=cc.fmx_images)
-            except Exception:  # derived data: recomputed at the next change, never blocks intake
-                log.exception("study %s: clinical summary failed", outcome.study_id)
+        except Exception:  # derived data: recomputed at the next change, never blocks intake
+            log.exception("study %s: clinical summary failed", study_id)
+
+    def _notify(self, outcome: Outcome, *, summarised: bool = False) -> Outcome:
+        if outcome.study_id is not None and outcome.status in ("analyzed", "decoded"):
+            if not summarised:
+                self._summarise(outcome.study_id)
             for step in self.after_image:
                 try:
                     step(outcome)
@@ -137,7 +170,12 @@ class Processor:
         return outcome
 
     # -- intake ------------------------------------------------------------------------------
-    def _intake(self, row) -> Outcome:
+    def _intake(self, row) -> tuple[Outcome, Work | None, np.ndarray | None]:
+        """Intake of a `ready` row; when it ends `decoded`, also the work and pixels for analysis."""
+        result = self._intake_file(row)
+        return result if isinstance(result, tuple) else (result, None, None)
+
+    def _intake_file(self, row) -> Outcome | tuple[Outcome, Work, np.ndarray]:
         image_id, path = row["id"], Path(row["path"])
         try:
             st = path.lstat()
@@ -185,6 +223,7 @@ class Processor:
                 reason = "image is too large for the memory of this PC"
                 image_repo.quarantine(self.db, image_id, reason, sha256)
                 return Outcome(image_id, str(path), "quarantined", reason)
+            staged.unlink(missing_ok=True)  # decoded: a crash from here on leaves no copy behind
             try:
                 return self._record_decoded(row, path, st, sha256, decoded)
             except _AlreadyDone:
@@ -248,7 +287,8 @@ class Processor:
         return {"key": key, "id": pid, "id_kind": id_kind if pid else "", "name": f"{last}^{first}".strip("^"),
                 "birth_date": birth, "study_date": study_date}
 
-    def _record_decoded(self, row, path: Path, st: os.stat_result, sha256: str, decoded: DecodedImage) -> Outcome:
+    def _record_decoded(self, row, path: Path, st: os.stat_result, sha256: str,
+                        decoded: DecodedImage) -> Outcome | tuple[Outcome, Work, np.ndarray]:
         image_id = row["id"]
         meta = decoded.meta
         meta["file_name"] = path.name
@@ -280,8 +320,9 @@ class Processor:
                 height=decoded.height, meta=meta, cache_path=str(cache_path), fmt=decoded.fmt,
             ):
                 raise _AlreadyDone()  # rolls back the study assignment too
-        self._decoded_cache[image_id] = decoded.pixels
-        return Outcome(image_id, str(path), "decoded", "", study_id)
+        work = Work(image_id, str(path), kind, sha256, study_id, decoded.width, decoded.height,
+                    tuple(meta.get("teeth_fdi") or ()))
+        return Outcome(image_id, str(path), "decoded", "", study_id), work, decoded.pixels
 
     # -- analysis ----------------------------------------------------------------------------
     def _pixels_for(self, row) -> np.ndarray:
@@ -292,31 +333,22 @@ class Processor:
                 raise  # our disk, not the file: the service reports it and waits
             raise _read_error(exc) from exc
 
-    def _analyze(self, row, pixels: np.ndarray | None) -> Outcome:
-        image_id = row["id"]
-        model = self.model
+    def _analyze(self, prepared: Prepared) -> Outcome:
+        """The model on a prepared image, then its findings, the `analyzed` state and the inference
+        audit entry in one transaction, with the study's summary (in a savepoint: derived data
+        that fails alone) so the study never shows the image without it."""
+        work, model = prepared.work, prepared.model
         m = model.manifest
-        kinds = set(m.image_kinds)
-        applies = not kinds or row["kind"] in kinds or (row["kind"] in INTRAORAL and kinds & INTRAORAL)
         detections: list[Detection] = []
-        note = ""
-        if applies:
-            if pixels is None:
-                try:
-                    pixels = self._pixels_for(row)
-                except QuarantineError as exc:
-                    image_repo.quarantine(self.db, image_id, str(exc), row["sha256"])
-                    return Outcome(image_id, row["path"], "quarantined", str(exc), row["study_id"])
-            detections = model.detect(pixels, kind=row["kind"])
+        if prepared.plan is not None:
+            detections = model.run_plan(prepared.plan)
             if not self.config.analysis.unvalidated_labels:
                 off = {l.name for l in m.labels if not l.enabled_by_default}
                 detections = [d for d in detections if d.label not in off]
-        else:
-            note = f"{m.name} does not analyse {row['kind'] or 'this kind of'} images"
+        note = prepared.note
         labels = {l.name: l for l in m.labels}
-        meta = image_repo.meta_of(row)
-        placed = place_findings(detections, kind=row["kind"], width=row["width"] or 0, height=row["height"] or 0,
-                                listed_fdi=meta.get("teeth_fdi") or ())
+        placed = place_findings(detections, kind=work.kind, width=work.width, height=work.height,
+                                listed_fdi=work.teeth_fdi)
         proposals, placed = merge_duplicates(detections, placed)
         findings = [
             dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, code=labels[d.label].code, confidence=d.score,
@@ -326,13 +358,17 @@ class Processor:
         ]
         # the audit keeps every raw output and how many were merged
         inference = dict(
-            input_sha256=row["sha256"], model=m.name, version=m.version, manifest_sha256=m.sha256,
+            input_sha256=work.sha256, model=m.name, version=m.version, manifest_sha256=m.sha256,
             thresholds={l.name: l.threshold for l in m.labels},
             outputs=[[d.label, round(d.score, 4), [round(v, 1) for v in d.box]] for d in detections], note=note,
             merged_duplicates=len(detections) - len(proposals),
         )
-        instead = image_repo.mark_analyzed(self.db, image_id, row["study_id"], model_name=m.name,
-                                           model_version=m.version, note=note, findings=findings, inference=inference)
+        with self.db.tx():
+            instead = image_repo.mark_analyzed(self.db, work.image_id, work.study_id, model_name=m.name,
+                                               model_version=m.version, note=note, findings=findings,
+                                               inference=inference)
+            if instead is None and work.study_id is not None:
+                self._summarise(work.study_id)
         if instead is not None:
-            return Outcome(image_id, row["path"], instead, "", row["study_id"])
-        return Outcome(image_id, row["path"], "analyzed", note, row["study_id"], len(proposals))
+            return Outcome(work.image_id, work.path, instead, "", work.study_id)
+        return Outcome(work.image_id, work.path, "analyzed", note, work.study_id, len(proposals))

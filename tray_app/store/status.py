@@ -55,6 +55,38 @@ def unverified_auto_exports(conn: sqlite3.Connection) -> int:
                         + AUTOMATED_SENT.format(study="a.study_id")).fetchone()[0]
 
 
+WAITING_FOR_ANALYSIS = ("ready", "decoded")
+RUN_LOOKBACK = 1000  # images looked back over for the start of a run
+
+
+def analysis_progress(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(images done, images in this run) while images wait for analysis, else (0, 0).
+
+    A run is what the worker took without going idle: the images waiting (not those being
+    retried for a locked file, nor files still being written) and, before them, each image
+    finished after the one following it arrived — so an FMX arriving over a minute, or a
+    holiday's backlog, counts up as "4 of 18". Index and primary-key lookups only (at most
+    RUN_LOOKBACK rows): the tray polls it."""
+    marks = _marks(WAITING_FOR_ANALYSIS)
+    first, waiting = conn.execute(f"SELECT MIN(id), COUNT(*) FROM images WHERE state IN ({marks}) AND attempts=0",
+                                  WAITING_FOR_ANALYSIS).fetchone()
+    if not waiting:
+        return 0, 0
+    following = conn.execute("SELECT discovered_at FROM images WHERE id=?", (first,)).fetchone()[0]
+    done = 0
+    for state, discovered, finished in conn.execute(
+            "SELECT state, discovered_at, updated_at FROM images WHERE id < ? ORDER BY id DESC LIMIT ?",
+            (first, RUN_LOOKBACK)):
+        if state in WAITING_FOR_ANALYSIS or state == "discovered":
+            continue  # retried or still being written: neither done nor a gap
+        if finished < following:
+            break  # done before the next one arrived: the worker was idle in between
+        done, following = done + 1, discovered
+    later = conn.execute(f"SELECT COUNT(*) FROM images WHERE id > ? AND state NOT IN ({marks}, 'discovered')",
+                         (first, *WAITING_FOR_ANALYSIS)).fetchone()[0]  # done out of order (a retry passed)
+    return done + later, done + later + waiting
+
+
 # -- review window ------------------------------------------------------------------------------
 _QUEUE_FINGERPRINT = (
     "SELECT (SELECT COUNT(*) FROM studies), (SELECT group_concat(status || ':' || priority, ',') FROM studies), "

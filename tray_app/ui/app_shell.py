@@ -305,9 +305,9 @@ class AppShell(QObject):
             scp = getattr(self.service, "scp", None)
             listening = scp is not None and getattr(scp, "running", False)
             state = tray_state.compute(self._conn(), paused=self.paused, source_paths=paths,
-                                       rollout=self.config.governance.rollout,
-                                       problem=self.service_problem(),
-                                       receiver=f"DICOM :{self.config.dicom.port}" if listening else "")
+                                       rollout=self.config.governance.rollout, problem=self.service_problem(),
+                                       receiver=f"DICOM :{self.config.dicom.port}" if listening else "",
+                                       analysing=getattr(self.service, "model", None) is not None)
         except Exception:
             log.exception("tray state poll failed")
             return

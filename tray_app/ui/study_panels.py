@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 from . import theme
 
-PANEL_MODULES: tuple[str, ...] = ("chart_panel", "quality_panel", "priors_panel")  # modules that call register()
+PANEL_MODULES: tuple[str, ...] = ("analysis_panel", "chart_panel", "quality_panel", "priors_panel")  # call register()
 
 
 class StudyPanel(QWidget):
@@ -54,3 +54,8 @@ def side_column(findings: QWidget, panels: list[StudyPanel]) -> QWidget:
         column.setStretchFactor(index, 1 if index == 0 else 0)
     column.setChildrenCollapsible(False)
     return column
+
+
+# registered as this module loads, so the list of factories is complete before any window is built
+for _name in PANEL_MODULES:
+    importlib.import_module(f"{__package__}.{_name}")

@@ -55,10 +55,11 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 
 def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Iterable[str] | None = None,
-            rollout: str = "assistive", problem: str = "", receiver: str = "") -> TrayState:
+            rollout: str = "assistive", problem: str = "", receiver: str = "", analysing: bool = True) -> TrayState:
     """The tray state from the database. `source_paths`: the configured (enabled) watch folders;
     rows of folders removed from the settings are ignored. None = every row in `sources`.
-    `problem`: the service's current PC problem; `receiver`: e.g. "DICOM :11112" when listening."""
+    `problem`: the service's current PC problem; `receiver`: e.g. "DICOM :11112" when listening;
+    `analysing`: a model is loaded (without one, waiting images are no progress)."""
     wanted = None if source_paths is None else set(source_paths)
     sources = [(p, s) for p, s in status.source_statuses(conn) if wanted is None or p in wanted]
     no_sources = (not sources) if wanted is None else not wanted
@@ -97,6 +98,9 @@ def compute(conn: sqlite3.Connection, *, paused: bool = False, source_paths: Ite
             details.append(f"Waiting for {waiting[0]}")
         else:
             details.append(f"Waiting for {len(waiting)} folders")
+    done, total = status.analysis_progress(conn) if analysing and not paused else (0, 0)
+    if total:  # a big model takes seconds per image: say how far an FMX or a backlog is
+        details.append(f"Analysing {min(done + 1, total)} of {total}")
     if urgent_ids:
         details.append(f"{_plural(len(urgent_ids), 'urgent study', 'urgent studies')}")
     if to_review:
