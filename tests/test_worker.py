@@ -62,3 +62,37 @@ def test_steps_after_an_image_run_in_order_and_a_failing_one_stops_nothing(home,
     assert seen == []
     processor._notify(Outcome(9, "z.png", "analyzed", study_id=1))
     assert seen == [("first", 9), ("last", 9)]
+
+
+def test_steps_that_may_lag_run_off_the_model_thread_and_inline_ones_stay(home, export_dir):
+    """Retake advice and priors must not hold the next image; the urgent alert's row must not wait."""
+    from tray_app.intake.after_steps import StepRunner, inline
+
+    paths = home_paths().ensure()
+    db = Database(paths.database)
+    release, seen = threading.Event(), []
+
+    def slow(outcome):
+        release.wait(10)
+        seen.append(("slow", outcome.image_id, threading.current_thread().name))
+
+    def alert(outcome):
+        seen.append(("alert", outcome.image_id, threading.current_thread().name))
+
+    runner = StepRunner()
+    runner.start()
+    processor = Processor(db, fast_config(export_dir), paths, after_image=[slow, inline(alert)], step_runner=runner)
+    ids = []
+    for name in ("a.png", "b.png"):
+        f = write_png(export_dir / name, seed=len(ids))
+        st = f.stat()
+        ids.append(image_repo.discover(db, str(f), None, st.st_size, st.st_mtime_ns))
+        assert image_repo.mark_ready(db, ids[-1], st.st_size, st.st_mtime_ns)
+    for image_id in ids:  # the second image is processed while the first one's slow step still waits
+        assert processor.process(image_id).status == "decoded"
+    main = threading.current_thread().name
+    assert seen == [("alert", ids[0], main), ("alert", ids[1], main)]
+    release.set()
+    assert runner.drain(10)
+    assert seen[2:] == [("slow", ids[0], "after-image"), ("slow", ids[1], "after-image")]
+    runner.stop()

@@ -22,6 +22,7 @@ from .clinical import comparison
 from .config import Config, Paths, SourceConfig, bundled_models_dir
 from .export.outbox import Outbox, OutboxWorker
 from .intake.pipeline import Outcome, Processor
+from .intake.after_steps import StepRunner, inline
 from .quality.step import QualityStep
 from .sources.dicom_scp import StorageSCP, inbox_dir
 from .sources.readiness import ReadinessMonitor
@@ -113,6 +114,7 @@ class Service:
             poll_seconds=self.config.intake.poll_seconds,
         )
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
+        self.processor.step_runner = StepRunner()  # the steps that may lag, off the model's thread
         self.processor.after_image.append(QualityStep(self.db, self.config))  # retake advice, seconds after arrival
         self.processor.after_image.append(comparison.step_for(self.db, self.config))   # priors (issue 20)
         self.outbox = Outbox(self.db, self.config.export, automation=self.config.governance.automated)
@@ -137,7 +139,7 @@ class Service:
                               lambda study_id: catalog.demonstration(findings.models_of_study(self.db, study_id)))
         sender = OutboxWorker(alerts, poll_seconds=5.0)
         alerts.wake = sender.wake
-        self.processor.after_image.append(alerts.after_image)
+        self.processor.after_image.append(inline(alerts.after_image))  # its row must not wait
         return alerts, sender
 
     def _make_hub(self):
@@ -179,6 +181,7 @@ class Service:
         if self.client_mode:
             log.info("service started: client mode, reviewing through the hub")  # no patient data here
             return
+        self.processor.step_runner.start()
         self.worker.start()
         self.readiness.start()
         self.watcher.start()
@@ -219,6 +222,7 @@ class Service:
         self.watcher.stop()
         self.readiness.stop()
         self.worker.join(timeout=30)
+        self.processor.step_runner.stop()
         self.db.close()
         log.info("service stopped")
 

@@ -29,6 +29,7 @@ from ..store.db import Database
 from ..store.studies import assign_study, patient_key
 from . import image_cache
 from .decode import DecodedImage, decode_file
+from .after_steps import StepRunner, is_inline
 from .errors import QuarantineError, RetryLater, is_disk_full
 from .naming import TemplateError, parse_name
 from .outcome import Outcome, Prepared, Work
@@ -64,6 +65,8 @@ class Processor:
     # in order: alerts, image-quality advice, …, added by the composition root (app.py). Each gets
     # the Outcome; a failing step is logged and never stops intake.
     after_image: list[Callable[[Outcome], None]] = field(default_factory=list)
+    # where steps that may lag run (after_steps.StepRunner, set by app.py); None: all inline
+    step_runner: StepRunner | None = None
     # the preparation thread (`prefetch`): the next image's intake and pre-processing while the
     # model runs on this one; started by the first `prefetch`, stopped by `stop_prefetch`
     prefetcher: Prefetcher | None = None
@@ -158,6 +161,9 @@ class Processor:
             if not summarised:
                 self._summarise(outcome.study_id)
             for step in self.after_image:
+                if self.step_runner is not None and self.step_runner.running and not is_inline(step):
+                    self.step_runner.submit(step, outcome)
+                    continue
                 try:
                     step(outcome)
                 except Exception:

@@ -1,0 +1,80 @@
+"""The `after_image` steps that may lag behind the model, run on a thread of their own.
+
+Retake advice and the priors comparison take tens of milliseconds per image. On the model's thread
+they would hold the next inference, so the service hands them to this thread. The advice still
+reaches the tray within a second. A step that must not be lost (the urgent alert's row) says
+`inline = True` and stays on the model's thread. Without a runner (CLI `ingest`, `run --once`)
+every step runs inline, so what the command reports is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[object], None]
+
+
+def is_inline(step: Step) -> bool:
+    return bool(getattr(step, "inline", False))
+
+
+class StepRunner:
+    """One thread, steps in arrival order; an unbounded queue of (step, outcome) pairs, which are small."""
+
+    def __init__(self, name: str = "after-image"):
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """Not started (`run --once`, a test driving the service by hand): the steps run inline."""
+        return self._thread.is_alive()
+
+    def submit(self, step: Step, outcome) -> None:
+        self._idle.clear()
+        self._queue.put((step, outcome))
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted step ran (tests, shutdown)."""
+        return self._idle.wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            step, outcome = item
+            try:
+                step(outcome)
+            except Exception:  # a failing step is logged and stops nothing, as on the model's thread
+                log.exception("study %s: step %s failed", getattr(outcome, "study_id", "?"),
+                              getattr(step, "__name__", step))
+            finally:
+                if self._queue.empty():
+                    self._idle.set()
+
+
+def inline(step: Step) -> Step:
+    """Mark a step that must run on the model's thread, right after the image's commit."""
+
+    def run(outcome) -> None:
+        step(outcome)
+
+    run.inline = True  # type: ignore[attr-defined]
+    run.__name__ = getattr(step, "__name__", "step")
+    return run
