@@ -17,15 +17,13 @@ from ..clinical.follow_up import suggest
 from ..pms.client import ODClient
 from ..pms.tasks import task_with_marker
 from ..review.report import demo_line
+from ..store.findings import DECIDED
 from ..store.reports import Report
-
-UNDECIDED = ("proposed", "rejected", "withdrawn")
-
 
 def follow_up_text(report: Report, marker: str) -> str:
     """What the front desk reads: the suggestion, who signed, that nothing was booked, the marker."""
     # the report holds the dentist's decided findings; an older snapshot may lack a status
-    text = suggest([f for f in report.findings if f.get("status", "accepted") not in UNDECIDED],
+    text = suggest([f for f in report.findings if f.get("status", "accepted") in DECIDED],
                    report.confirmed_codes).text()
     demo = demo_line(report)
     signed = f" Signed by {report.signer_name}." if report.signer_name else ""

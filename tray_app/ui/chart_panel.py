@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..labels import describe
@@ -23,24 +23,11 @@ LOADING = "Reading the chart from Open Dental…"
 SECTIONS = (("allergies", "Allergies"), ("medications", "Medications"), ("problems", "Problems"))
 
 
-class _Signals(QObject):
-    loaded = Signal(int, object)   # study id, chart context dict (or a plain state)
-
-
-class _ChartJob(QRunnable):
-    def __init__(self, api, study_id: int, signals: _Signals):
-        super().__init__()
-        self.api, self.study_id, self.signals = api, study_id, signals
-
-    def run(self) -> None:
-        try:
-            chart = self.api.chart_context(self.study_id)
-        except Exception as exc:  # the window must keep working whatever happens here; say nothing medical
-            chart = {"state": "error", "message": f"chart context unavailable ({type(exc).__name__})"}
-        try:
-            self.signals.loaded.emit(self.study_id, chart)
-        except RuntimeError:  # the window closed meanwhile
-            pass
+def _load_chart(api, study_id: int) -> dict:
+    try:
+        return api.chart_context(study_id)
+    except Exception as exc:  # the window must keep working whatever happens here; say nothing medical
+        return {"state": "error", "message": f"chart context unavailable ({type(exc).__name__})"}
 
 
 def _list(items) -> str:
@@ -123,11 +110,9 @@ class ChartPanel(study_panels.StudyPanel):
         inner_lay.addStretch(1)
         scroll.setWidget(inner)
         lay.addWidget(scroll, 1)
-        self.pool = QThreadPool(self)  # our own threads, never expiring (each would open a database connection)
-        self.pool.setMaxThreadCount(1)
-        self.pool.setExpiryTimeout(-1)
-        self._signals = _Signals(self)
-        self._signals.loaded.connect(self._on_loaded)
+        self.loader = study_panels.BackgroundLoader(self, lambda study_id: _load_chart(api, study_id),
+                                                    self._on_loaded)
+        self.pool = self.loader.pool
         self._show_state(LOADING)
 
     def _label(self, style: str) -> QLabel:
@@ -146,10 +131,10 @@ class ChartPanel(study_panels.StudyPanel):
             self.study_id, self.chart = study["id"], None
             if not self.isHidden():  # hidden: no Open Dental here; said again only once it answers
                 self._show_state(LOADING)
-        self.pool.start(_ChartJob(self.api, study["id"], self._signals))
+        self.loader.request(study["id"])
 
     def wait(self, msecs: int = 10_000) -> bool:
-        return self.pool.waitForDone(msecs)
+        return self.loader.wait(msecs)
 
     # -- results ----------------------------------------------------------------------------------
     def _on_loaded(self, study_id: int, chart: dict) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout
 
 from ..analysis.registration import warp_onto
@@ -37,22 +36,12 @@ def load_comparison(api, image_id: int) -> dict | None:
     return {"comparison": comp, "current": current, "prior": warped, "seen": seen}
 
 
-class _Signals(QObject):
-    loaded = Signal(int, object)
-
-
-class _Job(QRunnable):
-    def __init__(self, api, image_id: int, signals: _Signals):
-        super().__init__()
-        self.api, self.image_id, self.signals = api, image_id, signals
-
-    def run(self) -> None:
-        try:
-            result = load_comparison(self.api, self.image_id)
-        except Exception:   # a missing cache or prior: the panel stays hidden, the review goes on
-            log.exception("comparison of image %d could not be loaded", self.image_id)
-            result = None
-        self.signals.loaded.emit(self.image_id, result)
+def _load_or_none(api, image_id: int) -> dict | None:
+    try:
+        return load_comparison(api, image_id)
+    except Exception:   # a missing cache or prior: the panel stays hidden, the review goes on
+        log.exception("comparison of image %d could not be loaded", image_id)
+        return None
 
 
 class PriorsPanel(study_panels.StudyPanel):
@@ -68,18 +57,15 @@ class PriorsPanel(study_panels.StudyPanel):
         self.open_btn = QPushButton("Compare with prior…")
         self.open_btn.clicked.connect(self.open_comparison)
         lay.addWidget(self.open_btn)
-        self.pool = QThreadPool(self)        # one thread that never expires: one database connection
-        self.pool.setMaxThreadCount(1)
-        self.pool.setExpiryTimeout(-1)
-        self.signals = _Signals()
-        self.signals.loaded.connect(self._loaded)
+        self.loader = study_panels.BackgroundLoader(self, lambda image_id: _load_or_none(api, image_id), self._loaded)
+        self.pool = self.loader.pool
         self.hide()
 
     def show_image(self, image_id: int) -> None:
         self.image_id = image_id
         if not hasattr(self.api, "comparison"):
             return
-        self.pool.start(_Job(self.api, image_id, self.signals))
+        self.loader.request(image_id)
 
     def _loaded(self, image_id: int, result) -> None:
         if image_id != self.image_id:
@@ -106,7 +92,7 @@ class PriorsPanel(study_panels.StudyPanel):
         self.window.show()
 
     def wait(self, msecs: int = 10_000) -> bool:
-        return self.pool.waitForDone(msecs)
+        return self.loader.wait(msecs)
 
 
 study_panels.register(lambda api, scale: PriorsPanel(api, scale))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from . import theme
@@ -27,6 +27,42 @@ class StudyPanel(QWidget):
 
     def show_image(self, image_id: int) -> None:
         """The image on show changed."""
+
+
+class _Signals(QObject):
+    loaded = Signal(object, object)  # key (study or image id), result
+
+
+class _Load(QRunnable):
+    def __init__(self, load: Callable[[object], object], key, signals: _Signals):
+        super().__init__()
+        self.load, self.key, self.signals = load, key, signals
+
+    def run(self) -> None:
+        result = self.load(self.key)  # `load` handles its own errors: it knows what may be said or logged
+        try:
+            self.signals.loaded.emit(self.key, result)
+        except RuntimeError:  # the window closed meanwhile
+            pass
+
+
+class BackgroundLoader:
+    """What a panel shows, loaded on one thread of the panel's own that never expires (so one
+    database connection), delivered to `loaded(key, result)` on the GUI thread."""
+
+    def __init__(self, owner: QWidget, load: Callable[[object], object], loaded: Callable[[object, object], None]):
+        self.load = load
+        self.pool = QThreadPool(owner)
+        self.pool.setMaxThreadCount(1)
+        self.pool.setExpiryTimeout(-1)
+        self.signals = _Signals(owner)
+        self.signals.loaded.connect(loaded)
+
+    def request(self, key) -> None:
+        self.pool.start(_Load(self.load, key, self.signals))
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        return self.pool.waitForDone(msecs)
 
 
 Factory = Callable[[object, theme.Scale], StudyPanel]
