@@ -29,8 +29,8 @@ class StepRunner:
     def __init__(self, name: str = "after-image"):
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._idle = threading.Event()
-        self._idle.set()
+        self._pending = 0  # submitted and not yet run
+        self._done = threading.Condition()
 
     def start(self) -> None:
         self._thread.start()
@@ -41,12 +41,14 @@ class StepRunner:
         return self._thread.is_alive()
 
     def submit(self, step: Step, outcome) -> None:
-        self._idle.clear()
+        with self._done:
+            self._pending += 1
         self._queue.put((step, outcome))
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every submitted step ran (tests, shutdown)."""
-        return self._idle.wait(timeout)
+        with self._done:
+            return self._done.wait_for(lambda: self._pending == 0, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._thread.is_alive():
@@ -65,8 +67,9 @@ class StepRunner:
                 log.exception("study %s: step %s failed", getattr(outcome, "study_id", "?"),
                               getattr(step, "__name__", step))
             finally:
-                if self._queue.empty():
-                    self._idle.set()
+                with self._done:
+                    self._pending -= 1
+                    self._done.notify_all()
 
 
 def inline(step: Step) -> Step:
