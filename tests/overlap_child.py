@@ -1,5 +1,6 @@
 """`run --headless` that kills itself (SIGKILL) on the preparation thread at one point of
-preparing an image ahead: `python overlap_child.py staging|prepared`. Used by test_overlap."""
+preparing an image ahead, or on the commit thread while an analysed image's commit is in
+flight: `python overlap_child.py staging|prepared|committing`. Used by test_overlap."""
 
 import os
 import signal
@@ -19,6 +20,10 @@ def _on_prepare_thread() -> bool:
     return threading.current_thread().name == "analysis-prepare"
 
 
+def _on_commit_thread() -> bool:
+    return threading.current_thread().name == "analysis-commit"
+
+
 def _die() -> None:
     MARK.write_text(POINT)
     os.kill(os.getpid(), signal.SIGKILL)
@@ -34,6 +39,18 @@ if POINT == "staging":  # halfway through the copy of the next image
         return real_copy(src, dst, **kw)
 
     pipeline.copy_hashed = copy_hashed
+elif POINT == "committing":  # the model ran, its findings written but not committed
+    from tray_app.store import images as image_repo
+
+    real_mark = image_repo.mark_analyzed
+
+    def mark_analyzed(*a, **kw):
+        out = real_mark(*a, **kw)
+        if _on_commit_thread():
+            _die()
+        return out
+
+    image_repo.mark_analyzed = mark_analyzed
 else:  # the next image decoded, committed and pre-processed, waiting for the model
     real_prepare = pipeline.Processor.prepare
 

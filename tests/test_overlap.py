@@ -93,7 +93,7 @@ def test_a_failure_while_preparing_ahead_is_the_images_own(home, export_dir, mon
     s.db.close()
 
 
-@pytest.mark.parametrize("point", ["staging", "prepared"])
+@pytest.mark.parametrize("point", ["staging", "prepared", "committing"])
 def test_a_crash_while_the_next_image_is_prepared_loses_nothing(home, export_dir, point):
     paths = home_paths()
     fast_config(export_dir, settle_seconds=0.3).save(paths.config_file)

@@ -172,10 +172,10 @@ def test_an_image_that_keeps_failing_is_set_aside_not_retried_forever(service_fa
     write_png(export_dir / "b.png", seed=2)
     real = s.processor.process
 
-    def flaky(image_id):
+    def flaky(image_id, **kw):
         if s.db.one("SELECT path FROM images WHERE id=?", (image_id,))[0].endswith("a.png"):
             raise RuntimeError("model exploded")
-        return real(image_id)
+        return real(image_id, **kw)
 
     monkeypatch.setattr(s.processor, "process", flaky)
     monkeypatch.setattr(s.worker, "_retry_at", {})

@@ -97,7 +97,7 @@ class AnalysisWorker:
         last_housekeeping = last_disk_check = last_automation = 0.0
         while not self._stop.is_set():
             try:
-                did = self.work_once(prefetch=True)
+                did = self.work_once(prefetch=True, commit_behind=True)
             except Exception:
                 log.exception("analysis worker pass failed; continuing")
                 did = False
@@ -114,6 +114,8 @@ class AnalysisWorker:
                 self.wake.wait(1.0)
                 self.wake.clear()
         self.processor.stop_prefetch()
+        self.processor.stop_commit()
+        self._take_commit_failures()
 
     # -- idle-time jobs ----------------------------------------------------------------------
     def automation_pass(self) -> list[dict]:
@@ -149,8 +151,10 @@ class AnalysisWorker:
         self._wake_readiness()
 
     # -- one image ---------------------------------------------------------------------------
-    def work_once(self, *, prefetch: bool = False) -> Outcome | None:
-        """One image; with `prefetch` the preparation thread starts on the next one meanwhile."""
+    def work_once(self, *, prefetch: bool = False, commit_behind: bool = False) -> Outcome | None:
+        """One image; with `prefetch` the preparation thread starts on the next one meanwhile, with
+        `commit_behind` this one's result is recorded on the commit thread (the service's loop)."""
+        self._take_commit_failures()
         if self.paused:
             return None
         now = time.monotonic()
@@ -158,35 +162,49 @@ class AnalysisWorker:
             if t <= now:
                 del self._retry_at[image_id]
         model = self.processor.model is not None
-        row = image_repo.next_work(self.db, model_available=model, skip=self._retry_at)
+        busy = [*self._retry_at, *self.processor.held_by_commit()]
+        row = image_repo.next_work(self.db, model_available=model, skip=busy)
         if row is None:
             return None
         if prefetch:
-            after = image_repo.next_work(self.db, model_available=model, skip=[*self._retry_at, row["id"]])
+            after = image_repo.next_work(self.db, model_available=model, skip=[*busy, row["id"]])
             self.processor.prefetch(after["id"] if after else None, keep=row["id"])
         try:
-            outcome = self.processor.process(row["id"])
+            outcome = (self.processor.process(row["id"], commit_behind=True) if commit_behind
+                       else self.processor.process(row["id"]))
             self.health.disk_full = False
             return outcome
-        except RetryLater as exc:
-            attempts = image_repo.record_attempt(self.db, row["id"], str(exc))
-            delay = min(300.0, 0.5 * 2 ** min(attempts, 10))  # sharing violations pass; never give up
-            self._retry_at[row["id"]] = time.monotonic() + delay
-            log.info("image %d: %s; retrying in %.0f s", row["id"], exc, delay)
-            return Outcome(row["id"], row["path"], "retry", str(exc))
         except Exception as exc:
-            if is_disk_full(exc):
-                # the PC's problem, not the image's: never count it against the file
-                self.health.component_failed(exc)
-                self._retry_at[row["id"]] = time.monotonic() + 30.0
-                return Outcome(row["id"], row["path"], "retry", self.health.problem)
-            # a bug or a model failure on this one image: retry a few times, then set it aside
-            # with the reason, so one bad image can never stall the queue
-            log.exception("image %d: unexpected failure", row["id"])
-            reason = f"could not be processed ({type(exc).__name__}: {str(exc)[:120]})"
-            attempts = image_repo.record_attempt(self.db, row["id"], reason)
-            if attempts >= self.MAX_UNEXPECTED_FAILURES:
-                image_repo.quarantine(self.db, row["id"], reason)
-                return Outcome(row["id"], row["path"], "quarantined", reason)
-            self._retry_at[row["id"]] = time.monotonic() + 2.0 * attempts
-            return Outcome(row["id"], row["path"], "retry", reason)
+            return self._failed(row["id"], row["path"], exc)
+
+    def _take_commit_failures(self) -> None:
+        for image_id, exc in self.processor.committer.take_failures() if self.processor.committer else ():
+            row = image_repo.get(self.db, image_id)
+            if row is not None:
+                self._failed(image_id, row["path"], exc)
+
+    def _failed(self, image_id: int, path: str, exc: BaseException) -> Outcome:
+        """What processing an image raised, on this thread or on the commit thread."""
+        if isinstance(exc, RetryLater):
+            attempts = image_repo.record_attempt(self.db, image_id, str(exc))
+            delay = min(300.0, 0.5 * 2 ** min(attempts, 10))  # sharing violations pass; never give up
+            self._retry_at[image_id] = time.monotonic() + delay
+            log.info("image %d: %s; retrying in %.0f s", image_id, exc, delay)
+            return Outcome(image_id, path, "retry", str(exc))
+        if is_disk_full(exc):
+            # the PC's problem, not the image's: never count it against the file
+            self.health.component_failed(exc)
+            self._retry_at[image_id] = time.monotonic() + 30.0
+            return Outcome(image_id, path, "retry", self.health.problem)
+        if not isinstance(exc, Exception):
+            raise exc  # KeyboardInterrupt, SystemExit on the commit thread: not the image's fault
+        # a bug or a model failure on this one image: retry a few times, then set it aside
+        # with the reason, so one bad image can never stall the queue
+        log.error("image %d: unexpected failure", image_id, exc_info=exc)
+        reason = f"could not be processed ({type(exc).__name__}: {str(exc)[:120]})"
+        attempts = image_repo.record_attempt(self.db, image_id, reason)
+        if attempts >= self.MAX_UNEXPECTED_FAILURES:
+            image_repo.quarantine(self.db, image_id, reason)
+            return Outcome(image_id, path, "quarantined", reason)
+        self._retry_at[image_id] = time.monotonic() + 2.0 * attempts
+        return Outcome(image_id, path, "retry", reason)

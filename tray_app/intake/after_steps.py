@@ -3,7 +3,7 @@
 Retake advice and the priors comparison take tens of milliseconds per image. On the model's thread
 they would hold the next inference, so the service hands them to this thread. The advice still
 reaches the tray within a second. A step that must not be lost (the urgent alert's row) says
-`inline = True` and stays on the model's thread. Without a runner (CLI `ingest`, `run --once`)
+`inline = True` and runs right after the image's commit, on the thread that commits it. Without a runner (CLI `ingest`, `run --once`)
 every step runs inline, so what the command reports is complete.
 """
 
@@ -73,7 +73,7 @@ class StepRunner:
 
 
 def inline(step: Step) -> Step:
-    """Mark a step that must run on the model's thread, right after the image's commit."""
+    """Mark a step that must run right after the image's commit, on the thread that commits it."""
 
     def run(outcome) -> None:
         step(outcome)

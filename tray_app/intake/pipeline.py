@@ -26,12 +26,13 @@ from ..config import Config, Paths, SourceConfig
 from ..sources.links import LINK_REASON, inside, is_link
 from ..store import images as image_repo
 from ..store.db import Database
-from ..store.studies import assign_study, patient_key
+from ..store.studies import assign_study
 from . import image_cache
 from .decode import DecodedImage, decode_file
 from .after_steps import StepRunner, is_inline
+from .commit_stage import CommitStage
 from .errors import QuarantineError, RetryLater, is_disk_full
-from .naming import TemplateError, parse_name
+from .patient_fields import patient_of
 from .outcome import Outcome, Prepared, Work
 from .prefetch import Prefetcher
 from .staging import copy_hashed
@@ -70,6 +71,9 @@ class Processor:
     # the preparation thread (`prefetch`): the next image's intake and pre-processing while the
     # model runs on this one; started by the first `prefetch`, stopped by `stop_prefetch`
     prefetcher: Prefetcher | None = None
+    # the commit thread (`process(..., commit_behind=True)`): the analysed commit, summary and
+    # steps of this image while the model runs on the next; started on first use
+    committer: CommitStage | None = None
 
     def __post_init__(self) -> None:
         self.staging = self.paths.cache_dir / "staging"
@@ -89,14 +93,33 @@ class Processor:
                 pass
 
     # -- entry point -----------------------------------------------------------------------
-    def process(self, image_id: int) -> Outcome:
-        """One image as far as it can go now; uses what the preparation thread made ready."""
+    def process(self, image_id: int, *, commit_behind: bool = False) -> Outcome:
+        """One image as far as it can go now; uses what the preparation thread made ready. With
+        `commit_behind` the model's result is recorded on the commit thread: the outcome is then
+        "committing" and the image stays `decoded` until that thread is done."""
         prepared = self.prefetcher.take(image_id) if self.prefetcher else None  # re-raises its failure
         if prepared is None:
             prepared = self.prepare(image_id)
         if prepared.outcome is not None:
             return self._notify(prepared.outcome) if prepared.notify else prepared.outcome
-        return self._notify(self._analyze(prepared), summarised=True)
+        inferred = self._infer(prepared)
+        if not commit_behind:
+            return self._commit(inferred)
+        if self.committer is None:
+            self.committer = CommitStage(self._commit)
+        self.committer.submit(image_id, inferred)
+        return Outcome(image_id, prepared.work.path, "committing", "", prepared.work.study_id)
+
+    def _commit(self, inferred: tuple) -> Outcome:
+        return self._notify(self._record_analysis(*inferred), summarised=True)
+
+    def held_by_commit(self) -> set[int]:
+        return self.committer.held() if self.committer else set()
+
+    def stop_commit(self, timeout: float = 60.0) -> None:
+        if self.committer is not None:
+            self.committer.stop(timeout)
+            self.committer = None
 
     def prefetch(self, image_id: int | None, *, keep: int | None = None) -> None:
         """Prepare `image_id` on the preparation thread next (None: nothing); an image prepared
@@ -260,39 +283,6 @@ class Processor:
                 raise  # our disk, not the file: the service reports it and waits
             raise _read_error(exc) from exc
 
-    def _patient(self, row, path: Path, decoded: DecodedImage) -> dict[str, str]:
-        source = self.sources.get(row["source_id"]) if row["source_id"] is not None else None
-        id_kind = source.patient_id if source else "chartnumber"
-        meta = decoded.meta
-        pid, last, first, birth, study_date = (meta.get("patient_id", ""), meta.get("patient_last", ""),
-                                               meta.get("patient_first", ""), meta.get("birth_date", ""),
-                                               meta.get("study_date", ""))
-        if decoded.fmt != "dicom" or not (pid or last):
-            template = source.name_template if source else SourceConfig(path="").name_template
-            try:
-                fields = parse_name(path.stem, template) or {}
-            except TemplateError:
-                fields = {}
-            if fields:
-                if "patnum" in fields:
-                    pid, id_kind = fields["patnum"], "patnum"
-                elif "chart" in fields:
-                    pid, id_kind = fields["chart"], "chartnumber"
-                elif "id" in fields:
-                    pid = fields["id"]
-                last, first = fields.get("last", last), fields.get("first", first)
-                birth = fields.get("birth", birth)
-                study_date = fields.get("date", study_date)
-                meta["name_fields"] = {k: v for k, v in fields.items() if k not in ("last", "first")}
-        if pid:
-            key = patient_key(id_kind, pid)
-        elif last:
-            key = f"name:{last.upper()}^{first.upper()}^{birth}"
-        else:
-            key = ""
-        return {"key": key, "id": pid, "id_kind": id_kind if pid else "", "name": f"{last}^{first}".strip("^"),
-                "birth_date": birth, "study_date": study_date}
-
     def _record_decoded(self, row, path: Path, st: os.stat_result, sha256: str,
                         decoded: DecodedImage) -> Outcome | tuple[Outcome, Work, np.ndarray]:
         image_id = row["id"]
@@ -300,7 +290,8 @@ class Processor:
         meta["file_name"] = path.name
         meta["format"] = decoded.fmt
         meta["frames"] = decoded.frames
-        patient = self._patient(row, path, decoded)
+        patient = patient_of(self.sources.get(row["source_id"]) if row["source_id"] is not None else None,
+                             path, decoded)
         decision = classify(meta, decoded.width, decoded.height, decoded.frames, pixels=decoded.pixels)
         kind = decision.kind
         meta["type"] = decision.as_dict()
@@ -339,18 +330,22 @@ class Processor:
                 raise  # our disk, not the file: the service reports it and waits
             raise _read_error(exc) from exc
 
-    def _analyze(self, prepared: Prepared) -> Outcome:
-        """The model on a prepared image, then its findings, the `analyzed` state and the inference
-        audit entry in one transaction, with the study's summary (in a savepoint: derived data
-        that fails alone) so the study never shows the image without it."""
-        work, model = prepared.work, prepared.model
-        m = model.manifest
+    def _infer(self, prepared: Prepared) -> tuple[Prepared, list[Detection]]:
+        """The model on a prepared image (the worker's thread: nothing else waits on it)."""
         detections: list[Detection] = []
         if prepared.plan is not None:
-            detections = model.run_plan(prepared.plan)
+            detections = prepared.model.run_plan(prepared.plan)
             if not self.config.analysis.unvalidated_labels:
-                off = {l.name for l in m.labels if not l.enabled_by_default}
+                off = {l.name for l in prepared.model.manifest.labels if not l.enabled_by_default}
                 detections = [d for d in detections if d.label not in off]
+            prepared.plan = None  # the tensor is not needed past the model: memory stays flat behind it
+        return prepared, detections
+
+    def _record_analysis(self, prepared: Prepared, detections: list[Detection]) -> Outcome:
+        """The model's detections placed on teeth, then findings, the `analyzed` state and the
+        inference audit entry in one transaction, with the study's summary (in a savepoint: derived
+        data that fails alone) so the study never shows the image without it."""
+        work, m = prepared.work, prepared.model.manifest
         note = prepared.note
         labels = {l.name: l for l in m.labels}
         placed = place_findings(detections, kind=work.kind, width=work.width, height=work.height,
