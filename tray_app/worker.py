@@ -94,6 +94,10 @@ class AnalysisWorker:
     def _loop(self) -> None:
         if self.processor.model is None:
             self._load_model()  # off the GUI thread; a slow model load never blocks watching
+            try:
+                self.processor.warm_up()
+            except Exception:  # the first image meets (and reports) whatever this was
+                log.exception("warm-up failed")
         last_housekeeping = last_disk_check = last_automation = 0.0
         while not self._stop.is_set():
             try:
@@ -166,12 +170,14 @@ class AnalysisWorker:
         row = image_repo.next_work(self.db, model_available=model, skip=busy)
         if row is None:
             return None
+        options = {}  # only what is asked for: tests stand in for `process` with plain functions
         if prefetch:
             after = image_repo.next_work(self.db, model_available=model, skip=[*busy, row["id"]])
-            self.processor.prefetch(after["id"] if after else None, keep=row["id"])
+            options["prefetch_next"] = after["id"] if after else None
+        if commit_behind:
+            options["commit_behind"] = True
         try:
-            outcome = (self.processor.process(row["id"], commit_behind=True) if commit_behind
-                       else self.processor.process(row["id"]))
+            outcome = self.processor.process(row["id"], **options)
             self.health.disk_full = False
             return outcome
         except Exception as exc:

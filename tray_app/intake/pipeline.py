@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from PIL import Image
 
 from ..analysis.merge import merge_duplicates
 from ..analysis.model import Detection, OnnxModel
@@ -82,6 +83,18 @@ class Processor:
         self.image_cache.mkdir(parents=True, exist_ok=True)
         self._sweep_staging()
 
+    def warm_up(self) -> None:
+        """The model's first run and the decoder's first image (plugin imports, first calls) cost
+        ~30 ms extra each; the service pays them at start, not with the first patient's image."""
+        if self.model is not None:
+            self.model.warm_up()
+        probe = self.staging / ".warm-up.png"
+        try:
+            Image.fromarray(np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16).save(probe)
+            decode_file(probe, max_pixels=self.config.intake.max_pixels)
+        finally:
+            probe.unlink(missing_ok=True)
+
     def _sweep_staging(self, older_than_s: float = 3600.0) -> None:
         """Staged copies left by a crash; young ones may belong to a CLI ingest running now."""
         now = time.time()
@@ -93,13 +106,17 @@ class Processor:
                 pass
 
     # -- entry point -----------------------------------------------------------------------
-    def process(self, image_id: int, *, commit_behind: bool = False) -> Outcome:
+    def process(self, image_id: int, *, commit_behind: bool = False, prefetch_next: int | None | bool = False) -> Outcome:
         """One image as far as it can go now; uses what the preparation thread made ready. With
-        `commit_behind` the model's result is recorded on the commit thread: the outcome is then
-        "committing" and the image stays `decoded` until that thread is done."""
+        `prefetch_next` (an id or None) the preparation thread starts on that image once this one is
+        prepared: while the model runs, not while this one is prepared inline (the two would compete
+        for the second core). With `commit_behind` the model's result is recorded on the commit
+        thread: the outcome is then "committing" and the image stays `decoded` until that is done."""
         prepared = self.prefetcher.take(image_id) if self.prefetcher else None  # re-raises its failure
         if prepared is None:
             prepared = self.prepare(image_id)
+        if prefetch_next is not False:
+            self.prefetch(prefetch_next)
         if prepared.outcome is not None:
             return self._notify(prepared.outcome) if prepared.notify else prepared.outcome
         inferred = self._infer(prepared)

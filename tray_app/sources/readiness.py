@@ -113,6 +113,7 @@ class ReadinessMonitor:
         self._renamed_last_pass = set(self.renamed_in)
         self._due = None
         pending = 0
+        complete: list = []  # promoted together at the end of the pass, after the first (marked None)
         for r in rows:
             try:
                 st = os.stat(r.path)
@@ -147,11 +148,19 @@ class ReadinessMonitor:
                 pending += 1  # a writer still holds it
                 self._note_due(self.poll)
                 continue
-            if image_repo.mark_ready(self.db, r.id, st.st_size, st.st_mtime_ns):
-                self.wake_worker.set()
+            if not complete:  # the worker starts on the first while this pass looks at the others
+                self._promote([(r.id, st.st_size, st.st_mtime_ns)])
+                complete.append(None)
+            else:
+                complete.append((r.id, st.st_size, st.st_mtime_ns))
             self.renamed_in.discard(r.path)
             self._seen.pop(r.id, None)
+        self._promote(complete[1:])
         return pending
+
+    def _promote(self, versions: list[tuple[int, int, int]]) -> None:
+        if versions and image_repo.mark_ready_many(self.db, versions):
+            self.wake_worker.set()
 
     def _settle(self, seen: _Seen, renamed: bool) -> float:
         """How long this version's size and mtime must hold before it counts as complete."""

@@ -75,7 +75,13 @@ def checked_share(source: SourceConfig) -> bool:
 
 
 class Discovery:
-    """Turns paths into `discovered` rows; de-bounces the flood of events one write causes."""
+    """Turns paths into `discovered` rows; de-bounces the flood of events one write causes.
+
+    A watcher's events go through `offer_soon` to the `discovery` thread, which records what
+    arrived meanwhile in one transaction: 40 files renamed in at once cost 40 commits (with
+    their fsync and audit anchor) on the watcher's thread before, spread over half a second
+    in which the first images waited for the write lock. Scans and callers that need the
+    answer use `offer`."""
 
     def __init__(self, db: Database, wake: threading.Event):
         self.db = db
@@ -87,13 +93,59 @@ class Discovery:
         self.paused = False  # the tray's Pause: record nothing; the rescan on resume catches up
         self.on_error: Callable[[BaseException], None] | None = None  # e.g. our disk is full
         self.roots: dict[int, str] = {}  # source id -> its folder: what is offered must stay inside
+        self._soon: list[tuple[str, int | None, str | None, bool]] = []
+        self._soon_cond = threading.Condition()
+        self._recorder: threading.Thread | None = None
 
     def offer(self, path: str, source_id: int | None, *, root: str | None = None, renamed: bool = False) -> bool:
         """`root`: the watched folder `path` was found under (its hidden sub-folders are skipped)."""
+        return bool(self._record([(path, source_id, root, renamed)]))
+
+    def offer_soon(self, path: str, source_id: int | None, *, root: str | None = None, renamed: bool = False) -> None:
+        """`offer` on the discovery thread, together with whatever else arrives meanwhile."""
+        with self._soon_cond:
+            self._soon.append((path, source_id, root, renamed))
+            if self._recorder is None or not self._recorder.is_alive():
+                self._recorder = threading.Thread(target=self._record_soon, name="discovery", daemon=True)
+                self._recorder.start()
+            self._soon_cond.notify()
+
+    def _record_soon(self) -> None:
+        while True:
+            with self._soon_cond:
+                if not self._soon_cond.wait_for(lambda: self._soon, timeout=60.0):
+                    self._recorder = None  # idle a minute: the next event starts one again
+                    return
+                batch, self._soon = self._soon, []
+            try:
+                self._record(batch)
+            except Exception:  # on_error was told; the watcher's next event or scan tries again
+                log.warning("recording %d new file(s) failed", len(batch), exc_info=True)
+
+    def _record(self, offers: list[tuple[str, int | None, str | None, bool]]) -> int:
+        """New versions among `offers`, recorded in one transaction; how many were new."""
+        versions = [v for v in (self._new_version(*o) for o in offers) if v is not None]
+        if not versions:
+            return 0
+        try:
+            new_ids = image_repo.discover_many(self.db, versions)
+        except Exception as exc:
+            with self._lock:
+                for path, *_ in versions:
+                    self._recent.pop(path, None)  # not recorded: the next event or scan must try again
+            if self.on_error:
+                self.on_error(exc)
+            raise
+        # new files, or pending ones whose size or mtime moved (e.g. the writer closed it): readiness looks now
+        self.wake.set()
+        return sum(1 for i in new_ids if i is not None)
+
+    def _new_version(self, path: str, source_id: int | None, root: str | None,
+                     renamed: bool) -> tuple[str, int | None, int, int] | None:
         if self.paused:
-            return False
+            return None
         if is_ignored(path, root):
-            return False
+            return None
         if renamed:
             with self._lock:
                 if len(self.renamed_in) > 10_000:
@@ -102,32 +154,29 @@ class Discovery:
         try:
             st = os.lstat(path)  # a link is never followed: it could lead anywhere on the PC or network
         except OSError:
-            return False
+            return None
         if is_link(st) or not stat.S_ISREG(st.st_mode):
-            return False
+            return None
         key = (st.st_size, st.st_mtime_ns)
         with self._lock:
             if self._recent.get(path) == key:
-                return False
+                return None
             if len(self._recent) > 50_000:
                 self._recent.clear()
             self._recent[path] = key
         try:
             if image_repo.is_known_version(self.db, path, st.st_size, st.st_mtime_ns):
-                return False  # plain read first: a reconcile of a big folder must not take write locks
-            watched = self.roots.get(source_id) if source_id is not None else None
-            if watched is not None and not inside(path, watched):
-                return False  # reached through a linked folder (checked only for new versions: cheap scans)
-            new_id = image_repo.discover(self.db, path, source_id, st.st_size, st.st_mtime_ns)
+                return None  # plain read first: a reconcile of a big folder must not take write locks
         except Exception as exc:
             with self._lock:
-                self._recent.pop(path, None)  # not recorded: the next event or scan must try again
+                self._recent.pop(path, None)
             if self.on_error:
                 self.on_error(exc)
             raise
-        # a new file, or a pending one whose size or mtime moved (e.g. its writer closed it): readiness looks now
-        self.wake.set()
-        return new_id is not None
+        watched = self.roots.get(source_id) if source_id is not None else None
+        if watched is not None and not inside(path, watched):
+            return None  # reached through a linked folder (checked only for new versions: cheap scans)
+        return path, source_id, st.st_size, st.st_mtime_ns
 
     def scan(self, folder: str, source_id: int | None, *, root: str | None = None) -> int:
         """Offer every file under `folder`, a watched folder or (`root` given) a folder inside one."""
@@ -239,7 +288,7 @@ class Watcher:
         w.kind = "polling" if w.native_failed else observer_kind(w.source)
         observer = self._polling() if w.kind == "polling" else self.native_observer()
         check = DeliveryCheck(self.check_grace) if w.kind == "native" and self.checked(w.source) else None
-        offer = lambda p, renamed=False: self.discovery.offer(p, w.source_id, root=path, renamed=renamed)  # noqa: E731
+        offer = lambda p, renamed=False: self.discovery.offer_soon(p, w.source_id, root=path, renamed=renamed)  # noqa: E731
         scan = lambda d: self.discovery.scan(d, w.source_id, root=path)  # noqa: E731
         handler = _Handler(offer, scan, check)
         try:

@@ -3,7 +3,7 @@
     discovered → ready → decoded → analyzed → (in_review → signed → exported)
                ↘ quarantined(reason)   ↘ duplicate(of)
 
-`discover`, `mark_ready`, `back_to_discovered`, `forget_vanished`, `mark_decoded`,
+`discover`(`_many`), `mark_ready`(`_many`), `back_to_discovered`, `forget_vanished`, `mark_decoded`,
 `mark_duplicate`, `mark_analyzed`, `quarantine`: each transition with its audit entry. A
 function taking a `Database` is one transaction; one taking a connection runs inside the
 caller's (`db.tx()`), so the caller can group it with other steps. Signing moves a study's
@@ -46,20 +46,31 @@ def is_known_version(db: Database, path: str, size: int, mtime_ns: int) -> bool:
 
 def discover(db: Database, path: str, source_id: int | None, size: int, mtime_ns: int) -> int | None:
     """Record a new file (or a new version of a path); returns the new row id, or None if known."""
+    return discover_many(db, [(path, source_id, size, mtime_ns)])[0]
+
+
+def discover_many(db: Database, versions: list[tuple[str, int | None, int, int]]) -> list[int | None]:
+    """(path, source id, size, mtime_ns) of files seen, in one transaction (a burst of files costs
+    one commit, not one each); per file the new row id, or None if that version is known."""
+    out: list[int | None] = []
     with db.tx() as c:
-        if c.execute("SELECT 1 FROM images WHERE path=? AND size=? AND mtime_ns=? LIMIT 1",
-                     (path, size, mtime_ns)).fetchone():
-            return None
-        now = utcnow()
-        cur = c.execute(
-            "INSERT OR IGNORE INTO images(source_id, path, size, mtime_ns, state, discovered_at, updated_at) "
-            "VALUES (?,?,?,?,'discovered',?,?)",
-            (source_id, path, size, mtime_ns, now, now),
-        )
-        if cur.rowcount == 0:
-            return None
-        audit.append(c, "discovered", f"image:{cur.lastrowid}", source=source_id)
-        return cur.lastrowid
+        for path, source_id, size, mtime_ns in versions:
+            if c.execute("SELECT 1 FROM images WHERE path=? AND size=? AND mtime_ns=? LIMIT 1",
+                         (path, size, mtime_ns)).fetchone():
+                out.append(None)
+                continue
+            now = utcnow()
+            cur = c.execute(
+                "INSERT OR IGNORE INTO images(source_id, path, size, mtime_ns, state, discovered_at, updated_at) "
+                "VALUES (?,?,?,?,'discovered',?,?)",
+                (source_id, path, size, mtime_ns, now, now),
+            )
+            if cur.rowcount == 0:
+                out.append(None)
+                continue
+            audit.append(c, "discovered", f"image:{cur.lastrowid}", source=source_id)
+            out.append(cur.lastrowid)
+    return out
 
 
 def pending_discovered(db: Database) -> list[ImageRow]:
@@ -67,20 +78,30 @@ def pending_discovered(db: Database) -> list[ImageRow]:
 
 
 def mark_ready(db: Database, image_id: int, size: int, mtime_ns: int) -> bool:
+    return bool(mark_ready_many(db, [(image_id, size, mtime_ns)]))
+
+
+def mark_ready_many(db: Database, versions: list[tuple[int, int, int]]) -> list[int]:
+    """(id, size, mtime_ns) rows found complete, promoted in one transaction (a burst of files
+    costs one commit, not one each); returns the ids that became `ready`."""
+    promoted = []
     with db.tx() as c:
-        # an older row may already hold this exact version (rescan raced the watcher)
-        dup = c.execute(
-            "SELECT id FROM images WHERE path=(SELECT path FROM images WHERE id=?) AND size=? AND mtime_ns=? AND id<>?",
-            (image_id, size, mtime_ns, image_id),
-        ).fetchone()
-        if dup:
-            c.execute("DELETE FROM images WHERE id=? AND state='discovered'", (image_id,))
-            return False
-        cur = c.execute(
-            "UPDATE images SET state='ready', size=?, mtime_ns=?, updated_at=? WHERE id=? AND state='discovered'",
-            (size, mtime_ns, utcnow(), image_id),
-        )
-        return cur.rowcount == 1
+        for image_id, size, mtime_ns in versions:
+            # an older row may already hold this exact version (rescan raced the watcher)
+            dup = c.execute(
+                "SELECT id FROM images WHERE path=(SELECT path FROM images WHERE id=?) AND size=? AND mtime_ns=? "
+                "AND id<>?", (image_id, size, mtime_ns, image_id),
+            ).fetchone()
+            if dup:
+                c.execute("DELETE FROM images WHERE id=? AND state='discovered'", (image_id,))
+                continue
+            cur = c.execute(
+                "UPDATE images SET state='ready', size=?, mtime_ns=?, updated_at=? WHERE id=? AND state='discovered'",
+                (size, mtime_ns, utcnow(), image_id),
+            )
+            if cur.rowcount == 1:
+                promoted.append(image_id)
+    return promoted
 
 
 def observe(db: Database, image_id: int, size: int, mtime_ns: int) -> None:
