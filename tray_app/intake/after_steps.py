@@ -14,6 +14,8 @@ import queue
 import threading
 from typing import Callable
 
+from ..thread_priority import lower_this_thread
+
 log = logging.getLogger(__name__)
 
 Step = Callable[[object], None]
@@ -56,6 +58,7 @@ class StepRunner:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        lower_this_thread()  # the model's thread keeps its core
         while True:
             item = self._queue.get()
             if item is None:

@@ -20,6 +20,8 @@ import threading
 from collections import deque
 from typing import Any, Callable
 
+from ..thread_priority import lower_this_thread
+
 log = logging.getLogger(__name__)
 
 
@@ -82,6 +84,7 @@ class CommitStage:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        lower_this_thread()  # the model's thread keeps its core
         while True:
             with self._cond:
                 while not self._queue and not self._stopped:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
+
+from ..thread_priority import lower_this_thread
 from typing import Any, Callable
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class Prefetcher:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        lower_this_thread()  # the model's thread keeps its core
         while True:
             with self._cond:
                 while not self._stopped and (self._wanted is None or self._ready is not None):

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from ..store import images as image_repo
+from ..thread_priority import lower_this_thread
 from ..store.db import Database
 from .completeness import proves_complete
 
@@ -86,6 +87,7 @@ class ReadinessMonitor:
             self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        lower_this_thread()  # the model's thread keeps its core
         while not self._stop.is_set():
             try:
                 pending = self.check_once()

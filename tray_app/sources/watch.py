@@ -26,6 +26,7 @@ from ..config import SourceConfig
 from ..store import images as image_repo
 from ..store import sources as source_repo
 from ..store.db import Database
+from ..thread_priority import lower_this_thread
 from .filters import is_ignored
 from .links import inside, is_link, walk
 from .native_check import CHECK_SECONDS, GRACE_SECONDS, DeliveryCheck, ListingHandler
@@ -111,6 +112,7 @@ class Discovery:
             self._soon_cond.notify()
 
     def _record_soon(self) -> None:
+        lower_this_thread()  # the model's thread keeps its core
         while True:
             with self._soon_cond:
                 if not self._soon_cond.wait_for(lambda: self._soon, timeout=60.0):
