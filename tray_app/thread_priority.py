@@ -26,8 +26,12 @@ def lower_this_thread() -> bool:
     try:
         if sys.platform == "win32":
             import ctypes
+            from ctypes import wintypes
 
             kernel32 = ctypes.windll.kernel32
+            kernel32.GetCurrentThread.restype = wintypes.HANDLE  # a pseudo-handle: pointer-sized
+            kernel32.SetThreadPriority.argtypes = [wintypes.HANDLE, ctypes.c_int]
+            kernel32.SetThreadPriority.restype = wintypes.BOOL
             return bool(kernel32.SetThreadPriority(kernel32.GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL))
         if sys.platform.startswith("linux"):
             # a Linux thread is a task of its own: its id takes a nice value of its own
