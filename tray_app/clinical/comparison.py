@@ -37,6 +37,14 @@ def _live(rows) -> list[dict]:
     return [dict(f) for f in rows if f["status"] not in ("rejected", "withdrawn")]
 
 
+def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg) -> list[dict]:
+    """Findings new / gone / grown between an image and its registered prior, each shown in the
+    pixels of the prior aligned onto it (bench/priors_pairs.py measures this very call)."""
+    evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
+    return change.findings_change(findings, prior_findings, reg.as_array(), gray.shape[::-1], evidence,
+                                  prior_size=prior_gray.shape[::-1])
+
+
 class Comparer:
     """Compares images with their priors. `pixels(row)` gives an image's 8-bit pixels;
     `landmarks()` the landmark model (loaded on first use; None when it is not installed)."""
@@ -82,9 +90,7 @@ class Comparer:
         result = {"view": match.view, "registered": reg.ok, "matrix": reg.matrix, "correlation": reg.correlation,
                   "reason": reg.reason, "changes": [], "bone": []}
         if reg.ok:
-            evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
-            result["changes"] = change.findings_change(findings, prior_findings, reg.as_array(),
-                                                       (gray.shape[1], gray.shape[0]), evidence)
+            result["changes"] = changed_findings(gray, prior_gray, findings, prior_findings, reg)
         then = self._bone(prior_gray, prior, prior_findings)
         if reg.ok:   # the prior's teeth by the numbers of the current teeth they lie on
             then = change.renumbered(then, change.same_teeth(findings, prior_findings, reg.as_array()))
