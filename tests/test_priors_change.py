@@ -97,3 +97,26 @@ def test_a_new_filling_the_detector_finds_is_reported(detector):
     then = _detected(detector, pair.prior, "bitewing", pair.teeth_fdi)
     out = changed_findings(pair.current, pair.prior, now, then, reg)
     assert ("new", "restoration", pair.tooth_fdi) in [(c["change"], c["label"], c["tooth_fdi"]) for c in out]
+
+
+def test_a_bone_level_at_the_image_edge_is_not_measured():
+    from tray_app.analysis.landmarks import ToothLandmarks
+
+    inside = ToothLandmarks(36, "D", (150.0, 175.0), (150.0, 205.0), None)
+    at_edge = ToothLandmarks(36, "M", (0.0, 167.0), (3.0, 250.0), None)   # the tooth is cut by the image's left edge
+    assert set(change.bone_levels([inside, at_edge], 0.05, (554, 664))) == {(36, "D")}
+
+
+def test_bone_on_a_pair_without_change_is_not_progressing(detector):
+    from tray_app.analysis.landmarks import LandmarkModel
+    from tray_app.clinical.comparison import bone_levels_of
+
+    pair = make_pair("periapical", 9121, "none")      # tooth 36's mesial surface lies on the image's edge
+    reg = register(pair.current, pair.prior)
+    landmarks = LandmarkModel()
+    now = _detected(detector, pair.current, "periapical", pair.teeth_fdi)
+    then = _detected(detector, pair.prior, "periapical", pair.teeth_fdi)
+    then_levels = change.renumbered(bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm),
+                                    change.same_teeth(now, then, reg.as_array()))
+    rows = change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
+    assert rows and not [r for r in rows if r["progressing"]]

@@ -16,6 +16,7 @@ GROWN_RATIO = 1.5         # box area now / then for "grown" (box jitter between 
 MIN_IOU = 0.05            # a prior box, aligned, must overlap the current one to be the same finding
 IN_VIEW = 0.7             # a prior finding counts as gone only when this much of it is in the current image
 PROGRESSING_MM = 1.2      # bone level deeper by more than the landmarks' error can make it: "progressing"
+EDGE_SHARE = 0.01         # of the image's long side: a landmark closer to the edge is not measured
 PROGRESSING_PCT = 8.0     # the same, uncalibrated, in percent of the root length
 MIN_EVIDENCE = 2.0        # a change must show in the pixels: residual in the box / residual around it (flicker on generated pairs reached 1.83)
 GROWN_EVIDENCE = 2.0      # a prior lesion not found again grew when the area around it darkened this much (none on no-change pairs reached 1.2)
@@ -173,12 +174,13 @@ def _change(kind: str, f, box, **extra) -> dict:
             "surfaces": f.get("surfaces") or "", "box": [round(v, 1) for v in box], **extra}
 
 
-def bone_levels(landmarks, spacing_mm: float | None) -> dict[tuple[int, str], dict]:
+def bone_levels(landmarks, spacing_mm: float | None, shape: tuple[int, int] | None = None) -> dict[tuple[int, str], dict]:
     """Per (tooth FDI, surface): the CEJ-to-crest distance in mm (None uncalibrated) and, when
-    the apex is in view, as a percent of the CEJ-to-apex distance."""
+    the apex is in view, as a percent of the CEJ-to-apex distance. shape: the image's (height,
+    width); a surface whose CEJ or crest lies at its edge is not measured."""
     out = {}
     for lm in landmarks:
-        if lm.cej is None or lm.crest is None:
+        if lm.cej is None or lm.crest is None or (shape and (_at_edge(lm.cej, shape) or _at_edge(lm.crest, shape))):
             continue
         px = math.dist(lm.cej, lm.crest)
         root = math.dist(lm.cej, lm.apex) if lm.apex is not None else 0.0
@@ -186,6 +188,14 @@ def bone_levels(landmarks, spacing_mm: float | None) -> dict[tuple[int, str], di
             "mm": round(px * spacing_mm, 2) if spacing_mm else None,
             "pct_root": round(100.0 * px / root, 1) if root > px else None}
     return out
+
+
+def _at_edge(point, shape: tuple[int, int]) -> bool:
+    """The landmark model reads a tooth cut by the image edge badly there (on generated pairs
+    without change a crest at the edge was placed 2.4 mm too deep)."""
+    h, w = shape
+    margin = EDGE_SHARE * max(h, w)
+    return not (margin <= point[0] <= w - margin and margin <= point[1] <= h - margin)
 
 
 def same_teeth(current: list[dict], prior: list[dict], matrix) -> dict[int, int]:

@@ -45,6 +45,13 @@ def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: lis
                                   prior_size=prior_gray.shape[::-1])
 
 
+def bone_levels_of(model, gray, findings: list[dict], spacing_mm: float | None) -> dict:
+    """The bone level per tooth surface of an image, from the landmark `model` on its detected teeth."""
+    teeth = [(int(f["tooth_fdi"]), (f["x1"], f["y1"], f["x2"], f["y2"])) for f in findings
+             if f["label"] == "tooth" and f.get("tooth_fdi")]
+    return change.bone_levels(model.find(gray, teeth), spacing_mm, gray.shape) if teeth else {}
+
+
 class Comparer:
     """Compares images with their priors. `pixels(row)` gives an image's 8-bit pixels;
     `landmarks()` the landmark model (loaded on first use; None when it is not installed)."""
@@ -68,11 +75,7 @@ class Comparer:
 
     def _bone(self, gray, row, findings) -> dict:
         model = self._landmark_model()
-        teeth = [(int(f["tooth_fdi"]), (f["x1"], f["y1"], f["x2"], f["y2"])) for f in findings
-                 if f["label"] == "tooth" and f.get("tooth_fdi")]
-        if model is None or not teeth:
-            return {}
-        return change.bone_levels(model.find(gray, teeth), _spacing(row))
+        return {} if model is None else bone_levels_of(model, gray, findings, _spacing(row))
 
     def compare(self, image_id: int) -> dict | None:
         """Compare one image with its prior and store the result; None when it has no prior."""
