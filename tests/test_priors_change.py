@@ -120,3 +120,11 @@ def test_bone_on_a_pair_without_change_is_not_progressing(detector):
                                     change.same_teeth(now, then, reg.as_array()))
     rows = change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
     assert rows and not [r for r in rows if r["progressing"]]
+
+
+def test_a_lesion_grown_by_its_darkening_is_worded_without_an_area_ratio():
+    from tray_app.clinical.change_text import finding_line
+
+    assert finding_line({"change": "grown", "label": "caries", "tooth_fdi": 14}) == "#5: caries larger than before"
+    assert finding_line({"change": "grown", "label": "caries", "tooth_fdi": 14, "area_ratio": 2.5}) \
+        == "#5: caries larger than before (area ×2.5)"

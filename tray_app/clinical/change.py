@@ -18,9 +18,11 @@ IN_VIEW = 0.7             # a prior finding counts as gone only when this much o
 PROGRESSING_MM = 1.2      # bone level deeper by more than the landmarks' error can make it: "progressing"
 EDGE_SHARE = 0.01         # of the image's long side: a landmark closer to the edge is not measured
 PROGRESSING_PCT = 8.0     # the same, uncalibrated, in percent of the root length
-MIN_EVIDENCE = 2.0        # a change must show in the pixels: residual in the box / residual around it (flicker on generated pairs reached 1.83)
+# a change must show in the pixels: the residual of its own sign (`_sign`) in the box / the residual
+# around it; detector flicker on generated no-change pairs reached 1.16 (unsigned it reached 2.9 and
+# held back new fillings at 1.4–1.9)
+MIN_EVIDENCE = 1.4
 GROWN_EVIDENCE = 2.0      # a prior lesion not found again grew when the area around it darkened this much (none on no-change pairs reached 1.2)
-MIN_SIGNED = 1.4          # the gate used: only the residual of the change's own sign (`_sign`); flicker on generated pairs reached 1.16
 
 
 def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray):
@@ -88,9 +90,10 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
                     prior_size: tuple[int, int] | None = None) -> list[dict]:
     """current/prior: finding rows (label, box x1..y2, tooth_fdi, surfaces); matrix: 2×3 prior ->
     current; size: the current image's (width, height), prior_size the prior's (default the same);
-    evidence: `pixel_evidence(...)`, which a change must pass (without it every box difference counts). Teeth themselves are not compared,
-    but a prior finding takes the number of the current tooth its tooth lies on (the detector may
-    number a tooth one off at an edge); one change per kind, label and tooth."""
+    evidence: `pixel_evidence(...)`, which a change must pass (without it every box difference
+    counts). Teeth themselves are not compared, but a prior finding takes the number of the
+    current tooth its tooth lies on (the detector may number a tooth one off at an edge); one
+    change per kind, label and tooth."""
     m = np.asarray(matrix, dtype=np.float64)
     w, h = size
     numbers = same_teeth(current, prior, m)
@@ -128,7 +131,7 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
     if evidence is not None:
         for c in out:
             c["evidence"] = round(evidence(c["box"], _sign(c)), 2)
-        out = [c for c in out if c["evidence"] >= MIN_SIGNED]
+        out = [c for c in out if c["evidence"] >= MIN_EVIDENCE]
     seen: set[tuple] = set()
     return [c for c in out if not ((c["change"], c["label"], c["tooth_fdi"]) in seen
                                    or seen.add((c["change"], c["label"], c["tooth_fdi"])))]
