@@ -46,9 +46,10 @@ def _aligned(reg, pair) -> bool:
 def run(n_pairs: int, seed: int) -> dict:
     from tray_app.analysis.landmarks import LandmarkModel
     from tray_app.analysis.model import load_model
-    from tray_app.analysis.registration import register, warp_onto
+    from tray_app.analysis.registration import register
     from tray_app.config import bundled_models_dir
     from tray_app.clinical import change
+    from tray_app.clinical.comparison import bone_levels_of, changed_findings
     from tray_app.demo.pairs import CHANGES, make_pair
 
     detector = load_model(bundled_models_dir() / "dental-demo")
@@ -65,13 +66,10 @@ def run(n_pairs: int, seed: int) -> dict:
         stats["aligned"] += _aligned(reg, pair)
         now = _findings(detector, pair.current, kind, pair.teeth_fdi)
         then = _findings(detector, pair.prior, kind, pair.teeth_fdi)
-        evidence = change.pixel_evidence(pair.current, *warp_onto(pair.prior, reg.matrix, pair.current.shape))
-        changes = change.findings_change(now, then, reg.as_array(), pair.current.shape[::-1], evidence) if reg.ok else []
+        changes = changed_findings(pair.current, pair.prior, now, then, reg) if reg.ok else []
 
         def levels(f, px):
-            teeth = [(int(x["tooth_fdi"]), (x["x1"], x["y1"], x["x2"], x["y2"])) for x in f
-                     if x["label"] == "tooth" and x["tooth_fdi"]]
-            return change.bone_levels(landmarks.find(px, teeth), pair.spacing_mm)
+            return bone_levels_of(landmarks, px, f, pair.spacing_mm)
 
         then_levels = levels(then, pair.prior)
         if reg.ok:

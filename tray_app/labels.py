@@ -89,6 +89,8 @@ SURFACE_LABELS = _names(placement=ON_SURFACE)
 NEAR_TOOTH_LABELS = _names(placement=NEAR_TOOTH)
 CARIES_LABELS = _names(family="caries")
 COVERING_LABELS = _names(family="covering")  # under which decay recurs
+# darker on a radiograph where they appear (the rest — dental work, calculus — lighter): clinical/change.py
+RADIOLUCENT_LABELS = frozenset({"caries", "deep_caries", "periapical_radiolucency", "bone_loss", "margin_discrepancy"})
 TOOTH_TREATMENT_LABELS = _names(tooth_treatment=True)
 CHARTED_WORK_LABELS = frozenset(l.name for l in KNOWN if l.charted_as)  # existing work written as a procedure
 # an allowlist in a fixed order, so a model bringing new labels (fracture, impacted, …) never widens it

@@ -10,14 +10,19 @@ import math
 
 import numpy as np
 
-from ..labels import ANATOMY_LABELS, PATHOLOGY_LABELS
+from ..labels import ANATOMY_LABELS, PATHOLOGY_LABELS, RADIOLUCENT_LABELS as RADIOLUCENT
 
 GROWN_RATIO = 1.5         # box area now / then for "grown" (box jitter between exposures stays below)
 MIN_IOU = 0.05            # a prior box, aligned, must overlap the current one to be the same finding
 IN_VIEW = 0.7             # a prior finding counts as gone only when this much of it is in the current image
 PROGRESSING_MM = 1.2      # bone level deeper by more than the landmarks' error can make it: "progressing"
+EDGE_SHARE = 0.01         # of the image's long side: a landmark closer to the edge is not measured
 PROGRESSING_PCT = 8.0     # the same, uncalibrated, in percent of the root length
-MIN_EVIDENCE = 2.0        # a change must show in the pixels: residual in the box / residual around it (flicker on generated pairs reached 1.83)
+# a change must show in the pixels: the residual of its own sign (`_sign`) in the box / the residual
+# around it; detector flicker on generated no-change pairs reached 1.16 (unsigned it reached 2.9 and
+# held back new fillings at 1.4–1.9)
+MIN_EVIDENCE = 1.4
+GROWN_EVIDENCE = 2.0      # a prior lesion not found again grew when the area around it darkened this much (none on no-change pairs reached 1.2)
 
 
 def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray):
@@ -26,7 +31,8 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
     differ). A detector's flicker between two exposures leaves the pixels alike (≈1); a filling
     that was not there, or a lesion that grew, does not."""
 
-    def score(box) -> float:
+    def score(box, sign: int = 0) -> float:
+        """sign 0: any residual; +1 / -1: only the current image lighter / darker than the prior."""
         h, w = current.shape
         x1, y1, x2, y2 = box
         pad = max(8.0, 0.75 * max(x2 - x1, y2 - y1))
@@ -42,10 +48,11 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
         ring, box_px = ok & ~inner, ok & inner
         if ring.sum() < 12 or box_px.sum() < 6:
             return 0.0
-        a, b = np.polyfit(p[ring], c[ring], 1)
-        r = np.abs(c - (a * p + b))
-        # the larger half of the residuals on both sides: a lesion that grew changes part of its box
-        return float(_upper_half(r[box_px]) / (_upper_half(r[ring]) + 1e-6))
+        d = c - np.polyval(np.polyfit(p[ring], c[ring], 1), p)
+        r = np.abs(d)
+        # the larger half of the residuals: a lesion that grew changes part of its box
+        inside = sign * d[box_px] if sign else r[box_px]
+        return float(_upper_half(inside) / (_upper_half(r[ring]) + 1e-6))
 
     return score
 
@@ -79,15 +86,20 @@ def _upper_half(values: np.ndarray) -> float:
     return float(np.sort(values)[values.size // 2:].mean())
 
 
-def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[int, int], evidence=None) -> list[dict]:
+def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[int, int], evidence=None,
+                    prior_size: tuple[int, int] | None = None) -> list[dict]:
     """current/prior: finding rows (label, box x1..y2, tooth_fdi, surfaces); matrix: 2×3 prior ->
-    current; size: the current image's (width, height); evidence: `pixel_evidence(...)`, which a
-    change must pass (without it every box difference counts). Teeth themselves are not compared;
-    one change per kind, label and tooth."""
+    current; size: the current image's (width, height), prior_size the prior's (default the same);
+    evidence: `pixel_evidence(...)`, which a change must pass (without it every box difference
+    counts). Teeth themselves are not compared, but a prior finding takes the number of the
+    current tooth its tooth lies on (the detector may number a tooth one off at an edge); one
+    change per kind, label and tooth."""
     m = np.asarray(matrix, dtype=np.float64)
     w, h = size
+    numbers = same_teeth(current, prior, m)
     now = [f for f in current if f["label"] not in ANATOMY_LABELS]
-    then = [(f, _mapped_box(_box(f), m)) for f in prior if f["label"] not in ANATOMY_LABELS]
+    then = [(_renumbered_finding(f, numbers), _mapped_box(_box(f), m)) for f in prior if f["label"] not in ANATOMY_LABELS]
+    back = _inverse(m)
     used: set[int] = set()
     out = []
     for f in now:
@@ -100,23 +112,64 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
             if iou >= best_iou:
                 best, best_iou = i, iou
         if best is None:
-            out.append(_change("new", f, box))
+            # only where the prior image saw: a finding beyond its edge is not new
+            if _inside(_mapped_box(box, back), *(prior_size or size)) >= IN_VIEW:
+                out.append(_change("new", f, box))
             continue
         used.add(best)
         ratio = _area(box) / max(_area(then[best][1]), 1e-6)
         if f["label"] in PATHOLOGY_LABELS and ratio >= GROWN_RATIO:
             out.append(_change("grown", f, box, area_ratio=round(ratio, 2)))
     for i, (p, pbox) in enumerate(then):
-        inside = _area((max(pbox[0], 0), max(pbox[1], 0), min(pbox[2], w), min(pbox[3], h))) / max(_area(pbox), 1e-6)
-        if i not in used and inside >= IN_VIEW:
+        if i in used or _inside(pbox, w, h) < IN_VIEW:
+            continue
+        around = _scaled(pbox, 2.0)   # a lesion grows beyond its old box
+        if _darker(evidence, p, around):
+            out.append(_change("grown", p, around))
+        else:
             out.append(_change("gone", p, pbox))
     if evidence is not None:
         for c in out:
-            c["evidence"] = round(evidence(c["box"]), 2)
+            c["evidence"] = round(evidence(c["box"], _sign(c)), 2)
         out = [c for c in out if c["evidence"] >= MIN_EVIDENCE]
     seen: set[tuple] = set()
     return [c for c in out if not ((c["change"], c["label"], c["tooth_fdi"]) in seen
                                    or seen.add((c["change"], c["label"], c["tooth_fdi"])))]
+
+
+def _darker(evidence, f: dict, box) -> bool:
+    """A prior lesion the detector did not find again (it may have merged the grown lesion with
+    another on the same tooth, or scored it under its threshold) grew rather than went when the
+    pixels around it turned darker: a lesion that went leaves them lighter."""
+    if evidence is None or f["label"] not in RADIOLUCENT:
+        return False
+    return evidence(box, -1) >= GROWN_EVIDENCE
+
+
+def _scaled(box, k: float) -> tuple[float, float, float, float]:
+    cx, cy, hw, hh = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, k * (box[2] - box[0]) / 2, k * (box[3] - box[1]) / 2
+    return cx - hw, cy - hh, cx + hw, cy + hh
+
+
+def _sign(c: dict) -> int:
+    """+1 where the change makes the current image lighter than the prior, -1 darker: a
+    restoration that appears, a lesion that goes, is lighter; a lesion that appears or grows darker."""
+    appears = -1 if c["label"] in RADIOLUCENT else 1
+    return -appears if c["change"] == "gone" else appears
+
+
+def _inverse(m: np.ndarray) -> np.ndarray:
+    return np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
+
+
+def _inside(box, w: float, h: float) -> float:
+    """The share of the box inside a w × h image."""
+    return _area((max(box[0], 0), max(box[1], 0), min(box[2], w), min(box[3], h))) / max(_area(box), 1e-6)
+
+
+def _renumbered_finding(f: dict, numbers: dict[int, int]) -> dict:
+    fdi = int(f["tooth_fdi"]) if f.get("tooth_fdi") else None
+    return f if fdi is None or fdi not in numbers else {**f, "tooth_fdi": numbers[fdi]}
 
 
 def _change(kind: str, f, box, **extra) -> dict:
@@ -124,12 +177,13 @@ def _change(kind: str, f, box, **extra) -> dict:
             "surfaces": f.get("surfaces") or "", "box": [round(v, 1) for v in box], **extra}
 
 
-def bone_levels(landmarks, spacing_mm: float | None) -> dict[tuple[int, str], dict]:
+def bone_levels(landmarks, spacing_mm: float | None, shape: tuple[int, int] | None = None) -> dict[tuple[int, str], dict]:
     """Per (tooth FDI, surface): the CEJ-to-crest distance in mm (None uncalibrated) and, when
-    the apex is in view, as a percent of the CEJ-to-apex distance."""
+    the apex is in view, as a percent of the CEJ-to-apex distance. shape: the image's (height,
+    width); a surface whose CEJ or crest lies at its edge is not measured."""
     out = {}
     for lm in landmarks:
-        if lm.cej is None or lm.crest is None:
+        if lm.cej is None or lm.crest is None or (shape and (_at_edge(lm.cej, shape) or _at_edge(lm.crest, shape))):
             continue
         px = math.dist(lm.cej, lm.crest)
         root = math.dist(lm.cej, lm.apex) if lm.apex is not None else 0.0
@@ -137,6 +191,14 @@ def bone_levels(landmarks, spacing_mm: float | None) -> dict[tuple[int, str], di
             "mm": round(px * spacing_mm, 2) if spacing_mm else None,
             "pct_root": round(100.0 * px / root, 1) if root > px else None}
     return out
+
+
+def _at_edge(point, shape: tuple[int, int]) -> bool:
+    """The landmark model reads a tooth cut by the image edge badly there (on generated pairs
+    without change a crest at the edge was placed 2.4 mm too deep)."""
+    h, w = shape
+    margin = EDGE_SHARE * max(h, w)
+    return not (margin <= point[0] <= w - margin and margin <= point[1] <= h - margin)
 
 
 def same_teeth(current: list[dict], prior: list[dict], matrix) -> dict[int, int]:

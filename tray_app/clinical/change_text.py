@@ -17,7 +17,8 @@ def finding_line(c: dict) -> str:
     name = describe(c["label"]).display.lower()
     where = _tooth(c.get("tooth_fdi"))
     if c["change"] == "grown":
-        return f"{where}: {name} larger than before (area ×{c.get('area_ratio', 0):.1f})"
+        ratio = c.get("area_ratio")   # none when the detector did not box the lesion again: its area darkened
+        return f"{where}: {name} larger than before" + (f" (area ×{ratio:.1f})" if ratio else "")
     return f"{where}: {name} {'new since' if c['change'] == 'new' else 'no longer seen since'} the prior image"
 
 

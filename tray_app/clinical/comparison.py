@@ -37,6 +37,21 @@ def _live(rows) -> list[dict]:
     return [dict(f) for f in rows if f["status"] not in ("rejected", "withdrawn")]
 
 
+def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg) -> list[dict]:
+    """Findings new / gone / grown between an image and its registered prior, each shown in the
+    pixels of the prior aligned onto it (bench/priors_pairs.py measures this very call)."""
+    evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
+    return change.findings_change(findings, prior_findings, reg.as_array(), gray.shape[::-1], evidence,
+                                  prior_size=prior_gray.shape[::-1])
+
+
+def bone_levels_of(model, gray, findings: list[dict], spacing_mm: float | None) -> dict:
+    """The bone level per tooth surface of an image, from the landmark `model` on its detected teeth."""
+    teeth = [(int(f["tooth_fdi"]), (f["x1"], f["y1"], f["x2"], f["y2"])) for f in findings
+             if f["label"] == "tooth" and f.get("tooth_fdi")]
+    return change.bone_levels(model.find(gray, teeth), spacing_mm, gray.shape) if teeth else {}
+
+
 class Comparer:
     """Compares images with their priors. `pixels(row)` gives an image's 8-bit pixels;
     `landmarks()` the landmark model (loaded on first use; None when it is not installed)."""
@@ -60,11 +75,7 @@ class Comparer:
 
     def _bone(self, gray, row, findings) -> dict:
         model = self._landmark_model()
-        teeth = [(int(f["tooth_fdi"]), (f["x1"], f["y1"], f["x2"], f["y2"])) for f in findings
-                 if f["label"] == "tooth" and f.get("tooth_fdi")]
-        if model is None or not teeth:
-            return {}
-        return change.bone_levels(model.find(gray, teeth), _spacing(row))
+        return {} if model is None else bone_levels_of(model, gray, findings, _spacing(row))
 
     def compare(self, image_id: int) -> dict | None:
         """Compare one image with its prior and store the result; None when it has no prior."""
@@ -82,9 +93,7 @@ class Comparer:
         result = {"view": match.view, "registered": reg.ok, "matrix": reg.matrix, "correlation": reg.correlation,
                   "reason": reg.reason, "changes": [], "bone": []}
         if reg.ok:
-            evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
-            result["changes"] = change.findings_change(findings, prior_findings, reg.as_array(),
-                                                       (gray.shape[1], gray.shape[0]), evidence)
+            result["changes"] = changed_findings(gray, prior_gray, findings, prior_findings, reg)
         then = self._bone(prior_gray, prior, prior_findings)
         if reg.ok:   # the prior's teeth by the numbers of the current teeth they lie on
             then = change.renumbered(then, change.same_teeth(findings, prior_findings, reg.as_array()))

@@ -1,0 +1,130 @@
+"""What the prior comparison claims when the detector is not the same in both images (issue 20:
+≥ 90 % of new / grown / gone findings reported, no "changed" claim on a pair without change):
+a lesion the detector did not find again but that darkened is grown, not silently dropped;
+a tooth numbered one off is still the same tooth; a finding beyond the prior's edge is not new."""
+
+from __future__ import annotations
+
+import pytest
+
+from tray_app.analysis.registration import register
+from tray_app.clinical import change
+from tray_app.clinical.comparison import changed_findings
+from tray_app.demo.pairs import make_pair
+
+
+def _f(label, box, fdi):
+    return dict(label=label, x1=box[0], y1=box[1], x2=box[2], y2=box[3], tooth_fdi=fdi, surfaces="")
+
+
+def _truth(objects, label, fdi):
+    return [_f(o.label, o.box, o.tooth_fdi) for o in objects if o.label == label and o.tooth_fdi == fdi]
+
+
+def test_a_lesion_the_detector_did_not_find_again_is_grown_when_the_pixels_around_it_darkened():
+    pair = make_pair("bitewing", 5002, "lesion_grew")     # tooth 14 has a second, unchanged lesion
+    reg = register(pair.current, pair.prior)
+    prior = _truth(pair.prior_objects, "caries", pair.tooth_fdi)
+    unchanged = max(_truth(pair.current_objects, "caries", pair.tooth_fdi), key=lambda f: f["y1"])   # the lower one
+    # the detector kept only the unchanged lesion (the bundled one merges both into one finding)
+    out = changed_findings(pair.current, pair.prior, [unchanged], prior, reg)
+    assert [(c["change"], c["label"], c["tooth_fdi"]) for c in out] == [("grown", "caries", pair.tooth_fdi)]
+    # with both lesions found in both images only the one that grew is claimed
+    both = _truth(pair.current_objects, "caries", pair.tooth_fdi)
+    assert [(c["change"], c["tooth_fdi"]) for c in changed_findings(pair.current, pair.prior, both, prior, reg)] \
+        == [("grown", pair.tooth_fdi)]
+
+
+def test_a_lesion_that_went_is_gone_not_grown():
+    pair = make_pair("bitewing", 5002, "lesion_grew")
+    reg = register(pair.prior, pair.current)          # backwards in time: the larger lesion became smaller
+    small = _truth(pair.prior_objects, "caries", pair.tooth_fdi)
+    big = _truth(pair.current_objects, "caries", pair.tooth_fdi)
+    out = changed_findings(pair.prior, pair.current, small[:1], big, reg)
+    assert not [c for c in out if c["change"] == "grown"]
+
+
+def test_a_finding_on_a_tooth_numbered_one_off_in_the_prior_is_the_same_finding():
+    shift = [[1, 0, 40], [0, 1, 0]]
+    prior = [_f("tooth", (0, 0, 100, 200), 45), _f("tooth", (100, 0, 200, 200), 46),
+             _f("restoration", (20, 20, 80, 60), 45)]
+    current = [_f("tooth", (40, 0, 140, 200), 44), _f("tooth", (140, 0, 240, 200), 46),
+               _f("restoration", (60, 20, 120, 60), 44)]
+    assert change.findings_change(current, prior, shift, (640, 480)) == []
+
+
+def test_a_finding_beyond_the_edge_of_the_prior_image_is_not_new():
+    shift = [[1, 0, 100], [0, 1, 0]]      # the prior saw from x = 100 on, in the current's pixels
+    current = [_f("restoration", (10, 100, 60, 150), 16), _f("restoration", (300, 100, 350, 150), 15)]
+    out = change.findings_change(current, [], shift, (640, 480))
+    assert [(c["change"], c["tooth_fdi"]) for c in out] == [("new", 15)]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from tray_app.analysis.model import load_model
+    from tray_app.config import bundled_models_dir
+
+    return load_model(bundled_models_dir() / "dental-demo")
+
+
+def _detected(model, pixels, kind, teeth):
+    from tray_app.analysis.merge import merge_duplicates
+    from tray_app.analysis.tooth_mapping import place_findings
+
+    h, w = pixels.shape
+    found = model.detect(pixels, kind=kind)
+    placed = place_findings(found, kind=kind, width=w, height=h, listed_fdi=teeth)
+    found, placed = merge_duplicates(found, placed)
+    return [dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, tooth_fdi=p.tooth_fdi, surfaces=p.surfaces)
+            for d, p in zip(found, placed)]
+
+
+@pytest.mark.parametrize("kind,seed", [("bitewing", 5104),      # a calculus flickering in at its threshold
+                                       ("periapical", 9137)])   # a filling at a corner the turned prior never saw
+def test_the_detector_flickering_on_a_pair_without_change_claims_nothing(detector, kind, seed):
+    pair = make_pair(kind, seed, "none")
+    reg = register(pair.current, pair.prior)
+    now = _detected(detector, pair.current, kind, pair.teeth_fdi)
+    then = _detected(detector, pair.prior, kind, pair.teeth_fdi)
+    assert changed_findings(pair.current, pair.prior, now, then, reg) == []
+
+
+def test_a_new_filling_the_detector_finds_is_reported(detector):
+    pair = make_pair("bitewing", 5142, "new_restoration")    # its unsigned residual was under the gate
+    reg = register(pair.current, pair.prior)
+    now = _detected(detector, pair.current, "bitewing", pair.teeth_fdi)
+    then = _detected(detector, pair.prior, "bitewing", pair.teeth_fdi)
+    out = changed_findings(pair.current, pair.prior, now, then, reg)
+    assert ("new", "restoration", pair.tooth_fdi) in [(c["change"], c["label"], c["tooth_fdi"]) for c in out]
+
+
+def test_a_bone_level_at_the_image_edge_is_not_measured():
+    from tray_app.analysis.landmarks import ToothLandmarks
+
+    inside = ToothLandmarks(36, "D", (150.0, 175.0), (150.0, 205.0), None)
+    at_edge = ToothLandmarks(36, "M", (0.0, 167.0), (3.0, 250.0), None)   # the tooth is cut by the image's left edge
+    assert set(change.bone_levels([inside, at_edge], 0.05, (554, 664))) == {(36, "D")}
+
+
+def test_bone_on_a_pair_without_change_is_not_progressing(detector):
+    from tray_app.analysis.landmarks import LandmarkModel
+    from tray_app.clinical.comparison import bone_levels_of
+
+    pair = make_pair("periapical", 9121, "none")      # tooth 36's mesial surface lies on the image's edge
+    reg = register(pair.current, pair.prior)
+    landmarks = LandmarkModel()
+    now = _detected(detector, pair.current, "periapical", pair.teeth_fdi)
+    then = _detected(detector, pair.prior, "periapical", pair.teeth_fdi)
+    then_levels = change.renumbered(bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm),
+                                    change.same_teeth(now, then, reg.as_array()))
+    rows = change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
+    assert rows and not [r for r in rows if r["progressing"]]
+
+
+def test_a_lesion_grown_by_its_darkening_is_worded_without_an_area_ratio():
+    from tray_app.clinical.change_text import finding_line
+
+    assert finding_line({"change": "grown", "label": "caries", "tooth_fdi": 14}) == "#5: caries larger than before"
+    assert finding_line({"change": "grown", "label": "caries", "tooth_fdi": 14, "area_ratio": 2.5}) \
+        == "#5: caries larger than before (area ×2.5)"
