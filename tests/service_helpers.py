@@ -59,3 +59,18 @@ def cli_sign_all(export_dir: Path, monkeypatch, capsys) -> dict:
     monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n"))
     assert main(["sign", "1", "--clinician", "1", "--pin-stdin", "--accept", "all", "--json"]) == 0
     return json.loads(capsys.readouterr().out)
+
+
+def ready_pngs(db, folder: Path, n: int) -> list[int]:
+    """n generated radiographs in `folder`, recorded `ready` as the watcher and readiness leave them."""
+    from samples import write_png
+    from tray_app.store import images as image_repo
+
+    ids = []
+    for i in range(n):
+        f = write_png(folder / f"img_{i:02d}.png", seed=i)
+        st = f.stat()
+        image_id = image_repo.discover(db, str(f), None, st.st_size, st.st_mtime_ns)
+        assert image_repo.mark_ready(db, image_id, st.st_size, st.st_mtime_ns)
+        ids.append(image_id)
+    return ids

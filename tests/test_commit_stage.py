@@ -6,22 +6,10 @@ from __future__ import annotations
 
 import threading
 
-from samples import write_png
-from service_helpers import fast_config, home_paths, wait_for
+from service_helpers import fast_config, home_paths, ready_pngs, wait_for
 from tray_app.app import Service
 from tray_app.intake.commit_stage import CommitStage
 from tray_app.store import images as image_repo
-
-
-def _ready(db, export_dir, n: int) -> list[int]:
-    ids = []
-    for i in range(n):
-        f = write_png(export_dir / f"img_{i:02d}.png", seed=i)
-        st = f.stat()
-        image_id = image_repo.discover(db, str(f), None, st.st_size, st.st_mtime_ns)
-        assert image_repo.mark_ready(db, image_id, st.st_size, st.st_mtime_ns)
-        ids.append(image_id)
-    return ids
 
 
 def _inferences(db) -> dict[str, int]:
@@ -32,7 +20,7 @@ def _inferences(db) -> dict[str, int]:
 def test_the_model_runs_on_the_next_image_while_this_one_is_committed(home, export_dir):
     s = Service(fast_config(export_dir), home_paths())
     s.load_model()
-    ids = _ready(s.db, export_dir, 3)
+    ids = ready_pngs(s.db, export_dir, 3)
     real = s.processor._record_analysis
     in_commit, release = threading.Event(), threading.Event()
     ran_on: list[int] = []
@@ -70,7 +58,7 @@ def test_the_model_runs_on_the_next_image_while_this_one_is_committed(home, expo
 def test_a_commit_that_fails_is_the_images_own_and_the_queue_goes_on(home, export_dir, monkeypatch):
     s = Service(fast_config(export_dir), home_paths())
     s.load_model()
-    ids = _ready(s.db, export_dir, 3)
+    ids = ready_pngs(s.db, export_dir, 3)
     real = s.processor._record_analysis
 
     def broken_second(prepared, detections):

@@ -14,27 +14,16 @@ from pathlib import Path
 import pytest
 
 from samples import write_png
-from service_helpers import fast_config, home_paths, starts_logged, wait_for, wait_started
+from service_helpers import fast_config, home_paths, ready_pngs, starts_logged, wait_for, wait_started
 from tray_app.app import Service
 from tray_app.store import Database, audit
 from tray_app.store import images as image_repo
 
 
-def _ready(db, export_dir, n: int) -> list[int]:
-    ids = []
-    for i in range(n):
-        f = write_png(export_dir / f"img_{i:02d}.png", seed=i)
-        st = f.stat()
-        image_id = image_repo.discover(db, str(f), None, st.st_size, st.st_mtime_ns)
-        assert image_repo.mark_ready(db, image_id, st.st_size, st.st_mtime_ns)
-        ids.append(image_id)
-    return ids
-
-
 def test_while_the_model_runs_only_the_next_image_is_prepared(home, export_dir):
     s = Service(fast_config(export_dir), home_paths())
     s.load_model()
-    ids = _ready(s.db, export_dir, 4)
+    ids = ready_pngs(s.db, export_dir, 4)
     model = s.model
     real_run, in_model, release = model.run_raw, threading.Event(), threading.Event()
 
@@ -74,7 +63,7 @@ def test_a_failure_while_preparing_ahead_is_the_images_own(home, export_dir, mon
 
     s = Service(fast_config(export_dir), home_paths())
     s.load_model()
-    ids = _ready(s.db, export_dir, 3)
+    ids = ready_pngs(s.db, export_dir, 3)
     real_copy = pipeline.copy_hashed
 
     def locked_second(src, dst, **kw):

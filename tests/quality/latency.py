@@ -41,14 +41,15 @@ def main() -> int:
 
     keyring.set_keyring(MemoryKeyring())
     ready_at: dict[int, float] = {}
-    real_mark_ready = readiness.image_repo.mark_ready
+    real_mark_ready = readiness.image_repo.mark_ready_many
 
-    def mark_ready(db, image_id, *args, **kw):
-        done = real_mark_ready(db, image_id, *args, **kw)
-        ready_at.setdefault(image_id, time.monotonic())
-        return done
+    def mark_ready_many(db, versions):
+        promoted = real_mark_ready(db, versions)
+        for image_id in promoted:
+            ready_at.setdefault(image_id, time.monotonic())
+        return promoted
 
-    readiness.image_repo.mark_ready = mark_ready
+    readiness.image_repo.mark_ready_many = mark_ready_many
     export = root / "export"
     export.mkdir()
     paths = Paths.resolve().ensure()
