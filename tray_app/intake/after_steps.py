@@ -3,8 +3,9 @@
 Retake advice and the priors comparison take tens of milliseconds per image. On the model's thread
 they would hold the next inference, so the service hands them to this thread. The advice still
 reaches the tray within a second. A step that must not be lost (the urgent alert's row) says
-`inline = True` and runs right after the image's commit, on the thread that commits it. Without a runner (CLI `ingest`, `run --once`)
-every step runs inline, so what the command reports is complete.
+`inline = True` and runs right after the image's commit, on the thread that commits it. Without
+a runner (CLI `ingest`, `run --once`) every step runs inline, so what the command reports is
+complete.
 """
 
 from __future__ import annotations

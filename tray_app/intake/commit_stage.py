@@ -38,7 +38,6 @@ class CommitStage:
         self._failures: list[tuple[int, BaseException]] = []
         self._busy = False
         self._stopped = False
-        self.committed = 0  # images committed here (tests and the bench read it)
         self._thread = threading.Thread(target=self._loop, name="analysis-commit", daemon=True)
         self._thread.start()
 
@@ -105,7 +104,6 @@ class CommitStage:
         with self._cond:
             self._busy = False
             if failed is None:
-                self.committed += 1
                 self._held.discard(image_id)
             else:
                 self._failures.append((image_id, failed))

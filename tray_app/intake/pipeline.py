@@ -138,14 +138,14 @@ class Processor:
             self.committer.stop(timeout)
             self.committer = None
 
-    def prefetch(self, image_id: int | None, *, keep: int | None = None) -> None:
+    def prefetch(self, image_id: int | None) -> None:
         """Prepare `image_id` on the preparation thread next (None: nothing); an image prepared
-        earlier and not taken is dropped unless it is `keep`, the one about to be processed."""
+        earlier and not taken is dropped."""
         if self.prefetcher is None:
             if image_id is None:
                 return
             self.prefetcher = Prefetcher(self.prepare)
-        self.prefetcher.want(image_id, keep=keep)
+        self.prefetcher.want(image_id)
 
     def stop_prefetch(self, timeout: float = 30.0) -> None:
         if self.prefetcher is not None:

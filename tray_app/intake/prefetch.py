@@ -35,11 +35,11 @@ class Prefetcher:
     def held(self) -> int:
         return (self._busy is not None) + (self._ready is not None)
 
-    def want(self, image_id: int | None, *, keep: int | None = None) -> None:
+    def want(self, image_id: int | None) -> None:
         """Prepare `image_id` next. A prepared image nobody took is dropped (it stays `decoded`
-        and is read from its cache later) unless it is `keep`, the one the worker takes now."""
+        and is read from its cache later)."""
         with self._cond:
-            if self._ready is not None and self._ready[0] not in (image_id, keep):
+            if self._ready is not None and self._ready[0] != image_id:
                 self._ready = None
             already = image_id in (self._busy, self._ready[0] if self._ready else None)
             self._wanted = None if already else image_id

@@ -115,7 +115,8 @@ class ReadinessMonitor:
         self._renamed_last_pass = set(self.renamed_in)
         self._due = None
         pending = 0
-        complete: list = []  # promoted together at the end of the pass, after the first (marked None)
+        # the first complete file is promoted at once (the worker starts on it), the rest together
+        first, rest = True, []
         for r in rows:
             try:
                 st = os.stat(r.path)
@@ -150,14 +151,14 @@ class ReadinessMonitor:
                 pending += 1  # a writer still holds it
                 self._note_due(self.poll)
                 continue
-            if not complete:  # the worker starts on the first while this pass looks at the others
+            if first:
                 self._promote([(r.id, st.st_size, st.st_mtime_ns)])
-                complete.append(None)
+                first = False
             else:
-                complete.append((r.id, st.st_size, st.st_mtime_ns))
+                rest.append((r.id, st.st_size, st.st_mtime_ns))
             self.renamed_in.discard(r.path)
             self._seen.pop(r.id, None)
-        self._promote(complete[1:])
+        self._promote(rest)
         return pending
 
     def _promote(self, versions: list[tuple[int, int, int]]) -> None:

@@ -132,15 +132,18 @@ class Discovery:
         try:
             new_ids = image_repo.discover_many(self.db, versions)
         except Exception as exc:
-            with self._lock:
-                for path, *_ in versions:
-                    self._recent.pop(path, None)  # not recorded: the next event or scan must try again
-            if self.on_error:
-                self.on_error(exc)
+            self._not_recorded([path for path, *_ in versions], exc)
             raise
         # new files, or pending ones whose size or mtime moved (e.g. the writer closed it): readiness looks now
         self.wake.set()
         return sum(1 for i in new_ids if i is not None)
+
+    def _not_recorded(self, paths: list[str], exc: BaseException) -> None:
+        with self._lock:
+            for path in paths:
+                self._recent.pop(path, None)  # the next event or scan must try again
+        if self.on_error:
+            self.on_error(exc)
 
     def _new_version(self, path: str, source_id: int | None, root: str | None,
                      renamed: bool) -> tuple[str, int | None, int, int] | None:
@@ -170,10 +173,7 @@ class Discovery:
             if image_repo.is_known_version(self.db, path, st.st_size, st.st_mtime_ns):
                 return None  # plain read first: a reconcile of a big folder must not take write locks
         except Exception as exc:
-            with self._lock:
-                self._recent.pop(path, None)
-            if self.on_error:
-                self.on_error(exc)
+            self._not_recorded([path], exc)
             raise
         watched = self.roots.get(source_id) if source_id is not None else None
         if watched is not None and not inside(path, watched):
