@@ -72,8 +72,9 @@ def _write_png(sample, path: Path, renamed: bool) -> None:
 def bench_overhead(n: int, threads: int, model_dir: str | None = None) -> dict:
     """The analysis worker on `n` ready images in-process, twice on fresh images: one at a
     time (no overlap: what each image costs end to end) and as the service runs a queue (the
-    next image prepared on the preparation thread while the model runs). Both against the
-    raw `session.run` on the same tensors, alone, in the same run."""
+    next image prepared on the preparation thread and the last one committed on the commit
+    thread while the model runs, the steps after an image on their own thread). Both against
+    the raw `session.run` on the same tensors, alone, in the same run."""
     from bench import goals
 
     from tray_app.app import Service

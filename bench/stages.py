@@ -19,7 +19,7 @@ from pathlib import Path
 
 # (label, module, attribute path) — indented labels are part of the step above them
 STEPS = [
-    ("next_work query", "tray_app.store.images", "next_work"),
+    ("next_work query", "tray_app.store.images", "next_works"),
     ("waiting for the preparation thread", "tray_app.intake.prefetch", "Prefetcher.take"),
     ("read image row", "tray_app.store.images", "get"),
     ("copy to staging + sha256", "tray_app.intake.pipeline", "copy_hashed"),

@@ -167,13 +167,13 @@ class AnalysisWorker:
                 del self._retry_at[image_id]
         model = self.processor.model is not None
         busy = [*self._retry_at, *self.processor.held_by_commit()]
-        row = image_repo.next_work(self.db, model_available=model, skip=busy)
-        if row is None:
+        rows = image_repo.next_works(self.db, model_available=model, skip=busy, limit=2 if prefetch else 1)
+        if not rows:
             return None
+        row = rows[0]
         options = {}  # only what is asked for: tests stand in for `process` with plain functions
         if prefetch:
-            after = image_repo.next_work(self.db, model_available=model, skip=[*busy, row["id"]])
-            options["prefetch_next"] = after["id"] if after else None
+            options["prefetch_next"] = rows[1]["id"] if len(rows) > 1 else None
         if commit_behind:
             options["commit_behind"] = True
         try:

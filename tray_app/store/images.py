@@ -141,12 +141,18 @@ def pending_for_path(db: Database, path: str) -> int | None:
 
 
 def next_work(db: Database, *, model_available: bool, skip: Iterable[int] = ()) -> sqlite3.Row | None:
+    rows = next_works(db, model_available=model_available, skip=skip)
+    return rows[0] if rows else None
+
+
+def next_works(db: Database, *, model_available: bool, skip: Iterable[int] = (), limit: int = 1) -> list[sqlite3.Row]:
+    """The next `limit` images to work on, oldest first (the worker takes one and prepares the next)."""
     states = ("ready", "decoded") if model_available else ("ready",)
     skip = tuple(skip)
     sql = f"SELECT * FROM images WHERE state IN ({','.join('?' * len(states))})"
     if skip:
         sql += f" AND id NOT IN ({','.join('?' * len(skip))})"
-    return db.one(sql + " ORDER BY id LIMIT 1", (*states, *skip))
+    return db.query(sql + " ORDER BY id LIMIT ?", (*states, *skip, limit))
 
 
 def get(db: Database, image_id: int) -> sqlite3.Row | None:
