@@ -230,7 +230,7 @@ class Service:
     def problem(self) -> str:
         """The condition of the PC the tray should show (empty when there is none); then the
         worklist's (its port, or a schedule Open Dental could not refresh)."""
-        return self.health.problem or (self.worklist.problem if getattr(self, "worklist", None) else "")
+        return self.health.problem or (self.worklist.problem if self.worklist else "")
 
     def set_paused(self, paused: bool) -> None:
         """Pause watching and analysis (tray menu); resuming rescans what arrived meanwhile."""

@@ -8,7 +8,6 @@ on a GUI thread; a study with no prior costs one query.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Callable
@@ -29,7 +28,7 @@ MM_KINDS = ("bitewing", "periapical")   # magnification varies across a panorami
 def _spacing(row) -> float | None:
     if row["kind"] not in MM_KINDS:
         return None
-    value = (json.loads(row["meta"] or "{}").get("pixel_spacing_mm") or [None])[0]
+    value = (image_repo.meta_of(row).get("pixel_spacing_mm") or [None])[0]
     return float(value) if value else None
 
 
@@ -87,7 +86,7 @@ class Comparer:
         if match is None:
             return None
         prior = match.prior
-        prior_findings = [f for f in _live(findings_repo.of_study(self.db, prior["study_id"])) if f["image_id"] == prior["id"]]
+        prior_findings = _live(match.findings)
         gray, prior_gray = self.pixels(row), self.pixels(prior)
         reg = register(gray, prior_gray)
         result = {"view": match.view, "registered": reg.ok, "matrix": reg.matrix, "correlation": reg.correlation,

@@ -9,10 +9,10 @@ the same way as images that arrived while the service ran.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from ..store import findings as findings_repo
+from ..store import images as image_repo
 from ..store import priors as priors_repo
 from ..store.db import Database
 from .views import teeth_of_image, view_of
@@ -26,6 +26,7 @@ class PriorMatch:
     prior: object             # the prior image's row (with study_date, first_seen_at)
     view: str
     shared_teeth: tuple[int, ...]
+    findings: tuple = ()      # the prior image's finding rows, as read to judge its view
 
     @property
     def date(self) -> str:
@@ -37,7 +38,7 @@ def _view(kind: str, teeth: list[int], laterality: str) -> str:
 
 
 def _image_facts(row, findings: list[dict]) -> tuple[str, list[int]]:
-    meta = json.loads(row["meta"] or "{}")
+    meta = image_repo.meta_of(row)
     teeth = teeth_of_image(meta, findings)
     return _view(row["kind"], teeth, meta.get("laterality") or ""), teeth
 
@@ -51,11 +52,14 @@ def find_prior(db: Database, image_row, findings: list[dict]) -> PriorMatch | No
     by_study: dict[int, list[dict]] = {}
     best = None
     for row in candidates:
+        if best is not None and row["first_seen_at"] < best[0][0]:
+            break  # newest study first: an older one can no longer win
         if row["kind"] != image_row["kind"]:
             continue
         if row["study_id"] not in by_study:
             by_study[row["study_id"]] = [dict(f) for f in findings_repo.of_study(db, row["study_id"])]
-        their_view, their_teeth = _image_facts(row, [f for f in by_study[row["study_id"]] if f["image_id"] == row["id"]])
+        theirs = [f for f in by_study[row["study_id"]] if f["image_id"] == row["id"]]
+        their_view, their_teeth = _image_facts(row, theirs)
         if their_view != view:
             continue
         shared = tuple(sorted(set(teeth) & set(their_teeth)))
@@ -63,5 +67,5 @@ def find_prior(db: Database, image_row, findings: list[dict]) -> PriorMatch | No
             continue
         key = (row["first_seen_at"], len(shared))
         if best is None or key > best[0]:
-            best = (key, PriorMatch(image_row["id"], row, view, shared))
+            best = (key, PriorMatch(image_row["id"], row, view, shared, tuple(theirs)))
     return best[1] if best else None

@@ -10,7 +10,6 @@ sits twice the same way. Ground truth (boxes, landmarks) of the prior moves with
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -38,7 +37,6 @@ class Pair:
     prior_to_current: np.ndarray    # 2×3: prior pixel -> current pixel (the true registration)
     tooth_fdi: int | None = None    # where the change is
     surface: str = ""
-    bone_change_mm: float = 0.0     # how far the crest receded (bone_receded)
     teeth_fdi: tuple = ()
     laterality: str = ""
 
@@ -152,12 +150,7 @@ def make_pair(kind: str, seed: int, change: str, view: str | None = None) -> Pai
                 prior_objects=_moved_objects(prior.objects, m, w, h), current_objects=now.objects,
                 prior_landmarks=lms, current_landmarks=surface_landmarks(now), spacing_mm=now.pixel_spacing_mm,
                 prior_to_current=np.linalg.inv(inv)[:2], tooth_fdi=facts.get("fdi"), surface=facts.get("surface", ""),
-                bone_change_mm=round(facts.get("delta", 0.0), 3) if change == "bone_receded" else 0.0,
                 teeth_fdi=tuple(now.teeth_fdi), laterality=now.laterality)
-
-
-def rotation_deg(m: np.ndarray) -> float:
-    return math.degrees(math.atan2(m[1, 0], m[0, 0]))
 
 
 def as_samples(pair: Pair, seed: int) -> tuple[synth.Sample, synth.Sample]:

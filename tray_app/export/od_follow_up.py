@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from .od_part_kind import PartKind
 from ..clinical.follow_up import suggest
-from ..pms.client import ODClient
 from ..pms.tasks import task_with_marker
 from ..review.report import demo_line
 from ..store.findings import DECIDED
@@ -45,9 +44,6 @@ class _FollowUp(PartKind):
         wanted = ns.follow_up and not report.is_automated and ns.task_list_set == self.wants_task
         return [self.name] if wanted else []
 
-    def post(self, client: ODClient, body: dict) -> dict:
-        return client.request("POST", self.resource, body=body) or {}
-
 
 class FollowUpTask(_FollowUp):
     name, resource, marker_field, id_key, wants_task = "follow_up_task", "tasks", "Descript", "TaskNum", True
@@ -70,10 +66,6 @@ class FollowUpNote(_FollowUp):
     def body(self, run, name, marker):
         return {"PatNum": run.pat_num, "Note": follow_up_text(run.report, marker), "CommDateTime": run.created,
                 "Mode_": "None", "SentOrReceived": "Neither"}, ""
-
-    def find(self, run, name, marker):
-        return next((str(r.get(self.id_key) or "?") for r in run.listing(self.resource)
-                     if marker in str(r.get(self.marker_field) or "")), None)
 
 
 KINDS = [FollowUpTask(), FollowUpNote()]

@@ -82,14 +82,6 @@ class ChartContext:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "ChartContext":
-        teeth = tuple(ToothChart(t["tooth"], t.get("missing", ""),
-                                 tuple(ChartedWork(**w) for w in t.get("existing", ())),
-                                 tuple(ChartedWork(**w) for w in t.get("planned", ())))
-                      for t in d.get("teeth", ()))
-        return cls(d.get("state", UNREACHABLE), d.get("message", ""), *(tuple(d.get(k, ())) for k in
-                   ("alerts", "problems", "allergies", "medications")), teeth, tuple(d.get("notes", ())))
 
 
 def unavailable(state: str, detail: str = "") -> ChartContext:

@@ -67,12 +67,6 @@ def finish(c: sqlite3.Connection, alert_id: int, state: str, reason: str, next_a
                None if maybe_written is None else int(maybe_written), alert_id))
 
 
-def requeue(c: sqlite3.Connection, at: str) -> int:
-    """needs_attention/failed alerts back in the queue now (after a person fixed the cause)."""
-    return c.execute("UPDATE study_alerts SET state='queued', next_attempt_at=NULL, updated_at=? "
-                     "WHERE state IN ('needs_attention','failed')", (at,)).rowcount
-
-
 def texts(conn: sqlite3.Connection, study_ids) -> dict[int, str]:
     """The alert text of each of these studies that has one (the tray's notification)."""
     ids = [int(i) for i in study_ids]

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
+from ..store.images import PENDING_STATES
 from . import study_panels, theme
-
-WAITING = ("discovered", "ready", "decoded")  # not analysed yet (states of store/images.py)
 
 
 def progress_text(study: dict) -> str:
     """The panel's sentence for a study (empty when every image is through analysis)."""
     images = study.get("images") or []
-    waiting = sum(1 for im in images if im.get("state") in WAITING)
+    waiting = sum(1 for im in images if im.get("state") in PENDING_STATES)
     if not waiting:
         return ""
     done = len(images) - waiting

@@ -95,4 +95,4 @@ class PriorsPanel(study_panels.StudyPanel):
         return self.loader.wait(msecs)
 
 
-study_panels.register(lambda api, scale: PriorsPanel(api, scale))
+study_panels.register(PriorsPanel)

@@ -75,8 +75,6 @@ def register(factory: Factory) -> Factory:
 
 
 def make_panels(api, scale: theme.Scale) -> list[StudyPanel]:
-    for name in PANEL_MODULES:
-        importlib.import_module(f"{__package__}.{name}")
     return [factory(api, scale) for factory in _FACTORIES]
 
 

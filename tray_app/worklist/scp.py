@@ -51,7 +51,6 @@ def answer(db: Database, config: Config, query, *, calling_ae: str = "") -> tupl
 class WorklistSCP(ListeningServer):
     def __init__(self, db: Database, config: Config):
         self.db, self.config = db, config
-        self.queries = 0
 
     def _on_requested(self, event) -> None:
         limit_per_peer(event.assoc, self.config.worklist.max_associations_per_peer,
@@ -79,7 +78,6 @@ class WorklistSCP(ListeningServer):
             return
         if problem:
             log.warning("worklist C-FIND from %s answered with nothing: %s", peer, problem)
-        self.queries += 1
         for ds in found:
             if event.is_cancelled:
                 yield CANCELLED, None
