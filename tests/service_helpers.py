@@ -64,13 +64,15 @@ def cli_sign_all(export_dir: Path, monkeypatch, capsys) -> dict:
 def ready_pngs(db, folder: Path, n: int) -> list[int]:
     """n generated radiographs in `folder`, recorded `ready` as the watcher and readiness leave them."""
     from samples import write_png
+
+    return [mark_ready(db, write_png(folder / f"img_{i:02d}.png", seed=i)) for i in range(n)]
+
+
+def mark_ready(db, path: Path) -> int:
+    """A file recorded and `ready`, as the watcher and readiness leave it; its image id."""
     from tray_app.store import images as image_repo
 
-    ids = []
-    for i in range(n):
-        f = write_png(folder / f"img_{i:02d}.png", seed=i)
-        st = f.stat()
-        image_id = image_repo.discover(db, str(f), None, st.st_size, st.st_mtime_ns)
-        assert image_repo.mark_ready(db, image_id, st.st_size, st.st_mtime_ns)
-        ids.append(image_id)
-    return ids
+    st = path.stat()
+    image_id = image_repo.discover(db, str(path), None, st.st_size, st.st_mtime_ns)
+    assert image_repo.mark_ready(db, image_id, st.st_size, st.st_mtime_ns)
+    return image_id

@@ -7,24 +7,17 @@ from __future__ import annotations
 import json
 
 from samples import write_png
-from service_helpers import fast_config, home_paths
+from service_helpers import fast_config, home_paths, mark_ready
 from tray_app.app import Service
 from tray_app.clinical import study_summary
 from tray_app.store import db as store_db
 from tray_app.store import images as image_repo
 
 
-def _ready(s, path):
-    st = path.stat()
-    image_id = image_repo.discover(s.db, str(path), None, st.st_size, st.st_mtime_ns)
-    assert image_repo.mark_ready(s.db, image_id, st.st_size, st.st_mtime_ns)
-    return image_id
-
-
 def test_no_commit_shows_an_analysed_image_without_its_study_summary(home, export_dir, monkeypatch):
     s = Service(fast_config(export_dir), home_paths())
     s.load_model()
-    image_id = _ready(s, write_png(export_dir / "a.png", seed=1))
+    image_id = mark_ready(s.db, write_png(export_dir / "a.png", seed=1))
     seen = []
 
     def after_commit(c):  # what every other connection could read after each commit
@@ -41,7 +34,7 @@ def test_no_commit_shows_an_analysed_image_without_its_study_summary(home, expor
 def test_a_failing_summary_never_undoes_the_analysis(home, export_dir, monkeypatch, caplog):
     s = Service(fast_config(export_dir), home_paths())
     s.load_model()
-    image_id = _ready(s, write_png(export_dir / "a.png", seed=1))
+    image_id = mark_ready(s.db, write_png(export_dir / "a.png", seed=1))
     real = study_summary.refresh
 
     def broken(db, study_id, **kw):

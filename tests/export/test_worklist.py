@@ -20,16 +20,12 @@ from tray_app.config import SourceConfig
 from tray_app.settings.export import OpenDentalConfig
 from tray_app.settings.worklist import WorklistConfig
 
+from .pacs import free_port
+
 TODAY = date.today()
 TOMORROW = TODAY + timedelta(days=1)
 SPS = "ScheduledProcedureStepSequence[0]"
 NAMES = ("Doe", "Jane", "Smith", "John", "Roe", "Müller", "José")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _at(day: date, hhmm: str) -> str:
@@ -82,7 +78,7 @@ def _service(server, export_dir, *, id_kind="patnum", days_ahead=1, port=None, a
     cfg = fast_config()
     cfg.sources = [SourceConfig(path=str(export_dir), patient_id=id_kind)]
     cfg.export.opendental = OpenDentalConfig(base_url=server.url, timeout=3.0, connect_timeout=0.5)
-    cfg.worklist = WorklistConfig(enabled=True, ae_title="DABWORKLIST", port=port or _free_port(),
+    cfg.worklist = WorklistConfig(enabled=True, ae_title="DABWORKLIST", port=port or free_port(),
                                   allowed_calling_aes=list(allowed), days_ahead=days_ahead, refresh_seconds=30)
     s = Service(cfg, home_paths())
     s.start()

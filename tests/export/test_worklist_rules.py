@@ -128,12 +128,10 @@ def test_doctor_on_a_healthy_worklist(home, od_keys, tmp_path):
     from tray_app.doctor import Context, run
     from tray_app.config import Paths
     from service_helpers import wait_for
-    import socket
+    from .pacs import free_port
 
     server = FakeOpenDental().start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     cfg = Config(sources=[SourceConfig(path=str(tmp_path), patient_id="patnum")],
                  worklist=WorklistConfig(enabled=True, port=port))
     cfg.export.opendental = OpenDentalConfig(base_url=server.url, timeout=3.0, connect_timeout=0.5)
