@@ -20,7 +20,14 @@ def reduced(img: np.ndarray, max_side: int) -> np.ndarray:
     """Block-averaged copy whose longer side is at most `max_side` (float32)."""
     f = max(1, math.ceil(max(img.shape) / max_side))
     h, w = img.shape[0] // f * f, img.shape[1] // f * f
-    return img[:h, :w].astype(F32).reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+    if f == 1:
+        return img[:h, :w].astype(F32)
+    # the f x f offsets summed as strided views: a 4-D mean over two axes cost ~2 ms per image
+    acc = np.zeros((h // f, w // f), np.uint32 if img.dtype.kind in "ub" else F32)
+    for dy in range(f):
+        for dx in range(f):
+            acc += img[dy:h:f, dx:w:f]
+    return acc.astype(F32) / F32(f * f)
 
 
 def central(img: np.ndarray, inset: float = 0.12) -> np.ndarray:
@@ -131,18 +138,24 @@ def cone_cut(img: np.ndarray, *, min_area: float, seed: int = 0) -> ConeCut | No
     centres, radii = centres[ok], radii[ok]
     if not len(radii):
         return None
-    dist = np.hypot(pts[None, :, 0] - centres[:, None, 0], pts[None, :, 1] - centres[:, None, 1])
-    inliers = (np.abs(dist - radii[:, None]) < 1.5).sum(1)
+    # |distance - radius| < 1.5 as a band on squared distances: no square root over the
+    # (candidates x points) matrix, the largest array of the check
+    d2 = np.square(pts[None, :, 0] - centres[:, None, 0])
+    d2 += np.square(pts[None, :, 1] - centres[:, None, 1])
+    inner, outer = np.square(np.maximum(radii - 1.5, 0.0)), np.square(radii + 1.5)
+    inliers = ((d2 > inner[:, None]) & (d2 < outer[:, None])).sum(1)
     yy, xx = np.mgrid[0:h, 0:w].astype(F32)
     bright = small >= max(float(small.max()) - 40.0, 180.0)  # a sensor outline's fill may be a little darker
     for i in np.argsort(-inliers)[:8]:
         if inliers[i] < 0.3 * min(h, w):
             break
-        near = pts[np.abs(dist[i] - radii[i]) < 3.0]
+        near = pts[np.abs(np.sqrt(d2[i]) - radii[i]) < 3.0]
+        if not _curved(near):
+            continue
         (cx, cy), r = _fit_circle(near) if len(near) >= 10 else (centres[i], radii[i])
         beyond = np.hypot(xx - cx, yy - cy) > r + 1.5
         area = float(beyond.mean())
-        if area >= min_area and _curved(near) and bright[beyond].mean() >= 0.9:
+        if area >= min_area and bright[beyond].mean() >= 0.9:
             return ConeCut(area, (float(xx[beyond].mean() / w), float(yy[beyond].mean() / h)), float(r / w))
     return None
 
@@ -185,7 +198,8 @@ def motion_blur_score(img: np.ndarray, *, near: int = 3, far: int = 24) -> float
         energy = []
         for d in (near, far):
             dx, dy = int(round(d * math.cos(t))), int(round(d * math.sin(t)))
-            shifted = a[m + dy:h - m + dy, m + dx:w - m + dx]
-            energy.append(max(float(((core - shifted) ** 2).mean()) - noise, 1e-3))
+            diff = core - a[m + dy:h - m + dy, m + dx:w - m + dx]
+            # a dot product: no squared copy of the image, 16 times per image
+            energy.append(max(float(np.vdot(diff, diff)) / diff.size - noise, 1e-3))
         ratios.append(energy[0] / energy[1])
     return min(ratios)
