@@ -49,6 +49,10 @@ class Database:
         self._busy_timeout_ms = busy_timeout_ms
         self._by_thread: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
         self._lock = threading.Lock()
+        # this process's writers queue here: SQLite's busy handler sleeps 1, 2, 5, 10... ms and
+        # retries, so a writer behind another one waited up to ~9 ms after the lock was free (the
+        # first image of a burst met that three times). busy_timeout still serves other processes.
+        self._writer = threading.Lock()
         self.migrate()
 
     def conn(self) -> sqlite3.Connection:
@@ -82,21 +86,26 @@ class Database:
             with self._savepoint(c):
                 yield c
             return
-        c.execute("BEGIN IMMEDIATE")
+        if not self._writer.acquire(timeout=self._busy_timeout_ms / 1000):
+            raise sqlite3.OperationalError("database is locked")  # what the busy handler says
         try:
-            yield c
-            c.execute("COMMIT")
-        except BaseException:
-            # also when COMMIT itself failed (disk full): never leave the connection inside a
-            # transaction, or every later BEGIN on this thread fails
-            if c.in_transaction:
-                try:
-                    c.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            for hook in AFTER_ROLLBACK:
-                hook(c)
-            raise
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+                c.execute("COMMIT")
+            except BaseException:
+                # also when COMMIT itself failed (disk full): never leave the connection inside a
+                # transaction, or every later BEGIN on this thread fails
+                if c.in_transaction:
+                    try:
+                        c.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                for hook in AFTER_ROLLBACK:
+                    hook(c)
+                raise
+        finally:
+            self._writer.release()
         for hook in AFTER_COMMIT:
             hook(c)
 
