@@ -82,6 +82,108 @@ def test_a_failure_while_preparing_ahead_is_the_images_own(home, export_dir, mon
     s.db.close()
 
 
+def _held_model(s):
+    """The model holds on to its first image until `release` is set; `in_model` tells it is there."""
+    real_run, in_model, release = s.model.run_raw, threading.Event(), threading.Event()
+
+    def held_run(tensor):
+        if not release.is_set():
+            in_model.set()
+            release.wait()
+        return real_run(tensor)
+
+    s.model.run_raw = held_run
+    return in_model, release
+
+
+def _arrive(s, folder, names) -> list[int]:
+    """Files moved into the export folder whole, seen by the watcher; readiness promotes them."""
+    ids = []
+    for i, name in enumerate(names):
+        p = write_png(folder / name, seed=20 + i)
+        st = p.stat()
+        ids.append(image_repo.discover(s.db, str(p), None, st.st_size, st.st_mtime_ns))
+        s.readiness.renamed_in.add(str(p))
+    s.readiness.check_once()  # promotes them and tells the worker (Service wires on_promoted)
+    return ids
+
+
+def _drain_and_check(s, ids):
+    while s.worker.work_once(prefetch=True) is not None:
+        pass
+    s.processor.stop_prefetch()
+    assert [image_repo.get(s.db, i)["state"] for i in ids] == ["analyzed"] * len(ids)
+    inferences = s.db.query("SELECT subject, COUNT(*) n FROM audit WHERE event='inference' GROUP BY subject")
+    assert len(inferences) == len(ids) and {r["n"] for r in inferences} == {1}
+
+
+@pytest.mark.parametrize("when", ["in the model", "while it is prepared"])
+def test_images_that_become_ready_after_the_worker_looked_are_prepared_while_the_model_runs(home, export_dir, when):
+    """A burst's first file is promoted alone, the rest a moment later: the second image is then
+    prepared during the first one's model run, not after it (the model sat idle ~30 ms)."""
+    s = Service(fast_config(export_dir), home_paths())
+    s.load_model()
+    first = ready_pngs(s.db, export_dir, 1)[0]
+    in_model, release = _held_model(s)
+    later: list[int] = []
+    if when == "while it is prepared":
+        real_prepare = s.processor.prepare
+
+        def prepare_then_more_arrive(image_id):
+            prepared = real_prepare(image_id)
+            if image_id == first and not later:
+                later.extend(_arrive(s, export_dir, ["late_1.png", "late_2.png"]))
+            return prepared
+
+        s.processor.prepare = prepare_then_more_arrive
+    worker = threading.Thread(target=lambda: s.worker.work_once(prefetch=True, commit_behind=True))
+    worker.start()
+    try:
+        assert in_model.wait(60)
+        if when == "in the model":
+            later.extend(_arrive(s, export_dir, ["late_1.png", "late_2.png"]))
+        pre = s.processor.prefetcher
+        wait_for(lambda: pre._ready is not None, 60, message="the second image prepared ahead")
+        assert pre._ready[0] == later[0] and not release.is_set()  # the model is still on the first
+        assert [image_repo.get(s.db, i)["state"] for i in later] == ["decoded", "ready"]
+    finally:
+        release.set()
+        worker.join(60)
+    s.processor.stop_commit()
+    _drain_and_check(s, [first, *later])
+    assert pre.prepared == 2 and pre.high_water == 1
+    s.db.close()
+
+
+def test_a_look_ahead_never_prepares_the_image_the_worker_prepares_itself():
+    from tray_app.intake.prefetch import Prefetcher
+
+    prepared, gate = [], threading.Event()
+
+    def prepare(image_id):
+        gate.wait(30)
+        prepared.append(image_id)
+        return f"prepared {image_id}"
+
+    pre = Prefetcher(prepare)
+    try:
+        assert pre.take(1) is None          # the caller prepares 1 itself: no look-ahead meanwhile
+        assert not pre.want_behind(1, 2)
+        pre.want(None, behind=1)            # 1 is prepared and in the model
+        assert pre.idle_behind() == 1
+        assert not pre.want_behind(0, 2)    # a look computed for an earlier image
+        assert not pre.want_behind(1, 1)
+        assert pre.want_behind(1, 2)
+        wait_for(lambda: pre._busy == 2, 30, message="2 being prepared ahead")
+        assert not pre.want_behind(1, 3)    # one image ahead at most
+        gate.set()
+        assert pre.take(2) == "prepared 2"
+        assert pre.take(3) is None and prepared == [2]
+    finally:
+        gate.set()
+        pre.stop()
+
+
 @pytest.mark.parametrize("point", ["staging", "prepared", "committing"])
 def test_a_crash_while_the_next_image_is_prepared_loses_nothing(home, export_dir, point):
     paths = home_paths()

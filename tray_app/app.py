@@ -126,6 +126,7 @@ class Service:
             wake_readiness=self.readiness.wake.set, wake_exporter=self.exporter.wake,
         )
         self.discovery.on_error = self.readiness.on_error = self.health.component_failed
+        self.readiness.on_promoted = self.worker.work_arrived
 
     def _make_alerts(self):
         """The urgent alert at analysis (export/urgent_alert.py): recorded by an after_image step,

@@ -67,6 +67,7 @@ class AnalysisWorker:
         self._wake_readiness, self._wake_exporter = wake_readiness, wake_exporter
         self.paused = False
         self._retry_at: dict[int, float] = {}  # image id -> monotonic time of its next try
+        self._arrived = False  # images became ready since the loop last looked (work_arrived)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -167,13 +168,16 @@ class AnalysisWorker:
                 del self._retry_at[image_id]
         model = self.processor.model is not None
         busy = [*self._retry_at, *self.processor.held_by_commit()]
+        self._arrived = False
         rows = image_repo.next_works(self.db, model_available=model, skip=busy, limit=2 if prefetch else 1)
         if not rows:
             return None
         row = rows[0]
         options = {}  # only what is asked for: tests stand in for `process` with plain functions
         if prefetch:
-            options["prefetch_next"] = rows[1]["id"] if len(rows) > 1 else None
+            known = rows[1]["id"] if len(rows) > 1 else None
+            # asked once this image is prepared: what became ready meanwhile counts too
+            options["prefetch_next"] = lambda: known if known is not None else self._arrived_after(row["id"])
         if commit_behind:
             options["commit_behind"] = True
         try:
@@ -182,6 +186,31 @@ class AnalysisWorker:
             return outcome
         except Exception as exc:
             return self._failed(row["id"], row["path"], exc)
+
+    def work_arrived(self) -> None:
+        """Images became ready (the readiness thread): wake the loop, and when the model is busy
+        with an image taken before they arrived, start preparing the next one now. Otherwise a
+        burst's second image was prepared only after the first one's model run (~30 ms idle)."""
+        self._arrived = True
+        self.wake.set()
+        behind = self.processor.behind()
+        if behind is None or self.paused:
+            return
+        next_id = self._arrived_after(behind)
+        if next_id is not None:
+            self.processor.prefetch_behind(behind, next_id)
+
+    def _arrived_after(self, image_id: int) -> int | None:
+        """The image the loop would take after `image_id`, if any became ready since it looked."""
+        if not self._arrived or self.processor.model is None:
+            return None
+        try:
+            skip = [image_id, *list(self._retry_at), *self.processor.held_by_commit()]
+            rows = image_repo.next_works(self.db, model_available=True, skip=skip, limit=1)
+        except Exception:  # only a head start is lost: the loop finds the image itself
+            log.warning("looking ahead for the next image failed", exc_info=True)
+            return None
+        return rows[0]["id"] if rows else None
 
     def _take_commit_failures(self) -> None:
         for image_id, exc in self.processor.committer.take_failures() if self.processor.committer else ():

@@ -106,17 +106,18 @@ class Processor:
                 pass
 
     # -- entry point -----------------------------------------------------------------------
-    def process(self, image_id: int, *, commit_behind: bool = False, prefetch_next: int | None | bool = False) -> Outcome:
+    def process(self, image_id: int, *, commit_behind: bool = False,
+                prefetch_next: int | None | bool | Callable[[], int | None] = False) -> Outcome:
         """One image as far as it can go now; uses what the preparation thread made ready. With
-        `prefetch_next` (an id or None) the preparation thread starts on that image once this one is
-        prepared: while the model runs, not while this one is prepared inline (the two would compete
-        for the second core). With `commit_behind` the model's result is recorded on the commit
+        `prefetch_next` (an id, None, or a function asked for one) the preparation thread starts on
+        that image once this one is prepared: while the model runs, not while this one is prepared
+        inline (the two would compete for the second core). With `commit_behind` the model's result is recorded on the commit
         thread: the outcome is then "committing" and the image stays `decoded` until that is done."""
         prepared = self.prefetcher.take(image_id) if self.prefetcher else None  # re-raises its failure
         if prepared is None:
             prepared = self.prepare(image_id)
         if prefetch_next is not False:
-            self.prefetch(prefetch_next)
+            self.prefetch(prefetch_next() if callable(prefetch_next) else prefetch_next, behind=image_id)
         if prepared.outcome is not None:
             return self._notify(prepared.outcome) if prepared.notify else prepared.outcome
         inferred = self._infer(prepared)
@@ -138,14 +139,21 @@ class Processor:
             self.committer.stop(timeout)
             self.committer = None
 
-    def prefetch(self, image_id: int | None) -> None:
+    def prefetch(self, image_id: int | None, *, behind: int | None = None) -> None:
         """Prepare `image_id` on the preparation thread next (None: nothing); an image prepared
-        earlier and not taken is dropped."""
+        earlier and not taken is dropped. `behind`: the image going to the model now, ahead of
+        which images that become ready meanwhile may be prepared (`prefetch_behind`)."""
         if self.prefetcher is None:
-            if image_id is None:
-                return
             self.prefetcher = Prefetcher(self.prepare)
-        self.prefetcher.want(image_id)
+        self.prefetcher.want(image_id, behind=behind)
+
+    def behind(self) -> int | None:
+        """The image the worker is on while the preparation thread is idle, or None."""
+        return self.prefetcher.idle_behind() if self.prefetcher else None
+
+    def prefetch_behind(self, behind: int, image_id: int) -> bool:
+        """Prepare `image_id` now, while the model is still on `behind` (see Prefetcher.want_behind)."""
+        return self.prefetcher is not None and self.prefetcher.want_behind(behind, image_id)
 
     def stop_prefetch(self, timeout: float = 30.0) -> None:
         if self.prefetcher is not None:

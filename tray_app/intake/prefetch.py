@@ -26,6 +26,7 @@ class Prefetcher:
         self._wanted: int | None = None
         self._busy: int | None = None  # being prepared now
         self._ready: tuple[int, Any, BaseException | None] | None = None  # prepared, not taken yet
+        self._behind: int | None = None  # the caller's image, once prepared: it is in the model now
         self._stopped = False
         self.high_water = 0  # most images held at once (tests and the bench read it)
         self.prepared = 0  # images prepared here
@@ -35,20 +36,39 @@ class Prefetcher:
     def held(self) -> int:
         return (self._busy is not None) + (self._ready is not None)
 
-    def want(self, image_id: int | None) -> None:
-        """Prepare `image_id` next. A prepared image nobody took is dropped (it stays `decoded`
+    def want(self, image_id: int | None, *, behind: int | None = None) -> None:
+        """Prepare `image_id` next; `behind`: the caller's own image, prepared and going to the
+        model (see `want_behind`). A prepared image nobody took is dropped (it stays `decoded`
         and is read from its cache later)."""
         with self._cond:
+            self._behind = behind
             if self._ready is not None and self._ready[0] != image_id:
                 self._ready = None
             already = image_id in (self._busy, self._ready[0] if self._ready else None)
             self._wanted = None if already else image_id
             self._cond.notify_all()
 
+    def want_behind(self, behind: int, image_id: int) -> bool:
+        """Prepare `image_id` if the caller's model is still on `behind` and nothing else is asked
+        for or held: work that became ready after the caller looked. Checked under the lock that
+        `take` holds, so an image is never prepared here while the caller prepares it itself."""
+        with self._cond:
+            if self._stopped or self._behind != behind or image_id == behind or self.held() or self._wanted:
+                return False
+            self._wanted = image_id
+            self._cond.notify_all()
+            return True
+
+    def idle_behind(self) -> int | None:
+        """The caller's image in the model, when nothing is asked for or held here (else None)."""
+        with self._cond:
+            return None if self.held() or self._wanted is not None else self._behind
+
     def take(self, image_id: int):
         """What was prepared for `image_id` (waiting while it is being prepared), re-raising what
         preparing it raised; None when it was not prepared here (the caller prepares it)."""
         with self._cond:
+            self._behind = None  # the caller prepares or analyses `image_id` now: no look-ahead until `want`
             if self._wanted == image_id:
                 self._wanted = None  # not started: the caller does it now, never both
             while self._busy == image_id:

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from ..store import images as image_repo
 from ..thread_priority import lower_this_thread
@@ -75,6 +76,7 @@ class ReadinessMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.on_error = None  # callable(exc): lets the service report e.g. a full disk
+        self.on_promoted: Callable[[], None] | None = None  # the service's worker.work_arrived
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="readiness", daemon=True)
@@ -164,6 +166,8 @@ class ReadinessMonitor:
     def _promote(self, versions: list[tuple[int, int, int]]) -> None:
         if versions and image_repo.mark_ready_many(self.db, versions):
             self.wake_worker.set()
+            if self.on_promoted is not None:
+                self.on_promoted()
 
     def _settle(self, seen: _Seen, renamed: bool) -> float:
         """How long this version's size and mtime must hold before it counts as complete."""
