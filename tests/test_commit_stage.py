@@ -24,7 +24,7 @@ def test_the_model_runs_on_the_next_image_while_this_one_is_committed(home, expo
     real = s.processor._record_analysis
     in_commit, release = threading.Event(), threading.Event()
     ran_on: list[int] = []
-    real_run = s.model.run_plan
+    real_run = s.model.run_outputs
 
     def held(prepared, detections):  # the first image's commit waits until the test has looked
         if prepared.image_id == ids[0]:
@@ -32,12 +32,12 @@ def test_the_model_runs_on_the_next_image_while_this_one_is_committed(home, expo
             assert release.wait(60)
         return real(prepared, detections)
 
-    def run_plan(plan):
+    def run_outputs(plan):
         ran_on.append(plan)
         return real_run(plan)
 
     s.processor._record_analysis = held
-    s.model.run_plan = run_plan
+    s.model.run_outputs = run_outputs
     first = s.worker.work_once(prefetch=True, commit_behind=True)
     assert first.image_id == ids[0] and first.status == "committing"
     assert in_commit.wait(60)
@@ -52,6 +52,34 @@ def test_the_model_runs_on_the_next_image_while_this_one_is_committed(home, expo
     s.processor.stop_commit()
     assert [image_repo.get(s.db, i)["state"] for i in ids] == ["analyzed"] * 3
     assert len(ran_on) == 3 and set(_inferences(s.db).values()) == {1} and len(_inferences(s.db)) == 3
+    s.db.close()
+
+
+def test_the_models_thread_runs_only_the_model_and_post_processing_happens_at_the_commit(home, export_dir):
+    s = Service(fast_config(export_dir), home_paths())
+    s.load_model()
+    ids = ready_pngs(s.db, export_dir, 2)
+    threads: dict[str, set[str]] = {"model": set(), "post-processing": set()}
+    real_run, real_post = s.model.run_outputs, s.model.detections
+
+    def run_outputs(plan):
+        threads["model"].add(threading.current_thread().name)
+        return real_run(plan)
+
+    def detections(outputs, *a, **kw):
+        threads["post-processing"].add(threading.current_thread().name)
+        return real_post(outputs, *a, **kw)
+
+    s.model.run_outputs, s.model.detections = run_outputs, detections
+    worker = threading.Thread(target=lambda: [s.worker.work_once(prefetch=True, commit_behind=True)
+                                              for _ in ids], name="analysis-worker")
+    worker.start()
+    worker.join(120)
+    s.processor.stop_commit()
+    s.processor.stop_prefetch()
+    assert threads == {"model": {"analysis-worker"}, "post-processing": {"analysis-commit"}}
+    assert [image_repo.get(s.db, i)["state"] for i in ids] == ["analyzed"] * 2
+    assert s.db.one("SELECT COUNT(*) n FROM findings")["n"] > 0  # the boxes were recorded
     s.db.close()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,13 @@ class Plan:
     shape: tuple[int, int]
     inputs: list[ModelInput]
     tiled: bool
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The model's raw outputs for a plan and what post-processing needs (not the input tensors)."""
+    plan: Plan
+    raw: list[np.ndarray]
 
 
 def session_options(threads: int):
@@ -144,12 +151,28 @@ class OnnxModel:
 
     def run_plan(self, plan: Plan, thresholds: np.ndarray | None = None, topk: int = 0) -> list[Detection]:
         """The model and its post-processing on a `plan`."""
-        if not plan.tiled:
-            return self._detect_one(plan.inputs[0], thresholds, topk)
-        return self._detect_tiled(plan, thresholds, topk)
+        return self.detections(self.run_outputs(plan), thresholds, topk)
 
-    def _detect_one(self, item: ModelInput, thresholds, topk: int) -> list[Detection]:
-        out = self.run_raw(item.tensor)
+    def run_outputs(self, plan: Plan) -> Outputs:
+        """The model alone, apart so the service post-processes on another thread than the model's."""
+        raw = [self.run_raw(item.tensor) for item in plan.inputs]
+        return Outputs(Plan(plan.shape, [replace(i, tensor=None) for i in plan.inputs], plan.tiled), raw)
+
+    def detections(self, outputs: Outputs, thresholds: np.ndarray | None = None, topk: int = 0, *,
+                   unvalidated: bool = True) -> list[Detection]:
+        """Post-processing: boxes in image pixels, NMS, tiles merged; without `unvalidated`, only the
+        labels the manifest enables by default (analysis.unvalidated_labels)."""
+        plan = outputs.plan
+        if not plan.tiled:
+            found = self._detect_one(plan.inputs[0], outputs.raw[0], thresholds, topk)
+        else:
+            found = self._detect_tiled(plan, outputs.raw, thresholds, topk)
+        if not unvalidated:
+            off = {label.name for label in self.manifest.labels if not label.enabled_by_default}
+            found = [d for d in found if d.label not in off]
+        return found
+
+    def _detect_one(self, item: ModelInput, out: np.ndarray, thresholds, topk: int) -> list[Detection]:
         if topk and out.ndim == 3 and out.shape[1] == 4 + len(self.manifest.labels):
             base = self.thresholds if thresholds is None else thresholds
             scores = out.reshape(out.shape[-2:])[4:4 + len(self.manifest.labels)]
@@ -157,15 +180,15 @@ class OnnxModel:
                 thresholds = np.maximum(base, np.partition(scores, -topk, axis=1)[:, -topk]).astype(np.float32)
         return self.postprocess(out, item.letterbox, item.shape, thresholds)
 
-    def _detect_tiled(self, plan: Plan, thresholds, topk: int) -> list[Detection]:
+    def _detect_tiled(self, plan: Plan, raw: list[np.ndarray], thresholds, topk: int) -> list[Detection]:
         h, w = plan.shape
         found: list[Detection] = []
         cut: list[np.ndarray] = []
-        for item in plan.inputs:
+        for item, out in zip(plan.inputs, raw):
             win = item.window
             x0, y0 = win[0], win[1]
             dets = [Detection(d.label_id, d.label, d.score, (d.box[0] + x0, d.box[1] + y0, d.box[2] + x0, d.box[3] + y0))
-                    for d in self._detect_one(item, thresholds, topk)]
+                    for d in self._detect_one(item, out, thresholds, topk)]
             if dets:
                 cut.append(tiling.cut_flags(np.array([d.box for d in dets], np.float32), win, w, h))
                 found += dets

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from ..analysis.merge import merge_duplicates
-from ..analysis.model import Detection, OnnxModel
+from ..analysis.model import Detection, OnnxModel, Outputs
 from ..analysis.tooth_mapping import place_findings
 from ..clinical import study_summary
 from ..clinical.image_type import INTRAORAL, classify
@@ -39,7 +39,6 @@ from .prefetch import Prefetcher
 from .staging import copy_hashed
 
 log = logging.getLogger(__name__)
-
 
 
 def _read_error(exc: OSError) -> RetryLater:
@@ -69,8 +68,7 @@ class Processor:
     after_image: list[Callable[[Outcome], None]] = field(default_factory=list)
     # where steps that may lag run (after_steps.StepRunner, set by app.py); None: all inline
     step_runner: StepRunner | None = None
-    # the preparation thread (`prefetch`): the next image's intake and pre-processing while the
-    # model runs on this one; started by the first `prefetch`, stopped by `stop_prefetch`
+    # the preparation thread (`prefetch`): the next image's intake and pre-processing meanwhile
     prefetcher: Prefetcher | None = None
     # the commit thread (`process(..., commit_behind=True)`): the analysed commit, summary and
     # steps of this image while the model runs on the next; started on first use
@@ -110,9 +108,9 @@ class Processor:
                 prefetch_next: int | None | bool | Callable[[], int | None] = False) -> Outcome:
         """One image as far as it can go now; uses what the preparation thread made ready. With
         `prefetch_next` (an id, None, or a function asked for one) the preparation thread starts on
-        that image once this one is prepared: while the model runs, not while this one is prepared
-        inline (the two would compete for the second core). With `commit_behind` the model's result is recorded on the commit
-        thread: the outcome is then "committing" and the image stays `decoded` until that is done."""
+        that image once this one is prepared (not meanwhile: the two would compete for the second
+        core). With `commit_behind` the result is recorded on the commit thread: the outcome is
+        then "committing" and the image stays `decoded` until that is done."""
         prepared = self.prefetcher.take(image_id) if self.prefetcher else None  # re-raises its failure
         if prepared is None:
             prepared = self.prepare(image_id)
@@ -129,7 +127,10 @@ class Processor:
         return Outcome(image_id, prepared.work.path, "committing", "", prepared.work.study_id)
 
     def _commit(self, inferred: tuple) -> Outcome:
-        return self._notify(self._record_analysis(*inferred), summarised=True)
+        prepared, outputs = inferred  # post-processed here (~0.7 ms): off the model's thread
+        unvalidated = self.config.analysis.unvalidated_labels
+        found = prepared.model.detections(outputs, unvalidated=unvalidated) if outputs is not None else []
+        return self._notify(self._record_analysis(prepared, found), summarised=True)
 
     def held_by_commit(self) -> set[int]:
         return self.committer.held() if self.committer else set()
@@ -140,20 +141,22 @@ class Processor:
             self.committer = None
 
     def prefetch(self, image_id: int | None, *, behind: int | None = None) -> None:
-        """Prepare `image_id` on the preparation thread next (None: nothing); an image prepared
-        earlier and not taken is dropped. `behind`: the image going to the model now, ahead of
-        which images that become ready meanwhile may be prepared (`prefetch_behind`)."""
+        """Prepare `image_id` on the preparation thread next (None: nothing; an image prepared and
+        not taken is dropped) while `behind` is in the model (see `prefetch_arrived`)."""
         if self.prefetcher is None:
             self.prefetcher = Prefetcher(self.prepare)
         self.prefetcher.want(image_id, behind=behind)
 
-    def behind(self) -> int | None:
-        """The image the worker is on while the preparation thread is idle, or None."""
-        return self.prefetcher.idle_behind() if self.prefetcher else None
+    def prefetch_arrived(self, find: Callable[[int], int | None]) -> None:
+        """Images became ready while the model runs on one taken before: prepare `find(that one)`."""
+        pre = self.prefetcher
+        behind = pre.idle_behind() if pre else None
+        if behind is not None and (image_id := find(behind)) is not None:
+            pre.want_behind(behind, image_id)
 
-    def prefetch_behind(self, behind: int, image_id: int) -> bool:
-        """Prepare `image_id` now, while the model is still on `behind` (see Prefetcher.want_behind)."""
-        return self.prefetcher is not None and self.prefetcher.want_behind(behind, image_id)
+    def next_image_waiting(self) -> bool:
+        """The preparation thread holds the model's next image: the model is in a burst."""
+        return self.prefetcher is not None and self.prefetcher.held() > 0
 
     def stop_prefetch(self, timeout: float = 30.0) -> None:
         if self.prefetcher is not None:
@@ -355,16 +358,11 @@ class Processor:
                 raise  # our disk, not the file: the service reports it and waits
             raise _read_error(exc) from exc
 
-    def _infer(self, prepared: Prepared) -> tuple[Prepared, list[Detection]]:
-        """The model on a prepared image (the worker's thread: nothing else waits on it)."""
-        detections: list[Detection] = []
-        if prepared.plan is not None:
-            detections = prepared.model.run_plan(prepared.plan)
-            if not self.config.analysis.unvalidated_labels:
-                off = {l.name for l in prepared.model.manifest.labels if not l.enabled_by_default}
-                detections = [d for d in detections if d.label not in off]
-            prepared.plan = None  # the tensor is not needed past the model: memory stays flat behind it
-        return prepared, detections
+    def _infer(self, prepared: Prepared) -> tuple[Prepared, Outputs | None]:
+        """The model alone on a prepared image (the worker's thread: nothing else waits on it)."""
+        outputs = prepared.model.run_outputs(prepared.plan) if prepared.plan is not None else None
+        prepared.plan = None  # the tensor is not needed past the model: memory stays flat behind it
+        return prepared, outputs
 
     def _record_analysis(self, prepared: Prepared, detections: list[Detection]) -> Outcome:
         """The model's detections placed on teeth, then findings, the `analyzed` state and the
