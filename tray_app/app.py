@@ -114,7 +114,8 @@ class Service:
             poll_seconds=self.config.intake.poll_seconds,
         )
         self.processor = Processor(self.db, self.config, self.paths, None, dict(self.sources))
-        self.processor.step_runner = StepRunner()  # the steps that may lag, off the model's thread
+        # the steps that may lag, off the model's thread and behind it during a burst
+        self.processor.step_runner = StepRunner(model_busy=self.processor.next_image_waiting)
         self.processor.after_image.append(QualityStep(self.db, self.config))  # retake advice, seconds after arrival
         self.processor.after_image.append(comparison.step_for(self.db, self.config))   # priors (issue 20)
         self.outbox = Outbox(self.db, self.config.export, automation=self.config.governance.automated)
