@@ -6,7 +6,8 @@ Sections:
   latency     `run --headless` subprocess: file complete → findings committed, p50/p95,
               for a native and a polling source, files renamed into place and written in place
   fmx         18 images written over 10 s: last file → study queued with all findings
-  throughput  40 images at once: images/s against raw session.run on the same tensors
+  throughput  30 images at once, three bursts: images/s against raw session.run on the same
+              tensors, timed around each burst; the median burst
   footprint   idle CPU/RSS watching two folders (one polling 10 000 files), peak under load,
               start-up time to watching
 Nothing here is asserted; numbers go to docs/performance.md with the machine description.
@@ -257,6 +258,18 @@ class RunningService:
             time.sleep(0.01)
         raise RuntimeError(f"{path.name} was not analysed within {timeout:.0f} s")
 
+    def wait_all_analyzed(self, paths: list[Path], timeout: float = 600) -> float:
+        """When the last of `paths` was analysed. Looks every 0.1 s: the time read is the one the
+        service recorded, and a tighter poll of this process took CPU from the service's cores."""
+        deadline, wanted = time.time() + timeout, [str(p) for p in paths]
+        marks = ",".join("?" * len(wanted))
+        while time.time() < deadline:
+            rows = self.db.query(f"SELECT updated_at FROM images WHERE state='analyzed' AND path IN ({marks})", wanted)
+            if len(rows) >= len(wanted):
+                return max(datetime.fromisoformat(r["updated_at"]).timestamp() for r in rows)
+            time.sleep(0.1)
+        raise RuntimeError(f"{len(wanted)} files were not all analysed within {timeout:.0f} s")
+
     def stop(self) -> None:
         self.db.close()
         self.proc.terminate()
@@ -323,7 +336,7 @@ def bench_fmx(threads: int, model_dir: str | None) -> dict:
                 paths.append(p)
                 if i < len(samples) - 1:
                     time.sleep(10.0 / (len(samples) - 1))
-            done = max(svc.wait_analyzed(p) for p in paths)
+            done = svc.wait_all_analyzed(paths, timeout=120)
             study = svc.db.one("SELECT COUNT(DISTINCT study_id) n FROM images")["n"]
             return {"images": len(paths), "written_over_s": 10.0, "last_file_to_all_findings_ms":
                     round((done - last) * 1000, 1), "studies": study}
@@ -331,7 +344,8 @@ def bench_fmx(threads: int, model_dir: str | None) -> dict:
             svc.stop()
 
 
-def bench_throughput_and_footprint(n: int, threads: int, model_dir: str | None, idle_seconds: float) -> dict:
+def bench_throughput_and_footprint(n: int, threads: int, model_dir: str | None, idle_seconds: float,
+                                   rounds: int = 3) -> dict:
     import psutil
 
     from bench import goals
@@ -352,7 +366,6 @@ def bench_throughput_and_footprint(n: int, threads: int, model_dir: str | None, 
             c1, wall = proc.cpu_times(), time.perf_counter() - w0
             idle_cpu = (c1.user - c0.user + c1.system - c0.system) / wall
             idle_rss = proc.memory_info().rss
-            samples = _samples(n, 31337)
             peak = [idle_rss]
             stop = threading.Event()
 
@@ -365,50 +378,63 @@ def bench_throughput_and_footprint(n: int, threads: int, model_dir: str | None, 
 
             watcher = threading.Thread(target=sample_rss, daemon=True)
             watcher.start()
-            # written under ignored '~' names first, then renamed in at once (as imaging software
-            # delivers): the clock measures the service, not this process encoding PNGs
             model = _bench_model(svc.home, threads)
-            tensors = [model.preprocess(_to_uint8(s))[0] for s in samples]
-            model.run_raw(tensors[0])
-            raw_before = _time_runs(model.run_raw, tensors)  # right before the burst: the load drifts
-            hidden = []
-            for i, s in enumerate(samples):
-                p = a / f"~T{i:03d}_Thr_Pat_20261128_{i}.png"
-                _write_png(s, p, renamed=False)
-                hidden.append(p)
-            paths = [p.with_name(p.name[1:]) for p in hidden]
-            t0 = time.time()
-            c0, w0 = proc.cpu_times(), time.perf_counter()
-            for p, q in zip(hidden, paths):
-                os.replace(p, q)
-            done = max(svc.wait_analyzed(p, timeout=600) for p in paths)
-            c1, wall = proc.cpu_times(), time.perf_counter() - w0
-            raw_after = _time_runs(model.run_raw, tensors)
+            # a few bursts, each between its own raw runs: one burst lasts ~1.5 s, and a shared
+            # 2-vCPU machine's speed drifts by up to 10 % over seconds (see raw before / after)
+            bursts = [_burst(svc, proc, model, a, n, seed=31337 + k, tag=f"R{k}") for k in range(rounds)]
             stop.set()
-            load_cpu = (c1.user - c0.user + c1.system - c0.system) / wall
-            pipeline_ips = n / (done - t0)
             startup = svc.startup_s
         finally:
             svc.stop()
-        # raw onnxruntime on the same pre-processed tensors, just before and after the burst
-        raw_ips = 1.0 / statistics.fmean(raw_before + raw_after)
+    ratios = [x["ratio"] for x in bursts]
+    ratio = round(statistics.median(ratios), 3)
     return {
-        "throughput": {"images": n, "pipeline_images_per_s": round(pipeline_ips, 2),
-                       "raw_session_run_images_per_s": round(raw_ips, 2),
-                       "raw_images_per_s_before_after": f"{1 / statistics.fmean(raw_before):.2f} / "
-                                                         f"{1 / statistics.fmean(raw_after):.2f}",
-                       "ratio_pipeline_to_raw": round(pipeline_ips / raw_ips, 3),
-                       goals.line("throughput_ratio"): goals.verdict("throughput_ratio",
-                                                                     round(pipeline_ips / raw_ips, 3)),
-                       "note": "files renamed into a watched folder at once; pipeline time includes discovery, "
-                               "reading, hashing, decoding, dedupe, DB commits, tooth mapping and the clinical "
-                               "summary; ratio < 1 is the pipeline's cost"},
+        "throughput": {"images": n, "bursts": rounds,
+                       "pipeline_images_per_s": " / ".join(f"{x['pipeline_ips']:.2f}" for x in bursts),
+                       "raw_images_per_s_before_after": " · ".join(x["raw"] for x in bursts),
+                       "ratio_pipeline_to_raw_each_burst": " / ".join(f"{r:.3f}" for r in ratios),
+                       "ratio_pipeline_to_raw": ratio,
+                       goals.line("throughput_ratio"): goals.verdict("throughput_ratio", ratio),
+                       "note": "files renamed into a watched folder at once, the first burst after the idle "
+                               "measurement; the ratio is the median of the bursts. Pipeline time includes "
+                               "discovery, reading, hashing, decoding, dedupe, DB commits, tooth mapping and the "
+                               "clinical summary; ratio < 1 is the pipeline's cost"},
         "footprint": {"idle_seconds": idle_seconds, "idle_cpu_percent_of_one_core": round(idle_cpu * 100, 2),
                       "idle_rss_mib": round(idle_rss / 2**20, 1), "load_cpu_percent_of_one_core":
-                      round(load_cpu * 100, 1), "peak_rss_under_load_mib": round(max(peak) / 2**20, 1),
+                      round(statistics.fmean(x["load_cpu"] for x in bursts) * 100, 1),
+                      "peak_rss_under_load_mib": round(max(peak) / 2**20, 1),
                       "startup_to_watching_s": round(startup, 2), "polled_files": 10_000,
                       goals.line("idle_cpu"): goals.verdict("idle_cpu", round(idle_cpu * 100, 2))},
     }
+
+
+def _burst(svc: RunningService, proc, model, folder: Path, n: int, *, seed: int, tag: str) -> dict:
+    """n images renamed into `folder` at once; images/s against raw session.run on the same
+    tensors, timed right before and right after (the load drifts)."""
+    samples = _samples(n, seed)
+    tensors = [model.preprocess(_to_uint8(s))[0] for s in samples]
+    model.run_raw(tensors[0])
+    raw_before = _time_runs(model.run_raw, tensors)
+    # written under ignored '~' names first, then renamed in at once (as imaging software
+    # delivers): the clock measures the service, not this process encoding PNGs
+    hidden = []
+    for i, s in enumerate(samples):
+        p = folder / f"~{tag}T{i:03d}_Thr_Pat_20261128_{i}.png"
+        _write_png(s, p, renamed=False)
+        hidden.append(p)
+    paths = [p.with_name(p.name[1:]) for p in hidden]
+    t0 = time.time()
+    c0, w0 = proc.cpu_times(), time.perf_counter()
+    for p, q in zip(hidden, paths):
+        os.replace(p, q)
+    done = svc.wait_all_analyzed(paths)
+    c1, wall = proc.cpu_times(), time.perf_counter() - w0
+    raw_after = _time_runs(model.run_raw, tensors)
+    pipeline_ips = n / (done - t0)
+    raw_ips = 1.0 / statistics.fmean(raw_before + raw_after)
+    return {"pipeline_ips": pipeline_ips, "ratio": pipeline_ips / raw_ips,
+            "raw": f"{1 / statistics.fmean(raw_before):.2f} / {1 / statistics.fmean(raw_after):.2f}",
+            "load_cpu": (c1.user - c0.user + c1.system - c0.system) / wall}
 
 
 def _to_uint8(sample):
