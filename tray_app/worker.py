@@ -193,12 +193,8 @@ class AnalysisWorker:
         burst's second image was prepared only after the first one's model run (~30 ms idle)."""
         self._arrived = True
         self.wake.set()
-        behind = self.processor.behind()
-        if behind is None or self.paused:
-            return
-        next_id = self._arrived_after(behind)
-        if next_id is not None:
-            self.processor.prefetch_behind(behind, next_id)
+        if not self.paused:
+            self.processor.prefetch_arrived(self._arrived_after)
 
     def _arrived_after(self, image_id: int) -> int | None:
         """The image the loop would take after `image_id`, if any became ready since it looked."""
