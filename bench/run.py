@@ -393,6 +393,9 @@ def bench_throughput_and_footprint(n: int, threads: int, model_dir: str | None, 
                        "pipeline_images_per_s": " / ".join(f"{x['pipeline_ips']:.2f}" for x in bursts),
                        "raw_images_per_s_before_after": " · ".join(x["raw"] for x in bursts),
                        "ratio_pipeline_to_raw_each_burst": " / ".join(f"{r:.3f}" for r in ratios),
+                       "first_findings_ms_each_burst": " / ".join(f"{x['first_ms']:.0f}" for x in bursts),
+                       "then_per_image_ms_against_raw_each_burst": " · ".join(
+                           f"{x['per_image_ms']:.1f} / {x['raw_ms']:.1f}" for x in bursts),
                        "ratio_pipeline_to_raw": ratio,
                        goals.line("throughput_ratio"): goals.verdict("throughput_ratio", ratio),
                        "note": "files renamed into a watched folder at once, the first burst after the idle "
@@ -429,12 +432,15 @@ def _burst(svc: RunningService, proc, model, folder: Path, n: int, *, seed: int,
         os.replace(p, q)
     done = svc.wait_all_analyzed(paths)
     c1, wall = proc.cpu_times(), time.perf_counter() - w0
+    first = min(svc.analyzed_at(p) for p in paths)
     raw_after = _time_runs(model.run_raw, tensors)
     pipeline_ips = n / (done - t0)
     raw_ips = 1.0 / statistics.fmean(raw_before + raw_after)
     return {"pipeline_ips": pipeline_ips, "ratio": pipeline_ips / raw_ips,
             "raw": f"{1 / statistics.fmean(raw_before):.2f} / {1 / statistics.fmean(raw_after):.2f}",
-            "load_cpu": (c1.user - c0.user + c1.system - c0.system) / wall}
+            "load_cpu": (c1.user - c0.user + c1.system - c0.system) / wall,
+            "first_ms": (first - t0) * 1000, "per_image_ms": (done - first) * 1000 / max(1, n - 1),
+            "raw_ms": statistics.fmean(raw_before + raw_after) * 1000}
 
 
 def _to_uint8(sample):
