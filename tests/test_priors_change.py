@@ -128,3 +128,16 @@ def test_a_lesion_grown_by_its_darkening_is_worded_without_an_area_ratio():
     assert finding_line({"change": "grown", "label": "caries", "tooth_fdi": 14}) == "#5: caries larger than before"
     assert finding_line({"change": "grown", "label": "caries", "tooth_fdi": 14, "area_ratio": 2.5}) \
         == "#5: caries larger than before (area ×2.5)"
+
+
+def test_a_change_the_generator_drew_beyond_an_edge_is_no_change_to_report():
+    """The bench counts only changes whose pixels lie in both images (`Pair.change_drawn`)."""
+    five = make_pair("periapical", 5095, "new_restoration")    # the filling sits on the side the crop cut off
+    assert not [o for o in five.current_objects if o.label == "restoration" and o.tooth_fdi == five.tooth_fdi]
+    assert not five.change_drawn()
+    assert not make_pair("periapical", 9013, "bone_receded").change_drawn()   # the crest lies past the left edge
+    assert not make_pair("periapical", 5053, "bone_receded").change_drawn()   # the prior's crest lies past its edge
+    assert make_pair("bitewing", 5142, "new_restoration").change_drawn()
+    assert make_pair("bitewing", 5002, "lesion_grew").change_drawn()
+    assert make_pair("bitewing", 9092, "bone_receded").change_drawn()        # the new crest just past the top edge
+    assert not make_pair("bitewing", 5142, "none").change_drawn()
