@@ -67,7 +67,7 @@ def run(n_pairs: int, seed: int) -> dict:
         stats["aligned"] += _aligned(reg, pair)
         now = _findings(detector, pair.current, kind, pair.teeth_fdi)
         then = _findings(detector, pair.prior, kind, pair.teeth_fdi)
-        changes = changed_findings(pair.current, pair.prior, now, then, reg) if reg.ok else []
+        changes = changed_findings(pair.current, pair.prior, now, then, reg, detector, kind) if reg.ok else []
 
         def levels(f, px):
             return bone_levels_of(landmarks, px, f, pair.spacing_mm)

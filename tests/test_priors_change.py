@@ -76,8 +76,8 @@ def _detected(model, pixels, kind, teeth):
     found = model.detect(pixels, kind=kind)
     placed = place_findings(found, kind=kind, width=w, height=h, listed_fdi=teeth)
     found, placed = merge_duplicates(found, placed)
-    return [dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, tooth_fdi=p.tooth_fdi, surfaces=p.surfaces)
-            for d, p in zip(found, placed)]
+    return [dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, tooth_fdi=p.tooth_fdi, surfaces=p.surfaces,
+                 confidence=d.score) for d, p in zip(found, placed)]
 
 
 @pytest.mark.parametrize("kind,seed", [("bitewing", 5104),      # a calculus flickering in at its threshold
@@ -141,3 +141,55 @@ def test_a_change_the_generator_drew_beyond_an_edge_is_no_change_to_report():
     assert make_pair("bitewing", 5002, "lesion_grew").change_drawn()
     assert make_pair("bitewing", 9092, "bone_receded").change_drawn()        # the new crest just past the top edge
     assert not make_pair("bitewing", 5142, "none").change_drawn()
+
+
+class _Doubt:
+    """The detector's candidates under its thresholds, as `comparison.DetectorDoubt` gives them."""
+    thresholds = {"crown": 0.425, "restoration": 0.35}
+
+    def __init__(self, prior=(), current=()):
+        self.found = {"prior": list(prior), "current": list(current)}
+
+    def candidates(self, which):
+        return self.found[which]
+
+
+def test_a_change_the_detector_itself_doubts_is_not_claimed():
+    still = [[1, 0, 0], [0, 1, 0]]
+    crown = dict(_f("crown", (100, 50, 300, 200), 36), confidence=0.43)     # just over its threshold in the prior
+    out = change.findings_change([], [crown], still, (640, 480), doubt=_Doubt())
+    assert out == []
+    sure = dict(crown, confidence=0.8)       # a clear crown not found again is gone …
+    assert [c["change"] for c in change.findings_change([], [sure], still, (640, 480), doubt=_Doubt())] == ["gone"]
+    # … unless the detector saw it there under its threshold
+    under = {"label": "crown", "box": (104, 52, 296, 204), "confidence": 0.24}
+    assert change.findings_change([], [sure], still, (640, 480), doubt=_Doubt(current=[under])) == []
+    filling = dict(_f("restoration", (400, 100, 460, 160), 35), confidence=0.76)
+    neighbour = {"label": "restoration", "box": (440, 100, 520, 160), "confidence": 0.7}   # the next tooth's filling
+    assert [c["change"] for c in change.findings_change([filling], [], still, (640, 480),
+                                                        doubt=_Doubt(prior=[neighbour]))] == ["new"]
+    faint = {"label": "restoration", "box": (398, 96, 458, 158), "confidence": 0.22}
+    assert change.findings_change([filling], [], still, (640, 480), doubt=_Doubt(prior=[faint])) == []
+
+
+@pytest.mark.parametrize("kind,seed", [("bitewing", 13080),     # a filling at 0.76 now, at 0.22 in the prior
+                                       ("periapical", 9081),    # a crown at 0.43 (threshold 0.425) in the prior only
+                                       ("periapical", 13089)])  # calculus at 0.31 (threshold 0.225) in the prior only
+def test_the_detector_at_its_threshold_on_a_pair_without_change_claims_nothing(detector, kind, seed):
+    pair = make_pair(kind, seed, "none")
+    reg = register(pair.current, pair.prior)
+    now = _detected(detector, pair.current, kind, pair.teeth_fdi)
+    then = _detected(detector, pair.prior, kind, pair.teeth_fdi)
+    assert changed_findings(pair.current, pair.prior, now, then, reg, detector, kind) == []
+
+
+def test_a_lesion_boxed_alike_in_both_images_grew_when_the_area_around_it_darkened():
+    pair = make_pair("bitewing", 9050, "lesion_grew")
+    reg = register(pair.current, pair.prior)
+    prior = _truth(pair.prior_objects, "caries", pair.tooth_fdi)
+    # the detector boxed the grown lesion no larger than the prior one: the prior box, aligned
+    x1, y1, x2, y2 = change._mapped_box(change._box(prior[0]), reg.as_array())
+    same = [_f("caries", (x1, y1, x2, y2), pair.tooth_fdi)]
+    out = changed_findings(pair.current, pair.prior, same, prior, reg)
+    assert [(c["change"], c["tooth_fdi"]) for c in out] == [("grown", pair.tooth_fdi)]
+    assert changed_findings(pair.current, pair.current, same, same, register(pair.current, pair.current)) == []
