@@ -81,7 +81,8 @@ def _detected(model, pixels, kind, teeth):
 
 
 @pytest.mark.parametrize("kind,seed", [("bitewing", 5104),      # a calculus flickering in at its threshold
-                                       ("periapical", 9137)])   # a filling at a corner the turned prior never saw
+                                       ("periapical", 9137),    # a filling at a corner the turned prior never saw
+                                       ("periapical", 13113)])  # a lesion boxed alike by the top edge, its border darker
 def test_the_detector_flickering_on_a_pair_without_change_claims_nothing(detector, kind, seed):
     pair = make_pair(kind, seed, "none")
     reg = register(pair.current, pair.prior)
@@ -193,3 +194,48 @@ def test_a_lesion_boxed_alike_in_both_images_grew_when_the_area_around_it_darken
     out = changed_findings(pair.current, pair.prior, same, prior, reg)
     assert [(c["change"], c["tooth_fdi"]) for c in out] == [("grown", pair.tooth_fdi)]
     assert changed_findings(pair.current, pair.current, same, same, register(pair.current, pair.current)) == []
+
+
+def test_a_crest_past_the_image_edge_gives_a_lower_bound_of_the_bone_level():
+    from tray_app.analysis.landmarks import ToothLandmarks
+    from tray_app.clinical.change_text import bone_line, patient_lines
+
+    shape = (576, 768)              # a bitewing; the margin is 1 % of 768 px
+    past = ToothLandmarks(46, "M", (485.0, 495.0), (476.0, 580.0), None)   # the crest placed past the bottom edge
+    shallow = ToothLandmarks(46, "D", (300.0, 500.0), (298.0, 590.0), None)
+    beside = ToothLandmarks(16, "M", (13.0, 80.0), (-3.0, 30.0), None)      # an upper tooth at the left edge
+    unseen = ToothLandmarks(47, "M", (200.0, 495.0), None, None)            # the model: crest not in view
+    at_edge = ToothLandmarks(47, "D", (100.0, 495.0), (98.0, 572.0), None)  # placed in the edge's band, not past it
+    levels = change.bone_levels([past, shallow, beside, unseen, at_edge], 0.044, shape)
+    assert (47, "M") not in levels and (47, "D") not in levels   # the model errs there
+    assert levels[(46, "M")] == {"mm": round((576 - 7.68 - 495) * 0.044, 2), "pct_root": None, "at_least": True}
+    assert levels[(46, "D")]["at_least"]
+    assert levels[(16, "M")]["mm"] == 0.55     # its crest may lie past the left edge, close by
+    assert change.bone_levels([past], None, shape) == {}                 # uncalibrated: no mm to bound
+    prior = {(46, "M"): {"mm": 1.31, "pct_root": None}, (46, "D"): {"mm": 3.5, "pct_root": None}}
+    rows = {r["surface"]: r for r in change.bone_change(levels, prior)}
+    assert rows["M"]["progressing"] and rows["M"]["at_least"] and rows["M"]["delta_mm"] == round(3.23 - 1.31, 2)
+    assert rows["D"]["delta_mm"] is None and not rows["D"]["progressing"]   # a bound under the prior says nothing
+    assert change.bone_change(prior, levels) == []     # a prior that is a bound: its crest may have been deeper
+    assert bone_line(rows["M"]) == ("#30 mesial: bone level at least 3.2 mm below the CEJ — the crest lies past the "
+                                    "image edge (was 1.3 mm, at least +1.9 mm) — progressing")
+    page = patient_lines({"registered": True, "changes": [], "bone": [rows["M"]]}, set())
+    assert page == ["Tooth #30: the bone around it is at least 1.9 mm lower than on your earlier X-ray."]
+
+
+def test_bone_receded_past_the_image_edge_is_reported_as_at_least(detector):
+    from tray_app.analysis.landmarks import LandmarkModel
+    from tray_app.clinical.comparison import bone_levels_of
+
+    pair = make_pair("bitewing", 9044, "bone_receded")     # tooth 46's mesial crest receded past the bottom edge
+    reg = register(pair.current, pair.prior)
+    landmarks = LandmarkModel()
+    now = _detected(detector, pair.current, "bitewing", pair.teeth_fdi)
+    then = _detected(detector, pair.prior, "bitewing", pair.teeth_fdi)
+    then_levels = change.renumbered(bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm),
+                                    change.same_teeth(now, then, reg.as_array()))
+    rows = change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
+    hit = next(r for r in rows if (r["tooth_fdi"], r["surface"]) == (pair.tooth_fdi, pair.surface))
+    true = [lm.bone_level_mm for lm in pair.current_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0] - \
+        [lm.bone_level_mm for lm in pair.prior_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0]
+    assert hit["at_least"] and hit["progressing"] and change.PROGRESSING_MM <= hit["delta_mm"] <= true
