@@ -109,18 +109,22 @@ def test_a_bone_level_at_the_image_edge_is_not_measured():
 
 
 def test_bone_on_a_pair_without_change_is_not_progressing(detector):
+    rows = _bone_rows(detector, make_pair("periapical", 9121, "none"))   # tooth 36's mesial surface lies on the edge
+    assert rows and not [r for r in rows if r["progressing"]]
+
+
+def _bone_rows(detector, pair) -> list[dict]:
+    """The bone-level rows the comparison makes of a pair, with the bundled detector and landmark model."""
     from tray_app.analysis.landmarks import LandmarkModel
     from tray_app.clinical.comparison import bone_levels_of
 
-    pair = make_pair("periapical", 9121, "none")      # tooth 36's mesial surface lies on the image's edge
     reg = register(pair.current, pair.prior)
     landmarks = LandmarkModel()
-    now = _detected(detector, pair.current, "periapical", pair.teeth_fdi)
-    then = _detected(detector, pair.prior, "periapical", pair.teeth_fdi)
+    now = _detected(detector, pair.current, pair.kind, pair.teeth_fdi)
+    then = _detected(detector, pair.prior, pair.kind, pair.teeth_fdi)
     then_levels = change.renumbered(bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm),
                                     change.same_teeth(now, then, reg.as_array()))
-    rows = change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
-    assert rows and not [r for r in rows if r["progressing"]]
+    return change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
 
 
 def test_a_lesion_grown_by_its_darkening_is_worded_without_an_area_ratio():
@@ -224,17 +228,8 @@ def test_a_crest_past_the_image_edge_gives_a_lower_bound_of_the_bone_level():
 
 
 def test_bone_receded_past_the_image_edge_is_reported_as_at_least(detector):
-    from tray_app.analysis.landmarks import LandmarkModel
-    from tray_app.clinical.comparison import bone_levels_of
-
     pair = make_pair("bitewing", 9044, "bone_receded")     # tooth 46's mesial crest receded past the bottom edge
-    reg = register(pair.current, pair.prior)
-    landmarks = LandmarkModel()
-    now = _detected(detector, pair.current, "bitewing", pair.teeth_fdi)
-    then = _detected(detector, pair.prior, "bitewing", pair.teeth_fdi)
-    then_levels = change.renumbered(bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm),
-                                    change.same_teeth(now, then, reg.as_array()))
-    rows = change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
+    rows = _bone_rows(detector, pair)
     hit = next(r for r in rows if (r["tooth_fdi"], r["surface"]) == (pair.tooth_fdi, pair.surface))
     true = [lm.bone_level_mm for lm in pair.current_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0] - \
         [lm.bone_level_mm for lm in pair.prior_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0]
