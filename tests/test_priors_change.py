@@ -76,12 +76,13 @@ def _detected(model, pixels, kind, teeth):
     found = model.detect(pixels, kind=kind)
     placed = place_findings(found, kind=kind, width=w, height=h, listed_fdi=teeth)
     found, placed = merge_duplicates(found, placed)
-    return [dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, tooth_fdi=p.tooth_fdi, surfaces=p.surfaces)
-            for d, p in zip(found, placed)]
+    return [dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, tooth_fdi=p.tooth_fdi, surfaces=p.surfaces,
+                 confidence=d.score) for d, p in zip(found, placed)]
 
 
 @pytest.mark.parametrize("kind,seed", [("bitewing", 5104),      # a calculus flickering in at its threshold
-                                       ("periapical", 9137)])   # a filling at a corner the turned prior never saw
+                                       ("periapical", 9137),    # a filling at a corner the turned prior never saw
+                                       ("periapical", 13113)])  # a lesion boxed alike by the top edge, its border darker
 def test_the_detector_flickering_on_a_pair_without_change_claims_nothing(detector, kind, seed):
     pair = make_pair(kind, seed, "none")
     reg = register(pair.current, pair.prior)
@@ -108,18 +109,22 @@ def test_a_bone_level_at_the_image_edge_is_not_measured():
 
 
 def test_bone_on_a_pair_without_change_is_not_progressing(detector):
+    rows = _bone_rows(detector, make_pair("periapical", 9121, "none"))   # tooth 36's mesial surface lies on the edge
+    assert rows and not [r for r in rows if r["progressing"]]
+
+
+def _bone_rows(detector, pair) -> list[dict]:
+    """The bone-level rows the comparison makes of a pair, with the bundled detector and landmark model."""
     from tray_app.analysis.landmarks import LandmarkModel
     from tray_app.clinical.comparison import bone_levels_of
 
-    pair = make_pair("periapical", 9121, "none")      # tooth 36's mesial surface lies on the image's edge
     reg = register(pair.current, pair.prior)
     landmarks = LandmarkModel()
-    now = _detected(detector, pair.current, "periapical", pair.teeth_fdi)
-    then = _detected(detector, pair.prior, "periapical", pair.teeth_fdi)
+    now = _detected(detector, pair.current, pair.kind, pair.teeth_fdi)
+    then = _detected(detector, pair.prior, pair.kind, pair.teeth_fdi)
     then_levels = change.renumbered(bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm),
                                     change.same_teeth(now, then, reg.as_array()))
-    rows = change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
-    assert rows and not [r for r in rows if r["progressing"]]
+    return change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
 
 
 def test_a_lesion_grown_by_its_darkening_is_worded_without_an_area_ratio():
@@ -128,3 +133,104 @@ def test_a_lesion_grown_by_its_darkening_is_worded_without_an_area_ratio():
     assert finding_line({"change": "grown", "label": "caries", "tooth_fdi": 14}) == "#5: caries larger than before"
     assert finding_line({"change": "grown", "label": "caries", "tooth_fdi": 14, "area_ratio": 2.5}) \
         == "#5: caries larger than before (area ×2.5)"
+
+
+def test_a_change_the_generator_drew_beyond_an_edge_is_no_change_to_report():
+    """The bench counts only changes whose pixels lie in both images (`Pair.change_drawn`)."""
+    five = make_pair("periapical", 5095, "new_restoration")    # the filling sits on the side the crop cut off
+    assert not [o for o in five.current_objects if o.label == "restoration" and o.tooth_fdi == five.tooth_fdi]
+    assert not five.change_drawn()
+    assert not make_pair("periapical", 9013, "bone_receded").change_drawn()   # the crest lies past the left edge
+    assert not make_pair("periapical", 5053, "bone_receded").change_drawn()   # the prior's crest lies past its edge
+    assert make_pair("bitewing", 5142, "new_restoration").change_drawn()
+    assert make_pair("bitewing", 5002, "lesion_grew").change_drawn()
+    assert make_pair("bitewing", 9092, "bone_receded").change_drawn()        # the new crest just past the top edge
+    assert not make_pair("bitewing", 5142, "none").change_drawn()
+
+
+class _Doubt:
+    """The detector's candidates under its thresholds, as `comparison.DetectorDoubt` gives them."""
+    thresholds = {"crown": 0.425, "restoration": 0.35}
+
+    def __init__(self, prior=(), current=()):
+        self.found = {"prior": list(prior), "current": list(current)}
+
+    def candidates(self, which):
+        return self.found[which]
+
+
+def test_a_change_the_detector_itself_doubts_is_not_claimed():
+    still = [[1, 0, 0], [0, 1, 0]]
+    crown = dict(_f("crown", (100, 50, 300, 200), 36), confidence=0.43)     # just over its threshold in the prior
+    out = change.findings_change([], [crown], still, (640, 480), doubt=_Doubt())
+    assert out == []
+    sure = dict(crown, confidence=0.8)       # a clear crown not found again is gone …
+    assert [c["change"] for c in change.findings_change([], [sure], still, (640, 480), doubt=_Doubt())] == ["gone"]
+    # … unless the detector saw it there under its threshold
+    under = {"label": "crown", "box": (104, 52, 296, 204), "confidence": 0.24}
+    assert change.findings_change([], [sure], still, (640, 480), doubt=_Doubt(current=[under])) == []
+    filling = dict(_f("restoration", (400, 100, 460, 160), 35), confidence=0.76)
+    neighbour = {"label": "restoration", "box": (440, 100, 520, 160), "confidence": 0.7}   # the next tooth's filling
+    assert [c["change"] for c in change.findings_change([filling], [], still, (640, 480),
+                                                        doubt=_Doubt(prior=[neighbour]))] == ["new"]
+    faint = {"label": "restoration", "box": (398, 96, 458, 158), "confidence": 0.22}
+    assert change.findings_change([filling], [], still, (640, 480), doubt=_Doubt(prior=[faint])) == []
+
+
+@pytest.mark.parametrize("kind,seed", [("bitewing", 13080),     # a filling at 0.76 now, at 0.22 in the prior
+                                       ("periapical", 9081),    # a crown at 0.43 (threshold 0.425) in the prior only
+                                       ("periapical", 13089)])  # calculus at 0.31 (threshold 0.225) in the prior only
+def test_the_detector_at_its_threshold_on_a_pair_without_change_claims_nothing(detector, kind, seed):
+    pair = make_pair(kind, seed, "none")
+    reg = register(pair.current, pair.prior)
+    now = _detected(detector, pair.current, kind, pair.teeth_fdi)
+    then = _detected(detector, pair.prior, kind, pair.teeth_fdi)
+    assert changed_findings(pair.current, pair.prior, now, then, reg, detector, kind) == []
+
+
+def test_a_lesion_boxed_alike_in_both_images_grew_when_the_area_around_it_darkened():
+    pair = make_pair("bitewing", 9050, "lesion_grew")
+    reg = register(pair.current, pair.prior)
+    prior = _truth(pair.prior_objects, "caries", pair.tooth_fdi)
+    # the detector boxed the grown lesion no larger than the prior one: the prior box, aligned
+    x1, y1, x2, y2 = change._mapped_box(change._box(prior[0]), reg.as_array())
+    same = [_f("caries", (x1, y1, x2, y2), pair.tooth_fdi)]
+    out = changed_findings(pair.current, pair.prior, same, prior, reg)
+    assert [(c["change"], c["tooth_fdi"]) for c in out] == [("grown", pair.tooth_fdi)]
+    assert changed_findings(pair.current, pair.current, same, same, register(pair.current, pair.current)) == []
+
+
+def test_a_crest_past_the_image_edge_gives_a_lower_bound_of_the_bone_level():
+    from tray_app.analysis.landmarks import ToothLandmarks
+    from tray_app.clinical.change_text import bone_line, patient_lines
+
+    shape = (576, 768)              # a bitewing; the margin is 1 % of 768 px
+    past = ToothLandmarks(46, "M", (485.0, 495.0), (476.0, 580.0), None)   # the crest placed past the bottom edge
+    shallow = ToothLandmarks(46, "D", (300.0, 500.0), (298.0, 590.0), None)
+    beside = ToothLandmarks(16, "M", (13.0, 80.0), (-3.0, 30.0), None)      # an upper tooth at the left edge
+    unseen = ToothLandmarks(47, "M", (200.0, 495.0), None, None)            # the model: crest not in view
+    at_edge = ToothLandmarks(47, "D", (100.0, 495.0), (98.0, 572.0), None)  # placed in the edge's band, not past it
+    levels = change.bone_levels([past, shallow, beside, unseen, at_edge], 0.044, shape)
+    assert (47, "M") not in levels and (47, "D") not in levels   # the model errs there
+    assert levels[(46, "M")] == {"mm": round((576 - 7.68 - 495) * 0.044, 2), "pct_root": None, "at_least": True}
+    assert levels[(46, "D")]["at_least"]
+    assert levels[(16, "M")]["mm"] == 0.55     # its crest may lie past the left edge, close by
+    assert change.bone_levels([past], None, shape) == {}                 # uncalibrated: no mm to bound
+    prior = {(46, "M"): {"mm": 1.31, "pct_root": None}, (46, "D"): {"mm": 3.5, "pct_root": None}}
+    rows = {r["surface"]: r for r in change.bone_change(levels, prior)}
+    assert rows["M"]["progressing"] and rows["M"]["at_least"] and rows["M"]["delta_mm"] == round(3.23 - 1.31, 2)
+    assert rows["D"]["delta_mm"] is None and not rows["D"]["progressing"]   # a bound under the prior says nothing
+    assert change.bone_change(prior, levels) == []     # a prior that is a bound: its crest may have been deeper
+    assert bone_line(rows["M"]) == ("#30 mesial: bone level at least 3.2 mm below the CEJ — the crest lies past the "
+                                    "image edge (was 1.3 mm, at least +1.9 mm) — progressing")
+    page = patient_lines({"registered": True, "changes": [], "bone": [rows["M"]]}, set())
+    assert page == ["Tooth #30: the bone around it is at least 1.9 mm lower than on your earlier X-ray."]
+
+
+def test_bone_receded_past_the_image_edge_is_reported_as_at_least(detector):
+    pair = make_pair("bitewing", 9044, "bone_receded")     # tooth 46's mesial crest receded past the bottom edge
+    rows = _bone_rows(detector, pair)
+    hit = next(r for r in rows if (r["tooth_fdi"], r["surface"]) == (pair.tooth_fdi, pair.surface))
+    true = [lm.bone_level_mm for lm in pair.current_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0] - \
+        [lm.bone_level_mm for lm in pair.prior_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0]
+    assert hit["at_least"] and hit["progressing"] and change.PROGRESSING_MM <= hit["delta_mm"] <= true

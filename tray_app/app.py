@@ -117,7 +117,8 @@ class Service:
         # the steps that may lag, off the model's thread and behind it during a burst
         self.processor.step_runner = StepRunner(model_busy=self.processor.next_image_waiting)
         self.processor.after_image.append(QualityStep(self.db, self.config))  # retake advice, seconds after arrival
-        self.processor.after_image.append(comparison.step_for(self.db, self.config))   # priors (issue 20)
+        self.processor.after_image.append(comparison.step_for(   # priors (issue 20)
+            self.db, self.config, lambda: self.processor.model))
         self.outbox = Outbox(self.db, self.config.export, automation=self.config.governance.automated)
         self.exporter = OutboxWorker(self.outbox, poll_seconds=5.0)  # signatures from other processes (CLI) too
         self.urgent_alerts, self.alert_sender = self._make_alerts()

@@ -18,11 +18,24 @@ IN_VIEW = 0.7             # a prior finding counts as gone only when this much o
 PROGRESSING_MM = 1.2      # bone level deeper by more than the landmarks' error can make it: "progressing"
 EDGE_SHARE = 0.01         # of the image's long side: a landmark closer to the edge is not measured
 PROGRESSING_PCT = 8.0     # the same, uncalibrated, in percent of the root length
+ROOT_TILT_DEG = 25.0      # a root surface runs within this of the image's vertical (bitewing and periapical)
 # a change must show in the pixels: the residual of its own sign (`_sign`) in the box / the residual
 # around it; detector flicker on generated no-change pairs reached 1.16 (unsigned it reached 2.9 and
 # held back new fillings at 1.4–1.9)
 MIN_EVIDENCE = 1.4
 GROWN_EVIDENCE = 2.0      # a prior lesion not found again grew when the area around it darkened this much (none on no-change pairs reached 1.2)
+# a prior finding not found again is the detector's flicker when it scored within this of its label's
+# threshold (no-change pairs: a crown at 0.43 of 0.425, calculus at 0.31 of 0.225, bone loss at 0.19 of
+# 0.175). Not asked of a new finding: it is in the image under review, and new fillings found at
+# 0.36–0.43 were real
+CLEAR_MARGIN = 0.1
+# a lesion the detector boxed alike in both images grew when the area around it darkened this much:
+# the detector's own boxes say otherwise, so the pixels must say it more clearly than GROWN_EVIDENCE
+# (lesions that grew: 2.5 and 3.2; a no-change pair, seed 13113: 2.2)
+ALIKE_EVIDENCE = 2.4
+ALIKE_EDGE_SHARE = 0.05   # … and only this far (of the long side) inside the image: a turned prior's pixels by its
+                          # border are the least alike (no-change pairs 13113, 17113: 2.2 and 3.0 at the top edge)
+SAME_PLACE_IOU = 0.3      # a candidate in the other image overlapping this much is the same finding
 
 
 def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray):
@@ -87,12 +100,13 @@ def _upper_half(values: np.ndarray) -> float:
 
 
 def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[int, int], evidence=None,
-                    prior_size: tuple[int, int] | None = None) -> list[dict]:
-    """current/prior: finding rows (label, box x1..y2, tooth_fdi, surfaces); matrix: 2×3 prior ->
-    current; size: the current image's (width, height), prior_size the prior's (default the same);
-    evidence: `pixel_evidence(...)`, which a change must pass (without it every box difference
-    counts). Teeth themselves are not compared, but a prior finding takes the number of the
-    current tooth its tooth lies on (the detector may number a tooth one off at an edge); one
+                    prior_size: tuple[int, int] | None = None, doubt=None) -> list[dict]:
+    """current/prior: finding rows (label, box x1..y2, tooth_fdi, surfaces, confidence); matrix:
+    2×3 prior -> current; size: the current image's (width, height), prior_size the prior's
+    (default the same); evidence: `pixel_evidence(...)`, which a change must pass (without it every
+    box difference counts); doubt: the detector's own view (`thresholds`, `candidates(which)`,
+    see `_flicker`). Teeth themselves are not compared, but a prior finding takes the number of
+    the current tooth its tooth lies on (the detector may number a tooth one off at an edge); one
     change per kind, label and tooth."""
     m = np.asarray(matrix, dtype=np.float64)
     w, h = size
@@ -120,6 +134,9 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
         ratio = _area(box) / max(_area(then[best][1]), 1e-6)
         if f["label"] in PATHOLOGY_LABELS and ratio >= GROWN_RATIO:
             out.append(_change("grown", f, box, area_ratio=round(ratio, 2)))
+        elif _away_from_edge(_scaled(then[best][1], 2.0), w, h) and \
+                _darker(evidence, f, _scaled(then[best][1], 2.0), ALIKE_EVIDENCE):   # boxed alike, its surroundings darkened
+            out.append(_change("grown", f, box))
     for i, (p, pbox) in enumerate(then):
         if i in used or _inside(pbox, w, h) < IN_VIEW:
             continue
@@ -132,18 +149,36 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
         for c in out:
             c["evidence"] = round(evidence(c["box"], _sign(c)), 2)
         out = [c for c in out if c["evidence"] >= MIN_EVIDENCE]
+    if doubt is not None:
+        out = [c for c in out if not _flicker(c, doubt, m)]
     seen: set[tuple] = set()
     return [c for c in out if not ((c["change"], c["label"], c["tooth_fdi"]) in seen
                                    or seen.add((c["change"], c["label"], c["tooth_fdi"])))]
 
 
-def _darker(evidence, f: dict, box) -> bool:
+def _flicker(c: dict, doubt, m: np.ndarray) -> bool:
+    """A finding new or gone that the detector itself was unsure of: the detector saw the same
+    label at the same place in the other image at half its threshold (`doubt.candidates("prior" |
+    "current")`: label and box in that image's pixels), or a prior finding gone had scored within
+    CLEAR_MARGIN of its label's threshold."""
+    if c["change"] not in ("new", "gone"):
+        return False
+    threshold, score = doubt.thresholds.get(c["label"]), c.get("confidence")
+    if c["change"] == "gone" and threshold is not None and score is not None and score < threshold + CLEAR_MARGIN:
+        return True
+    other = "prior" if c["change"] == "new" else "current"
+    boxes = [_mapped_box(o["box"], m) if other == "prior" else tuple(o["box"])
+             for o in doubt.candidates(other) if o["label"] == c["label"]]
+    return any(_iou(c["box"], b) >= SAME_PLACE_IOU for b in boxes)
+
+
+def _darker(evidence, f: dict, box, gate: float = GROWN_EVIDENCE) -> bool:
     """A prior lesion the detector did not find again (it may have merged the grown lesion with
     another on the same tooth, or scored it under its threshold) grew rather than went when the
     pixels around it turned darker: a lesion that went leaves them lighter."""
     if evidence is None or f["label"] not in RADIOLUCENT:
         return False
-    return evidence(box, -1) >= GROWN_EVIDENCE
+    return evidence(box, -1) >= gate
 
 
 def _scaled(box, k: float) -> tuple[float, float, float, float]:
@@ -156,6 +191,11 @@ def _sign(c: dict) -> int:
     restoration that appears, a lesion that goes, is lighter; a lesion that appears or grows darker."""
     appears = -1 if c["label"] in RADIOLUCENT else 1
     return -appears if c["change"] == "gone" else appears
+
+
+def _away_from_edge(box, w: float, h: float) -> bool:
+    margin = ALIKE_EDGE_SHARE * max(w, h)
+    return box[0] >= margin and box[1] >= margin and box[2] <= w - margin and box[3] <= h - margin
 
 
 def _inverse(m: np.ndarray) -> np.ndarray:
@@ -173,17 +213,31 @@ def _renumbered_finding(f: dict, numbers: dict[int, int]) -> dict:
 
 
 def _change(kind: str, f, box, **extra) -> dict:
-    return {"change": kind, "label": f["label"], "tooth_fdi": int(f["tooth_fdi"]) if f.get("tooth_fdi") else None,
-            "surfaces": f.get("surfaces") or "", "box": [round(v, 1) for v in box], **extra}
+    out = {"change": kind, "label": f["label"], "tooth_fdi": int(f["tooth_fdi"]) if f.get("tooth_fdi") else None,
+           "surfaces": f.get("surfaces") or "", "box": [round(v, 1) for v in box], **extra}
+    if f.get("confidence") is not None:   # the finding that changed: how sure the detector was of it
+        out["confidence"] = round(float(f["confidence"]), 3)
+    return out
 
 
 def bone_levels(landmarks, spacing_mm: float | None, shape: tuple[int, int] | None = None) -> dict[tuple[int, str], dict]:
     """Per (tooth FDI, surface): the CEJ-to-crest distance in mm (None uncalibrated) and, when
     the apex is in view, as a percent of the CEJ-to-apex distance. shape: the image's (height,
-    width); a surface whose CEJ or crest lies at its edge is not measured."""
+    width); a surface whose CEJ lies at its edge, or whose crest the landmark model calls out of
+    view, is not measured (on pairs without change it called crests in view out of view); one whose
+    crest it places at the edge neither (it reads them badly there), but one whose crest it places
+    past the edge gets a lower bound in mm, `at_least`: the crest is at least as far from the CEJ
+    as the edge is."""
     out = {}
     for lm in landmarks:
-        if lm.cej is None or lm.crest is None or (shape and (_at_edge(lm.cej, shape) or _at_edge(lm.crest, shape))):
+        if lm.cej is None or lm.crest is None or (shape and _at_edge(lm.cej, shape)):
+            continue
+        if shape and _past_edge(lm.crest, shape):
+            bound = _to_edge(lm.cej, lm.tooth_fdi, shape) if spacing_mm else None
+            if bound:
+                out[(lm.tooth_fdi, lm.side)] = {"mm": round(bound * spacing_mm, 2), "pct_root": None, "at_least": True}
+            continue
+        if shape and _at_edge(lm.crest, shape):
             continue
         px = math.dist(lm.cej, lm.crest)
         root = math.dist(lm.cej, lm.apex) if lm.apex is not None else 0.0
@@ -191,6 +245,24 @@ def bone_levels(landmarks, spacing_mm: float | None, shape: tuple[int, int] | No
             "mm": round(px * spacing_mm, 2) if spacing_mm else None,
             "pct_root": round(100.0 * px / root, 1) if root > px else None}
     return out
+
+
+def _to_edge(cej, fdi: int, shape: tuple[int, int]) -> float | None:
+    """The shortest way, in pixels, from the CEJ to where the image stops being measured (EDGE_SHARE
+    inside its border) for a root surface within ROOT_TILT_DEG of the vertical, running up for an
+    upper tooth and down for a lower one: a crest past that edge lies at least this far from the
+    CEJ (by a side edge the bound is short). None when the CEJ lies at an edge."""
+    h, w = shape
+    margin = EDGE_SHARE * max(h, w)
+    x, y = cej
+    ahead = (y - margin) if fdi // 10 in (1, 2, 5, 6) else (h - margin - y)
+    aside = min(x - margin, w - margin - x) / math.sin(math.radians(ROOT_TILT_DEG))
+    return float(min(ahead, aside)) if min(ahead, aside) > 0 else None
+
+
+def _past_edge(point, shape: tuple[int, int]) -> bool:
+    h, w = shape
+    return not (0 <= point[0] < w and 0 <= point[1] < h)
 
 
 def _at_edge(point, shape: tuple[int, int]) -> bool:
@@ -222,16 +294,22 @@ def renumbered(levels: dict, numbers: dict[int, int]) -> dict:
 
 
 def bone_change(now: dict, then: dict) -> list[dict]:
-    """Bone level per tooth surface now and then, and whether it is progressing."""
+    """Bone level per tooth surface now and then, and whether it is progressing. A level now that
+    is a lower bound (`at_least`) against a measured prior gives a lower bound of the change; a
+    prior that is a bound gives none (its crest may have been deeper)."""
     out = []
     for (fdi, side), cur in sorted(now.items()):
         old = then.get((fdi, side))
-        if old is None:
+        if old is None or old.get("at_least"):
             continue
         row = {"tooth_fdi": fdi, "surface": side, "mm": cur["mm"], "prior_mm": old["mm"],
                "pct_root": cur["pct_root"], "prior_pct_root": old["pct_root"], "delta_mm": None, "delta_pct": None}
+        if cur.get("at_least"):
+            row["at_least"] = True
         if cur["mm"] is not None and old["mm"] is not None:
             row["delta_mm"] = round(cur["mm"] - old["mm"], 2)
+            if cur.get("at_least") and row["delta_mm"] <= 0:   # a bound under the prior's level says nothing
+                row["delta_mm"] = None
         if cur["pct_root"] is not None and old["pct_root"] is not None:
             row["delta_pct"] = round(cur["pct_root"] - old["pct_root"], 1)
         row["progressing"] = bool((row["delta_mm"] is not None and row["delta_mm"] >= PROGRESSING_MM)

@@ -24,7 +24,11 @@ def finding_line(c: dict) -> str:
 
 def bone_line(b: dict) -> str:
     where = f"{_tooth(b['tooth_fdi'])} {SURFACE.get(b['surface'], b['surface'])}"
-    if b.get("mm") is not None and b.get("prior_mm") is not None:
+    if b.get("at_least") and b.get("mm") is not None:
+        change = f", at least {b['delta_mm']:+.1f} mm" if b.get("delta_mm") is not None else ""
+        text = (f"{where}: bone level at least {b['mm']:.1f} mm below the CEJ — the crest lies past the image "
+                f"edge (was {b['prior_mm']:.1f} mm{change})")
+    elif b.get("mm") is not None and b.get("prior_mm") is not None:
         text = f"{where}: bone level {b['mm']:.1f} mm below the CEJ (was {b['prior_mm']:.1f} mm, {b['delta_mm']:+.1f} mm)"
     elif b.get("pct_root") is not None and b.get("prior_pct_root") is not None:
         text = (f"{where}: bone level at {b['pct_root']:.0f}% of the root (was {b['prior_pct_root']:.0f}%, "
@@ -72,5 +76,6 @@ def patient_lines(comparison: dict, signed: set[tuple[str, int]]) -> list[str]:
     for b in comparison.get("bone", []):
         if b.get("progressing"):
             amount = f"{b['delta_mm']:.1f} mm" if b.get("delta_mm") is not None else f"{b['delta_pct']:.0f}% of the root"
+            amount = ("at least " if b.get("at_least") else "") + amount
             out.append(f"Tooth {_tooth(b['tooth_fdi'])}: the bone around it is {amount} lower than on your earlier X-ray.")
     return out

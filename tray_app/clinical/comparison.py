@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Callable
 
+import numpy as np
 
 from ..analysis.registration import register, warp_onto
 from ..store import findings as findings_repo
@@ -36,12 +37,36 @@ def _live(rows) -> list[dict]:
     return [dict(f) for f in rows if f["status"] not in ("rejected", "withdrawn")]
 
 
-def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg) -> list[dict]:
+CANDIDATE_SHARE = 0.5   # a detection at this share of its label's threshold says the detector saw it there
+
+
+class DetectorDoubt:
+    """What the detector scored below its thresholds, asked only when a change passed its pixel
+    evidence: a finding at its threshold in one image is often just under it in the other, and
+    that is no change (`change._flicker`). One extra detection per image asked, none otherwise."""
+
+    def __init__(self, detector, kind: str | None, images: dict):
+        self.detector, self.kind, self.images = detector, kind, images
+        self.thresholds = {spec.name: float(spec.threshold) for spec in detector.manifest.labels}
+        self._found: dict[str, list[dict]] = {}
+
+    def candidates(self, which: str) -> list[dict]:
+        if which not in self._found:
+            floors = np.array([CANDIDATE_SHARE * spec.threshold for spec in self.detector.manifest.labels], np.float32)
+            self._found[which] = [{"label": d.label, "box": d.box, "confidence": d.score}
+                                  for d in self.detector.detect(self.images[which], thresholds=floors, kind=self.kind)]
+        return self._found[which]
+
+
+def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg,
+                     detector=None, kind: str | None = None) -> list[dict]:
     """Findings new / gone / grown between an image and its registered prior, each shown in the
-    pixels of the prior aligned onto it (bench/priors_pairs.py measures this very call)."""
+    pixels of the prior aligned onto it and, given the `detector`, not just its flicker at a
+    threshold (bench/priors_pairs.py measures this very call)."""
     evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
+    doubt = DetectorDoubt(detector, kind, {"current": gray, "prior": prior_gray}) if detector is not None else None
     return change.findings_change(findings, prior_findings, reg.as_array(), gray.shape[::-1], evidence,
-                                  prior_size=prior_gray.shape[::-1])
+                                  prior_size=prior_gray.shape[::-1], doubt=doubt)
 
 
 def bone_levels_of(model, gray, findings: list[dict], spacing_mm: float | None) -> dict:
@@ -53,11 +78,15 @@ def bone_levels_of(model, gray, findings: list[dict], spacing_mm: float | None) 
 
 class Comparer:
     """Compares images with their priors. `pixels(row)` gives an image's 8-bit pixels;
-    `landmarks()` the landmark model (loaded on first use; None when it is not installed)."""
+    `landmarks()` the landmark model (loaded on first use; None when it is not installed);
+    `detector()` the finding model in use (None while there is none), asked about a claimed
+    change only (`DetectorDoubt`)."""
 
-    def __init__(self, db: Database, pixels: Callable, landmarks: Callable | None = None):
+    def __init__(self, db: Database, pixels: Callable, landmarks: Callable | None = None,
+                 detector: Callable | None = None):
         self.db = db
         self.pixels = pixels
+        self.detector = detector or (lambda: None)
         self._landmarks_factory = landmarks
         self._model = None
         self._lock = threading.Lock()
@@ -92,7 +121,8 @@ class Comparer:
         result = {"view": match.view, "registered": reg.ok, "matrix": reg.matrix, "correlation": reg.correlation,
                   "reason": reg.reason, "changes": [], "bone": []}
         if reg.ok:
-            result["changes"] = changed_findings(gray, prior_gray, findings, prior_findings, reg)
+            result["changes"] = changed_findings(gray, prior_gray, findings, prior_findings, reg,
+                                                 self.detector(), row["kind"])
         then = self._bone(prior_gray, prior, prior_findings)
         if reg.ok:   # the prior's teeth by the numbers of the current teeth they lie on
             then = change.renumbered(then, change.same_teeth(findings, prior_findings, reg.as_array()))
@@ -114,13 +144,14 @@ def after_image_step(comparer: Comparer, refresh: Callable[[int], object]) -> Ca
     return compare_with_prior
 
 
-def step_for(db: Database, config) -> Callable:
+def step_for(db: Database, config, detector: Callable | None = None) -> Callable:
     """The pipeline step the composition root adds: pixels from the image cache, the bundled
-    landmark model, the summary refreshed with the configured thresholds."""
+    landmark model, `detector()` the finding model in use, the summary refreshed with the
+    configured thresholds."""
     from ..analysis.landmarks import LandmarkModel
     from ..intake.image_cache import pixels
     from . import study_summary
 
     cc = config.clinical
-    return after_image_step(Comparer(db, pixels, LandmarkModel), lambda study_id: study_summary.refresh(
+    return after_image_step(Comparer(db, pixels, LandmarkModel, detector), lambda study_id: study_summary.refresh(
         db, study_id, urgent_threshold=cc.urgent_threshold, fmx_images=cc.fmx_images))

@@ -40,6 +40,31 @@ class Pair:
     teeth_fdi: tuple = ()
     laterality: str = ""
 
+    def change_drawn(self) -> bool:
+        """Whether the pixels the change edits lie in both images: the edited lesion or filling is
+        in the current image's ground truth (the export crop keeps what is mostly in view) and
+        half its box was in the prior's view; the bone between the surface's old and new crest
+        lies in the current image and in the prior's. A target tooth at the edge may have its
+        change beyond it (a filling on the cut-off side, a crest past the border): then nothing
+        was drawn and there is nothing to report."""
+        if self.change == "none" or self.tooth_fdi is None:
+            return False
+        h, w = self.current.shape
+        back = np.linalg.inv(np.vstack([self.prior_to_current, [0, 0, 1]]))[:2]
+        if self.change == "bone_receded":
+            now = _landmark(self.current_landmarks, self.tooth_fdi, self.surface)
+            then = _landmark(self.prior_landmarks, self.tooth_fdi, self.surface)
+            if now is None or then is None:
+                return False
+            old = _map(self.prior_to_current, *then.crest)
+            pts = [(old[0] + k * (now.crest[0] - old[0]), old[1] + k * (now.crest[1] - old[1])) for k in np.linspace(0, 1, 11)]
+            return any(_in(p, w, h) and _in(_map(back, *p), w, h) for p in pts)
+        label, surface = ("caries", self.surface) if self.change == "lesion_grew" else ("restoration", "")
+        boxes = [o.box for o in self.current_objects if o.label == label and o.tooth_fdi == self.tooth_fdi
+                 and surface in o.surfaces]
+        return any(_share_inside([_map(back, x, y) for x in (b[0], b[2]) for y in (b[1], b[3])], w, h) >= 0.5
+                   for b in boxes)
+
 
 def _target(teeth, rng, want):
     """A natural tooth, in view in both images, that suits the change."""
@@ -127,6 +152,21 @@ def _moved_objects(objects, m, w, h):
         if box[2] - box[0] > 2 and box[3] - box[1] > 2:
             out.append(replace(o, box=box))
     return out
+
+
+def _landmark(landmarks, fdi, surface):
+    return next((lm for lm in landmarks if lm.tooth_fdi == fdi and lm.surface == surface), None)
+
+
+def _in(p, w, h) -> bool:
+    return 0 <= p[0] < w and 0 <= p[1] < h
+
+
+def _share_inside(corners, w, h) -> float:
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    x1, y1, x2, y2 = min(xs), min(ys), max(xs), max(ys)
+    inside = max(0.0, min(x2, w) - max(x1, 0)) * max(0.0, min(y2, h) - max(y1, 0))
+    return inside / max((x2 - x1) * (y2 - y1), 1e-6)
 
 
 def make_pair(kind: str, seed: int, change: str, view: str | None = None) -> Pair:
