@@ -63,6 +63,63 @@ def test_events_arriving_while_one_is_recorded_are_recorded_together_in_order(db
     assert db.one("SELECT COUNT(*) FROM images")[0] == 12
 
 
+def test_stopping_discovery_records_what_was_handed_over_before_the_database_closes(db, tmp_path, monkeypatch):
+    """The service closes its database right after: a discovery thread still writing then
+    crashed the process (a connection closed under it)."""
+    discovery = Discovery(db, threading.Event())
+    paths = _renamed_in(tmp_path, 3)
+    real, inside, release = image_repo.discover_many, threading.Event(), threading.Event()
+
+    def held(d, versions):
+        inside.set()
+        assert release.wait(30)
+        return real(d, versions)
+
+    monkeypatch.setattr(image_repo, "discover_many", held)
+    discovery.offer_soon(str(paths[0]), None, renamed=True)
+    assert inside.wait(30)
+    for p in paths[1:]:
+        discovery.offer_soon(str(p), None, renamed=True)
+    stopper = threading.Thread(target=discovery.stop)
+    stopper.start()
+    release.set()
+    stopper.join(30)
+    recorder = discovery._recorder
+    assert not stopper.is_alive() and (recorder is None or not recorder.is_alive())
+    assert db.one("SELECT COUNT(*) FROM images")[0] == 3  # all handed over before stop, recorded
+    late = write_png(tmp_path / "late.png", seed=9)
+    discovery.offer_soon(str(late), None, renamed=True)  # after stop: left to the next start-up scan
+    assert discovery._recorder is None and db.one("SELECT COUNT(*) FROM images")[0] == 3
+
+
+def test_closing_the_database_waits_for_a_write_another_thread_has_under_way(tmp_path):
+    d = Database(tmp_path / "bridge.sqlite3")
+    inside, go_on, errors = threading.Event(), threading.Event(), []
+
+    def writer():
+        try:
+            with d.tx() as c:
+                c.execute("CREATE TABLE t (x)")
+                inside.set()
+                assert go_on.wait(30)
+                c.execute("INSERT INTO t VALUES (1)")
+        except Exception as exc:  # on the old code: "Cannot operate on a closed database"
+            errors.append(exc)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert inside.wait(30)
+    closer = threading.Thread(target=d.close)
+    closer.start()
+    closer.join(0.3)
+    still_closing = closer.is_alive()
+    go_on.set()
+    t.join(30)
+    closer.join(30)
+    assert still_closing and not errors
+    assert Database(tmp_path / "bridge.sqlite3").one("SELECT COUNT(*) FROM t")[0] == 1
+
+
 def test_a_readiness_pass_promotes_the_first_complete_file_at_once_and_the_rest_together(db, tmp_path, monkeypatch):
     discovery = Discovery(db, threading.Event())
     for p in _renamed_in(tmp_path, 6):

@@ -97,6 +97,7 @@ class Discovery:
         self._soon: list[tuple[str, int | None, str | None, bool]] = []
         self._soon_cond = threading.Condition()
         self._recorder: threading.Thread | None = None
+        self._stopping = False
 
     def offer(self, path: str, source_id: int | None, *, root: str | None = None, renamed: bool = False) -> bool:
         """`root`: the watched folder `path` was found under (its hidden sub-folders are skipped)."""
@@ -105,6 +106,8 @@ class Discovery:
     def offer_soon(self, path: str, source_id: int | None, *, root: str | None = None, renamed: bool = False) -> None:
         """`offer` on the discovery thread, together with whatever else arrives meanwhile."""
         with self._soon_cond:
+            if self._stopping:
+                return  # the service is closing its database: the next start-up scan finds the file
             self._soon.append((path, source_id, root, renamed))
             if self._recorder is None or not self._recorder.is_alive():
                 self._recorder = threading.Thread(target=self._record_soon, name="discovery", daemon=True)
@@ -115,14 +118,25 @@ class Discovery:
         lower_this_thread()  # the model's thread keeps its core
         while True:
             with self._soon_cond:
-                if not self._soon_cond.wait_for(lambda: self._soon, timeout=60.0):
-                    self._recorder = None  # idle a minute: the next event starts one again
+                if not self._soon_cond.wait_for(lambda: self._soon or self._stopping, timeout=60.0) \
+                        or not self._soon:
+                    self._recorder = None  # idle a minute (the next event starts one again), or stopping
                     return
                 batch, self._soon = self._soon, []
             try:
                 self._record(batch)
             except Exception:  # on_error was told; the watcher's next event or scan tries again
                 log.warning("recording %d new file(s) failed", len(batch), exc_info=True)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Record what was handed over, then end the discovery thread: the service closes the
+        database next, and closing a connection another thread is using crashes the process."""
+        with self._soon_cond:
+            self._stopping = True
+            recorder = self._recorder
+            self._soon_cond.notify_all()
+        if recorder is not None and recorder is not threading.current_thread():
+            recorder.join(timeout)
 
     def _record(self, offers: list[tuple[str, int | None, str | None, bool]]) -> int:
         """New versions among `offers`, recorded in one transaction; how many were new."""
@@ -264,6 +278,7 @@ class Watcher:
             self._thread.join(timeout=10)
         for w in self.watches:
             self._disarm(w)
+        self.discovery.stop()  # after the observers: no event comes in behind it
 
     def scan_all(self) -> int:
         return sum(self.discovery.scan(w.source.path, w.source_id) for w in self.watches if w.status == "watching")

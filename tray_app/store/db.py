@@ -150,6 +150,15 @@ class Database:
         return version
 
     def close(self) -> None:
+        # a write of another thread of ours finishes first: closing a connection in use crashes
+        got = self._writer.acquire(timeout=self._busy_timeout_ms / 1000)
+        try:
+            self._close_all()
+        finally:
+            if got:
+                self._writer.release()
+
+    def _close_all(self) -> None:
         with self._lock:
             conns = [c for _, c in self._by_thread.values()]
             self._by_thread.clear()
