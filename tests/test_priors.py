@@ -185,3 +185,42 @@ def test_bone_levels_compare_the_same_physical_tooth_when_the_detector_numbered_
     assert numbers == {45: 44, 46: 46}
     then = {(45, "M"): {"mm": 1.5, "pct_root": None}, (46, "D"): {"mm": 1.4, "pct_root": None}}
     assert set(change.renumbered(then, numbers)) == {(44, "M"), (46, "D")}
+
+
+def test_the_service_asks_its_finding_model_before_it_claims_a_new_restoration(bundled_home, export_dir, monkeypatch):
+    """End to end: the comparison step of the running service gets the model in use and asks it
+    (at half its thresholds, in the other image) before it records a change that passed its pixels."""
+    from service_helpers import fast_config, home_paths
+
+    from tray_app.analysis.model import OnnxModel
+    from tray_app.app import Service
+    from tray_app.demo.writers import write_dicom
+    from tray_app.store import priors as priors_repo
+
+    pair = make_pair("bitewing", 13, "new_restoration")
+    prior, current = as_samples(pair, 13)
+    who = dict(patient_id="P-13", patient_name="Doe^Jane", birth_date="19700101")
+    service = Service(fast_config(export_dir), home_paths())
+    write_dicom(prior, export_dir / "then.dcm", study_uid="1.2.826.0.1.3680043.8.498.13.1", study_date="20250304",
+                instance_number=1, **who)
+    service.run_once()
+    asked = []
+    real_detect = OnnxModel.detect
+
+    def detect(model, gray, thresholds=None, kind=None, topk=0):
+        if thresholds is not None:  # the comparison's doubt check, not the analysis itself
+            asked.append(gray.shape)
+        return real_detect(model, gray, thresholds=thresholds, kind=kind, topk=topk)
+
+    monkeypatch.setattr(OnnxModel, "detect", detect)
+    write_dicom(current, export_dir / "now.dcm", study_uid="1.2.826.0.1.3680043.8.498.13.2", study_date="20260105",
+                instance_number=2, **who)
+    service.run_once()
+    try:
+        now_study = service.db.one("SELECT id FROM studies WHERE study_uid LIKE '%13.2'")
+        (comp,) = priors_repo.of_study(service.db, now_study["id"])
+        new = [c for c in comp["changes"] if c["change"] == "new" and c["label"] == "restoration"]
+        assert new and abs(new[0]["tooth_fdi"] - pair.tooth_fdi) <= 1
+        assert asked == [prior.image.shape]  # a new finding: was it just under threshold in the prior?
+    finally:
+        service.db.close()
