@@ -35,15 +35,15 @@ def _renamed_in(folder, n: int) -> list:
     return paths
 
 
-def test_events_arriving_while_one_is_recorded_are_recorded_together_in_order(db, tmp_path, monkeypatch):
-    discovery = Discovery(db, threading.Event())
-    paths = _renamed_in(tmp_path, 12)
+def _offered_while_the_first_is_recorded(discovery, paths, monkeypatch):
+    """The first path's commit is held until `release` is set; the other paths are offered
+    meanwhile. Returns the batch sizes recorded (filled in as they are) and `release`."""
     real, batches = image_repo.discover_many, []
     inside, release = threading.Event(), threading.Event()
 
     def held(d, versions):
         batches.append(len(versions))
-        if len(batches) == 1:  # the first event's commit takes a while: the others queue meanwhile
+        if len(batches) == 1:
             inside.set()
             assert release.wait(30)
         return real(d, versions)
@@ -53,6 +53,13 @@ def test_events_arriving_while_one_is_recorded_are_recorded_together_in_order(db
     assert inside.wait(30)
     for p in paths[1:]:
         discovery.offer_soon(str(p), None, renamed=True)
+    return batches, release
+
+
+def test_events_arriving_while_one_is_recorded_are_recorded_together_in_order(db, tmp_path, monkeypatch):
+    discovery = Discovery(db, threading.Event())
+    paths = _renamed_in(tmp_path, 12)
+    batches, release = _offered_while_the_first_is_recorded(discovery, paths, monkeypatch)
     release.set()
     wait_for(lambda: db.one("SELECT COUNT(*) FROM images")[0] == 12, 30, interval=0.02, message="all 12 recorded")
     assert batches == [1, 11]
@@ -68,18 +75,7 @@ def test_stopping_discovery_records_what_was_handed_over_before_the_database_clo
     crashed the process (a connection closed under it)."""
     discovery = Discovery(db, threading.Event())
     paths = _renamed_in(tmp_path, 3)
-    real, inside, release = image_repo.discover_many, threading.Event(), threading.Event()
-
-    def held(d, versions):
-        inside.set()
-        assert release.wait(30)
-        return real(d, versions)
-
-    monkeypatch.setattr(image_repo, "discover_many", held)
-    discovery.offer_soon(str(paths[0]), None, renamed=True)
-    assert inside.wait(30)
-    for p in paths[1:]:
-        discovery.offer_soon(str(p), None, renamed=True)
+    _, release = _offered_while_the_first_is_recorded(discovery, paths, monkeypatch)
     stopper = threading.Thread(target=discovery.stop)
     stopper.start()
     release.set()

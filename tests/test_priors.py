@@ -124,23 +124,35 @@ def bundled_home(tmp_path, monkeypatch):
     return h
 
 
-def test_the_service_compares_a_new_image_with_the_patients_prior_and_tags_the_study(bundled_home, export_dir):
+def _service_with_a_prior(export_dir, kind: str, seed: int, what: str):
+    """A service that has analysed the prior of a generated pair (study ...<seed>.1), and a
+    function that brings the current image in (study ...<seed>.2)."""
     from service_helpers import fast_config, home_paths
 
     from tray_app.app import Service
     from tray_app.demo.writers import write_dicom
-    from tray_app.store import priors as priors_repo
 
-    pair = make_pair("bitewing", 41, "bone_receded")
-    prior, current = as_samples(pair, 41)
-    who = dict(patient_id="P-41", patient_name="Doe^Jane", birth_date="19700101")
+    pair = make_pair(kind, seed, what)
+    prior, current = as_samples(pair, seed)
+    who = dict(patient_id=f"P-{seed}", patient_name="Doe^Jane", birth_date="19700101")
     service = Service(fast_config(export_dir), home_paths())
-    write_dicom(prior, export_dir / "then.dcm", study_uid="1.2.826.0.1.3680043.8.498.41.1", study_date="20250304",
+    write_dicom(prior, export_dir / "then.dcm", study_uid=f"1.2.826.0.1.3680043.8.498.{seed}.1", study_date="20250304",
                 instance_number=1, **who)
     service.run_once()
-    write_dicom(current, export_dir / "now.dcm", study_uid="1.2.826.0.1.3680043.8.498.41.2", study_date="20260105",
-                instance_number=2, **who)
-    service.run_once()
+
+    def bring_current():
+        write_dicom(current, export_dir / "now.dcm", study_uid=f"1.2.826.0.1.3680043.8.498.{seed}.2",
+                    study_date="20260105", instance_number=2, **who)
+        service.run_once()
+
+    return service, pair, prior, bring_current
+
+
+def test_the_service_compares_a_new_image_with_the_patients_prior_and_tags_the_study(bundled_home, export_dir):
+    from tray_app.store import priors as priors_repo
+
+    service, pair, _, bring_current = _service_with_a_prior(export_dir, "bitewing", 41, "bone_receded")
+    bring_current()
     try:
         now_study = service.db.one("SELECT id, tags, priority, clinical FROM studies WHERE study_uid LIKE '%41.2'")
         (comp,) = priors_repo.of_study(service.db, now_study["id"])
@@ -190,20 +202,10 @@ def test_bone_levels_compare_the_same_physical_tooth_when_the_detector_numbered_
 def test_the_service_asks_its_finding_model_before_it_claims_a_new_restoration(bundled_home, export_dir, monkeypatch):
     """End to end: the comparison step of the running service gets the model in use and asks it
     (at half its thresholds, in the other image) before it records a change that passed its pixels."""
-    from service_helpers import fast_config, home_paths
-
     from tray_app.analysis.model import OnnxModel
-    from tray_app.app import Service
-    from tray_app.demo.writers import write_dicom
     from tray_app.store import priors as priors_repo
 
-    pair = make_pair("bitewing", 13, "new_restoration")
-    prior, current = as_samples(pair, 13)
-    who = dict(patient_id="P-13", patient_name="Doe^Jane", birth_date="19700101")
-    service = Service(fast_config(export_dir), home_paths())
-    write_dicom(prior, export_dir / "then.dcm", study_uid="1.2.826.0.1.3680043.8.498.13.1", study_date="20250304",
-                instance_number=1, **who)
-    service.run_once()
+    service, pair, prior, bring_current = _service_with_a_prior(export_dir, "bitewing", 13, "new_restoration")
     asked = []
     real_detect = OnnxModel.detect
 
@@ -213,9 +215,7 @@ def test_the_service_asks_its_finding_model_before_it_claims_a_new_restoration(b
         return real_detect(model, gray, thresholds=thresholds, kind=kind, topk=topk)
 
     monkeypatch.setattr(OnnxModel, "detect", detect)
-    write_dicom(current, export_dir / "now.dcm", study_uid="1.2.826.0.1.3680043.8.498.13.2", study_date="20260105",
-                instance_number=2, **who)
-    service.run_once()
+    bring_current()
     try:
         now_study = service.db.one("SELECT id FROM studies WHERE study_uid LIKE '%13.2'")
         (comp,) = priors_repo.of_study(service.db, now_study["id"])
