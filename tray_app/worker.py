@@ -167,9 +167,8 @@ class AnalysisWorker:
             if t <= now:
                 del self._retry_at[image_id]
         model = self.processor.model is not None
-        busy = [*self._retry_at, *self.processor.held_by_commit()]
         self._arrived = False
-        rows = image_repo.next_works(self.db, model_available=model, skip=busy, limit=2 if prefetch else 1)
+        rows = image_repo.next_works(self.db, model_available=model, skip=self._skipped(), limit=2 if prefetch else 1)
         if not rows:
             return None
         row = rows[0]
@@ -201,12 +200,15 @@ class AnalysisWorker:
         if not self._arrived or self.processor.model is None:
             return None
         try:
-            skip = [image_id, *list(self._retry_at), *self.processor.held_by_commit()]
-            rows = image_repo.next_works(self.db, model_available=True, skip=skip, limit=1)
+            rows = image_repo.next_works(self.db, model_available=True, skip=[image_id, *self._skipped()], limit=1)
         except Exception:  # only a head start is lost: the loop finds the image itself
             log.warning("looking ahead for the next image failed", exc_info=True)
             return None
         return rows[0]["id"] if rows else None
+
+    def _skipped(self) -> list[int]:
+        """Images the loop does not take now: waiting for a retry, or still being committed."""
+        return [*list(self._retry_at), *self.processor.held_by_commit()]
 
     def _take_commit_failures(self) -> None:
         for image_id, exc in self.processor.committer.take_failures() if self.processor.committer else ():

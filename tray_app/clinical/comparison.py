@@ -12,7 +12,6 @@ import logging
 import threading
 from typing import Callable
 
-import numpy as np
 
 from ..analysis.registration import register, warp_onto
 from ..store import findings as findings_repo
@@ -48,13 +47,13 @@ class DetectorDoubt:
     def __init__(self, detector, kind: str | None, images: dict):
         self.detector, self.kind, self.images = detector, kind, images
         self.thresholds = {spec.name: float(spec.threshold) for spec in detector.manifest.labels}
+        self._floors = CANDIDATE_SHARE * detector.thresholds  # the model's own per-label array
         self._found: dict[str, list[dict]] = {}
 
     def candidates(self, which: str) -> list[dict]:
         if which not in self._found:
-            floors = np.array([CANDIDATE_SHARE * spec.threshold for spec in self.detector.manifest.labels], np.float32)
-            self._found[which] = [{"label": d.label, "box": d.box, "confidence": d.score}
-                                  for d in self.detector.detect(self.images[which], thresholds=floors, kind=self.kind)]
+            self._found[which] = [{"label": d.label, "box": d.box, "confidence": d.score} for d in
+                                  self.detector.detect(self.images[which], thresholds=self._floors, kind=self.kind)]
         return self._found[which]
 
 

@@ -53,7 +53,7 @@ class Prefetcher:
         for or held: work that became ready after the caller looked. Checked under the lock that
         `take` holds, so an image is never prepared here while the caller prepares it itself."""
         with self._cond:
-            if self._stopped or self._behind != behind or image_id == behind or self.held() or self._wanted:
+            if self._stopped or self._behind != behind or image_id == behind or not self._idle():
                 return False
             self._wanted = image_id
             self._cond.notify_all()
@@ -62,7 +62,10 @@ class Prefetcher:
     def idle_behind(self) -> int | None:
         """The caller's image in the model, when nothing is asked for or held here (else None)."""
         with self._cond:
-            return None if self.held() or self._wanted is not None else self._behind
+            return self._behind if self._idle() else None
+
+    def _idle(self) -> bool:
+        return not self.held() and self._wanted is None
 
     def take(self, image_id: int):
         """What was prepared for `image_id` (waiting while it is being prepared), re-raising what
