@@ -46,7 +46,7 @@ def _aligned(reg, pair) -> bool:
     return reg.ok and float(np.abs(reg.map_points(pts) - true).max()) <= ALIGNED_PX
 
 
-def run(n_pairs: int, seed: int) -> dict:
+def run(n_pairs: int, seed: int, details: bool = False) -> dict:
     from tray_app.analysis.landmarks import LandmarkModel
     from tray_app.analysis.model import load_model
     from tray_app.analysis.registration import register
@@ -59,6 +59,7 @@ def run(n_pairs: int, seed: int) -> dict:
     landmarks = LandmarkModel()
     stats = {"pairs": 0, "aligned": 0, "change_not_drawn": 0, "known": 0, "reported": 0, "no_change_pairs": 0, "false_claims": 0,
              "other_claims_on_change_pairs": 0, "bone_errors_mm": [], "bone_lower_bounds": 0, "bone_lower_bounds_over_truth": 0, "bone_delta_errors_all_mm": [], "by_change": {}}
+    missed, false = [], []
     t0 = time.perf_counter()
     for i in range(n_pairs):
         kind = ("bitewing", "periapical")[i % 2]
@@ -97,6 +98,7 @@ def run(n_pairs: int, seed: int) -> dict:
         if what == "none":
             stats["no_change_pairs"] += 1
             stats["false_claims"] += len(claims)
+            false += [{"seed": seed + i, "kind": kind, **_brief(c)} for c in claims]
             continue
         if not pair.change_drawn():   # the edit fell beyond an image's edge: there is nothing to report
             stats["change_not_drawn"] += 1
@@ -123,6 +125,9 @@ def run(n_pairs: int, seed: int) -> dict:
             found = bool(expected)
         stats["known"] += 1
         stats["reported"] += bool(found)
+        if not found:
+            missed.append({"seed": seed + i, "kind": kind, "change": what, "tooth": pair.tooth_fdi, "surface": pair.surface,
+                           "claims": [_brief(c) for c in claims]})
         row["reported"] += bool(found)
         stats["other_claims_on_change_pairs"] += len(claims) - len(expected)
     # a prior of another view must not be aligned
@@ -141,15 +146,22 @@ def run(n_pairs: int, seed: int) -> dict:
         "bone_change_measured": len(errs),
         "bone_delta_error_all_surfaces_median_mm": round(statistics.median(all_errs), 3) if all_errs else None,
         "different_view_refused": f"{refused}/8",
-        "seconds": round(time.perf_counter() - t0, 1)}
+        "seconds": round(time.perf_counter() - t0, 1)} | ({"missed": missed, "false": false} if details else {})
+
+
+def _brief(c: dict) -> dict:
+    if "change" in c:
+        return {k: c.get(k) for k in ("change", "label", "tooth_fdi", "surfaces", "confidence", "evidence")}
+    return {"change": "bone", "tooth_fdi": c["tooth_fdi"], "surface": c["surface"], "delta_mm": c["delta_mm"]}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pairs", type=int, default=48)
     ap.add_argument("--seed", type=int, default=5000)
+    ap.add_argument("--details", action="store_true", help="also list the missed changes and the false claims, per pair")
     a = ap.parse_args(argv)
-    print(json.dumps(run(a.pairs, a.seed)))
+    print(json.dumps(run(a.pairs, a.seed, a.details)))
     return 0
 
 

@@ -190,12 +190,16 @@ def test_a_change_must_show_in_the_pixels_so_detector_flicker_is_not_claimed():
 
 
 def test_bone_levels_compare_the_same_physical_tooth_when_the_detector_numbered_it_differently():
+    """…and a prior tooth on no current tooth is not compared by its number alone."""
     shift = [[1, 0, 40], [0, 1, 0]]
     prior = [_f("tooth", (0, 0, 100, 200), 45), _f("tooth", (100, 0, 200, 200), 46)]
     current = [_f("tooth", (40, 0, 140, 200), 44), _f("tooth", (140, 0, 240, 200), 46)]
+    prior.append(_f("tooth", (400, 0, 416, 40), 47))   # a misdetected sliver at the edge, on no current tooth
+    current.append(_f("tooth", (240, 0, 340, 200), 47))
     numbers = change.same_teeth(current, prior, shift)
     assert numbers == {45: 44, 46: 46}
-    then = {(45, "M"): {"mm": 1.5, "pct_root": None}, (46, "D"): {"mm": 1.4, "pct_root": None}}
+    then = {(45, "M"): {"mm": 1.5, "pct_root": None}, (46, "D"): {"mm": 1.4, "pct_root": None},
+            (47, "M"): {"mm": 0.1, "pct_root": None}}
     assert set(change.renumbered(then, numbers)) == {(44, "M"), (46, "D")}
 
 
@@ -221,6 +225,7 @@ def test_the_service_asks_its_finding_model_before_it_claims_a_new_restoration(b
         (comp,) = priors_repo.of_study(service.db, now_study["id"])
         new = [c for c in comp["changes"] if c["change"] == "new" and c["label"] == "restoration"]
         assert new and abs(new[0]["tooth_fdi"] - pair.tooth_fdi) <= 1
-        assert asked == [prior.image.shape]  # a new finding: was it just under threshold in the prior?
+        # a new finding: was it just under threshold in the prior? At most once per image asked
+        assert prior.image.shape in asked and len(asked) <= 2
     finally:
         service.db.close()

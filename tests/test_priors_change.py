@@ -5,6 +5,7 @@ a tooth numbered one off is still the same tooth; a finding beyond the prior's e
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tray_app.analysis.registration import register
@@ -234,3 +235,68 @@ def test_bone_receded_past_the_image_edge_is_reported_as_at_least(detector):
     true = [lm.bone_level_mm for lm in pair.current_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0] - \
         [lm.bone_level_mm for lm in pair.prior_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0]
     assert hit["at_least"] and hit["progressing"] and change.PROGRESSING_MM <= hit["delta_mm"] <= true
+
+
+def _scene(shift_px: int = 0, filling: bool = False) -> np.ndarray:
+    """A flat, noisy background with a bright implant-like bar (sharp edges), optionally moved
+    `shift_px` to the right, and optionally a new bright filling beside it."""
+    img = np.full((200, 300), 90.0)
+    img[40:160, 100 + shift_px:140 + shift_px] = 225.0
+    if filling:
+        img[80:120, 200:240] = 200.0
+    return np.clip(img + np.random.default_rng(7 + shift_px).normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_an_edge_a_pixel_or_two_off_is_no_change_but_a_new_bright_area_is():
+    """A sharp edge (an implant, a filling) a pixel off after alignment and under another tone curve
+    is no pixel evidence; a filling that was not there is."""
+    current = _scene(0, filling=True)
+    prior = (255.0 * (_scene(1) / 255.0) ** 1.3).astype(np.uint8)     # another exposure, the sensor a pixel off
+    evidence = change.pixel_evidence(current, prior, np.ones(current.shape, bool))
+    beside_edge = (135, 60, 145, 140)                                 # centred on the bar's right edge
+    assert evidence(beside_edge, -1) < change.MIN_EVIDENCE and evidence(beside_edge, +1) < change.MIN_EVIDENCE
+    assert evidence((200, 80, 240, 120), +1) >= 4 * change.MIN_EVIDENCE
+
+
+def test_a_filling_the_prior_clipped_into_its_enamel_is_no_evidence_of_a_new_one():
+    """No-change pair 17009: the prior's export clipped the crown white, filling and all; the current
+    shows the filling. Pixels at the prior's ceiling cannot show the current is lighter there."""
+    rng = np.random.default_rng(3)
+    current = 60.0 + rng.normal(0, 4, (200, 300))
+    current[40:160, 80:220] = 190.0 + rng.normal(0, 4, (120, 140))    # the crown
+    current[60:100, 120:180] = 245.0                                  # the filling, in both mouths
+    prior = np.clip(1.6 * current - 40, 0, 255)                       # clips the crown and the filling alike
+    evidence = change.pixel_evidence(current.astype(np.uint8), prior.astype(np.uint8), np.ones(current.shape, bool))
+    assert evidence((120, 60, 180, 100), +1) < change.MIN_EVIDENCE
+
+
+def test_caries_gone_is_claimed_only_where_a_new_filling_or_crown_now_is():
+    still = [[1, 0, 0], [0, 1, 0]]
+    lesion = dict(_f("caries", (100, 50, 130, 80), 36), confidence=0.8)
+    # the detector found it in the prior only: an error of one image, not a lesion that healed
+    assert change.findings_change([], [lesion], still, (640, 480)) == []
+    treated = dict(_f("restoration", (95, 45, 140, 90), 36), confidence=0.8)
+    out = change.findings_change([treated], [lesion], still, (640, 480))
+    assert sorted((c["change"], c["label"]) for c in out) == [("gone", "caries"), ("new", "restoration")]
+    # calculus does go (it is cleaned off)
+    calculus = dict(_f("calculus", (300, 50, 320, 70), 37), confidence=0.8)
+    assert [c["change"] for c in change.findings_change([], [calculus], still, (640, 480))] == ["gone"]
+
+
+def test_a_new_finding_at_its_threshold_needs_more_than_the_least_pixel_evidence():
+    """No-change pair 17032: bone loss at 0.205 (threshold 0.175) with evidence 0.54 is no claim;
+    the same evidence for a finding the detector is sure of, or more evidence, is."""
+    still = [[1, 0, 0], [0, 1, 0]]
+
+    class Doubt(_Doubt):
+        thresholds = {"bone_loss": 0.175}
+
+    def claimed(confidence, evidence_value):
+        found = dict(_f("bone_loss", (200, 100, 230, 180), 46), confidence=confidence)
+        out = change.findings_change([found], [], still, (640, 480), lambda box, sign=0: evidence_value, doubt=Doubt())
+        return [c["change"] for c in out]
+
+    weak = 1.08 * change.MIN_EVIDENCE
+    assert claimed(0.205, weak) == []
+    assert claimed(0.6, weak) == ["new"]
+    assert claimed(0.205, change.WEAK_NEW_EVIDENCE) == ["new"]
