@@ -2,12 +2,14 @@
 (tray_app/demo/pairs.py), through the product's own steps: the bundled detector and tooth
 placement on both images, ECC registration, findings change, landmark model and bone levels.
 
-`python -m bench.priors_pairs [--pairs 48] [--seed 5000]` prints one JSON line of numbers:
-registration success (aligned within 5 px), bone-level change error (median, mm, of measured
-levels; a crest past the image edge gives a lower bound, counted apart and checked), share of the
-known new/grown findings reported — of the changes the generator drew in both images
-(`Pair.change_drawn`) —, "changed" claims on pairs without change, and registration refusals
-on pairs of different views.
+`python -m bench.priors_pairs [--pairs 48] [--seed 5000] [--details]` prints one JSON line of
+numbers: registration success (aligned within 5 px), bone-level change error (median, mm, of
+measured levels; a crest past the image edge gives a lower bound, counted apart and checked),
+share of the known new/grown findings reported, "changed" claims on pairs without change, and
+registration refusals on pairs of different views. `reported_share` counts the changes a reader
+could see in the current image (`Pair.change_visible`: drawn in both images, and not hidden by the
+current's export, e.g. a filling in a crown it clipped white); `reported_share_of_drawn` counts every
+change drawn in both images (`Pair.change_drawn`), hidden or not.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
 
     detector = load_model(bundled_models_dir() / "dental-demo")
     landmarks = LandmarkModel()
-    stats = {"pairs": 0, "aligned": 0, "change_not_drawn": 0, "known": 0, "reported": 0, "no_change_pairs": 0, "false_claims": 0,
+    stats = {"pairs": 0, "aligned": 0, "change_not_drawn": 0, "drawn": 0, "reported_of_drawn": 0,
+             "change_hidden_by_export": 0, "known": 0, "reported": 0, "no_change_pairs": 0, "false_claims": 0,
              "other_claims_on_change_pairs": 0, "bone_errors_mm": [], "bone_lower_bounds": 0, "bone_lower_bounds_over_truth": 0, "bone_delta_errors_all_mm": [], "by_change": {}}
     missed, false = [], []
     t0 = time.perf_counter()
@@ -123,13 +126,18 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
             kinds = ("grown", "new") if what == "lesion_grew" else ("new",)
             expected = [c for c in changes if c["label"] == label and c["change"] in kinds and on_tooth(c)]
             found = bool(expected)
+        stats["drawn"] += 1
+        stats["reported_of_drawn"] += bool(found)
+        stats["other_claims_on_change_pairs"] += len(claims) - len(expected)
+        if not pair.change_visible():   # drawn, but the current's export hid it (a crown clipped white)
+            stats["change_hidden_by_export"] += 1
+            continue
         stats["known"] += 1
         stats["reported"] += bool(found)
         if not found:
             missed.append({"seed": seed + i, "kind": kind, "change": what, "tooth": pair.tooth_fdi, "surface": pair.surface,
                            "claims": [_brief(c) for c in claims]})
         row["reported"] += bool(found)
-        stats["other_claims_on_change_pairs"] += len(claims) - len(expected)
     # a prior of another view must not be aligned
     refused = 0
     for i in range(8):
@@ -141,6 +149,7 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
     return stats | {
         "registration_success": round(stats["aligned"] / stats["pairs"], 3),
         "reported_share": round(stats["reported"] / max(1, stats["known"]), 3),
+        "reported_share_of_drawn": round(stats["reported_of_drawn"] / max(1, stats["drawn"]), 3),
         "bone_change_error_median_mm": round(statistics.median(errs), 3) if errs else None,
         "bone_change_error_p90_mm": round(float(np.percentile(errs, 90)), 3) if errs else None,
         "bone_change_measured": len(errs),

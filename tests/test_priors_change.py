@@ -149,6 +149,15 @@ def test_a_change_the_generator_drew_beyond_an_edge_is_no_change_to_report():
     assert not make_pair("bitewing", 5142, "none").change_drawn()
 
 
+def test_a_change_the_current_export_hides_is_drawn_but_not_visible():
+    """A filling drawn in a crown the current image's export clips white: nobody can report it."""
+    hidden = make_pair("periapical", 13071, "new_restoration")
+    assert hidden.change_drawn() and not hidden.change_visible()
+    assert make_pair("bitewing", 5142, "new_restoration").change_visible()
+    assert make_pair("bitewing", 9092, "bone_receded").change_visible()
+    assert not make_pair("bitewing", 5142, "none").change_visible()
+
+
 class _Doubt:
     """The detector's candidates under its thresholds, as `comparison.DetectorDoubt` gives them."""
     thresholds = {"crown": 0.425, "restoration": 0.35}
@@ -300,3 +309,31 @@ def test_a_new_finding_at_its_threshold_needs_more_than_the_least_pixel_evidence
     assert claimed(0.205, weak) == []
     assert claimed(0.6, weak) == ["new"]
     assert claimed(0.205, change.WEAK_NEW_EVIDENCE) == ["new"]
+
+
+def test_burnt_in_text_and_an_outline_fill_are_not_anatomy_but_a_filling_clipped_white_is():
+    rng = np.random.default_rng(5)
+    img = np.clip(120 + rng.normal(0, 6, (200, 300)), 1, 250)
+    img[70:130, 120:180] = 255                       # a filling the export clipped white: anatomy
+    yy, xx = np.mgrid[:200, :300]
+    corner = (np.maximum(30 - xx, 0) ** 2 + np.maximum(30 - yy, 0) ** 2) > 30 ** 2
+    img[corner] = 0                                  # the rounded outline's fill in the top-left corner
+    img[180:182, 40:140] = 255                       # a stroke of burnt-in text
+    img[180:190, 40:42] = 255
+    out = change.not_anatomy(img.astype(np.uint8))
+    assert out[181, 90] and out[185, 41]
+    assert not out[100, 150] and not out[100, 60] and not out[2, 2]   # a clipped filling, anatomy, the corner
+    with_outline = change.not_anatomy(img.astype(np.uint8), corners=True)
+    assert with_outline[2, 2] and with_outline[181, 90] and not with_outline[100, 150]
+    assert not change.not_anatomy(np.clip(120 + rng.normal(0, 6, (200, 300)), 1, 250).astype(np.uint8), corners=True).any()
+
+
+def test_burnt_in_text_the_detector_took_for_a_filling_is_no_change():
+    """No-change pair 33081: the prior's burnt-in date, boxed as a restoration on no tooth, lies
+    elsewhere on the anatomy once the prior is aligned; its pixels are no evidence of a gone filling."""
+    pair = make_pair("periapical", 33081, "none")
+    reg = register(pair.current, pair.prior)
+    from tray_app.clinical.comparison import pixel_evidence_of
+
+    text_box = change._mapped_box((53, 34, 86, 137), reg.as_array())
+    assert pixel_evidence_of(pair.current, pair.prior, reg)(text_box, -1) < change.MIN_EVIDENCE

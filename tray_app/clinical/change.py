@@ -56,6 +56,25 @@ def _clipped(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
+def not_anatomy(img: np.ndarray, corners: bool = False) -> np.ndarray:
+    """Pixels an export drew over the radiograph: burnt-in text (thin strokes at the image's extreme
+    value) and, with `corners`, a sensor outline's fill (the extreme plateau that reaches a corner).
+    Where they lie neither image says what the mouth looks like."""
+    import cv2
+
+    h, w = img.shape
+    out = np.zeros(img.shape, bool)
+    for plateau in _clipped(img):
+        mask = plateau.astype(np.uint8)
+        out |= (mask & ~cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))).astype(bool)
+        if corners and mask.any():
+            _, labels = cv2.connectedComponents(mask, connectivity=8)
+            at_corner = {int(labels[y, x]) for y in (0, h - 1) for x in (0, w - 1)} - {0}
+            if at_corner:
+                out |= np.isin(labels, list(at_corner))
+    return cv2.dilate(out.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+
+
 def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray):
     """box -> how much the current image differs from the aligned prior inside the box, relative
     to the ring around it. Both images are smoothed (noise is no change); the prior's tone is
@@ -272,9 +291,10 @@ def bone_levels(landmarks, spacing_mm: float | None, shape: tuple[int, int] | No
     the apex is in view, as a percent of the CEJ-to-apex distance. shape: the image's (height,
     width); a surface whose CEJ lies at its edge, or whose crest the landmark model calls out of
     view, is not measured (on pairs without change it called crests in view out of view); one whose
-    crest it places at the edge neither (it reads them badly there), but one whose crest it places
-    past the edge gets a lower bound in mm, `at_least`: the crest is at least as far from the CEJ
-    as the edge is."""
+    crest it places at the edge neither (it reads them badly there: taking the band's depth as a
+    lower bound overstated 6 of 30 changes on generated pairs), but one whose crest it places past
+    the edge gets a lower bound in mm, `at_least`: the crest is at least as far from the CEJ as the
+    edge is."""
     out = {}
     for lm in landmarks:
         if lm.cej is None or lm.crest is None or (shape and _at_edge(lm.cej, shape)):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+
+import numpy as np
 from typing import Callable
 
 
@@ -57,12 +59,25 @@ class DetectorDoubt:
         return self._found[which]
 
 
+def pixel_evidence_of(gray, prior_gray, reg):
+    """`change.pixel_evidence` of an image and its registered prior, over the pixels both show of
+    the mouth: where the aligned prior has pixels, neither image has burnt-in text, and the prior
+    has no sensor-outline fill. Aligned, the prior's overlays land on other anatomy (no-change pair
+    33081: its burnt-in date by the outline, boxed as a filling); the current's own clipped corners
+    are left to the clipping rules (taking them too took crowns clipped white, where new fillings
+    were then missed: 3 on seeds 9000 and 29000)."""
+    prior_aligned, seen = warp_onto(prior_gray, reg.matrix, gray.shape)
+    drawn_over, _ = warp_onto(change.not_anatomy(prior_gray, corners=True).astype(np.uint8), reg.matrix, gray.shape)
+    seen &= ~drawn_over.astype(bool) & ~change.not_anatomy(gray)
+    return change.pixel_evidence(gray, prior_aligned, seen)
+
+
 def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg,
                      detector=None, kind: str | None = None) -> list[dict]:
     """Findings new / gone / grown between an image and its registered prior, each shown in the
     pixels of the prior aligned onto it and, given the `detector`, not just its flicker at a
     threshold (bench/priors_pairs.py measures this very call)."""
-    evidence = change.pixel_evidence(gray, *warp_onto(prior_gray, reg.matrix, gray.shape))
+    evidence = pixel_evidence_of(gray, prior_gray, reg)
     doubt = DetectorDoubt(detector, kind, {"current": gray, "prior": prior_gray}) if detector is not None else None
     return change.findings_change(findings, prior_findings, reg.as_array(), gray.shape[::-1], evidence,
                                   prior_size=prior_gray.shape[::-1], doubt=doubt)

@@ -10,7 +10,8 @@ sits twice the same way. Ground truth (boxes, landmarks) of the prior moves with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
@@ -21,6 +22,7 @@ CHANGES = ("none", "lesion_grew", "bone_receded", "new_restoration")
 VIEWS = {"bitewing": ("right molar", "left molar", "right premolar", "left premolar"),
          "periapical": ("maxillary right molar", "mandibular left molar", "mandibular right premolar",
                         "maxillary left premolar")}
+VISIBLE_LEVELS = 12.0   # grey levels (of 255) an edit must move to be seen: ~2 noise sigmas of the noisier export styles
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Pair:
     surface: str = ""
     teeth_fdi: tuple = ()
     laterality: str = ""
+    # the current image rendered without the edit (same mouth, style and noise): what the edit changed
+    unedited: Callable[[], np.ndarray] | None = field(default=None, repr=False)
 
     def change_drawn(self) -> bool:
         """Whether the pixels the change edits lie in both images: the edited lesion or filling is
@@ -64,6 +68,29 @@ class Pair:
                  and surface in o.surfaces]
         return any(_share_inside([_map(back, x, y) for x in (b[0], b[2]) for y in (b[1], b[3])], w, h) >= 0.5
                    for b in boxes)
+
+
+    def change_visible(self, min_levels: float = VISIBLE_LEVELS) -> bool:
+        """Whether a reader could see the change in the current image: drawn (`change_drawn`), and
+        the edit moved the current's pixels where it was drawn by `min_levels` grey levels or more.
+        An export that clips a crown white hides a filling drawn in it; nobody can report that."""
+        if not self.change_drawn() or self.unedited is None:
+            return False
+        diff = np.abs(self.current.astype(np.int16) - self.unedited().astype(np.int16))
+        h, w = diff.shape
+        if self.change == "bone_receded":
+            now = _landmark(self.current_landmarks, self.tooth_fdi, self.surface)
+            x, y = now.crest
+            r = 3.0 / self.spacing_mm                       # the bone within 3 mm of the new crest
+            x1, x2, y1, y2 = int(max(0, x - r)), int(min(w, x + r)), int(max(0, y - r)), int(min(h, y + r))
+            return x2 > x1 and y2 > y1 and float(np.percentile(diff[y1:y2, x1:x2], 95)) >= min_levels
+        label, surface = ("caries", self.surface) if self.change == "lesion_grew" else ("restoration", "")
+        for o in self.current_objects:
+            if o.label == label and o.tooth_fdi == self.tooth_fdi and surface in o.surfaces:
+                x1, y1, x2, y2 = (int(round(v)) for v in o.box)
+                if x2 > x1 and y2 > y1 and float(np.percentile(diff[y1:y2, x1:x2], 75)) >= min_levels:
+                    return True
+        return False
 
 
 def _target(teeth, rng, want):
@@ -179,6 +206,11 @@ def make_pair(kind: str, seed: int, change: str, view: str | None = None) -> Pai
     edit_prior, edit_now, facts = _edits(change, seed)
     prior = synth._generate(kind, seed, 12, view=view, style=str(style_prior), edit=edit_prior)
     now = synth._generate(kind, seed, 12, view=view, style=str(style_now), edit=edit_now)
+
+    def unedited() -> np.ndarray:
+        unedit, _, _ = _edits(change, seed)   # the prior's edit: the mouth as it was, in the current's style
+        return synth.to_uint8(synth._generate(kind, seed, 12, view=view, style=str(style_now), edit=unedit))
+
     gamma = float(rng.uniform(0.75, 1.35))
     prior_px = np.clip(255.0 * (synth.to_uint8(prior) / 255.0) ** gamma, 0, 255).astype(np.uint8)
     prior_px, m = _turn(prior_px, rng)
@@ -190,7 +222,7 @@ def make_pair(kind: str, seed: int, change: str, view: str | None = None) -> Pai
                 prior_objects=_moved_objects(prior.objects, m, w, h), current_objects=now.objects,
                 prior_landmarks=lms, current_landmarks=surface_landmarks(now), spacing_mm=now.pixel_spacing_mm,
                 prior_to_current=np.linalg.inv(inv)[:2], tooth_fdi=facts.get("fdi"), surface=facts.get("surface", ""),
-                teeth_fdi=tuple(now.teeth_fdi), laterality=now.laterality)
+                teeth_fdi=tuple(now.teeth_fdi), laterality=now.laterality, unedited=unedited)
 
 
 def as_samples(pair: Pair, seed: int) -> tuple[synth.Sample, synth.Sample]:
