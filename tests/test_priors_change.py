@@ -337,3 +337,24 @@ def test_burnt_in_text_the_detector_took_for_a_filling_is_no_change():
 
     text_box = change._mapped_box((53, 34, 86, 137), reg.as_array())
     assert pixel_evidence_of(pair.current, pair.prior, reg)(text_box, -1) < change.MIN_EVIDENCE
+
+
+def test_a_lesion_an_export_only_darkened_is_not_new_but_one_that_was_not_there_is():
+    """No-change pair 17048 and its kind: a sharper export deepens a lesion the prior shows faintly,
+    and the detector finds it in the current image only. The same shape in both images is no change."""
+    rng = np.random.default_rng(11)
+    base = np.full((200, 300), 150.0)
+    yy, xx = np.mgrid[:200, :300]
+    lesion = (np.abs(xx - 100) + np.abs(yy - 100)) < 14
+    prior = base - 25.0 * lesion + rng.normal(0, 3, base.shape)
+    current = base - 70.0 * lesion + rng.normal(0, 3, base.shape)      # the same lesion, more contrast
+    fresh = (np.abs(xx - 220) + np.abs(yy - 100)) < 14
+    current -= 70.0 * fresh                                             # a lesion the prior did not have
+    current, prior = (np.clip(a, 0, 255).astype(np.uint8) for a in (current, prior))
+    evidence = change.pixel_evidence(current, prior, np.ones(current.shape, bool))
+    still = [[1, 0, 0], [0, 1, 0]]
+    found = [dict(_f("caries", (86, 86, 114, 114), 36), confidence=0.8),
+             dict(_f("caries", (206, 86, 234, 114), 37), confidence=0.8)]
+    out = change.findings_change(found, [], still, (300, 200), evidence)
+    assert [(c["change"], c["tooth_fdi"]) for c in out] == [("new", 37)]
+    assert evidence((86, 86, 114, 114), -1) >= change.MIN_EVIDENCE     # the pixels alone would have claimed it

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 
 import numpy as np
-from typing import Callable
 
 
 from ..analysis.registration import register, warp_onto

@@ -69,7 +69,6 @@ class Pair:
         return any(_share_inside([_map(back, x, y) for x in (b[0], b[2]) for y in (b[1], b[3])], w, h) >= 0.5
                    for b in boxes)
 
-
     def change_visible(self, min_levels: float = VISIBLE_LEVELS) -> bool:
         """Whether a reader could see the change in the current image: drawn (`change_drawn`), and
         the edit moved the current's pixels where it was drawn by `min_levels` grey levels or more.
