@@ -358,3 +358,19 @@ def test_a_lesion_an_export_only_darkened_is_not_new_but_one_that_was_not_there_
     out = change.findings_change(found, [], still, (300, 200), evidence)
     assert [(c["change"], c["tooth_fdi"]) for c in out] == [("new", 37)]
     assert evidence((86, 86, 114, 114), -1) >= change.MIN_EVIDENCE     # the pixels alone would have claimed it
+
+
+def test_a_new_lesion_where_the_prior_had_a_much_smaller_one_under_threshold_grew():
+    """Pair 13019: caries at 0.33 (threshold 0.35) in the prior, three times the area now: grown,
+    not the detector's flicker and not dropped."""
+    still = [[1, 0, 0], [0, 1, 0]]
+
+    class Doubt(_Doubt):
+        thresholds = {"caries": 0.35}
+
+    lesion = dict(_f("caries", (100, 100, 160, 160), 25), confidence=0.76)
+    small = {"label": "caries", "box": (105, 110, 140, 140), "confidence": 0.33}
+    out = change.findings_change([lesion], [], still, (640, 480), doubt=Doubt(prior=[small]))
+    assert [(c["change"], c["area_ratio"]) for c in out] == [("grown", 3.43)]
+    alike = {"label": "caries", "box": (98, 102, 158, 162), "confidence": 0.33}     # the same lesion, just under
+    assert change.findings_change([lesion], [], still, (640, 480), doubt=Doubt(prior=[alike])) == []
