@@ -358,6 +358,9 @@ def test_a_lesion_an_export_only_darkened_is_not_new_but_one_that_was_not_there_
     out = change.findings_change(found, [], still, (300, 200), evidence)
     assert [(c["change"], c["tooth_fdi"]) for c in out] == [("new", 37)]
     assert evidence((86, 86, 114, 114), -1) >= change.MIN_EVIDENCE     # the pixels alone would have claimed it
+    # found in both images and boxed alike: the darker surroundings are the export's, not growth
+    assert evidence(change._scaled((86, 86, 114, 114), 2.0), -1) >= change.ALIKE_EVIDENCE
+    assert change.findings_change(found[:1], found[:1], still, (300, 200), evidence) == []
 
 
 def test_a_new_lesion_where_the_prior_had_a_much_smaller_one_under_threshold_grew():
@@ -374,3 +377,34 @@ def test_a_new_lesion_where_the_prior_had_a_much_smaller_one_under_threshold_gre
     assert [(c["change"], c["area_ratio"]) for c in out] == [("grown", 3.43)]
     alike = {"label": "caries", "box": (98, 102, 158, 162), "confidence": 0.33}     # the same lesion, just under
     assert change.findings_change([lesion], [], still, (640, 480), doubt=Doubt(prior=[alike])) == []
+
+
+def test_a_box_the_exports_clipped_almost_whole_is_no_evidence():
+    """No-change pair 33001: a bracket both images clip white, boxed as a filling in the current
+    only; the few pixels of its box left after the clipped ones say nothing."""
+    rng = np.random.default_rng(2)
+    current = np.clip(110 + rng.normal(0, 5, (200, 300)), 0, 250)
+    current[80:120, 100:160] = 255                               # the bracket, clipped
+    current[80:85, 100:110] = 180                                # a corner of it not clipped (2 % of the box)
+    prior = current.copy()
+    prior[80:85, 100:110] = 120
+    evidence = change.pixel_evidence(current.astype(np.uint8), prior.astype(np.uint8), np.ones(current.shape, bool))
+    assert evidence((100, 80, 160, 120), +1) == 0.0
+
+
+def test_a_prior_finding_the_detector_was_unsure_of_is_neither_gone_nor_grown():
+    """No-change pair 41120: bone loss at 0.19 (threshold 0.175) in the prior only, its surroundings
+    darker in the current's export, was claimed grown."""
+    still = [[1, 0, 0], [0, 1, 0]]
+
+    class Doubt(_Doubt):
+        thresholds = {"bone_loss": 0.175}
+
+    darker = lambda box, sign=0: 5.0 if sign == -1 else 0.0     # noqa: E731 — the pixels around it darkened
+
+    def claimed(confidence):
+        prior = dict(_f("bone_loss", (200, 100, 230, 180), 47), confidence=confidence)
+        return [c["change"] for c in change.findings_change([], [prior], still, (640, 480), darker, doubt=Doubt())]
+
+    assert claimed(0.19) == []
+    assert claimed(0.6) == ["grown"]

@@ -47,6 +47,7 @@ SAME_PLACE_IOU = 0.3      # a candidate in the other image overlapping this much
 
 SMOOTH_SIGMA = 1.5        # px: sensor noise, not structure, dominated the residual of a single pixel
 REGISTRATION_SLACK = 2    # px: a residual within the prior's range this near is misalignment of an edge, not change
+MIN_BOX_SHARE = 0.05      # of a box's pixels usable (seen, not clipped) for any evidence (0.25 lost 5 real changes on seeds 5000-17000)
 TONE_QUANTILES = 33       # the prior's tone mapped onto the current's by matching this many quantiles around the box
 
 
@@ -115,8 +116,8 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
         # image clips is still lighter than the prior there
         fake = {1: cur_lo[win] | pri_hi[win], -1: cur_hi[win] | pri_lo[win]}.get(sign, clipped)
         ring, box_px = seen[win] & ~inner & ~clipped, seen[win] & inner & ~fake
-        if ring.sum() < 12 or box_px.sum() < 6:
-            return 0.0
+        if ring.sum() < 12 or box_px.sum() < max(6.0, MIN_BOX_SHARE * inner.sum()):
+            return 0.0   # a few pixels of the box say nothing (a bracket both images clip: pair 33001)
         pq = np.maximum.accumulate(np.quantile(p[ring], qs) + qs * 1e-3)   # strictly rising for interp
         pred = np.interp(p, pq, np.quantile(c[ring], qs)).astype(np.float32)
         d = c - np.clip(c, cv2.erode(pred, slack), cv2.dilate(pred, slack))
@@ -205,11 +206,12 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
         ratio = _area(box) / max(_area(then[best][1]), 1e-6)
         if f["label"] in PATHOLOGY_LABELS and ratio >= GROWN_RATIO:
             out.append(_change("grown", f, box, area_ratio=round(ratio, 2)))
-        elif _away_from_edge(_scaled(then[best][1], 2.0), w, h) and \
-                _darker(evidence, f, _scaled(then[best][1], 2.0), ALIKE_EVIDENCE):   # boxed alike, its surroundings darkened
-            out.append(_change("grown", f, box))
+        elif _away_from_edge(around := _scaled(then[best][1], 2.0), w, h) and \
+                _darker(evidence, f, around, ALIKE_EVIDENCE) and not _shape_kept(evidence, around):
+            out.append(_change("grown", f, box))   # boxed alike, its surroundings darkened
     for i, (p, pbox) in enumerate(then):
-        if i in used or _inside(pbox, w, h) < IN_VIEW:
+        # a prior finding the detector was unsure of is neither gone nor grown when not found again
+        if i in used or _inside(pbox, w, h) < IN_VIEW or _unsure(p, doubt):
             continue
         around = _scaled(pbox, 2.0)   # a lesion grows beyond its old box
         if _darker(evidence, p, around):
@@ -231,13 +233,12 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
 def _flicker(c: dict, doubt, m: np.ndarray) -> bool:
     """A finding new or gone that the detector itself was unsure of: the detector saw the same
     label at the same place in the other image at half its threshold (`doubt.candidates("prior" |
-    "current")`: label and box in that image's pixels), or the finding scored within CLEAR_MARGIN of
-    its label's threshold and is gone, or new with less than WEAK_NEW_EVIDENCE."""
+    "current")`: label and box in that image's pixels), or it is new, scored within CLEAR_MARGIN of
+    its label's threshold (`_unsure`) and has less than WEAK_NEW_EVIDENCE. (A prior finding scored so
+    is neither gone nor grown: `findings_change` skips it.)"""
     if c["change"] not in ("new", "gone"):
         return False
-    threshold, score = doubt.thresholds.get(c["label"]), c.get("confidence")
-    if threshold is not None and score is not None and score < threshold + CLEAR_MARGIN and \
-            (c["change"] == "gone" or c.get("evidence", 0.0) < WEAK_NEW_EVIDENCE):
+    if c["change"] == "new" and _unsure(c, doubt) and c.get("evidence", 0.0) < WEAK_NEW_EVIDENCE:
         return True
     other = "prior" if c["change"] == "new" else "current"
     boxes = [_mapped_box(o["box"], m) if other == "prior" else tuple(o["box"])
@@ -264,12 +265,25 @@ def _grown_from_candidate(c: dict, doubt, m: np.ndarray) -> dict:
     return c
 
 
-def _same_shape(c: dict, evidence) -> bool:
-    """A finding new or gone whose box shows the same shape in both images: an export that sharpens
-    or steepens its tones darkened a lesion or lightened calculus that was there before, and the
-    detector found it in one image only."""
+def _unsure(f: dict, doubt) -> bool:
+    """The detector scored the finding within CLEAR_MARGIN of its label's threshold."""
+    if doubt is None:
+        return False
+    threshold, score = doubt.thresholds.get(f["label"]), f.get("confidence")
+    return threshold is not None and score is not None and score < threshold + CLEAR_MARGIN
+
+
+def _shape_kept(evidence, box) -> bool:
+    """Both images show the same shape in the box (`pixel_evidence(...).alike`): an export that
+    sharpens or steepens its tones changed how dark or light it is, not what is there."""
     alike = getattr(evidence, "alike", None)
-    return c["change"] in ("new", "gone") and alike is not None and alike(c["box"]) >= SAME_SHAPE
+    return alike is not None and alike(box) >= SAME_SHAPE
+
+
+def _same_shape(c: dict, evidence) -> bool:
+    """A finding new or gone whose box shows the same shape in both images: an export darkened a
+    lesion or lightened calculus that was there before, and the detector found it in one image only."""
+    return c["change"] in ("new", "gone") and _shape_kept(evidence, c["box"])
 
 
 def _untreated_lesion_gone(c: dict, changes: list[dict]) -> bool:
