@@ -11,6 +11,7 @@ import pytest
 
 from tray_app.analysis.registration import register
 from tray_app.clinical import change
+from tray_app.clinical.pixel_evidence import pixel_evidence
 from tray_app.clinical.change_text import comparison_lines, note_paragraph
 from tray_app.demo.pairs import as_samples, make_pair
 
@@ -177,7 +178,7 @@ def test_a_change_must_show_in_the_pixels_so_detector_flicker_is_not_claimed():
     reg = register(pair.current, pair.prior)
     from tray_app.analysis.registration import warp_onto
 
-    evidence = change.pixel_evidence(pair.current, *warp_onto(pair.prior, reg.matrix, pair.current.shape))
+    evidence = pixel_evidence(pair.current, *warp_onto(pair.prior, reg.matrix, pair.current.shape))
     (filling,) = [o.box for o in pair.current_objects if o.label == "restoration" and o.tooth_fdi == pair.tooth_fdi]
     assert evidence(filling, +1) >= 2 * change.MIN_EVIDENCE
     untouched = next(o.box for o in pair.current_objects if o.label == "tooth" and o.tooth_fdi != pair.tooth_fdi)

@@ -10,6 +10,7 @@ import pytest
 
 from tray_app.analysis.registration import register
 from tray_app.clinical import change
+from tray_app.clinical.pixel_evidence import not_anatomy, pixel_evidence
 from tray_app.clinical.comparison import changed_findings
 from tray_app.demo.pairs import make_pair
 
@@ -261,7 +262,7 @@ def test_an_edge_a_pixel_or_two_off_is_no_change_but_a_new_bright_area_is():
     is no pixel evidence; a filling that was not there is."""
     current = _scene(0, filling=True)
     prior = (255.0 * (_scene(1) / 255.0) ** 1.3).astype(np.uint8)     # another exposure, the sensor a pixel off
-    evidence = change.pixel_evidence(current, prior, np.ones(current.shape, bool))
+    evidence = pixel_evidence(current, prior, np.ones(current.shape, bool))
     beside_edge = (135, 60, 145, 140)                                 # centred on the bar's right edge
     assert evidence(beside_edge, -1) < change.MIN_EVIDENCE and evidence(beside_edge, +1) < change.MIN_EVIDENCE
     assert evidence((200, 80, 240, 120), +1) >= 4 * change.MIN_EVIDENCE
@@ -275,7 +276,7 @@ def test_a_filling_the_prior_clipped_into_its_enamel_is_no_evidence_of_a_new_one
     current[40:160, 80:220] = 190.0 + rng.normal(0, 4, (120, 140))    # the crown
     current[60:100, 120:180] = 245.0                                  # the filling, in both mouths
     prior = np.clip(1.6 * current - 40, 0, 255)                       # clips the crown and the filling alike
-    evidence = change.pixel_evidence(current.astype(np.uint8), prior.astype(np.uint8), np.ones(current.shape, bool))
+    evidence = pixel_evidence(current.astype(np.uint8), prior.astype(np.uint8), np.ones(current.shape, bool))
     assert evidence((120, 60, 180, 100), +1) < change.MIN_EVIDENCE
 
 
@@ -320,12 +321,12 @@ def test_burnt_in_text_and_an_outline_fill_are_not_anatomy_but_a_filling_clipped
     img[corner] = 0                                  # the rounded outline's fill in the top-left corner
     img[180:182, 40:140] = 255                       # a stroke of burnt-in text
     img[180:190, 40:42] = 255
-    out = change.not_anatomy(img.astype(np.uint8))
+    out = not_anatomy(img.astype(np.uint8))
     assert out[181, 90] and out[185, 41]
     assert not out[100, 150] and not out[100, 60] and not out[2, 2]   # a clipped filling, anatomy, the corner
-    with_outline = change.not_anatomy(img.astype(np.uint8), corners=True)
+    with_outline = not_anatomy(img.astype(np.uint8), corners=True)
     assert with_outline[2, 2] and with_outline[181, 90] and not with_outline[100, 150]
-    assert not change.not_anatomy(np.clip(120 + rng.normal(0, 6, (200, 300)), 1, 250).astype(np.uint8), corners=True).any()
+    assert not not_anatomy(np.clip(120 + rng.normal(0, 6, (200, 300)), 1, 250).astype(np.uint8), corners=True).any()
 
 
 def test_burnt_in_text_the_detector_took_for_a_filling_is_no_change():
@@ -351,7 +352,7 @@ def test_a_lesion_an_export_only_darkened_is_not_new_but_one_that_was_not_there_
     fresh = (np.abs(xx - 220) + np.abs(yy - 100)) < 14
     current -= 70.0 * fresh                                             # a lesion the prior did not have
     current, prior = (np.clip(a, 0, 255).astype(np.uint8) for a in (current, prior))
-    evidence = change.pixel_evidence(current, prior, np.ones(current.shape, bool))
+    evidence = pixel_evidence(current, prior, np.ones(current.shape, bool))
     still = [[1, 0, 0], [0, 1, 0]]
     found = [dict(_f("caries", (86, 86, 114, 114), 36), confidence=0.8),
              dict(_f("caries", (206, 86, 234, 114), 37), confidence=0.8)]
@@ -388,7 +389,7 @@ def test_a_box_the_exports_clipped_almost_whole_is_no_evidence():
     current[80:85, 100:110] = 180                                # a corner of it not clipped (2 % of the box)
     prior = current.copy()
     prior[80:85, 100:110] = 120
-    evidence = change.pixel_evidence(current.astype(np.uint8), prior.astype(np.uint8), np.ones(current.shape, bool))
+    evidence = pixel_evidence(current.astype(np.uint8), prior.astype(np.uint8), np.ones(current.shape, bool))
     assert evidence((100, 80, 160, 120), +1) == 0.0
 
 

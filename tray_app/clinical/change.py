@@ -19,7 +19,7 @@ PROGRESSING_MM = 1.2      # bone level deeper by more than the landmarks' error 
 EDGE_SHARE = 0.01         # of the image's long side: a landmark closer to the edge is not measured
 PROGRESSING_PCT = 8.0     # the same, uncalibrated, in percent of the root length
 ROOT_TILT_DEG = 25.0      # a root surface runs within this of the image's vertical (bitewing and periapical)
-# a change must show in the pixels (`pixel_evidence`, the residual of the change's own sign in the box
+# a change must show in the pixels (`pixel_evidence.py`, the residual of the change's own sign in the box
 # over the residual around it). Chosen on seeds 5000 and 9000 of bench/priors_pairs.py only: detector
 # flicker on their no-change pairs reached 0.18 for a new finding; real new fillings scored 0.9 and up
 # (one at 0.0, a filling the prior's clipped enamel hid)
@@ -43,103 +43,6 @@ ALIKE_EDGE_SHARE = 0.05   # … and only this far (of the long side) inside the 
 # were real at 0.45-0.93, one filling at 0.99)
 SAME_SHAPE = 0.97
 SAME_PLACE_IOU = 0.3      # a candidate in the other image overlapping this much is the same finding
-
-
-SMOOTH_SIGMA = 1.5        # px: sensor noise, not structure, dominated the residual of a single pixel
-REGISTRATION_SLACK = 2    # px: a residual within the prior's range this near is misalignment of an edge, not change
-MIN_BOX_SHARE = 0.05      # of a box's pixels usable (seen, not clipped) for any evidence (0.25 lost 5 real changes on seeds 5000-17000)
-TONE_QUANTILES = 33       # the prior's tone mapped onto the current's by matching this many quantiles around the box
-
-
-def _clipped(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(at the image's ceiling, at its floor): pixels an export style clipped say only that the
-    true value lay beyond. A plateau counts only when it holds a noticeable share of the image."""
-    out = []
-    for extreme, near in ((img.max(), lambda v: img >= v - 1), (img.min(), lambda v: img <= v + 1)):
-        mask = near(extreme)
-        out.append(mask if mask.mean() >= 0.002 else np.zeros_like(mask))
-    return out[0], out[1]
-
-
-def not_anatomy(img: np.ndarray, corners: bool = False) -> np.ndarray:
-    """Pixels an export drew over the radiograph: burnt-in text (thin strokes at the image's extreme
-    value) and, with `corners`, a sensor outline's fill (the extreme plateau that reaches a corner).
-    Where they lie neither image says what the mouth looks like."""
-    import cv2
-
-    h, w = img.shape
-    out = np.zeros(img.shape, bool)
-    for plateau in _clipped(img):
-        mask = plateau.astype(np.uint8)
-        out |= (mask & ~cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))).astype(bool)
-        if corners and mask.any():
-            _, labels = cv2.connectedComponents(mask, connectivity=8)
-            at_corner = {int(labels[y, x]) for y in (0, h - 1) for x in (0, w - 1)} - {0}
-            if at_corner:
-                out |= np.isin(labels, list(at_corner))
-    return cv2.dilate(out.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-
-
-def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray):
-    """box -> how much the current image differs from the aligned prior inside the box, relative
-    to the ring around it. Both images are smoothed (noise is no change); the prior's tone is
-    mapped onto the current's by matching quantiles in the ring (export styles differ by curves,
-    not lines, and clip); a residual inside the box counts only beyond what the prior shows within
-    REGISTRATION_SLACK pixels (an edge a pixel off is no change). Pixels clipped in either image are
-    left out of the ring, and out of the box where clipping could fake the change's direction. A
-    detector's flicker between two exposures leaves the pixels alike (≈0); a filling that was not
-    there, or a lesion that grew, does not."""
-    import cv2
-
-    cur = cv2.GaussianBlur(current.astype(np.float32), (0, 0), SMOOTH_SIGMA)
-    pri = cv2.GaussianBlur(prior_aligned.astype(np.float32), (0, 0), SMOOTH_SIGMA)
-    cur_hi, cur_lo = _clipped(current)
-    pri_hi, pri_lo = _clipped(prior_aligned)
-    slack = np.ones((2 * REGISTRATION_SLACK + 1,) * 2, np.uint8)
-    qs = np.linspace(0.0, 1.0, TONE_QUANTILES)
-
-    def score(box, sign: int = 0) -> float:
-        """sign 0: any residual; +1 / -1: only the current image lighter / darker than the prior."""
-        h, w = current.shape
-        x1, y1, x2, y2 = box
-        pad = max(8.0, 0.75 * max(x2 - x1, y2 - y1))
-        wx1, wy1 = int(max(0, x1 - pad)), int(max(0, y1 - pad))
-        wx2, wy2 = int(min(w, x2 + pad)), int(min(h, y2 + pad))
-        if wx2 - wx1 < 4 or wy2 - wy1 < 4:
-            return 0.0
-        win = np.s_[wy1:wy2, wx1:wx2]
-        c, p = cur[win], pri[win]
-        inner = np.zeros(c.shape, bool)
-        inner[int(max(0, y1 - wy1)):int(max(0, y2 - wy1)), int(max(0, x1 - wx1)):int(max(0, x2 - wx1))] = True
-        clipped = cur_hi[win] | cur_lo[win] | pri_hi[win] | pri_lo[win]
-        # clipping that can only hide the change's direction is kept: a new filling the current
-        # image clips is still lighter than the prior there
-        fake = {1: cur_lo[win] | pri_hi[win], -1: cur_hi[win] | pri_lo[win]}.get(sign, clipped)
-        ring, box_px = seen[win] & ~inner & ~clipped, seen[win] & inner & ~fake
-        if ring.sum() < 12 or box_px.sum() < max(6.0, MIN_BOX_SHARE * inner.sum()):
-            return 0.0   # a few pixels of the box say nothing (a bracket both images clip: pair 33001)
-        pq = np.maximum.accumulate(np.quantile(p[ring], qs) + qs * 1e-3)   # strictly rising for interp
-        pred = np.interp(p, pq, np.quantile(c[ring], qs)).astype(np.float32)
-        d = c - np.clip(c, cv2.erode(pred, slack), cv2.dilate(pred, slack))
-        r = np.abs(c - pred)
-        # the larger half of the residuals: a lesion that grew changes part of its box
-        inside = sign * d[box_px] if sign else np.abs(d[box_px])
-        return float(_upper_half(inside) / (_upper_half(r[ring]) + 1e-6))
-
-    def alike(box) -> float:
-        """The correlation of the two images' pixels inside the box: a shape both show (≈1) is
-        the same thing, whatever the tones around it."""
-        h, w = current.shape
-        x1, y1 = int(max(0, box[0])), int(max(0, box[1]))
-        x2, y2 = int(min(w, box[2])), int(min(h, box[3]))
-        m = seen[y1:y2, x1:x2]
-        a, b = cur[y1:y2, x1:x2][m], pri[y1:y2, x1:x2][m]
-        if a.size < 12 or a.std() < 1e-3 or b.std() < 1e-3:
-            return 0.0
-        return float(np.corrcoef(a, b)[0, 1])
-
-    score.alike = alike
-    return score
 
 
 def _mapped_box(box, m: np.ndarray) -> tuple[float, float, float, float]:
@@ -167,15 +70,11 @@ def _same_tooth(a, b) -> bool:
     return not (a.get("tooth_fdi") and b.get("tooth_fdi")) or int(a["tooth_fdi"]) == int(b["tooth_fdi"])
 
 
-def _upper_half(values: np.ndarray) -> float:
-    return float(np.sort(values)[values.size // 2:].mean())
-
-
 def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[int, int], evidence=None,
                     prior_size: tuple[int, int] | None = None, doubt=None) -> list[dict]:
     """current/prior: finding rows (label, box x1..y2, tooth_fdi, surfaces, confidence); matrix:
     2×3 prior -> current; size: the current image's (width, height), prior_size the prior's
-    (default the same); evidence: `pixel_evidence(...)`, which a change must pass (without it every
+    (default the same); evidence: `pixel_evidence.pixel_evidence(...)`, which a change must pass (without it every
     box difference counts); doubt: the detector's own view (`thresholds`, `candidates(which)`,
     see `_flicker`). Teeth themselves are not compared, but a prior finding takes the number of
     the current tooth its tooth lies on (the detector may number a tooth one off at an edge); one

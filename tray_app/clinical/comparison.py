@@ -21,6 +21,7 @@ from ..store import images as image_repo
 from ..store import priors as priors_repo
 from ..store.db import Database
 from . import change
+from . import pixel_evidence as pixels
 from .priors import find_prior
 
 log = logging.getLogger(__name__)
@@ -60,16 +61,16 @@ class DetectorDoubt:
 
 
 def pixel_evidence_of(gray, prior_gray, reg):
-    """`change.pixel_evidence` of an image and its registered prior, over the pixels both show of
+    """`pixel_evidence.pixel_evidence` of an image and its registered prior, over the pixels both show of
     the mouth: where the aligned prior has pixels, neither image has burnt-in text, and the prior
     has no sensor-outline fill. Aligned, the prior's overlays land on other anatomy (no-change pair
     33081: its burnt-in date by the outline, boxed as a filling); the current's own clipped corners
     are left to the clipping rules (taking them too took crowns clipped white, where new fillings
     were then missed: 3 on seeds 9000 and 29000)."""
     prior_aligned, seen = warp_onto(prior_gray, reg.matrix, gray.shape)
-    drawn_over, _ = warp_onto(change.not_anatomy(prior_gray, corners=True).astype(np.uint8), reg.matrix, gray.shape)
-    seen &= ~drawn_over.astype(bool) & ~change.not_anatomy(gray)
-    return change.pixel_evidence(gray, prior_aligned, seen)
+    drawn_over, _ = warp_onto(pixels.not_anatomy(prior_gray, corners=True).astype(np.uint8), reg.matrix, gray.shape)
+    seen &= ~drawn_over.astype(bool) & ~pixels.not_anatomy(gray)
+    return pixels.pixel_evidence(gray, prior_aligned, seen)
 
 
 def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg,
