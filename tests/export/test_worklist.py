@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import socket
 import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -100,6 +103,15 @@ def running(schedule, home, export_dir, od_keys):
         s.stop()
 
 
+def _dcmtk_findscu() -> str:
+    """DCMTK's findscu. pynetdicom installs a console script of the same name, with other arguments,
+    next to the interpreter: a developer whose PATH starts with the venv would run that one."""
+    venv_bin = os.path.realpath(os.path.dirname(sys.executable))
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if p and os.path.realpath(p) != venv_bin)
+    return shutil.which("findscu", path=path) or "findscu"
+
+
 def findscu(port, tmp_path, *keys, calling="SENSOR1", day=TODAY):
     """`findscu -W` with the query shape an intra-oral sensor sends; the responses as datasets."""
     out = tmp_path / f"rsp{len(list(tmp_path.glob('rsp_*')))}"
@@ -114,7 +126,7 @@ def findscu(port, tmp_path, *keys, calling="SENSOR1", day=TODAY):
     if day is not None:
         base.append(f"{SPS}.ScheduledProcedureStepStartDate={day.strftime('%Y%m%d')}")
     args = [k for k in base if k.split("=")[0] not in given] + list(keys)
-    cmd = ["findscu", "-W", "-aet", calling, "-aec", "DABWORKLIST", "-X", "-od", str(out), "127.0.0.1", str(port)]
+    cmd = [_dcmtk_findscu(), "-W", "-aet", calling, "-aec", "DABWORKLIST", "-X", "-od", str(out), "127.0.0.1", str(port)]
     for k in args:
         cmd += ["-k", k]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
