@@ -16,14 +16,8 @@ MATCH_IOU = 0.5
 KINDS = ("bitewing", "periapical")
 
 
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter + 1e-9)
-
-
 def run(images: int, seed: int, kinds=KINDS) -> dict:
+    from tray_app.analysis.metrics import box_iou
     from tray_app.analysis.model import load_model
     from tray_app.analysis.tooth_mapping import place_findings
     from tray_app.config import bundled_models_dir
@@ -41,12 +35,14 @@ def run(images: int, seed: int, kinds=KINDS) -> dict:
             found = detector.detect(pixels, kind=kind)
             placed = place_findings(found, kind=kind, width=w, height=h, listed_fdi=sample.teeth_fdi)
             truth = [o for o in sample.objects if o.label == "tooth"]
-            for d, p in zip(found, placed):
-                if d.label != "tooth" or not truth:
+            teeth = [(d, p) for d, p in zip(found, placed) if d.label == "tooth"]
+            if not truth or not teeth:
+                continue
+            iou = box_iou([d.box for d, _ in teeth], [o.box for o in truth])
+            for (d, p), row in zip(teeth, iou):
+                if row.max() < MATCH_IOU:
                     continue
-                best = max(truth, key=lambda o: _iou(d.box, o.box))
-                if _iou(d.box, best.box) < MATCH_IOU:
-                    continue
+                best = truth[int(row.argmax())]
                 matched += 1
                 right += p.tooth_fdi == best.tooth_fdi
                 if p.tooth_fdi != best.tooth_fdi and s not in wrong_seeds:

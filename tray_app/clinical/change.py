@@ -120,7 +120,10 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
     if evidence is not None:
         for c in out:
             c["evidence"] = round(evidence(c["box"], _sign(c)), 2)
-        out = [c for c in out if c["evidence"] >= MIN_EVIDENCE and not _same_shape(c, evidence)]
+        # a new or gone finding whose box shows the same shape in both images: an export darkened a
+        # lesion or lightened calculus that was there, and the detector found it in one image only
+        out = [c for c in out if c["evidence"] >= MIN_EVIDENCE
+               and not (c["change"] in ("new", "gone") and _shape_kept(evidence, c["box"]))]
     if doubt is not None:
         out = [c for c in (_grown_from_candidate(c, doubt, m) for c in out) if not _flicker(c, doubt, m)]
     out = [c for c in out if not _untreated_lesion_gone(c, out)]
@@ -152,15 +155,13 @@ def _grown_from_candidate(c: dict, doubt, m: np.ndarray) -> dict:
     the area now)."""
     if c["change"] != "new" or c["label"] not in PATHOLOGY_LABELS:
         return c
-    area = _area(c["box"])
     for o in doubt.candidates("prior"):
         if o["label"] != c["label"]:
             continue
         before = _mapped_box(o["box"], m)
-        inside = _area((max(before[0], c["box"][0]), max(before[1], c["box"][1]),
-                        min(before[2], c["box"][2]), min(before[3], c["box"][3]))) / max(_area(before), 1e-6)
-        if inside >= IN_VIEW and area >= GROWN_RATIO * _area(before):
-            return {**c, "change": "grown", "area_ratio": round(area / max(_area(before), 1e-6), 2)}
+        ratio = _area(c["box"]) / max(_area(before), 1e-6)
+        if _share_in(before, c["box"]) >= IN_VIEW and ratio >= GROWN_RATIO:
+            return {**c, "change": "grown", "area_ratio": round(ratio, 2)}
     return c
 
 
@@ -177,12 +178,6 @@ def _shape_kept(evidence, box) -> bool:
     sharpens or steepens its tones changed how dark or light it is, not what is there."""
     alike = getattr(evidence, "alike", None)
     return alike is not None and alike(box) >= SAME_SHAPE
-
-
-def _same_shape(c: dict, evidence) -> bool:
-    """A finding new or gone whose box shows the same shape in both images: an export darkened a
-    lesion or lightened calculus that was there before, and the detector found it in one image only."""
-    return c["change"] in ("new", "gone") and _shape_kept(evidence, c["box"])
 
 
 def _untreated_lesion_gone(c: dict, changes: list[dict]) -> bool:
@@ -225,9 +220,15 @@ def _inverse(m: np.ndarray) -> np.ndarray:
     return np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
 
 
+def _share_in(box, other) -> float:
+    """The share of the box that lies in the other box."""
+    return _area((max(box[0], other[0]), max(box[1], other[1]), min(box[2], other[2]), min(box[3], other[3]))) \
+        / max(_area(box), 1e-6)
+
+
 def _inside(box, w: float, h: float) -> float:
     """The share of the box inside a w × h image."""
-    return _area((max(box[0], 0), max(box[1], 0), min(box[2], w), min(box[3], h))) / max(_area(box), 1e-6)
+    return _share_in(box, (0.0, 0.0, w, h))
 
 
 def _renumbered_finding(f: dict, numbers: dict[int, int]) -> dict:

@@ -14,7 +14,6 @@ from typing import Callable
 
 import numpy as np
 
-
 from ..analysis.registration import register, warp_onto
 from ..store import findings as findings_repo
 from ..store import images as image_repo
