@@ -25,7 +25,8 @@ ALIGNED_PX = 5.0
 BOUND_SLACK_MM = 0.25     # a lower bound of a bone-level change above the true change by more is no bound
 
 
-def _findings(model, pixels, kind, teeth):
+def detected_findings(model, pixels, kind, teeth) -> list[dict]:
+    """What the service stores of an image: the detector's findings, placed on teeth, duplicates merged."""
     from tray_app.analysis.merge import merge_duplicates
     from tray_app.analysis.tooth_mapping import place_findings
 
@@ -53,8 +54,7 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
     from tray_app.analysis.model import load_model
     from tray_app.analysis.registration import register
     from tray_app.config import bundled_models_dir
-    from tray_app.clinical import change
-    from tray_app.clinical.comparison import bone_levels_of, changed_findings
+    from tray_app.clinical.comparison import bone_levels_of, compared
     from tray_app.demo.pairs import CHANGES, make_pair
 
     detector = load_model(bundled_models_dir() / "dental-demo")
@@ -71,17 +71,11 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
         stats["pairs"] += 1
         reg = register(pair.current, pair.prior)
         stats["aligned"] += _aligned(reg, pair)
-        now = _findings(detector, pair.current, kind, pair.teeth_fdi)
-        then = _findings(detector, pair.prior, kind, pair.teeth_fdi)
-        changes = changed_findings(pair.current, pair.prior, now, then, reg, detector, kind) if reg.ok else []
-
-        def levels(f, px):
-            return bone_levels_of(landmarks, px, f, pair.spacing_mm)
-
-        then_levels = levels(then, pair.prior)
-        if reg.ok:
-            then_levels = change.renumbered(then_levels, change.same_teeth(now, then, reg.as_array()))
-        bone = change.bone_change(levels(now, pair.current), then_levels)
+        now = detected_findings(detector, pair.current, kind, pair.teeth_fdi)
+        then = detected_findings(detector, pair.prior, kind, pair.teeth_fdi)
+        changes, bone = compared(pair.current, pair.prior, now, then, reg,
+                                 bone_levels_of(landmarks, pair.current, now, pair.spacing_mm),
+                                 bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm), detector, kind)
         truth_now = {(lm.tooth_fdi, lm.surface): lm.bone_level_mm for lm in pair.current_landmarks}
         truth_then = {(lm.tooth_fdi, lm.surface): lm.bone_level_mm for lm in pair.prior_landmarks}
         for b in bone:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tray_app.analysis.registration import register
-from tray_app.clinical import change
+from tray_app.clinical import bone_level, change
 from tray_app.clinical.pixel_evidence import pixel_evidence
 from tray_app.clinical.change_text import comparison_lines, note_paragraph
 from tray_app.demo.pairs import as_samples, make_pair
@@ -72,14 +72,14 @@ class _Lm:
 def test_bone_level_in_mm_with_spacing_and_in_percent_of_the_root_without():
     now = [_Lm(36, "M", (100, 100), (100, 160), (100, 400)), _Lm(36, "D", (200, 100), (200, 130))]
     then = [_Lm(36, "M", (100, 100), (100, 130), (100, 400)), _Lm(36, "D", (200, 100), (200, 129))]
-    rows = change.bone_change(change.bone_levels(now, 0.05), change.bone_levels(then, 0.05))
+    rows = bone_level.bone_change(bone_level.bone_levels(now, 0.05), bone_level.bone_levels(then, 0.05))
     m = next(r for r in rows if r["surface"] == "M")
     assert (m["mm"], m["prior_mm"], m["delta_mm"], m["progressing"]) == (3.0, 1.5, 1.5, True)
     assert not next(r for r in rows if r["surface"] == "D")["progressing"]
     line = comparison_lines({"registered": True, "changes": [], "bone": rows})[0]
     assert "#19 mesial" in line and "3.0 mm" in line and "+1.5 mm" in line and "progressing" in line
     # no pixel spacing: percent of the root length, said to be uncalibrated
-    rows = change.bone_change(change.bone_levels(now, None), change.bone_levels(then, None))
+    rows = bone_level.bone_change(bone_level.bone_levels(now, None), bone_level.bone_levels(then, None))
     m = next(r for r in rows if r["surface"] == "M")
     assert m["mm"] is None and m["pct_root"] == 20.0 and m["delta_pct"] == 10.0 and m["progressing"]
     assert "uncalibrated" in comparison_lines({"registered": True, "changes": [], "bone": rows})[0]
@@ -95,9 +95,9 @@ def test_the_landmark_model_measures_how_far_bone_receded():
 
     def levels(objects, pixels):
         teeth = [(o.tooth_fdi, o.box) for o in objects if o.label == "tooth"]
-        return change.bone_levels(model.find(pixels, teeth), pair.spacing_mm)
+        return bone_level.bone_levels(model.find(pixels, teeth), pair.spacing_mm)
 
-    rows = change.bone_change(levels(pair.current_objects, pair.current), levels(pair.prior_objects, pair.prior))
+    rows = bone_level.bone_change(levels(pair.current_objects, pair.current), levels(pair.prior_objects, pair.prior))
     row = next(r for r in rows if (r["tooth_fdi"], r["surface"]) == (pair.tooth_fdi, pair.surface))
     truth = {(lm.tooth_fdi, lm.surface): lm.bone_level_mm for lm in pair.current_landmarks}
     before = {(lm.tooth_fdi, lm.surface): lm.bone_level_mm for lm in pair.prior_landmarks}
@@ -201,7 +201,7 @@ def test_bone_levels_compare_the_same_physical_tooth_when_the_detector_numbered_
     assert numbers == {45: 44, 46: 46}
     then = {(45, "M"): {"mm": 1.5, "pct_root": None}, (46, "D"): {"mm": 1.4, "pct_root": None},
             (47, "M"): {"mm": 0.1, "pct_root": None}}
-    assert set(change.renumbered(then, numbers)) == {(44, "M"), (46, "D")}
+    assert set(bone_level.renumbered(then, numbers)) == {(44, "M"), (46, "D")}
 
 
 def test_the_service_asks_its_finding_model_before_it_claims_a_new_restoration(bundled_home, export_dir, monkeypatch):

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from tray_app.analysis.registration import register
-from tray_app.clinical import change
+from tray_app.clinical import bone_level, change
 from tray_app.clinical.pixel_evidence import not_anatomy, pixel_evidence
 from tray_app.clinical.comparison import changed_findings
 from tray_app.demo.pairs import make_pair
+
+from bench.priors_pairs import detected_findings as _detected
 
 
 def _f(label, box, fdi):
@@ -70,18 +72,6 @@ def detector():
     return load_model(bundled_models_dir() / "dental-demo")
 
 
-def _detected(model, pixels, kind, teeth):
-    from tray_app.analysis.merge import merge_duplicates
-    from tray_app.analysis.tooth_mapping import place_findings
-
-    h, w = pixels.shape
-    found = model.detect(pixels, kind=kind)
-    placed = place_findings(found, kind=kind, width=w, height=h, listed_fdi=teeth)
-    found, placed = merge_duplicates(found, placed)
-    return [dict(zip(("x1", "y1", "x2", "y2"), d.box), label=d.label, tooth_fdi=p.tooth_fdi, surfaces=p.surfaces,
-                 confidence=d.score) for d, p in zip(found, placed)]
-
-
 @pytest.mark.parametrize("kind,seed", [("bitewing", 5104),      # a calculus flickering in at its threshold
                                        ("periapical", 9137),    # a filling at a corner the turned prior never saw
                                        ("periapical", 13113)])  # a lesion boxed alike by the top edge, its border darker
@@ -107,7 +97,7 @@ def test_a_bone_level_at_the_image_edge_is_not_measured():
 
     inside = ToothLandmarks(36, "D", (150.0, 175.0), (150.0, 205.0), None)
     at_edge = ToothLandmarks(36, "M", (0.0, 167.0), (3.0, 250.0), None)   # the tooth is cut by the image's left edge
-    assert set(change.bone_levels([inside, at_edge], 0.05, (554, 664))) == {(36, "D")}
+    assert set(bone_level.bone_levels([inside, at_edge], 0.05, (554, 664))) == {(36, "D")}
 
 
 def test_bone_on_a_pair_without_change_is_not_progressing(detector):
@@ -118,15 +108,15 @@ def test_bone_on_a_pair_without_change_is_not_progressing(detector):
 def _bone_rows(detector, pair) -> list[dict]:
     """The bone-level rows the comparison makes of a pair, with the bundled detector and landmark model."""
     from tray_app.analysis.landmarks import LandmarkModel
-    from tray_app.clinical.comparison import bone_levels_of
+    from tray_app.clinical.comparison import bone_compared, bone_levels_of, pixel_evidence_of
 
     reg = register(pair.current, pair.prior)
     landmarks = LandmarkModel()
     now = _detected(detector, pair.current, pair.kind, pair.teeth_fdi)
     then = _detected(detector, pair.prior, pair.kind, pair.teeth_fdi)
-    then_levels = change.renumbered(bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm),
-                                    change.same_teeth(now, then, reg.as_array()))
-    return change.bone_change(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm), then_levels)
+    return bone_compared(bone_levels_of(landmarks, pair.current, now, pair.spacing_mm),
+                         bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm), now, then, reg,
+                         pixel_evidence_of(pair.current, pair.prior, reg))
 
 
 def test_a_lesion_grown_by_its_darkening_is_worded_without_an_area_ratio():
@@ -221,17 +211,18 @@ def test_a_crest_past_the_image_edge_gives_a_lower_bound_of_the_bone_level():
     beside = ToothLandmarks(16, "M", (13.0, 80.0), (-3.0, 30.0), None)      # an upper tooth at the left edge
     unseen = ToothLandmarks(47, "M", (200.0, 495.0), None, None)            # the model: crest not in view
     at_edge = ToothLandmarks(47, "D", (100.0, 495.0), (98.0, 572.0), None)  # placed in the edge's band, not past it
-    levels = change.bone_levels([past, shallow, beside, unseen, at_edge], 0.044, shape)
+    levels = bone_level.bone_levels([past, shallow, beside, unseen, at_edge], 0.044, shape)
     assert (47, "M") not in levels and (47, "D") not in levels   # the model errs there
-    assert levels[(46, "M")] == {"mm": round((576 - 7.68 - 495) * 0.044, 2), "pct_root": None, "at_least": True}
+    assert levels[(46, "M")] == {"mm": round((576 - 7.68 - 495) * 0.044, 2), "pct_root": None, "at_least": True,
+                                 "crest": (476.0, 580.0)}
     assert levels[(46, "D")]["at_least"]
     assert levels[(16, "M")]["mm"] == 0.55     # its crest may lie past the left edge, close by
-    assert change.bone_levels([past], None, shape) == {}                 # uncalibrated: no mm to bound
+    assert bone_level.bone_levels([past], None, shape) == {}                 # uncalibrated: no mm to bound
     prior = {(46, "M"): {"mm": 1.31, "pct_root": None}, (46, "D"): {"mm": 3.5, "pct_root": None}}
-    rows = {r["surface"]: r for r in change.bone_change(levels, prior)}
+    rows = {r["surface"]: r for r in bone_level.bone_change(levels, prior)}
     assert rows["M"]["progressing"] and rows["M"]["at_least"] and rows["M"]["delta_mm"] == round(3.23 - 1.31, 2)
     assert rows["D"]["delta_mm"] is None and not rows["D"]["progressing"]   # a bound under the prior says nothing
-    assert change.bone_change(prior, levels) == []     # a prior that is a bound: its crest may have been deeper
+    assert bone_level.bone_change(prior, levels) == []     # a prior that is a bound: its crest may have been deeper
     assert bone_line(rows["M"]) == ("#30 mesial: bone level at least 3.2 mm below the CEJ — the crest lies past the "
                                     "image edge (was 1.3 mm, at least +1.9 mm) — progressing")
     page = patient_lines({"registered": True, "changes": [], "bone": [rows["M"]]}, set())
@@ -244,7 +235,7 @@ def test_bone_receded_past_the_image_edge_is_reported_as_at_least(detector):
     hit = next(r for r in rows if (r["tooth_fdi"], r["surface"]) == (pair.tooth_fdi, pair.surface))
     true = [lm.bone_level_mm for lm in pair.current_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0] - \
         [lm.bone_level_mm for lm in pair.prior_landmarks if (lm.tooth_fdi, lm.surface) == (46, "M")][0]
-    assert hit["at_least"] and hit["progressing"] and change.PROGRESSING_MM <= hit["delta_mm"] <= true
+    assert hit["at_least"] and hit["progressing"] and bone_level.PROGRESSING_MM <= hit["delta_mm"] <= true
 
 
 def _scene(shift_px: int = 0, filling: bool = False) -> np.ndarray:

@@ -1,12 +1,9 @@
 """What changed between a prior image and the current one, per tooth: findings new, gone or
-grown (their boxes compared after the prior is aligned), and the radiographic bone level —
-the CEJ-to-crest distance per tooth surface, in mm from the pixel spacing, or as a percent of
-the root length when the image has no spacing ("uncalibrated").
+grown (their boxes compared after the prior is aligned). The bone level's change is in
+`bone_level.py`.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -15,10 +12,6 @@ from ..labels import ANATOMY_LABELS, CARIES_LABELS, COVERING_LABELS, PATHOLOGY_L
 GROWN_RATIO = 1.5         # box area now / then for "grown" (box jitter between exposures stays below)
 MIN_IOU = 0.05            # a prior box, aligned, must overlap the current one to be the same finding
 IN_VIEW = 0.7             # a prior finding counts as gone only when this much of it is in the current image
-PROGRESSING_MM = 1.2      # bone level deeper by more than the landmarks' error can make it: "progressing"
-EDGE_SHARE = 0.01         # of the image's long side: a landmark closer to the edge is not measured
-PROGRESSING_PCT = 8.0     # the same, uncalibrated, in percent of the root length
-ROOT_TILT_DEG = 25.0      # a root surface runs within this of the image's vertical (bitewing and periapical)
 # a change must show in the pixels (`pixel_evidence.py`, the residual of the change's own sign in the box
 # over the residual around it). Chosen on seeds 5000 and 9000 of bench/priors_pairs.py only: detector
 # flicker on their no-change pairs reached 0.18 for a new finding; real new fillings scored 0.9 and up
@@ -32,6 +25,10 @@ GROWN_EVIDENCE = 1.2      # a prior lesion not found again grew when the area ar
 # no claim (no-change pair 17032: bone loss at 0.205 of 0.175 with evidence 0.54)
 CLEAR_MARGIN = 0.1
 WEAK_NEW_EVIDENCE = 2 * MIN_EVIDENCE
+# a restoration or crown gone needs this much: one that was lost leaves a cavity, an extracted tooth an
+# empty socket, far darker than the detector's flicker on a filling (no-change pair 57129: 0.57; on the
+# seeds' change pairs, gone fillings, all flicker, at 0.68 and up)
+GONE_COVERING_EVIDENCE = WEAK_NEW_EVIDENCE
 # a lesion the detector boxed alike in both images grew when the area around it darkened this much:
 # the detector's own boxes say otherwise, so the pixels must say it more clearly than GROWN_EVIDENCE
 # (seeds 5000 and 9000: no-change pairs up to 1.56; lesions that grew 1.84 and up, one at 1.56)
@@ -122,7 +119,7 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
             c["evidence"] = round(evidence(c["box"], _sign(c)), 2)
         # a new or gone finding whose box shows the same shape in both images: an export darkened a
         # lesion or lightened calculus that was there, and the detector found it in one image only
-        out = [c for c in out if c["evidence"] >= MIN_EVIDENCE
+        out = [c for c in out if c["evidence"] >= _least_evidence(c)
                and not (c["change"] in ("new", "gone") and _shape_kept(evidence, c["box"]))]
     if doubt is not None:
         out = [c for c in (_grown_from_candidate(c, doubt, m) for c in out) if not _flicker(c, doubt, m)]
@@ -130,6 +127,10 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
     seen: set[tuple] = set()
     return [c for c in out if not ((c["change"], c["label"], c["tooth_fdi"]) in seen
                                    or seen.add((c["change"], c["label"], c["tooth_fdi"])))]
+
+
+def _least_evidence(c: dict) -> float:
+    return GONE_COVERING_EVIDENCE if c["change"] == "gone" and c["label"] in COVERING_LABELS else MIN_EVIDENCE
 
 
 def _flicker(c: dict, doubt, m: np.ndarray) -> bool:
@@ -244,60 +245,6 @@ def _change(kind: str, f, box, **extra) -> dict:
     return out
 
 
-def bone_levels(landmarks, spacing_mm: float | None, shape: tuple[int, int] | None = None) -> dict[tuple[int, str], dict]:
-    """Per (tooth FDI, surface): the CEJ-to-crest distance in mm (None uncalibrated) and, when
-    the apex is in view, as a percent of the CEJ-to-apex distance. shape: the image's (height,
-    width); a surface whose CEJ lies at its edge, or whose crest the landmark model calls out of
-    view, is not measured (on pairs without change it called crests in view out of view); one whose
-    crest it places at the edge neither (it reads them badly there: taking the band's depth as a
-    lower bound overstated 6 of 30 changes on generated pairs), but one whose crest it places past
-    the edge gets a lower bound in mm, `at_least`: the crest is at least as far from the CEJ as the
-    edge is."""
-    out = {}
-    for lm in landmarks:
-        if lm.cej is None or lm.crest is None or (shape and _at_edge(lm.cej, shape)):
-            continue
-        if shape and _past_edge(lm.crest, shape):
-            bound = _to_edge(lm.cej, lm.tooth_fdi, shape) if spacing_mm else None
-            if bound:
-                out[(lm.tooth_fdi, lm.side)] = {"mm": round(bound * spacing_mm, 2), "pct_root": None, "at_least": True}
-            continue
-        if shape and _at_edge(lm.crest, shape):
-            continue
-        px = math.dist(lm.cej, lm.crest)
-        root = math.dist(lm.cej, lm.apex) if lm.apex is not None else 0.0
-        out[(lm.tooth_fdi, lm.side)] = {
-            "mm": round(px * spacing_mm, 2) if spacing_mm else None,
-            "pct_root": round(100.0 * px / root, 1) if root > px else None}
-    return out
-
-
-def _to_edge(cej, fdi: int, shape: tuple[int, int]) -> float | None:
-    """The shortest way, in pixels, from the CEJ to where the image stops being measured (EDGE_SHARE
-    inside its border) for a root surface within ROOT_TILT_DEG of the vertical, running up for an
-    upper tooth and down for a lower one: a crest past that edge lies at least this far from the
-    CEJ (by a side edge the bound is short). None when the CEJ lies at an edge."""
-    h, w = shape
-    margin = EDGE_SHARE * max(h, w)
-    x, y = cej
-    ahead = (y - margin) if fdi // 10 in (1, 2, 5, 6) else (h - margin - y)
-    aside = min(x - margin, w - margin - x) / math.sin(math.radians(ROOT_TILT_DEG))
-    return float(min(ahead, aside)) if min(ahead, aside) > 0 else None
-
-
-def _past_edge(point, shape: tuple[int, int]) -> bool:
-    h, w = shape
-    return not (0 <= point[0] < w and 0 <= point[1] < h)
-
-
-def _at_edge(point, shape: tuple[int, int]) -> bool:
-    """The landmark model reads a tooth cut by the image edge badly there (on generated pairs
-    without change a crest at the edge was placed 2.4 mm too deep)."""
-    h, w = shape
-    margin = EDGE_SHARE * max(h, w)
-    return not (margin <= point[0] <= w - margin and margin <= point[1] <= h - margin)
-
-
 def same_teeth(current: list[dict], prior: list[dict], matrix) -> dict[int, int]:
     """prior tooth number -> the number of the current tooth its aligned box overlaps most: the
     detector may number a tooth differently in the two images (one tooth off at an edge)."""
@@ -311,39 +258,6 @@ def same_teeth(current: list[dict], prior: list[dict], matrix) -> dict[int, int]
         best = max(now, key=lambda t: _iou(box, t[1]), default=None)
         if best is not None and _iou(box, best[1]) >= 0.5:
             out[int(f["tooth_fdi"])] = best[0]
-    return out
-
-
-def renumbered(levels: dict, numbers: dict[int, int]) -> dict:
-    """The prior's levels by the number of the current tooth each prior tooth lies on (`same_teeth`).
-    A prior tooth on no current tooth is left out: its number alone does not make it the same tooth
-    (a prior's tiny misdetected "tooth" at the edge took a real tooth's number, seed 25017)."""
-    return {(numbers[fdi], side): v for (fdi, side), v in levels.items() if fdi in numbers}
-
-
-def bone_change(now: dict, then: dict) -> list[dict]:
-    """Bone level per tooth surface now and then, and whether it is progressing. A level now that
-    is a lower bound (`at_least`) against a measured prior gives a lower bound of the change; a
-    prior that is a bound gives none (its crest may have been deeper)."""
-    out = []
-    for (fdi, side), cur in sorted(now.items()):
-        old = then.get((fdi, side))
-        if old is None or old.get("at_least"):
-            continue
-        row = {"tooth_fdi": fdi, "surface": side, "mm": cur["mm"], "prior_mm": old["mm"],
-               "pct_root": cur["pct_root"], "prior_pct_root": old["pct_root"], "delta_mm": None, "delta_pct": None}
-        if cur.get("at_least"):
-            row["at_least"] = True
-        if cur["mm"] is not None and old["mm"] is not None:
-            row["delta_mm"] = round(cur["mm"] - old["mm"], 2)
-            if cur.get("at_least") and row["delta_mm"] <= 0:   # a bound under the prior's level says nothing
-                row["delta_mm"] = None
-        if cur["pct_root"] is not None and old["pct_root"] is not None:
-            row["delta_pct"] = round(cur["pct_root"] - old["pct_root"], 1)
-        row["progressing"] = bool((row["delta_mm"] is not None and row["delta_mm"] >= PROGRESSING_MM)
-                                  or (row["delta_mm"] is None and row["delta_pct"] is not None
-                                      and row["delta_pct"] >= PROGRESSING_PCT))
-        out.append(row)
     return out
 
 

@@ -19,7 +19,7 @@ from ..store import findings as findings_repo
 from ..store import images as image_repo
 from ..store import priors as priors_repo
 from ..store.db import Database
-from . import change
+from . import bone_level, change
 from . import pixel_evidence as pixels
 from .priors import find_prior
 
@@ -73,11 +73,11 @@ def pixel_evidence_of(gray, prior_gray, reg):
 
 
 def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg,
-                     detector=None, kind: str | None = None) -> list[dict]:
+                     detector=None, kind: str | None = None, evidence=None) -> list[dict]:
     """Findings new / gone / grown between an image and its registered prior, each shown in the
-    pixels of the prior aligned onto it and, given the `detector`, not just its flicker at a
-    threshold (bench/priors_pairs.py measures this very call)."""
-    evidence = pixel_evidence_of(gray, prior_gray, reg)
+    pixels of the prior aligned onto it (`evidence`, made here when not given) and, given the
+    `detector`, not just its flicker at a threshold (part of `compared`)."""
+    evidence = evidence or pixel_evidence_of(gray, prior_gray, reg)
     doubt = DetectorDoubt(detector, kind, {"current": gray, "prior": prior_gray}) if detector is not None else None
     return change.findings_change(findings, prior_findings, reg.as_array(), gray.shape[::-1], evidence,
                                   prior_size=prior_gray.shape[::-1], doubt=doubt)
@@ -87,7 +87,29 @@ def bone_levels_of(model, gray, findings: list[dict], spacing_mm: float | None) 
     """The bone level per tooth surface of an image, from the landmark `model` on its detected teeth."""
     teeth = [(int(f["tooth_fdi"]), (f["x1"], f["y1"], f["x2"], f["y2"])) for f in findings
              if f["label"] == "tooth" and f.get("tooth_fdi")]
-    return change.bone_levels(model.find(gray, teeth), spacing_mm, gray.shape) if teeth else {}
+    return bone_level.bone_levels(model.find(gray, teeth), spacing_mm, gray.shape) if teeth else {}
+
+
+def bone_compared(now: dict, then: dict, findings: list[dict], prior_findings: list[dict], reg, evidence=None) -> list[dict]:
+    """The bone-level change between an image's levels and its prior's (`bone_levels_of`). Registered,
+    the prior's teeth go by the numbers of the current teeth they lie on, and a level that deepened
+    must show in the pixels (`evidence`); not registered, the tooth numbers are all there is
+    (part of `compared`)."""
+    if not reg.ok:
+        return bone_level.bone_change(now, then)
+    m = reg.as_array()
+    return bone_level.bone_change(now, bone_level.renumbered(then, change.same_teeth(findings, prior_findings, m)),
+                                  m, evidence)
+
+
+def compared(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg, now: dict, then: dict,
+             detector=None, kind: str | None = None) -> tuple[list[dict], list[dict]]:
+    """(findings' changes, bone-level rows) of an image and its prior, given both images' bone
+    levels (`bone_levels_of`): what the service stores and bench/priors_pairs.py measures."""
+    evidence = pixel_evidence_of(gray, prior_gray, reg) if reg.ok else None
+    changes = changed_findings(gray, prior_gray, findings, prior_findings, reg, detector, kind, evidence) if reg.ok else []
+    bone = bone_compared(now, then, findings, prior_findings, reg, evidence)
+    return bone_level.agreeing(changes, bone, now), bone
 
 
 class Comparer:
@@ -134,13 +156,9 @@ class Comparer:
         reg = register(gray, prior_gray)
         result = {"view": match.view, "registered": reg.ok, "matrix": reg.matrix, "correlation": reg.correlation,
                   "reason": reg.reason, "changes": [], "bone": []}
-        if reg.ok:
-            result["changes"] = changed_findings(gray, prior_gray, findings, prior_findings, reg,
-                                                 self.detector(), row["kind"])
-        then = self._bone(prior_gray, prior, prior_findings)
-        if reg.ok:   # the prior's teeth by the numbers of the current teeth they lie on
-            then = change.renumbered(then, change.same_teeth(findings, prior_findings, reg.as_array()))
-        result["bone"] = change.bone_change(self._bone(gray, row, findings), then)
+        result["changes"], result["bone"] = compared(
+            gray, prior_gray, findings, prior_findings, reg, self._bone(gray, row, findings),
+            self._bone(prior_gray, prior, prior_findings), self.detector(), row["kind"])
         priors_repo.save(self.db, image_id, row["study_id"], prior, **result)
         return result | {"prior_image_id": prior["id"], "prior_date": match.date}
 

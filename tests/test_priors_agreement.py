@@ -1,0 +1,113 @@
+"""Two readings of a change must agree before the comparison claims it (issue 20: no "changed"
+claim on a pair without change): a bone level the landmarks read deeper must show in the pixels
+between the two crests; a new bone-loss finding must not sit on a surface whose measured level
+did not move; a restoration gone needs more than the least pixel evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tray_app.analysis.registration import register
+from tray_app.clinical import bone_level, change
+from tray_app.clinical.change_text import bone_line
+from tray_app.clinical.pixel_evidence import pixel_evidence
+from tray_app.demo.pairs import make_pair
+
+from bench.priors_pairs import detected_findings as _detected
+
+STILL = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+
+
+def _mouth(crest_y: int, seed: int) -> np.ndarray:
+    """Soft tissue above, bone from `crest_y` down between two roots (x 130-170), noise."""
+    img = np.full((240, 300), 170.0)
+    img[:100, :] = 80.0
+    img[100:crest_y, 130:170] = 80.0
+    img[:, 100:130] = img[:, 170:200] = 200.0          # the roots either side
+    return np.clip(img + np.random.default_rng(seed).normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_level_the_landmarks_read_deeper_progresses_only_where_the_pixels_between_the_crests_darkened():
+    now = {(46, "M"): {"mm": 2.5, "pct_root": None, "crest": (150.0, 130.0)}}
+    then = {(46, "M"): {"mm": 1.0, "pct_root": None, "crest": (150.0, 100.0)}}
+    prior = _mouth(100, 1)
+    seen = np.ones(prior.shape, bool)
+
+    receded = bone_level.bone_change(now, then, STILL, pixel_evidence(_mouth(130, 2), prior, seen))[0]
+    assert receded["progressing"] and receded["evidence"] >= bone_level.BONE_EVIDENCE
+    assert not receded.get("unconfirmed")
+
+    # the same mouth: the landmark model placed the crest 1.5 mm deeper, the bone did not move
+    misread = bone_level.bone_change(now, then, STILL, pixel_evidence(_mouth(100, 2), prior, seen))[0]
+    assert not misread["progressing"] and misread["unconfirmed"] and misread["delta_mm"] == 1.5
+    assert bone_line(misread).endswith("not seen in the image, not marked progressing")
+    # not registered, there are no aligned pixels to ask: the landmarks alone decide
+    assert bone_level.bone_change(now, then)[0]["progressing"]
+
+
+def test_a_new_bone_loss_finding_on_a_surface_measured_unchanged_is_no_change():
+    loss = {"change": "new", "label": "bone_loss", "tooth_fdi": 46, "surfaces": "", "box": [100.0, 100.0, 160.0, 160.0]}
+    now = {(46, "M"): {"mm": 1.4, "pct_root": None, "crest": (130.0, 150.0)},
+           (46, "D"): {"mm": 1.2, "pct_root": None, "crest": (300.0, 150.0)}}
+
+    def rows(delta_m, delta_d=0.0):
+        return [{"tooth_fdi": 46, "surface": "M", "delta_mm": delta_m}, {"tooth_fdi": 46, "surface": "D", "delta_mm": delta_d}]
+
+    assert bone_level.agreeing([loss], rows(-0.1), now) == []            # no-change pair 17104
+    assert bone_level.agreeing([loss], rows(1.6), now) == [loss]         # the level deepened too
+    assert bone_level.agreeing([loss], rows(None), now) == [loss]        # not measured: nothing contradicts it
+    # the surface measured unchanged lies far from the finding (the tooth's other side)
+    assert bone_level.agreeing([loss], rows(1.6, delta_d=0.0), now) == [loss]
+    other = {**loss, "tooth_fdi": 45}
+    assert bone_level.agreeing([other], rows(-0.1), now) == [other]      # another tooth's finding
+    caries = {**loss, "label": "caries"}
+    assert bone_level.agreeing([caries], rows(-0.1), now) == [caries]
+
+
+def test_a_restoration_gone_needs_more_than_the_least_pixel_evidence():
+    """No-change pair 57129: a filling 'gone' at evidence 0.57. A lost filling leaves a cavity,
+    far darker than that; a new filling needs only the least evidence."""
+    filling = dict(label="restoration", x1=100, y1=50, x2=140, y2=80, tooth_fdi=37, surfaces="MOD", confidence=0.6)
+    weak, strong = (lambda box, sign=0: 0.7), (lambda box, sign=0: 1.5)
+    assert change.findings_change([], [filling], STILL, (640, 480), weak) == []
+    assert [c["change"] for c in change.findings_change([], [filling], STILL, (640, 480), strong)] == ["gone"]
+    assert [c["change"] for c in change.findings_change([filling], [], STILL, (640, 480), weak)] == ["new"]
+
+
+@pytest.fixture(scope="module")
+def models():
+    from tray_app.analysis.landmarks import LandmarkModel
+    from tray_app.analysis.model import load_model
+    from tray_app.config import bundled_models_dir
+
+    return load_model(bundled_models_dir() / "dental-demo"), LandmarkModel()
+
+
+def _compared(models, pair):
+    from tray_app.clinical.comparison import bone_levels_of, compared
+    detector, landmarks = models
+    now = _detected(detector, pair.current, pair.kind, pair.teeth_fdi)
+    then = _detected(detector, pair.prior, pair.kind, pair.teeth_fdi)
+    return compared(pair.current, pair.prior, now, then, register(pair.current, pair.prior),
+                    bone_levels_of(landmarks, pair.current, now, pair.spacing_mm),
+                    bone_levels_of(landmarks, pair.prior, then, pair.spacing_mm), detector, pair.kind)
+
+
+@pytest.mark.parametrize("seed", [57088,    # the landmarks read 16 M 1.22 mm deeper
+                                  29032,    # 45 D 2.4 mm deeper: a crest by the bottom edge, placed differently
+                                  57000])   # a new bone-loss finding on 47 M, whose level did not move
+def test_pairs_without_change_that_the_landmarks_or_the_detector_misread_claim_nothing(models, seed):
+    changes, bone = _compared(models, make_pair("bitewing", seed, "none"))
+    assert changes == [] and not [b for b in bone if b["progressing"]]
+
+
+def test_bone_that_receded_is_still_reported_by_both_readings(models):
+    pair = make_pair("bitewing", 5068, "bone_receded")   # the landmarks read only 0.31 mm of 46 M's recession
+    changes, bone = _compared(models, pair)
+    assert ("new", "bone_loss", pair.tooth_fdi) in [(c["change"], c["label"], c["tooth_fdi"]) for c in changes]
+    pair = make_pair("bitewing", 5036, "bone_receded")   # 46 M, 2.5 mm, found by both
+    changes, bone = _compared(models, pair)
+    hit = next(b for b in bone if (b["tooth_fdi"], b["surface"]) == (pair.tooth_fdi, pair.surface))
+    assert hit["progressing"] and hit["evidence"] >= bone_level.BONE_EVIDENCE
+    assert ("new", "bone_loss", pair.tooth_fdi) in [(c["change"], c["label"], c["tooth_fdi"]) for c in changes]
