@@ -111,3 +111,15 @@ def test_bone_that_receded_is_still_reported_by_both_readings(models):
     hit = next(b for b in bone if (b["tooth_fdi"], b["surface"]) == (pair.tooth_fdi, pair.surface))
     assert hit["progressing"] and hit["evidence"] >= bone_level.BONE_EVIDENCE
     assert ("new", "bone_loss", pair.tooth_fdi) in [(c["change"], c["label"], c["tooth_fdi"]) for c in changes]
+
+
+def test_a_box_drawn_larger_grew_only_where_its_pixels_changed_as_much_as_a_lesion_that_grew():
+    """No-change pair 45112: the detector boxed a caries 1.5× larger with evidence 0.6."""
+    then = dict(label="caries", x1=100, y1=50, x2=120, y2=70, tooth_fdi=15, surfaces="MO", confidence=0.7)
+    now = {**then, "x2": 125, "y2": 75}      # 1.56× the area
+    assert change.findings_change([now], [then], STILL, (640, 480), lambda box, sign=0: 0.6) == []
+    out = change.findings_change([now], [then], STILL, (640, 480), lambda box, sign=0: 1.5)
+    assert [(c["change"], c["area_ratio"]) for c in out] == [("grown", 1.56)]
+    # a calculus deposit boxed larger is the box, not the deposit (no-change pair 45112)
+    deposit, larger = {**then, "label": "calculus"}, {**now, "label": "calculus"}
+    assert change.findings_change([larger], [deposit], STILL, (640, 480), lambda box, sign=0: 1.5) == []
