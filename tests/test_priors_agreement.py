@@ -65,6 +65,27 @@ def test_a_new_bone_loss_finding_on_a_surface_measured_unchanged_is_no_change():
     assert bone_level.agreeing([caries], rows(-0.1), now) == [caries]
 
 
+def test_bone_loss_gone_needs_a_level_measured_higher():
+    """Bone does not grow back by itself: no-change pair 77088 had bone loss 'gone' at evidence 0.61."""
+    gone = {"change": "gone", "label": "bone_loss", "tooth_fdi": 47, "surfaces": "", "box": [100.0, 100.0, 160.0, 160.0]}
+    now = {(47, "M"): {"mm": 1.4, "pct_root": None, "crest": (130.0, 150.0)}}
+    assert bone_level.agreeing([gone], [], now) == []                                         # nothing measured
+    assert bone_level.agreeing([gone], [{"tooth_fdi": 47, "surface": "M", "delta_mm": 0.0}], now) == []
+    assert bone_level.agreeing([gone], [{"tooth_fdi": 47, "surface": "M", "delta_mm": -1.5}], now) == [gone]
+
+
+def test_a_lesion_named_differently_in_the_two_images_is_no_change():
+    """No-change pair 73008: one dark area, bone loss in the prior and caries in the current."""
+    then = dict(label="bone_loss", x1=690, y1=472, x2=730, y2=564, tooth_fdi=45, surfaces="", confidence=0.57)
+    now = dict(label="caries", x1=697, y1=516, x2=748, y2=561, tooth_fdi=45, surfaces="M", confidence=0.6)
+    def strong(box, sign=0):   # the new lesion darker, the old one's place lighter; not darker around it
+        return 2.0 if sign == 1 or round(box[0]) in (now["x1"], 500) else 0.0
+    assert change.findings_change([now], [then], STILL, (800, 600), strong) == []
+    elsewhere = {**now, "x1": 500, "x2": 540}
+    assert sorted(c["change"] for c in change.findings_change([elsewhere], [then], STILL, (800, 600), strong)) \
+        == ["gone", "new"]
+
+
 def test_a_restoration_gone_needs_more_than_the_least_pixel_evidence():
     """No-change pair 57129: a filling 'gone' at evidence 0.57. A lost filling leaves a cavity,
     far darker than that; a new filling needs only the least evidence."""
@@ -96,7 +117,9 @@ def _compared(models, pair):
 
 @pytest.mark.parametrize("seed", [57088,    # the landmarks read 16 M 1.22 mm deeper
                                   29032,    # 45 D 2.4 mm deeper: a crest by the bottom edge, placed differently
-                                  57000])   # a new bone-loss finding on 47 M, whose level did not move
+                                  57000,    # a new bone-loss finding on 47 M, whose level did not move
+                                  73008,    # bone loss in the prior, caries in the current: one dark area
+                                  77088])   # bone loss "gone"
 def test_pairs_without_change_that_the_landmarks_or_the_detector_misread_claim_nothing(models, seed):
     changes, bone = _compared(models, make_pair("bitewing", seed, "none"))
     assert changes == [] and not [b for b in bone if b["progressing"]]

@@ -136,21 +136,32 @@ def _between(crest, prior_crest, matrix) -> tuple[float, float, float, float]:
 
 
 def agreeing(changes: list[dict], rows: list[dict], now: dict) -> list[dict]:
-    """The findings' changes (`change.findings_change`) less a new or grown bone-loss finding that
-    the measured levels contradict: a surface of its own tooth whose crest lies in (or near) its box
-    was measured in both images (`rows` of `bone_change`, `now` the current levels, with crests) and
-    has not deepened by UNCHANGED_MM. Two readings of the same bone must agree for a change."""
-    def contradicted(c: dict) -> bool:
-        if c["label"] != "bone_loss" or c["change"] not in ("new", "grown"):
-            return False
+    """The findings' changes (`change.findings_change`) less the bone-loss changes the measured
+    levels do not bear out (`rows` of `bone_change`, `now` the current levels, with crests; a surface
+    counts for a finding when it is of the finding's tooth, measured in both images, and its crest
+    lies in or near the finding's box). Two readings of the same bone must agree for a change:
+    - a new or grown bone-loss finding on a surface that has not deepened by UNCHANGED_MM is the
+      detector reading the same bone twice;
+    - bone loss gone needs a surface that rose by UNCHANGED_MM: bone does not grow back by itself
+      (regenerative surgery aside), so a finding in the prior only is otherwise one image's error
+      (no-change pairs 73008, 77088)."""
+    def deltas(c: dict) -> list[float]:
         x1, y1, x2, y2 = c["box"]
         pad = 0.25 * max(x2 - x1, y2 - y1)
+        out = []
         for r in rows:
             crest = now.get((r["tooth_fdi"], r["surface"]), {}).get("crest")
             if r["tooth_fdi"] != c.get("tooth_fdi") or r["delta_mm"] is None or r.get("at_least") or crest is None:
                 continue
-            if x1 - pad <= crest[0] <= x2 + pad and y1 - pad <= crest[1] <= y2 + pad and r["delta_mm"] < UNCHANGED_MM:
-                return True
-        return False
+            if x1 - pad <= crest[0] <= x2 + pad and y1 - pad <= crest[1] <= y2 + pad:
+                out.append(r["delta_mm"])
+        return out
 
-    return [c for c in changes if not contradicted(c)]
+    def borne_out(c: dict) -> bool:
+        if c["label"] != "bone_loss":
+            return True
+        if c["change"] == "gone":
+            return any(d <= -UNCHANGED_MM for d in deltas(c))
+        return not any(d < UNCHANGED_MM for d in deltas(c))
+
+    return [c for c in changes if borne_out(c)]

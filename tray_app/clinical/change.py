@@ -125,7 +125,7 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
                and not (c["change"] in ("new", "gone") and _shape_kept(evidence, c["box"]))]
     if doubt is not None:
         out = [c for c in (_grown_from_candidate(c, doubt, m) for c in out) if not _flicker(c, doubt, m)]
-    out = [c for c in out if not _untreated_lesion_gone(c, out)]
+    out = [c for c in out if not _untreated_lesion_gone(c, out) and not _relabelled(c, out)]
     seen: set[tuple] = set()
     return [c for c in out if not ((c["change"], c["label"], c["tooth_fdi"]) in seen
                                    or seen.add((c["change"], c["label"], c["tooth_fdi"])))]
@@ -196,6 +196,17 @@ def _untreated_lesion_gone(c: dict, changes: list[dict]) -> bool:
         return False
     return not any(o["change"] == "new" and o["label"] in COVERING_LABELS and _iou(o["box"], c["box"]) > 0
                    for o in changes)
+
+
+def _relabelled(c: dict, changes: list[dict]) -> bool:
+    """A lesion new where a lesion of another label went, at the same place, is one dark area the
+    detector named differently in the two images (no-change pair 73008: bone loss in the prior, caries
+    in the current): a lesion does not turn into another."""
+    if c["change"] not in ("new", "gone") or c["label"] not in RADIOLUCENT:
+        return False
+    other = "gone" if c["change"] == "new" else "new"
+    return any(o["change"] == other and o["label"] in RADIOLUCENT and o["label"] != c["label"]
+               and _iou(o["box"], c["box"]) >= SAME_PLACE_IOU for o in changes)
 
 
 def _darker(evidence, f: dict, box, gate: float = GROWN_EVIDENCE) -> bool:

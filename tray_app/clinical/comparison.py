@@ -1,5 +1,5 @@
 """Comparing an analysed image with its prior: find the prior (clinical/priors.py), align it
-(analysis/registration.py), compare the findings and the bone levels (clinical/change.py), store
+(analysis/registration.py), compare the findings (clinical/change.py) and the bone levels (clinical/bone_level.py), store
 the result (`store/priors.py`) and refresh the study's summary, whose tags and priority it feeds.
 
 Runs as one of the pipeline's `after_image` steps on the analysis worker thread (app.py), never
