@@ -19,7 +19,8 @@ ROOT_TILT_DEG = 25.0      # a root surface runs within this of the image's verti
 BONE_EVIDENCE = 0.5
 # a new or grown bone-loss finding on a tooth surface whose level the landmarks measured in both images
 # as deepened by less than this is the detector reading the same bone twice (no-change pairs 17104 and
-# 57000: -0.1 and -0.04 mm; bone that receded, found as a new finding: 0.31 mm and up, most over 1.5)
+# 57000: -0.1 and -0.04 mm; bone that receded, found as a new finding: 0.31 mm and up, most over 1.5,
+# but for 73092, a crest receded past the edge that the landmark model placed inside, at -0.2)
 UNCHANGED_MM = 0.25
 
 
