@@ -16,6 +16,8 @@ from tray_app.ui.priors_panel import PriorsPanel
 CHANGE = {"change": "new", "label": "restoration", "tooth_fdi": 36, "surfaces": "MO", "box": [20, 20, 60, 50]}
 BONE = {"tooth_fdi": 36, "surface": "M", "mm": 3.4, "prior_mm": 2.1, "pct_root": None, "prior_pct_root": None,
         "delta_mm": 1.3, "delta_pct": None, "progressing": True}
+UNCONFIRMED = {"tooth_fdi": 37, "surface": "D", "mm": 3.5, "prior_mm": 1.1, "pct_root": None, "prior_pct_root": None,
+               "delta_mm": 2.4, "delta_pct": None, "progressing": False, "evidence": 0.01, "unconfirmed": True}
 
 
 def _compare_every_image_with_another(paths) -> None:
@@ -24,7 +26,7 @@ def _compare_every_image_with_another(paths) -> None:
         rows = db.query("SELECT id, study_id FROM images WHERE state='analyzed' ORDER BY id")
         for row, prior in zip(rows, rows[1:] + rows[:1]):
             priors_repo.save(db, row["id"], row["study_id"], _with_date(image_repo.get(db, prior["id"])), view="BW left molar", registered=True, matrix=[[1, 0, 2], [0, 1, -1]],
-                             correlation=0.9, changes=[CHANGE], bone=[BONE])
+                             correlation=0.9, changes=[CHANGE], bone=[BONE, UNCONFIRMED])
     finally:
         db.close()
 
@@ -48,6 +50,11 @@ def test_the_panel_says_what_changed_and_the_window_compares_in_four_views(revie
     text = panel.text.text()
     assert "#19: restoration new since the prior image" in text
     assert "#19 mesial: bone level 3.4 mm below the CEJ (was 2.1 mm, +1.3 mm) — progressing" in text
+    # the landmarks read 2.4 mm deeper, the pixels between the crests did not darken
+    assert "#18 distal: bone level 3.5 mm below the CEJ (was 1.1 mm, +2.4 mm) — not seen in the image, not marked " \
+        "progressing" in text
+    # three changes wrap to more lines than the column has room for: none is clipped, the text scrolls
+    qtbot.waitUntil(lambda: panel.text.height() >= panel.text.heightForWidth(panel.text.width()), timeout=2_000)
     panel.open_btn.click()
     window = panel.window
     qtbot.waitUntil(window.isVisible)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout
 
 from ..analysis.registration import warp_onto
 from ..clinical.change_text import comparison_lines
@@ -20,6 +21,7 @@ from . import study_panels, theme
 from .widgets import heading_row, panel_layout
 
 log = logging.getLogger(__name__)
+SHOWN_LINES = 6   # of the comparison's text before it scrolls: the findings list above keeps its room
 
 
 def load_comparison(api, image_id: int) -> dict | None:
@@ -53,7 +55,13 @@ class PriorsPanel(study_panels.StudyPanel):
         lay.addLayout(row)
         self.text = QLabel("")
         self.text.setWordWrap(True)
-        lay.addWidget(self.text)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # a word-wrapped label squeezed by the column clips its first and last lines: it scrolls instead
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.text)
+        lay.addWidget(self.scroll)
         self.open_btn = QPushButton("Compare with prior…")
         self.open_btn.clicked.connect(self.open_comparison)
         lay.addWidget(self.open_btn)
@@ -78,6 +86,17 @@ class PriorsPanel(study_panels.StudyPanel):
         self.status.setText(f"{comp['prior_date']} · {comp['view']}")
         self.text.setText("\n".join(comparison_lines(comp, all_bone=True)))
         self.show()
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        width = max(self.scroll.viewport().width(), self.text.minimumSizeHint().width(), 1)
+        most = SHOWN_LINES * self.text.fontMetrics().lineSpacing()
+        self.scroll.setFixedHeight(min(self.text.heightForWidth(width), most) + 2)
+
+    def resizeEvent(self, event) -> None:   # noqa: N802 (Qt's name): the wrap changes with the width
+        super().resizeEvent(event)
+        if self.isVisible():
+            self._fit_text()
 
     def open_comparison(self) -> None:
         if not self.data:
