@@ -26,7 +26,7 @@ BOUND_SLACK_MM = 0.25     # a lower bound of a bone-level change above the true 
 
 
 def detected_findings(model, pixels, kind, teeth) -> list[dict]:
-    """What the service stores of an image: the detector's findings, placed on teeth, duplicates merged."""
+    """An image's findings as intake/pipeline.py makes them: the detector's, placed on teeth, duplicates merged."""
     from tray_app.analysis.merge import merge_duplicates
     from tray_app.analysis.tooth_mapping import place_findings
 

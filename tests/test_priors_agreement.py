@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tray_app.analysis.registration import register
+from tray_app.analysis.registration import Registration, register
 from tray_app.clinical import bone_level, change
 from tray_app.clinical.change_text import bone_line
 from tray_app.clinical.pixel_evidence import pixel_evidence
@@ -17,6 +17,7 @@ from tray_app.demo.pairs import make_pair
 from bench.priors_pairs import detected_findings as _detected
 
 STILL = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+ALIGNED = Registration(True, tuple(map(tuple, STILL)), 1.0, 0.0)
 
 
 def _mouth(crest_y: int, seed: int) -> np.ndarray:
@@ -34,12 +35,12 @@ def test_a_level_the_landmarks_read_deeper_progresses_only_where_the_pixels_betw
     prior = _mouth(100, 1)
     seen = np.ones(prior.shape, bool)
 
-    receded = bone_level.bone_change(now, then, STILL, pixel_evidence(_mouth(130, 2), prior, seen))[0]
+    receded = bone_level.bone_change(now, then, ALIGNED, pixel_evidence(_mouth(130, 2), prior, seen))[0]
     assert receded["progressing"] and receded["evidence"] >= bone_level.BONE_EVIDENCE
     assert not receded.get("unconfirmed")
 
     # the same mouth: the landmark model placed the crest 1.5 mm deeper, the bone did not move
-    misread = bone_level.bone_change(now, then, STILL, pixel_evidence(_mouth(100, 2), prior, seen))[0]
+    misread = bone_level.bone_change(now, then, ALIGNED, pixel_evidence(_mouth(100, 2), prior, seen))[0]
     assert not misread["progressing"] and misread["unconfirmed"] and misread["delta_mm"] == 1.5
     assert bone_line(misread).endswith("not seen in the image, not marked progressing")
     # not registered, there are no aligned pixels to ask: the landmarks alone decide

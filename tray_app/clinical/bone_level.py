@@ -40,22 +40,18 @@ def bone_levels(landmarks, spacing_mm: float | None, shape: tuple[int, int] | No
             continue
         if shape and _past_edge(lm.crest, shape):
             bound = _to_edge(lm.cej, lm.tooth_fdi, shape) if spacing_mm else None
-            if bound:
-                out[(lm.tooth_fdi, lm.side)] = {"mm": round(bound * spacing_mm, 2), "pct_root": None, "at_least": True,
-                                                "crest": _point(lm.crest)}
+            if not bound:
+                continue
+            level = {"mm": round(bound * spacing_mm, 2), "pct_root": None, "at_least": True}
+        elif shape and _at_edge(lm.crest, shape):
             continue
-        if shape and _at_edge(lm.crest, shape):
-            continue
-        px = math.dist(lm.cej, lm.crest)
-        root = math.dist(lm.cej, lm.apex) if lm.apex is not None else 0.0
-        out[(lm.tooth_fdi, lm.side)] = {
-            "mm": round(px * spacing_mm, 2) if spacing_mm else None,
-            "pct_root": round(100.0 * px / root, 1) if root > px else None, "crest": _point(lm.crest)}
+        else:
+            px = math.dist(lm.cej, lm.crest)
+            root = math.dist(lm.cej, lm.apex) if lm.apex is not None else 0.0
+            level = {"mm": round(px * spacing_mm, 2) if spacing_mm else None,
+                     "pct_root": round(100.0 * px / root, 1) if root > px else None}
+        out[(lm.tooth_fdi, lm.side)] = level | {"crest": (float(lm.crest[0]), float(lm.crest[1]))}
     return out
-
-
-def _point(p) -> tuple[float, float]:
-    return float(p[0]), float(p[1])
 
 
 def _to_edge(cej, fdi: int, shape: tuple[int, int]) -> float | None:
@@ -91,11 +87,11 @@ def renumbered(levels: dict, numbers: dict[int, int]) -> dict:
     return {(numbers[fdi], side): v for (fdi, side), v in levels.items() if fdi in numbers}
 
 
-def bone_change(now: dict, then: dict, matrix=None, evidence=None) -> list[dict]:
+def bone_change(now: dict, then: dict, reg=None, evidence=None) -> list[dict]:
     """Bone level per tooth surface now and then, and whether it is progressing. A level now that
     is a lower bound (`at_least`) against a measured prior gives a lower bound of the change; a
-    prior that is a bound gives none (its crest may have been deeper). Given the registration's
-    `matrix` (prior -> current) and the pair's `evidence` (`pixel_evidence.pixel_evidence`), a
+    prior that is a bound gives none (its crest may have been deeper). Given the pair's registration
+    `reg` (prior -> current) and its `evidence` (`pixel_evidence.pixel_evidence`), a
     level deeper by the landmarks' reading is progressing only where the pixels between the two
     crests darkened; otherwise the row says `unconfirmed` (the landmark model placed a crest
     differently, most often at the image edge)."""
@@ -117,20 +113,18 @@ def bone_change(now: dict, then: dict, matrix=None, evidence=None) -> list[dict]
         row["progressing"] = bool((row["delta_mm"] is not None and row["delta_mm"] >= PROGRESSING_MM)
                                   or (row["delta_mm"] is None and row["delta_pct"] is not None
                                       and row["delta_pct"] >= PROGRESSING_PCT))
-        if row["progressing"] and evidence is not None and matrix is not None and cur.get("crest") and old.get("crest"):
-            row["evidence"] = round(evidence(_between(cur["crest"], old["crest"], matrix), -1), 2)
+        if row["progressing"] and evidence is not None and reg is not None and cur.get("crest") and old.get("crest"):
+            row["evidence"] = round(evidence(_between(cur["crest"], reg.map_points(old["crest"])[0]), -1), 2)
             if row["evidence"] < BONE_EVIDENCE:
                 row["progressing"], row["unconfirmed"] = False, True
         out.append(row)
     return out
 
 
-def _between(crest, prior_crest, matrix) -> tuple[float, float, float, float]:
-    """The box between the current crest and the prior's, aligned: from one crest's height to the
+def _between(crest, prior_crest) -> tuple[float, float, float, float]:
+    """The box between the current crest and the prior's (aligned): from one crest's height to the
     other's, as wide as it is high, centred between them (a root runs near the vertical)."""
-    (a, b, c), (d, e, f) = matrix
-    x0, y0 = a * prior_crest[0] + b * prior_crest[1] + c, d * prior_crest[0] + e * prior_crest[1] + f
-    (x1, y1) = crest
+    (x0, y0), (x1, y1) = prior_crest, crest
     half = max(2.0, abs(y1 - y0) / 2)
     cx = (x0 + x1) / 2
     return cx - half, min(y0, y1), cx + half, max(y0, y1)

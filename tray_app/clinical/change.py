@@ -132,7 +132,8 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
 
 
 def _least_evidence(c: dict) -> float:
-    """A finding whose box grew by GROWN_RATIO grew only where its pixels changed as much as around a
+    """The pixel evidence a change needs: MIN_EVIDENCE, GONE_COVERING_EVIDENCE for a restoration or
+    crown gone, and GROWN_EVIDENCE for a finding whose box grew by GROWN_RATIO, as much as around a
     lesion not found again (no-change pair 45112: caries boxed 1.5× larger at 0.6; lesions that grew,
     seeds 5000-17000: 1.5 and up)."""
     if c["change"] == "grown" and "area_ratio" in c:

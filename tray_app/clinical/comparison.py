@@ -97,9 +97,8 @@ def bone_compared(now: dict, then: dict, findings: list[dict], prior_findings: l
     (part of `compared`)."""
     if not reg.ok:
         return bone_level.bone_change(now, then)
-    m = reg.as_array()
-    return bone_level.bone_change(now, bone_level.renumbered(then, change.same_teeth(findings, prior_findings, m)),
-                                  m, evidence)
+    numbers = change.same_teeth(findings, prior_findings, reg.as_array())
+    return bone_level.bone_change(now, bone_level.renumbered(then, numbers), reg, evidence)
 
 
 def compared(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg, now: dict, then: dict,
