@@ -87,6 +87,17 @@ def test_bone_level_in_mm_with_spacing_and_in_percent_of_the_root_without():
                                                  "bone": [r for r in rows if r["surface"] == "D"]}, all_bone=True)[0]
 
 
+
+def test_the_review_text_lists_what_progressed_first_and_a_level_that_held_as_unchanged():
+    def row(fdi, mm, prior_mm, **extra):
+        return {"tooth_fdi": fdi, "surface": "M", "mm": mm, "prior_mm": prior_mm, "pct_root": None,
+                "prior_pct_root": None, "delta_mm": round(mm - prior_mm, 2), "delta_pct": None,
+                "progressing": False} | extra
+    held, misread, deeper = row(11, 1.6, 1.62), row(21, 3.5, 1.1, unconfirmed=True), row(36, 3.4, 1.5, progressing=True)
+    lines = comparison_lines({"registered": True, "changes": [], "bone": [held, misread, deeper]}, all_bone=True)
+    assert [line.split(" ")[0] for line in lines] == ["#19", "#9", "#8"]
+    assert lines[2] == "#8 mesial: bone level 1.6 mm below the CEJ (was 1.6 mm, unchanged)"
+
 def test_the_landmark_model_measures_how_far_bone_receded():
     from tray_app.analysis.landmarks import LandmarkModel
 
@@ -228,5 +239,44 @@ def test_the_service_asks_its_finding_model_before_it_claims_a_new_restoration(b
         assert new and abs(new[0]["tooth_fdi"] - pair.tooth_fdi) <= 1
         # a new finding: was it just under threshold in the prior? At most once per image asked
         assert prior.image.shape in asked and len(asked) <= 2
+    finally:
+        service.db.close()
+
+
+def test_a_prior_analysed_after_the_current_image_is_still_compared(bundled_home, export_dir):
+    """A history folder scanned out of order: the newer study is analysed first, with no prior yet;
+    its older study, analysed later, becomes its prior. The older study gets no comparison (it is
+    no prior of itself, and the newer one is not its prior)."""
+    import os
+
+    from service_helpers import fast_config, home_paths
+
+    from tray_app.app import Service
+    from tray_app.demo.writers import write_dicom
+    from tray_app.store import priors as priors_repo
+
+    pair = make_pair("bitewing", 41, "bone_receded")
+    prior, current = as_samples(pair, 41)
+    who = dict(patient_id="P-41", patient_name="Doe^Jane", birth_date="19700101")
+    service = Service(fast_config(export_dir), home_paths())
+    try:
+        write_dicom(current, export_dir / "now.dcm", study_uid="1.2.826.0.1.3680043.8.498.41.2", study_date="20260105",
+                    instance_number=2, **who)
+        service.run_once()
+        now_study = service.db.one("SELECT id FROM studies WHERE study_uid LIKE '%41.2'")["id"]
+        assert priors_repo.of_study(service.db, now_study) == []
+        then = export_dir / "then.dcm"
+        write_dicom(prior, then, study_uid="1.2.826.0.1.3680043.8.498.41.1", study_date="20250304", instance_number=1,
+                    **who)
+        year_ago = then.stat().st_mtime - 300 * 86400
+        os.utime(then, (year_ago, year_ago))
+        service.run_once()
+        (comp,) = priors_repo.of_study(service.db, now_study)
+        assert comp["registered"] and comp["prior_date"] == "2025-03-04"
+        assert any(b["progressing"] for b in comp["bone"])
+        tags = json.loads(service.db.one("SELECT tags FROM studies WHERE id=?", (now_study,))["tags"])
+        assert "changed since 2025-03-04" in tags
+        then_study = service.db.one("SELECT id FROM studies WHERE study_uid LIKE '%41.1'")["id"]
+        assert priors_repo.of_study(service.db, then_study) == []
     finally:
         service.db.close()

@@ -22,6 +22,10 @@ def finding_line(c: dict) -> str:
     return f"{where}: {name} {'new since' if c['change'] == 'new' else 'no longer seen since'} the prior image"
 
 
+def _delta(mm: float) -> str:
+    return "unchanged" if round(mm, 1) == 0 else f"{mm:+.1f} mm"   # not "-0.0 mm"
+
+
 def bone_line(b: dict) -> str:
     where = f"{_tooth(b['tooth_fdi'])} {SURFACE.get(b['surface'], b['surface'])}"
     if b.get("at_least") and b.get("mm") is not None:
@@ -29,7 +33,7 @@ def bone_line(b: dict) -> str:
         text = (f"{where}: bone level at least {b['mm']:.1f} mm below the CEJ — the crest lies past the image "
                 f"edge (was {b['prior_mm']:.1f} mm{change})")
     elif b.get("mm") is not None and b.get("prior_mm") is not None:
-        text = f"{where}: bone level {b['mm']:.1f} mm below the CEJ (was {b['prior_mm']:.1f} mm, {b['delta_mm']:+.1f} mm)"
+        text = f"{where}: bone level {b['mm']:.1f} mm below the CEJ (was {b['prior_mm']:.1f} mm, {_delta(b['delta_mm'])})"
     elif b.get("pct_root") is not None and b.get("prior_pct_root") is not None:
         text = (f"{where}: bone level at {b['pct_root']:.0f}% of the root (was {b['prior_pct_root']:.0f}%, "
                 f"{b['delta_pct']:+.0f} points; uncalibrated)")
@@ -45,7 +49,9 @@ def comparison_lines(comparison: dict, *, all_bone: bool = False) -> list[str]:
     if not comparison.get("registered"):
         return [f"Not compared with the prior image: {comparison.get('reason') or 'it could not be aligned'}."]
     lines = [finding_line(c) for c in comparison.get("changes", [])]
-    lines += [bone_line(b) for b in comparison.get("bone", []) if all_bone or b.get("progressing")]
+    # what progressed first, then what the landmarks alone read deeper, then the levels that held
+    bone = sorted(comparison.get("bone", []), key=lambda b: (not b.get("progressing"), not b.get("unconfirmed")))
+    lines += [bone_line(b) for b in bone if all_bone or b.get("progressing")]
     return lines or ["No change found since the prior image."]
 
 

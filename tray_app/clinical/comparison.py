@@ -161,6 +161,15 @@ class Comparer:
         priors_repo.save(self.db, image_id, row["study_id"], prior, **result)
         return result | {"prior_image_id": prior["id"], "prior_date": match.date}
 
+    def compare_later(self, image_id: int) -> list[int]:
+        """Compare again the later images this image may be the prior of (it arrived after them:
+        a history folder scanned out of order); the ids of the studies whose comparison changed."""
+        row = image_repo.get(self.db, image_id)
+        if row is None or not row["study_id"]:
+            return []
+        later = priors_repo.later_images(self.db, row["study_id"], row["kind"])
+        return sorted({r["study_id"] for r in later if self.compare(r["id"]) is not None})
+
 
 def after_image_step(comparer: Comparer, refresh: Callable[[int], object]) -> Callable:
     """The pipeline step: compare each analysed image, then refresh its study's summary so the
@@ -171,6 +180,8 @@ def after_image_step(comparer: Comparer, refresh: Callable[[int], object]) -> Ca
             return
         if comparer.compare(outcome.image_id) is not None:
             refresh(outcome.study_id)
+        for study_id in comparer.compare_later(outcome.image_id):
+            refresh(study_id)
 
     return compare_with_prior
 

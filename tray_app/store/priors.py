@@ -36,6 +36,22 @@ def earlier_images(db: Database, study_id: int) -> list[sqlite3.Row]:
         (study["patient_key"], study_id, study["first_seen_at"], *ANALYSED))
 
 
+def later_images(db: Database, study_id: int, kind: str) -> list[sqlite3.Row]:
+    """Analysed images of `kind` of this study's patient, in studies begun after it and still under
+    review, that have no comparison or one with a prior older than this study: an image of this
+    study may be their prior (a history folder's older file analysed after a newer one)."""
+    study = db.one("SELECT patient_key, first_seen_at FROM studies WHERE id=?", (study_id,))
+    if study is None or not study["patient_key"]:
+        return []
+    return db.query(
+        "SELECT i.* FROM images i JOIN studies s ON s.id=i.study_id "
+        "LEFT JOIN image_comparisons c ON c.image_id=i.id LEFT JOIN studies ps ON ps.id=c.prior_study_id "
+        "WHERE s.patient_key=? AND s.id<>? AND s.first_seen_at > ? AND s.status IN ('new','in_review') "
+        f"AND i.kind=? AND i.state IN ({','.join('?' * len(ANALYSED))}) "
+        "AND (c.image_id IS NULL OR ps.first_seen_at < ?) ORDER BY i.id",
+        (study["patient_key"], study_id, study["first_seen_at"], kind, *ANALYSED, study["first_seen_at"]))
+
+
 def save(db: Database, image_id: int, study_id: int, prior: sqlite3.Row | None, *, view: str = "",
          registered: bool = False, matrix: Any = (), correlation: float = 0.0, changes: list | None = None,
          bone: list | None = None, reason: str = "") -> None:

@@ -83,7 +83,8 @@ class PriorsPanel(study_panels.StudyPanel):
             self.hide()
             return
         comp = result["comparison"]
-        self.status.setText(f"{comp['prior_date']} · {comp['view']}")
+        self.status.setText(comp["prior_date"])   # with the view beside it, the heading was clipped in the column
+        self.status.setToolTip(f"Prior image: {comp['view']} of {comp['prior_date']}")
         self.text.setText("\n".join(comparison_lines(comp, all_bone=True)))
         self.show()
         self._fit_text()
