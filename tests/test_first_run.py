@@ -71,8 +71,8 @@ def test_readme_first_command_on_a_fresh_home_analyses_the_demo(tmp_path):
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
     try:
-        wait_for(lambda: sum("analysed image" in ln for ln in lines) >= 27 or proc.poll() is not None, 180,
-                 interval=0.5, message="the 27 demo radiographs analysed")
+        wait_for(lambda: sum("analysed image" in ln for ln in lines) >= 31 or proc.poll() is not None, 180,
+                 interval=0.5, message="the 31 demo radiographs analysed")
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         try:
@@ -85,7 +85,7 @@ def test_readme_first_command_on_a_fresh_home_analyses_the_demo(tmp_path):
     home = tmp_path / "newcomer" / ".local" / "share" / "DentalAIBridge" / "demo"
     assert f"workspace:       {home}" in out, out
     assert "No display found: running headless." in out, out
-    assert sum("analysed image" in ln for ln in lines) >= 27, out
+    assert sum("analysed image" in ln for ln in lines) >= 31, out
     assert "quarantined" not in out, out
-    assert out.count("Study ") == 5, out  # the queue printed on exit
+    assert out.count("Study ") == 7, out  # the queue printed on exit
     assert "Traceback" not in out, out

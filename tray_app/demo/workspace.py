@@ -3,7 +3,7 @@
 A demo home (separate from the real profile unless DENTAL_BRIDGE_HOME is set) holds an
 "imaging export" folder that is watched like a real share. It is seeded with a few patients
 (bitewings and periapicals as DICOM, a panoramic PNG and a 16-bit TIFF named by the
-file-name template), and while the demo runs a new radiograph arrives every so often.
+file-name template, and one patient's images from a year ago with today's, `history.py`), and while the demo runs a new radiograph arrives every so often.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..clinical.views import FMX_VIEWS
 from ..config import Config, Paths, SourceConfig, default_demo_home
 from ..logging_setup import setup_logging
 from ..store import findings, images
-from . import writers
+from . import history, writers
 from .synth import generate_sample
 
 DRIP_SECONDS = 30.0
@@ -79,7 +79,7 @@ def seed_workspace(folder: Path) -> int:
         for seq, (kind, fmt, bits, view) in enumerate(patient[4], start=1):
             _write(kind, fmt, bits, view, 1000 + p_index * 100 + seq, folder, patient, seq, study_uid)
             n += 1
-    return n
+    return n + history.write_history(folder)
 
 
 def _drip(folder: Path, stop: threading.Event) -> None:
@@ -135,7 +135,8 @@ def run_demo(*, headless: bool, once: bool, explicit_headless: bool, run_service
     print(f"  imaging export:  {export}  (watched like the practice's share)")
     seeded = seed_workspace(export)
     if seeded:
-        print(f"  wrote {seeded} demo radiographs for {len(PATIENTS)} patients")
+        print(f"  wrote {seeded} demo radiographs for {len(PATIENTS) + 1} patients"
+              f" ({history.PATIENT[2]} {history.PATIENT[1]} has images from a year ago too)")
     if headless and not explicit_headless:
         print("  No display found: running headless.")
 
