@@ -97,6 +97,39 @@ def test_a_restoration_gone_needs_more_than_the_least_pixel_evidence():
     assert [c["change"] for c in change.findings_change([filling], [], STILL, (640, 480), weak)] == ["new"]
 
 
+
+def _crown_mouth(crown: str, seed: int) -> np.ndarray:
+    """Background, bone, four teeth, enamel on three and a filling on one; on the first a crown:
+    'bright' (even, clipped), 'rimmed' (an export that shows its rim clipped and its inside darker)
+    or 'stump' (gone: the prepared tooth, empty above it)."""
+    img = np.full((400, 600), 60.0)
+    img[150:, :] = 120.0                                              # bone
+    for x in (100, 200, 300, 400):
+        img[60:400, x:x + 80] = 170.0                                 # teeth
+        img[60:130, x:x + 80] = 200.0 if x > 100 else 170.0          # enamel
+    img[70:100, 210:250] = 240.0                                      # a filling beside the crown, in both
+    if crown in ("bright", "rimmed"):
+        img[60:130, 95:185] = 250.0
+        if crown == "rimmed":
+            img[68:122, 103:177] = 215.0
+    else:
+        img[60:80, 95:185] = 60.0
+    return np.clip(img + np.random.default_rng(seed).normal(0, 3, img.shape), 0, 250).astype(np.uint8)
+
+
+def test_a_crown_gone_needs_its_place_no_longer_the_brightest_in_the_image():
+    """No-change pair 97041: a crown the detector did not find again in a differently exported
+    image passed the pixel evidence (2.04); what was brightest in its box still is."""
+    crown = dict(label="crown", x1=95, y1=60, x2=185, y2=135, tooth_fdi=36, surfaces="", confidence=0.8)
+    prior = _crown_mouth("bright", 1)
+    seen = np.ones(prior.shape, bool)
+    rimmed = pixel_evidence(_crown_mouth("rimmed", 2), prior, seen)
+    assert rimmed((95, 60, 185, 135), -1) >= change.GONE_COVERING_EVIDENCE    # the pixels alone would say gone
+    assert rimmed.kept_brightest((95, 60, 185, 135)) >= change.KEPT_BRIGHTEST
+    assert change.findings_change([], [crown], STILL, (600, 400), rimmed) == []
+    stump = pixel_evidence(_crown_mouth("stump", 2), prior, seen)
+    assert [c["change"] for c in change.findings_change([], [crown], STILL, (600, 400), stump)] == ["gone"]
+
 @pytest.fixture(scope="module")
 def models():
     from tray_app.analysis.landmarks import LandmarkModel
@@ -122,6 +155,7 @@ def _compared(models, pair):
     ("bitewing", 57000),      # a new bone-loss finding on 47 M, whose level did not move
     ("bitewing", 73008),      # bone loss in the prior, caries in the current: one dark area
     ("bitewing", 77088),      # bone loss "gone"
+    ("periapical", 97041),    # a crown "gone": the detector did not find it again in another export
     ("periapical", 85105)])   # 37 D read 1.38 mm deeper; a thin box by a clipped-black gap darkened, grown it did not
 def test_pairs_without_change_that_the_landmarks_or_the_detector_misread_claim_nothing(models, kind, seed):
     changes, bone = _compared(models, make_pair(kind, seed, "none"))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..labels import ANATOMY_LABELS, CARIES_LABELS, COVERING_LABELS, PATHOLOGY_LABELS, RADIOLUCENT_LABELS as RADIOLUCENT
+from ..labels import (ANATOMY_LABELS, CARIES_LABELS, COVERING_LABELS, PATHOLOGY_LABELS, RADIOLUCENT_LABELS as RADIOLUCENT,
+                      SURFACE_LABELS)
 
 GROWN_RATIO = 1.5         # box area now / then for "grown" (box jitter between exposures stays below)
 MIN_IOU = 0.05            # a prior box, aligned, must overlap the current one to be the same finding
@@ -40,6 +41,12 @@ ALIKE_EDGE_SHARE = 0.05   # … and only this far (of the long side) inside the 
 # were real at 0.45-0.93, one filling at 0.99)
 SAME_SHAPE = 0.97
 SAME_PLACE_IOU = 0.3      # a candidate in the other image overlapping this much is the same finding
+# a crown covers a whole tooth and is the brightest thing in a radiograph: one gone leaves a stump or a
+# socket, so what was brightest in its box is no longer near the top of the current image's brightness
+# ranks (`pixel_evidence(...).kept_brightest`). No-change pair 97041: a crown the detector did not find
+# again in a differently exported image, evidence 2.04, still at rank 1.0
+WHOLE_TOOTH_COVERING = COVERING_LABELS - SURFACE_LABELS
+KEPT_BRIGHTEST = 0.97
 
 
 def _mapped_box(box, m: np.ndarray) -> tuple[float, float, float, float]:
@@ -122,7 +129,8 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
         # a new or gone finding whose box shows the same shape in both images: an export darkened a
         # lesion or lightened calculus that was there, and the detector found it in one image only
         out = [c for c in out if c["evidence"] >= _least_evidence(c)
-               and not (c["change"] in ("new", "gone") and _shape_kept(evidence, c["box"]))]
+               and not (c["change"] in ("new", "gone") and _shape_kept(evidence, c["box"]))
+               and not _crown_still_there(evidence, c)]
     if doubt is not None:
         out = [c for c in (_grown_from_candidate(c, doubt, m) for c in out) if not _flicker(c, doubt, m)]
     out = [c for c in out if not _untreated_lesion_gone(c, out) and not _relabelled(c, out)]
@@ -187,6 +195,12 @@ def _shape_kept(evidence, box) -> bool:
     sharpens or steepens its tones changed how dark or light it is, not what is there."""
     alike = getattr(evidence, "alike", None)
     return alike is not None and alike(box) >= SAME_SHAPE
+
+
+def _crown_still_there(evidence, c: dict) -> bool:
+    kept = getattr(evidence, "kept_brightest", None)
+    return c["change"] == "gone" and c["label"] in WHOLE_TOOTH_COVERING and kept is not None \
+        and kept(c["box"]) >= KEPT_BRIGHTEST
 
 
 def _untreated_lesion_gone(c: dict, changes: list[dict]) -> bool:

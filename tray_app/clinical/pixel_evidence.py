@@ -100,7 +100,27 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
             return 0.0
         return float(np.corrcoef(a, b)[0, 1])
 
+    brightness: list[np.ndarray] = []    # the current's seen pixels, sorted once, on first use
+
+    def kept_brightest(box) -> float:
+        """The current image's brightness rank (0-1, over the pixels both images show) of what was
+        brightest inside the box in the prior (its brightest quarter there), the median: ≈1 where the
+        prior's brightest thing, e.g. a crown, is still as bright as anything in the current image.
+        Ranks, not tones: an export's curve does not change them."""
+        h, w = current.shape
+        x1, y1 = int(max(0, box[0])), int(max(0, box[1]))
+        x2, y2 = int(min(w, box[2])), int(min(h, box[3]))
+        m = seen[y1:y2, x1:x2]
+        a, b = cur[y1:y2, x1:x2][m], pri[y1:y2, x1:x2][m]
+        if a.size < 12:
+            return 0.0
+        if not brightness:
+            brightness.append(np.sort(cur[seen]))
+        top = a[b >= np.quantile(b, 0.75)]
+        return float(np.median(np.searchsorted(brightness[0], top, side="right")) / brightness[0].size)
+
     score.alike = alike
+    score.kept_brightest = kept_brightest
     return score
 
 
