@@ -66,6 +66,20 @@ def test_a_new_bone_loss_finding_on_a_surface_measured_unchanged_is_no_change():
     assert bone_level.agreeing([caries], rows(-0.1), now) == [caries]
 
 
+def test_a_new_bone_loss_finding_by_the_image_edge_needs_a_level_measured_deeper_or_a_sure_detector():
+    """No-change pairs 81000, 109032, 109120: bone loss new by a bitewing's top or bottom edge, on a
+    tooth whose levels the landmarks could not measure there, scored near its threshold."""
+    shape = (480, 640)                                   # 2.5 % of the long side: 16 px
+    edge = {"change": "new", "label": "bone_loss", "tooth_fdi": 15, "surfaces": "", "box": [313.0, 1.2, 345.0, 68.0],
+            "confidence": 0.27}
+    inside = {**edge, "box": [313.0, 40.0, 345.0, 110.0]}
+    sure = {**edge, "confidence": 0.7}                  # real recessions by the edge, found so: 0.47-0.8
+    assert bone_level.agreeing([edge, inside, sure], [], {}, shape) == [inside, sure]
+    now = {(15, "M"): {"mm": 3.4, "pct_root": None, "crest": (330.0, 40.0)}}
+    deeper = [{"tooth_fdi": 15, "surface": "M", "delta_mm": 1.6}]
+    assert bone_level.agreeing([edge], deeper, now, shape) == [edge]   # the level measured deeper agrees
+    assert bone_level.agreeing([edge], [], {}) == [edge]               # no image size: nothing to say
+
 def test_bone_loss_gone_needs_a_level_measured_higher():
     """Bone does not grow back by itself: no-change pair 77088 had bone loss 'gone' at evidence 0.61."""
     gone = {"change": "gone", "label": "bone_loss", "tooth_fdi": 47, "surfaces": "", "box": [100.0, 100.0, 160.0, 160.0]}
@@ -117,7 +131,7 @@ def _crown_mouth(crown: str, seed: int) -> np.ndarray:
     return np.clip(img + np.random.default_rng(seed).normal(0, 3, img.shape), 0, 250).astype(np.uint8)
 
 
-def test_a_crown_gone_needs_its_place_no_longer_the_brightest_in_the_image():
+def test_a_crown_new_or_gone_needs_its_place_not_the_brightest_in_the_image_without_it():
     """No-change pair 97041: a crown the detector did not find again in a differently exported
     image passed the pixel evidence (2.04); what was brightest in its box still is."""
     crown = dict(label="crown", x1=95, y1=60, x2=185, y2=135, tooth_fdi=36, surfaces="", confidence=0.8)
@@ -125,10 +139,15 @@ def test_a_crown_gone_needs_its_place_no_longer_the_brightest_in_the_image():
     seen = np.ones(prior.shape, bool)
     rimmed = pixel_evidence(_crown_mouth("rimmed", 2), prior, seen)
     assert rimmed((95, 60, 185, 135), -1) >= change.GONE_COVERING_EVIDENCE    # the pixels alone would say gone
-    assert rimmed.kept_brightest((95, 60, 185, 135)) >= change.KEPT_BRIGHTEST
+    assert rimmed.brightest_rank((95, 60, 185, 135)) >= change.STILL_BRIGHTEST
     assert change.findings_change([], [crown], STILL, (600, 400), rimmed) == []
     stump = pixel_evidence(_crown_mouth("stump", 2), prior, seen)
     assert [c["change"] for c in change.findings_change([], [crown], STILL, (600, 400), stump)] == ["gone"]
+    # and the other way (no-change pair 105073): a crown "new" where the prior was as bright is not new
+    was_rimmed = pixel_evidence(prior, _crown_mouth("rimmed", 2), seen)
+    assert change.findings_change([crown], [], STILL, (600, 400), was_rimmed) == []
+    was_stump = pixel_evidence(prior, _crown_mouth("stump", 2), seen)
+    assert [c["change"] for c in change.findings_change([crown], [], STILL, (600, 400), was_stump)] == ["new"]
 
 @pytest.fixture(scope="module")
 def models():
@@ -156,6 +175,8 @@ def _compared(models, pair):
     ("bitewing", 73008),      # bone loss in the prior, caries in the current: one dark area
     ("bitewing", 77088),      # bone loss "gone"
     ("periapical", 97041),    # a crown "gone": the detector did not find it again in another export
+    ("bitewing", 109032),     # bone loss "new" at the top edge, 17's levels unmeasured
+    ("bitewing", 109120),     # … and on 15, also at the top edge
     ("periapical", 85105)])   # 37 D read 1.38 mm deeper; a thin box by a clipped-black gap darkened, grown it did not
 def test_pairs_without_change_that_the_landmarks_or_the_detector_misread_claim_nothing(models, kind, seed):
     changes, bone = _compared(models, make_pair(kind, seed, "none"))

@@ -43,10 +43,11 @@ SAME_SHAPE = 0.97
 SAME_PLACE_IOU = 0.3      # a candidate in the other image overlapping this much is the same finding
 # a crown covers a whole tooth and is the brightest thing in a radiograph: one gone leaves a stump or a
 # socket, so what was brightest in its box is no longer near the top of the current image's brightness
-# ranks (`pixel_evidence(...).kept_brightest`). No-change pair 97041: a crown the detector did not find
-# again in a differently exported image, evidence 2.04, still at rank 1.0
+# ranks, and a new one was not there before (`pixel_evidence(...).brightest_rank`). No-change pairs
+# 97041 (a crown the detector did not find again in another export, evidence 2.04, still at rank 1.0)
+# and 105073 (a crown the detector found only in the current, evidence 1.28)
 WHOLE_TOOTH_COVERING = COVERING_LABELS - SURFACE_LABELS
-KEPT_BRIGHTEST = 0.97
+STILL_BRIGHTEST = 0.97
 
 
 def _mapped_box(box, m: np.ndarray) -> tuple[float, float, float, float]:
@@ -198,9 +199,11 @@ def _shape_kept(evidence, box) -> bool:
 
 
 def _crown_still_there(evidence, c: dict) -> bool:
-    kept = getattr(evidence, "kept_brightest", None)
-    return c["change"] == "gone" and c["label"] in WHOLE_TOOTH_COVERING and kept is not None \
-        and kept(c["box"]) >= KEPT_BRIGHTEST
+    """A crown new or gone whose place was as bright in the image without it as anything there."""
+    rank = getattr(evidence, "brightest_rank", None)
+    if rank is None or c["label"] not in WHOLE_TOOTH_COVERING or c["change"] not in ("new", "gone"):
+        return False
+    return rank(c["box"], "current" if c["change"] == "gone" else "prior") >= STILL_BRIGHTEST
 
 
 def _untreated_lesion_gone(c: dict, changes: list[dict]) -> bool:

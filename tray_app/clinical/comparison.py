@@ -108,7 +108,7 @@ def compared(gray, prior_gray, findings: list[dict], prior_findings: list[dict],
     evidence = pixel_evidence_of(gray, prior_gray, reg) if reg.ok else None
     changes = changed_findings(gray, prior_gray, findings, prior_findings, reg, detector, kind, evidence) if reg.ok else []
     bone = bone_compared(now, then, findings, prior_findings, reg, evidence)
-    return bone_level.agreeing(changes, bone, now), bone
+    return bone_level.agreeing(changes, bone, now, gray.shape), bone
 
 
 class Comparer:

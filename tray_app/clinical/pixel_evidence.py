@@ -100,27 +100,28 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
             return 0.0
         return float(np.corrcoef(a, b)[0, 1])
 
-    brightness: list[np.ndarray] = []    # the current's seen pixels, sorted once, on first use
+    sorted_seen: dict[str, np.ndarray] = {}    # each image's seen pixels, sorted on first use
 
-    def kept_brightest(box) -> float:
-        """The current image's brightness rank (0-1, over the pixels both images show) of what was
-        brightest inside the box in the prior (its brightest quarter there), the median: ≈1 where the
-        prior's brightest thing, e.g. a crown, is still as bright as anything in the current image.
-        Ranks, not tones: an export's curve does not change them."""
+    def brightest_rank(box, of: str = "current") -> float:
+        """The brightness rank (0-1, over the pixels both images show) in image `of` ("current" or
+        "prior") of what is brightest inside the box in the other image (its brightest quarter
+        there), the median: ≈1 where the other image's brightest thing, e.g. a crown, is as bright
+        as anything in this one too. Ranks, not tones: an export's curve does not change them."""
         h, w = current.shape
         x1, y1 = int(max(0, box[0])), int(max(0, box[1]))
         x2, y2 = int(min(w, box[2])), int(min(h, box[3]))
         m = seen[y1:y2, x1:x2]
-        a, b = cur[y1:y2, x1:x2][m], pri[y1:y2, x1:x2][m]
+        this, other = (cur, pri) if of == "current" else (pri, cur)
+        a, b = this[y1:y2, x1:x2][m], other[y1:y2, x1:x2][m]
         if a.size < 12:
             return 0.0
-        if not brightness:
-            brightness.append(np.sort(cur[seen]))
+        if of not in sorted_seen:
+            sorted_seen[of] = np.sort(this[seen])
         top = a[b >= np.quantile(b, 0.75)]
-        return float(np.median(np.searchsorted(brightness[0], top, side="right")) / brightness[0].size)
+        return float(np.median(np.searchsorted(sorted_seen[of], top, side="right")) / sorted_seen[of].size)
 
     score.alike = alike
-    score.kept_brightest = kept_brightest
+    score.brightest_rank = brightest_rank
     return score
 
 
