@@ -184,10 +184,13 @@ def _grown_from_candidate(c: dict, doubt, m: np.ndarray) -> dict:
 
 
 def _unsure(f: dict, doubt) -> bool:
-    """The detector scored the finding within CLEAR_MARGIN of its label's threshold."""
-    if doubt is None:
-        return False
-    threshold, score = doubt.thresholds.get(f["label"]), f.get("confidence")
+    return doubt is not None and near_threshold(f, doubt.thresholds)
+
+
+def near_threshold(f: dict, thresholds: dict[str, float]) -> bool:
+    """The detector scored the finding within CLEAR_MARGIN of its label's threshold (`thresholds`
+    by label name)."""
+    threshold, score = thresholds.get(f["label"]), f.get("confidence")
     return threshold is not None and score is not None and score < threshold + CLEAR_MARGIN
 
 

@@ -41,6 +41,11 @@ def _live(rows) -> list[dict]:
 CANDIDATE_SHARE = 0.5   # a detection at this share of its label's threshold says the detector saw it there
 
 
+def label_thresholds(detector) -> dict[str, float]:
+    """The finding model's threshold per label name, from its manifest."""
+    return {spec.name: float(spec.threshold) for spec in detector.manifest.labels}
+
+
 class DetectorDoubt:
     """What the detector scored below its thresholds, asked only when a change passed its pixel
     evidence: a finding at its threshold in one image is often just under it in the other, and
@@ -48,7 +53,7 @@ class DetectorDoubt:
 
     def __init__(self, detector, kind: str | None, images: dict):
         self.detector, self.kind, self.images = detector, kind, images
-        self.thresholds = {spec.name: float(spec.threshold) for spec in detector.manifest.labels}
+        self.thresholds = label_thresholds(detector)
         self._floors = CANDIDATE_SHARE * detector.thresholds  # the model's own per-label array
         self._found: dict[str, list[dict]] = {}
 
@@ -108,7 +113,8 @@ def compared(gray, prior_gray, findings: list[dict], prior_findings: list[dict],
     evidence = pixel_evidence_of(gray, prior_gray, reg) if reg.ok else None
     changes = changed_findings(gray, prior_gray, findings, prior_findings, reg, detector, kind, evidence) if reg.ok else []
     bone = bone_compared(now, then, findings, prior_findings, reg, evidence)
-    return bone_level.agreeing(changes, bone, now, gray.shape), bone
+    thresholds = label_thresholds(detector) if detector is not None else {}
+    return bone_level.agreeing(changes, bone, now, gray.shape, lambda c: change.near_threshold(c, thresholds)), bone
 
 
 class Comparer:
