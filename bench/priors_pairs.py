@@ -62,7 +62,7 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
     stats = {"pairs": 0, "aligned": 0, "change_not_drawn": 0, "drawn": 0, "reported_of_drawn": 0,
              "change_hidden_by_export": 0, "known": 0, "reported": 0, "no_change_pairs": 0, "false_claims": 0,
              "other_claims_on_change_pairs": 0, "bone_errors_mm": [], "bone_lower_bounds": 0, "bone_lower_bounds_over_truth": 0, "bone_delta_errors_all_mm": [], "by_change": {}}
-    missed, false = [], []
+    missed, false, other = [], [], []
     t0 = time.perf_counter()
     for i in range(n_pairs):
         kind = ("bitewing", "periapical")[i % 2]
@@ -123,6 +123,8 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
         stats["drawn"] += 1
         stats["reported_of_drawn"] += bool(found)
         stats["other_claims_on_change_pairs"] += len(claims) - len(expected)
+        other += [{"seed": seed + i, "kind": kind, "pair_change": what, **_brief(c)} for c in claims
+                  if not any(c is e for e in expected)]
         if not pair.change_visible():   # drawn, but the current's export hid it (a crown clipped white)
             stats["change_hidden_by_export"] += 1
             continue
@@ -149,7 +151,7 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
         "bone_change_measured": len(errs),
         "bone_delta_error_all_surfaces_median_mm": round(statistics.median(all_errs), 3) if all_errs else None,
         "different_view_refused": f"{refused}/8",
-        "seconds": round(time.perf_counter() - t0, 1)} | ({"missed": missed, "false": false} if details else {})
+        "seconds": round(time.perf_counter() - t0, 1)} | ({"missed": missed, "false": false, "other": other} if details else {})
 
 
 def _brief(c: dict) -> dict:
@@ -162,7 +164,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pairs", type=int, default=48)
     ap.add_argument("--seed", type=int, default=5000)
-    ap.add_argument("--details", action="store_true", help="also list the missed changes and the false claims, per pair")
+    ap.add_argument("--details", action="store_true",
+                    help="also list the missed changes, the false claims and the other claims on change pairs, per pair")
     a = ap.parse_args(argv)
     print(json.dumps(run(a.pairs, a.seed, a.details)))
     return 0
