@@ -31,6 +31,11 @@ def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentPa
 def main(argv: list[str] | None = None) -> int:
     ensure_std_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] and argv[0].startswith("--decode-"):   # this program as intake/decoder_child.py's child
+        from .intake.decoder_child import CHILD_ARG, child_main
+
+        if argv[0] == CHILD_ARG:
+            return child_main(argv[1:])
     # the first word that is not an option names the command (the top level has no option with a value)
     named = next((a for a in argv if not a.startswith("-")), None)
     args = build_parser([named] if named in COMMANDS else []).parse_args(argv)

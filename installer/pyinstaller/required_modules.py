@@ -13,6 +13,7 @@ COMMON = [
     "pydicom.pixels.decoders.pyjpegls",
     "pydicom.pixels.decoders.base",
     "gdcm",
+    "jpeg_ls",          # pyjpegls, the JPEG-LS decoder (intake/decode.py prefers it to GDCM)
     # keyring backends are entry points (tray_app/pms/keys.py sets WinVault explicitly)
     "keyring.backends.fail",
     "keyring.backends.null",

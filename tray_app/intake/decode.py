@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from ..config import IntakeConfig
 from .dicom_checks import (DEFER_BYTES, DEFLATED, check_codestream, check_pixel_length, inflate_deflated,
                            max_dataset_bytes, parse_all_but_pixels, size_of)
+from .decoder_child import ISOLATED_SYNTAXES, decode_isolated
 from .errors import QuarantineError, short_reason
 from .levels import dicom_to_uint8, luminance, stretch, to_uint8
 from .metadata import dicom_metadata
@@ -34,6 +35,13 @@ SUPPORTED_TRANSFER_SYNTAXES = {
     "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
     "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
 }
+# GDCM, pydicom's first choice, ends the whole process (an uncaught C++ exception) on some damaged
+# JPEG, JPEG-LS and JPEG 2000 streams (found by tests/reliability/test_bad_input.py): those are decoded
+# by the bundled decoders that raise an error instead, and JPEG Lossless, which only GDCM reads, by
+# GDCM in a child process (`decoder_child.py`).
+DECODING_PLUGIN = {"1.2.840.10008.1.2.4.50": "pillow", "1.2.840.10008.1.2.4.80": "pyjpegls",
+                   "1.2.840.10008.1.2.4.81": "pyjpegls", "1.2.840.10008.1.2.4.90": "pillow",
+                   "1.2.840.10008.1.2.4.91": "pillow"}
 # Decoders we do not bundle, named so the message can say what would be needed.
 _MISSING_DECODER_HINTS = {
     "1.2.840.10008.1.2.4.51": "JPEG Extended (12-bit) needs the pylibjpeg-libjpeg decoder, which is not bundled (GPL)",
@@ -166,13 +174,16 @@ def _decode_dicom(path, *, max_pixels: int, force: bool = False) -> DecodedImage
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if frames > 1:
-                # one frame is enough for a 2-D detector; decoding a whole CBCT volume is not
-                from pydicom.pixels import pixel_array
+            from pydicom.pixels import pixel_array
 
-                arr = pixel_array(ds, index=frames // 2)
+            # one frame is enough for a 2-D detector; decoding a whole CBCT volume is not
+            index = frames // 2 if frames > 1 else None
+            if tsuid in ISOLATED_SYNTAXES:
+                arr = decode_isolated(path, index)
             else:
-                arr = ds.pixel_array
+                arr = pixel_array(ds, index=index, decoding_plugin=DECODING_PLUGIN.get(tsuid, ""))
+    except QuarantineError:
+        raise
     except (RuntimeError, NotImplementedError) as exc:
         if tsuid in _MISSING_DECODER_HINTS:
             raise QuarantineError(_MISSING_DECODER_HINTS[tsuid]) from exc
