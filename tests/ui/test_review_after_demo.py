@@ -1,6 +1,7 @@
 """The newcomer's trap: `dental-bridge demo` keeps its workspace apart from the practice's profile,
 so a plain `review` afterwards used to open the empty practice profile ("study 3 does not exist").
-While the practice has no study yet, `review` opens the demo's queue and says so."""
+While the practice has no study yet, `review` opens the demo's queue, and `queue` lists it, and
+each says so."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 
 import pytest
 
-from tray_app.commands.run import demo_instead
+from tray_app.commands.shared import demo_instead
 from tray_app.config import Paths, default_demo_home
 
 
@@ -25,9 +26,9 @@ def fresh_user(tmp_path, monkeypatch):
     return Paths.resolve().ensure()
 
 
-def _review(tmp_path, *args):
+def _review(tmp_path, *args, command="review"):
     env = {k: v for k, v in os.environ.items() if k != "DENTAL_BRIDGE_HOME"}
-    return subprocess.run([sys.executable, "-m", "tray_app", "review", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tray_app", command, *args], env=env, capture_output=True,
                           text=True, timeout=180)
 
 
@@ -42,6 +43,17 @@ def test_review_after_demo_opens_the_demo_queue_and_says_so(fresh_user, built_ho
     res = _review(tmp_path, "--patient", "DEMO001", "--screenshot", str(out))
     assert res.returncode == 1 and "demo workspace" not in res.stderr
     assert "No radiographs of the patient" in res.stderr
+
+
+def test_queue_after_demo_lists_the_demo_queue_and_says_so(fresh_user, built_home, tmp_path):
+    """`queue` read the empty practice profile and said "No studies are waiting for review"."""
+    shutil.copytree(built_home, default_demo_home())
+    res = _review(tmp_path, "--json", command="queue")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "listing the demo workspace" in res.stderr
+    import json
+
+    assert len(json.loads(res.stdout)["studies"]) == 3
 
 
 def test_without_a_demo_a_missing_study_is_an_error(fresh_user, tmp_path):

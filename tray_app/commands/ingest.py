@@ -11,7 +11,7 @@ from ..review.api import ReviewError
 from ..app import Service
 from ..intake.ingest import ingest_paths
 from ..logging_setup import setup_logging
-from .shared import load_config, load_paths, open_database, print_json, review_api
+from .shared import load_config, load_paths, open_database, practice_or_demo, print_json, review_api
 
 
 def cmd_ingest(args) -> int:
@@ -41,7 +41,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_queue(args) -> int:
-    paths = load_paths()
+    paths, _ = practice_or_demo(load_paths(), "listing")
     with open_database(paths) as db:
         try:
             api = review_api(db, paths)

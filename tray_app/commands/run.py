@@ -10,13 +10,11 @@ import threading
 from pathlib import Path
 
 from ..app import Service
-from ..config import PATIENT_ID_MEANINGS, Paths, default_demo_home
+from ..config import PATIENT_ID_MEANINGS
 from ..logging_setup import setup_logging
 from ..review.api import ReviewError
 from ..settings_file import SettingsFile, replace_service
-from ..store import studies
-from ..store.db import Database
-from .shared import load_config, load_paths, open_database
+from .shared import load_config, load_paths, practice_or_demo
 
 log = logging.getLogger("tray_app.cli")
 
@@ -86,38 +84,11 @@ def cmd_run(args) -> int:
     return run_with_window(service, paths, config)
 
 
-def demo_instead(paths: Paths) -> Path | None:
-    """The demo's workspace, when the practice's profile has no study yet and `demo` has left
-    some: what a newcomer who just ran `demo` means by `review` (the demo keeps its own folder)."""
-    if os.environ.get("DENTAL_BRIDGE_HOME"):
-        return None  # a profile chosen on purpose
-    home = default_demo_home()
-    demo_db = Paths.under(home).database
-    if not demo_db.is_file():
-        return None
-    with open_database(paths) as db:
-        if studies.any_study(db):
-            return None
-    db = Database(demo_db)
-    try:
-        return home if studies.any_study(db) else None
-    finally:
-        db.close()
-
-
 def cmd_review(args) -> int:
     paths = load_paths()
     request = {"study": args.study, "patient": args.patient, "id_kind": args.id_kind}
     # a chart link is the practice's, never the demo; a client home's studies are on its hub
-    config = load_config(paths)
-    demo = demo_instead(paths) if args.patient is None and not config.client.hub_url else None
-    if demo is not None:
-        os.environ["DENTAL_BRIDGE_HOME"] = str(demo)
-        paths = load_paths()
-        config = load_config(paths)
-        print(f"The practice has no studies yet: opening the demo workspace ({demo}), generated radiographs "
-              "of made-up patients. The practice's own studies appear here once its radiographs arrive.",
-              file=sys.stderr)
+    paths, config = practice_or_demo(paths, "opening", allowed=args.patient is None)
     setup_logging(paths.log_dir, to_stderr=False)
     if args.screenshot:
         try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
-from ..config import Config, Paths
+from ..config import Config, Paths, default_demo_home
 from ..guarded_settings import load as load_guarded
 from ..review.clinicians import Authority
 from ..store.db import Database
@@ -17,6 +19,44 @@ from ..store.db import Database
 
 def load_paths() -> Paths:
     return Paths.resolve().ensure()
+
+
+def demo_instead(paths: Paths) -> Path | None:
+    """The demo's workspace, when the practice's profile has no study yet and `demo` has left
+    some: what a newcomer who just ran `demo` means by `review` or `queue` (the demo keeps its own
+    folder)."""
+    from ..store import studies
+
+    if os.environ.get("DENTAL_BRIDGE_HOME"):
+        return None  # a profile chosen on purpose
+    home = default_demo_home()
+    demo_db = Paths.under(home).database
+    if not demo_db.is_file():
+        return None
+    with open_database(paths) as db:
+        if studies.any_study(db):
+            return None
+    db = Database(demo_db)
+    try:
+        return home if studies.any_study(db) else None
+    finally:
+        db.close()
+
+
+def practice_or_demo(paths: Paths, doing: str, *, allowed: bool = True) -> tuple[Paths, Config]:
+    """(paths, config) of the practice's profile or, while it has no study and the demo left some
+    (`demo_instead`), of the demo's workspace, said on stderr (`doing`: "opening", "listing"). A
+    chart link (`allowed` False) and a client home are the practice's, never the demo's."""
+    config = load_config(paths)
+    demo = demo_instead(paths) if allowed and not config.client.hub_url else None
+    if demo is None:
+        return paths, config
+    os.environ["DENTAL_BRIDGE_HOME"] = str(demo)
+    paths = load_paths()
+    print(f"The practice has no studies yet: {doing} the demo workspace ({demo}), generated radiographs "
+          "of made-up patients. The practice's own studies appear here once its radiographs arrive.",
+          file=sys.stderr)
+    return paths, load_config(paths)
 
 
 def load_config(paths: Paths) -> Config:
