@@ -1,3 +1,5 @@
+import re
+
 from ..errors import RetryLater  # noqa: F401 — one class for intake and export, re-exported
 
 
@@ -20,6 +22,13 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def short_reason(exc: BaseException) -> str:
-    """A decoder's error as a short phrase for a quarantine reason (first line, capped)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    """A decoder's error as a short phrase for a quarantine reason (first line, capped). pydicom's
+    "Unable to decode as exceptions were raised by all available plugins:" says nothing itself:
+    the first plugin's own message, on the next line, does ("pyjpegls: Invalid JPEG-LS stream…")."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    text = lines[0]
+    if text.endswith("all available plugins:") and len(lines) > 1:
+        text = lines[1].split(": ", 1)[-1]
+    return re.sub(r"\s*<[^<>]* object at 0x[0-9a-fA-F]+>", "", text)[:160]   # a Python object's repr says nothing
