@@ -2,7 +2,7 @@
 
     python docs/make_review_screenshots.py [OUT_DIR]          (default: docs/screenshots)
 
-A fresh temporary home gets the demo workspace (the 27 generated radiographs of
+A fresh temporary home gets the demo workspace (the 31 generated radiographs of
 `dental-bridge demo`), processed once by the bundled model: the findings shown are the model's
 own, as a newcomer sees them. A dentist is added, a little review is done (one study's first
 shown findings accepted and rejected, another study signed) and the review window is rendered

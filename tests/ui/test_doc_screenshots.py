@@ -28,10 +28,10 @@ def test_the_screenshot_script_renders_a_demo_run(tmp_path):
     from tray_app.store.db import Database
 
     db = Database(home / "data" / "bridge.sqlite3")
-    try:  # the bundled model's findings, on the 27 demo radiographs
+    try:  # the bundled model's findings, on the 31 demo radiographs
         models = {r[0] for r in db.query("SELECT DISTINCT model_name FROM findings")}
         assert models == {"dental-demo"}
-        assert db.one("SELECT COUNT(*) FROM images WHERE state IN ('analyzed','signed')")[0] == 27
+        assert db.one("SELECT COUNT(*) FROM images WHERE state IN ('analyzed','signed')")[0] == 31
     finally:
         db.close()
 
