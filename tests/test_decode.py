@@ -111,3 +111,16 @@ def test_file_name_templates():
     assert parse_name("77-BW-x", "{patnum}-{*}-x")["patnum"] == "77"
     with pytest.raises(TemplateError):
         parse_name("x", "no fields")
+
+
+def test_without_its_own_decoder_a_compression_is_decoded_by_gdcm_in_a_child_process(monkeypatch):
+    """JPEG-LS is decoded by pyjpegls; where that is missing (a plugin name nothing provides here),
+    GDCM decodes it, but in a child process (intake/decoder_child.py), as it does JPEG Lossless."""
+    from tray_app.intake import decode, decoder_child
+
+    calls = []
+    real = decoder_child.decode_isolated
+    monkeypatch.setattr(decode, "decode_isolated", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setitem(decode.DECODING_PLUGIN, "1.2.840.10008.1.2.4.80", "no-such-plugin")
+    d = decode_file(get_testdata_file("MR_small_jpeg_ls_lossless.dcm", download=False), max_pixels=BOUND)
+    assert len(calls) == 1 and d.pixels.ndim == 2 and d.pixels.std() > 5

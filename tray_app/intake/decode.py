@@ -129,6 +129,19 @@ def decode_dicom(path: Path, *, max_pixels: int, force: bool = False) -> Decoded
     return decoded
 
 
+def _in_process_plugin(tsuid: str) -> str | None:
+    """The decoder to run in this process ('' for pydicom's own choice), or None: GDCM in a child
+    process (JPEG Lossless, and the others when their own decoder is not installed)."""
+    if tsuid in ISOLATED_SYNTAXES:
+        return None
+    plugin = DECODING_PLUGIN.get(tsuid, "")
+    if not plugin:
+        return ""
+    from pydicom.pixels import get_decoder
+
+    return plugin if plugin in get_decoder(tsuid).available_plugins else None
+
+
 def _decode_dicom(path, *, max_pixels: int, force: bool = False) -> DecodedImage:
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -178,10 +191,8 @@ def _decode_dicom(path, *, max_pixels: int, force: bool = False) -> DecodedImage
 
             # one frame is enough for a 2-D detector; decoding a whole CBCT volume is not
             index = frames // 2 if frames > 1 else None
-            if tsuid in ISOLATED_SYNTAXES:
-                arr = decode_isolated(path, index)
-            else:
-                arr = pixel_array(ds, index=index, decoding_plugin=DECODING_PLUGIN.get(tsuid, ""))
+            plugin = _in_process_plugin(tsuid)
+            arr = decode_isolated(path, index) if plugin is None else pixel_array(ds, index=index, decoding_plugin=plugin)
     except QuarantineError:
         raise
     except (RuntimeError, NotImplementedError) as exc:

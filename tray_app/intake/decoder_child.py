@@ -1,4 +1,5 @@
-"""JPEG Lossless DICOM decoded by GDCM in a child process.
+"""Compressed DICOM pixel data decoded by GDCM in a child process: JPEG Lossless, and any other
+compression whose own decoder is not installed (`decode._in_process_plugin`).
 
 GDCM is the only bundled decoder of JPEG Lossless (pylibjpeg-libjpeg is GPL), and on some damaged
 streams it ends the process that runs it: an uncaught C++ exception, then abort (found by
@@ -32,8 +33,8 @@ def _command(path: str, index: int | None) -> list[str]:
 
 
 def decode_isolated(path, index: int | None = None):
-    """The pixel array of a JPEG Lossless DICOM (frame `index` of a multi-frame one), decoded by GDCM
-    in a child process; a QuarantineError when the decoder fails or the child dies."""
+    """The pixel array of a compressed DICOM (frame `index` of a multi-frame one), decoded by GDCM in
+    a child process; a QuarantineError when the decoder fails or the child dies."""
     import numpy as np
 
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)   # no console flashing up on Windows
@@ -41,18 +42,18 @@ def decode_isolated(path, index: int | None = None):
         done = subprocess.run(_command(path, index), capture_output=True, timeout=TIMEOUT_SECONDS,
                               stdin=subprocess.DEVNULL, creationflags=flags)
     except subprocess.TimeoutExpired as exc:
-        raise QuarantineError(f"the JPEG Lossless decoder did not finish this file's pixel data in "
+        raise QuarantineError(f"the decoder (GDCM) did not finish this file's compressed pixel data in "
                               f"{TIMEOUT_SECONDS // 60} minutes; the file is damaged or deliberately malformed") from exc
     if done.returncode == DECODER_ERROR:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise QuarantineError(f"DICOM pixel data is damaged ({reason[-1] if reason else 'the decoder refused it'})")
     if done.returncode != 0:
-        raise QuarantineError("the JPEG Lossless decoder crashed on this file's pixel data; the file is damaged "
-                              "or deliberately malformed")
+        raise QuarantineError("the decoder (GDCM) crashed on this file's compressed pixel data; the file is "
+                              "damaged or deliberately malformed")
     try:
         return np.load(io.BytesIO(done.stdout), allow_pickle=False)
     except ValueError as exc:
-        raise QuarantineError("the JPEG Lossless decoder returned no image for this file") from exc
+        raise QuarantineError("the decoder (GDCM) returned no image for this file") from exc
 
 
 def child_main(argv: list[str]) -> int:
