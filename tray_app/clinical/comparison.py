@@ -146,14 +146,15 @@ class Comparer:
         model = self._landmark_model()
         return {} if model is None else bone_levels_of(model, gray, findings, _spacing(row))
 
-    def compare(self, image_id: int) -> dict | None:
-        """Compare one image with its prior and store the result; None when it has no prior."""
+    def compare(self, image_id: int, *, only_prior: int | None = None) -> dict | None:
+        """Compare one image with its prior and store the result; None when it has no prior (or, with
+        `only_prior`, when its prior is another image: its stored comparison stands)."""
         row = image_repo.get(self.db, image_id)
         if row is None or not row["study_id"]:
             return None
         findings = [f for f in _live(findings_repo.of_study(self.db, row["study_id"])) if f["image_id"] == image_id]
         match = find_prior(self.db, row, findings)
-        if match is None:
+        if match is None or only_prior not in (None, match.prior["id"]):
             return None
         prior = match.prior
         prior_findings = _live(match.findings)
@@ -168,13 +169,14 @@ class Comparer:
         return result | {"prior_image_id": prior["id"], "prior_date": match.date}
 
     def compare_later(self, image_id: int) -> list[int]:
-        """Compare again the later images this image may be the prior of (it arrived after them:
-        a history folder scanned out of order); the ids of the studies whose comparison changed."""
+        """Compare again the later images this image is the prior of (it arrived after them: a
+        history folder scanned out of order); the ids of the studies whose comparison changed. A
+        later image whose prior is still another image is not registered again."""
         row = image_repo.get(self.db, image_id)
         if row is None or not row["study_id"]:
             return []
         later = priors_repo.later_images(self.db, row["study_id"], row["kind"])
-        return sorted({r["study_id"] for r in later if self.compare(r["id"]) is not None})
+        return sorted({r["study_id"] for r in later if self.compare(r["id"], only_prior=image_id) is not None})
 
 
 def after_image_step(comparer: Comparer, refresh: Callable[[int], object]) -> Callable:

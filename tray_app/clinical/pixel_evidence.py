@@ -88,14 +88,18 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
         inside = sign * d[box_px] if sign else np.abs(d[box_px])
         return float(_upper_half(inside) / (_upper_half(r[ring]) + 1e-6))
 
-    def alike(box) -> float:
-        """The correlation of the two images' pixels inside the box: a shape both show (≈1) is
-        the same thing, whatever the tones around it."""
+    def inside(box) -> tuple[np.ndarray, np.ndarray]:
+        """(current, prior) smoothed pixels inside the box that both images show."""
         h, w = current.shape
         x1, y1 = int(max(0, box[0])), int(max(0, box[1]))
         x2, y2 = int(min(w, box[2])), int(min(h, box[3]))
         m = seen[y1:y2, x1:x2]
-        a, b = cur[y1:y2, x1:x2][m], pri[y1:y2, x1:x2][m]
+        return cur[y1:y2, x1:x2][m], pri[y1:y2, x1:x2][m]
+
+    def alike(box) -> float:
+        """The correlation of the two images' pixels inside the box: a shape both show (≈1) is
+        the same thing, whatever the tones around it."""
+        a, b = inside(box)
         if a.size < 12 or a.std() < 1e-3 or b.std() < 1e-3:
             return 0.0
         return float(np.corrcoef(a, b)[0, 1])
@@ -107,16 +111,11 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
         "prior") of what is brightest inside the box in the other image (its brightest quarter
         there), the median: ≈1 where the other image's brightest thing, e.g. a crown, is as bright
         as anything in this one too. Ranks, not tones: an export's curve does not change them."""
-        h, w = current.shape
-        x1, y1 = int(max(0, box[0])), int(max(0, box[1]))
-        x2, y2 = int(min(w, box[2])), int(min(h, box[3]))
-        m = seen[y1:y2, x1:x2]
-        this, other = (cur, pri) if of == "current" else (pri, cur)
-        a, b = this[y1:y2, x1:x2][m], other[y1:y2, x1:x2][m]
+        a, b = inside(box) if of == "current" else inside(box)[::-1]
         if a.size < 12:
             return 0.0
         if of not in sorted_seen:
-            sorted_seen[of] = np.sort(this[seen])
+            sorted_seen[of] = np.sort((cur if of == "current" else pri)[seen])
         top = a[b >= np.quantile(b, 0.75)]
         return float(np.median(np.searchsorted(sorted_seen[of], top, side="right")) / sorted_seen[of].size)
 
