@@ -349,9 +349,10 @@ def test_a_lesion_an_export_only_darkened_is_not_new_but_one_that_was_not_there_
              dict(_f("caries", (206, 86, 234, 114), 37), confidence=0.8)]
     out = change.findings_change(found, [], still, (300, 200), evidence)
     assert [(c["change"], c["tooth_fdi"]) for c in out] == [("new", 37)]
-    assert evidence((86, 86, 114, 114), -1) >= change.MIN_EVIDENCE     # the pixels alone would have claimed it
-    # found in both images and boxed alike: the darker surroundings are the export's, not growth
-    assert evidence(change._scaled((86, 86, 114, 114), 2.0), -1) >= change.ALIKE_EVIDENCE
+    assert change._shape_kept(evidence, (86, 86, 114, 114))            # the same shape in both images
+    # found in both images and boxed alike: the lesion's darker tone is the export's curve (the whole
+    # image's tones map so), not growth
+    assert evidence(change._scaled((86, 86, 114, 114), 2.0), -1) < change.ALIKE_EVIDENCE
     assert change.findings_change(found[:1], found[:1], still, (300, 200), evidence) == []
 
 
@@ -400,3 +401,23 @@ def test_a_prior_finding_the_detector_was_unsure_of_is_neither_gone_nor_grown():
 
     assert claimed(0.19) == []
     assert claimed(0.6) == ["grown"]
+
+
+def test_a_lesion_darker_than_all_around_it_follows_the_exports_curve_not_a_clamp():
+    """No-change pair 69121 and its kind: the current export's curve darkens dark tones the most, and
+    a lesion is darker than anything in the ring around it. The ring alone cannot say how the curve
+    maps the lesion's tone; the whole image can (its tones span the lesion's). A lesion the prior did
+    not have still shows."""
+    rng = np.random.default_rng(5)
+    mouth = np.full((240, 360), 150.0)
+    mouth[:, 240:] = np.linspace(30, 230, 240)[:, None]               # bone to air: every tone, away from the lesions
+    yy, xx = np.mgrid[:240, :360]
+    mouth[(np.abs(xx - 70) + np.abs(yy - 120)) < 14] = 90.0            # a lesion in both mouths
+    prior = mouth + rng.normal(0, 3, mouth.shape)
+    current = 255.0 * (mouth / 255.0) ** 1.8 + rng.normal(0, 3, mouth.shape)   # another export: darks darker
+    fresh = (np.abs(xx - 170) + np.abs(yy - 120)) < 14
+    current[fresh] = 255.0 * (90.0 / 255.0) ** 1.8 + rng.normal(0, 3, int(fresh.sum()))
+    current, prior = (np.clip(a, 0, 255).astype(np.uint8) for a in (current, prior))
+    evidence = pixel_evidence(current, prior, np.ones(current.shape, bool))
+    assert evidence((56, 106, 84, 134), -1) < change.MIN_EVIDENCE
+    assert evidence((156, 106, 184, 134), -1) >= 4 * change.MIN_EVIDENCE

@@ -46,7 +46,8 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
     """box -> how much the current image differs from the aligned prior inside the box, relative
     to the ring around it. Both images are smoothed (noise is no change); the prior's tone is
     mapped onto the current's by matching quantiles in the ring (export styles differ by curves,
-    not lines, and clip); a residual inside the box counts only beyond what the prior shows within
+    not lines, and clip), and beyond the ring's range of tones by the whole image's curve
+    (`_whole_image_tone`); a residual inside the box counts only beyond what the prior shows within
     REGISTRATION_SLACK pixels (an edge a pixel off is no change). Pixels clipped in either image are
     left out of the ring, and out of the box where clipping could fake the change's direction. A
     detector's flicker between two exposures leaves the pixels alike (≈0); a filling that was not
@@ -58,6 +59,7 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
     cur_hi, cur_lo = _clipped(current)
     pri_hi, pri_lo = _clipped(prior_aligned)
     slack = np.ones((2 * REGISTRATION_SLACK + 1,) * 2, np.uint8)
+    whole_tone = _whole_image_tone(cur, pri, seen & ~(cur_hi | cur_lo | pri_hi | pri_lo))
     qs = np.linspace(0.0, 1.0, TONE_QUANTILES)
 
     def score(box, sign: int = 0) -> float:
@@ -81,7 +83,14 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
         if ring.sum() < 12 or box_px.sum() < max(6.0, MIN_BOX_SHARE * inner.sum()):
             return 0.0   # a few pixels of the box say nothing (a bracket both images clip: pair 33001)
         pq = np.maximum.accumulate(np.quantile(p[ring], qs) + qs * 1e-3)   # strictly rising for interp
-        pred = np.interp(p, pq, np.quantile(c[ring], qs)).astype(np.float32)
+        cq = np.quantile(c[ring], qs)
+        pred = np.interp(p, pq, cq)
+        # a box's prior tones beyond the ring's follow the whole image's curve on from near the
+        # ring's ends (its second quantiles: the very ends are the noise's), not a flat clamp at them
+        # (a lesion darker than all its ring)
+        tone = whole_tone()
+        pred = np.where(p < pq[1], cq[1] + tone(p) - tone(pq[1]), pred)
+        pred = np.where(p > pq[-2], cq[-2] + tone(p) - tone(pq[-2]), pred).astype(np.float32)
         d = c - np.clip(c, cv2.erode(pred, slack), cv2.dilate(pred, slack))
         r = np.abs(c - pred)
         # the larger half of the residuals: a lesion that grew changes part of its box
@@ -122,6 +131,24 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
     score.alike = alike
     score.brightest_rank = brightest_rank
     return score
+
+
+def _whole_image_tone(cur: np.ndarray, pri: np.ndarray, usable: np.ndarray):
+    """() -> the prior's tone -> the current's, by matching quantiles over all the pixels both show
+    unclipped; made on first use (most pairs ask for no box beyond its ring's tones)."""
+    made: list = []
+
+    def tone():
+        if not made:
+            qs = np.linspace(0.0, 1.0, 65)
+            if usable.sum() < 100:
+                made.append(lambda v: np.asarray(v, np.float64))   # no curve known: tones as they are
+            else:
+                pq = np.maximum.accumulate(np.quantile(pri[usable], qs) + qs * 1e-3)
+                cq = np.quantile(cur[usable], qs)
+                made.append(lambda v: np.interp(v, pq, cq))
+        return made[0]
+    return tone
 
 
 def _upper_half(values: np.ndarray) -> float:
