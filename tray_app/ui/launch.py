@@ -182,11 +182,17 @@ def screenshot(paths: Paths, study_id: int | None, file, size: tuple[int, int] =
 
 
 def _settle(app, window, timeout: float = 15.0) -> None:
-    """Process events until the current image and the thumbnails have loaded."""
+    """Process events until the current image, the thumbnails and the study panels have loaded."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         app.processEvents()
         if (window.image_id is None or window.canvas.pixmap_item is not None) and not window.pixels._pending:
             break
         time.sleep(0.02)
+    app.processEvents()
+    # the panels load off the GUI thread: a picture taken before they delivered leaves them out
+    for panel in window.panels:
+        loader = getattr(panel, "loader", None)
+        if loader is not None:
+            loader.wait(int(max(0.0, deadline - time.monotonic()) * 1000))
     app.processEvents()
