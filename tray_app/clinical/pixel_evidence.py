@@ -60,7 +60,6 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
     pri_hi, pri_lo = _clipped(prior_aligned)
     slack = np.ones((2 * REGISTRATION_SLACK + 1,) * 2, np.uint8)
     whole_tone = _whole_image_tone(cur, pri, seen & ~(cur_hi | cur_lo | pri_hi | pri_lo))
-    qs = np.linspace(0.0, 1.0, TONE_QUANTILES)
 
     def score(box, sign: int = 0) -> float:
         """sign 0: any residual; +1 / -1: only the current image lighter / darker than the prior."""
@@ -82,15 +81,14 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
         ring, box_px = seen[win] & ~inner & ~clipped, seen[win] & inner & ~fake
         if ring.sum() < 12 or box_px.sum() < max(6.0, MIN_BOX_SHARE * inner.sum()):
             return 0.0   # a few pixels of the box say nothing (a bracket both images clip: pair 33001)
-        pq = np.maximum.accumulate(np.quantile(p[ring], qs) + qs * 1e-3)   # strictly rising for interp
-        cq = np.quantile(c[ring], qs)
+        pq, cq = _tone_quantiles(p[ring], c[ring], TONE_QUANTILES)
         pred = np.interp(p, pq, cq)
         # a box's prior tones beyond the ring's follow the whole image's curve on from near the
         # ring's ends (its second quantiles: the very ends are the noise's), not a flat clamp at them
         # (a lesion darker than all its ring)
-        tone = whole_tone()
-        pred = np.where(p < pq[1], cq[1] + tone(p) - tone(pq[1]), pred)
-        pred = np.where(p > pq[-2], cq[-2] + tone(p) - tone(pq[-2]), pred).astype(np.float32)
+        whole = whole_tone(p)
+        pred = np.where(p < pq[1], cq[1] + whole - whole_tone(pq[1]), pred)
+        pred = np.where(p > pq[-2], cq[-2] + whole - whole_tone(pq[-2]), pred).astype(np.float32)
         d = c - np.clip(c, cv2.erode(pred, slack), cv2.dilate(pred, slack))
         r = np.abs(c - pred)
         # the larger half of the residuals: a lesion that grew changes part of its box
@@ -133,22 +131,20 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
     return score
 
 
-def _whole_image_tone(cur: np.ndarray, pri: np.ndarray, usable: np.ndarray):
-    """() -> the prior's tone -> the current's, by matching quantiles over all the pixels both show
-    unclipped; made on first use (most pairs ask for no box beyond its ring's tones)."""
-    made: list = []
+def _tone_quantiles(prior_px: np.ndarray, current_px: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The prior's tone -> the current's as `n` matched quantiles (`np.interp(v, *pair)`); the
+    prior's made strictly rising for interp."""
+    qs = np.linspace(0.0, 1.0, n)
+    return np.maximum.accumulate(np.quantile(prior_px, qs) + qs * 1e-3), np.quantile(current_px, qs)
 
-    def tone():
-        if not made:
-            qs = np.linspace(0.0, 1.0, 65)
-            if usable.sum() < 100:
-                made.append(lambda v: np.asarray(v, np.float64))   # no curve known: tones as they are
-            else:
-                pq = np.maximum.accumulate(np.quantile(pri[usable], qs) + qs * 1e-3)
-                cq = np.quantile(cur[usable], qs)
-                made.append(lambda v: np.interp(v, pq, cq))
-        return made[0]
-    return tone
+
+def _whole_image_tone(cur: np.ndarray, pri: np.ndarray, usable: np.ndarray):
+    """The prior's tone -> the current's, by quantiles over all the pixels both show unclipped;
+    with too few of them no curve is known and tones stay as they are."""
+    if usable.sum() < 100:
+        return lambda v: np.asarray(v, np.float64)
+    pq, cq = _tone_quantiles(pri[usable], cur[usable], 65)
+    return lambda v: np.interp(v, pq, cq)
 
 
 def _upper_half(values: np.ndarray) -> float:

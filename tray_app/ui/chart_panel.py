@@ -133,9 +133,6 @@ class ChartPanel(study_panels.StudyPanel):
                 self._show_state(LOADING)
         self.loader.request(study["id"])
 
-    def wait(self, msecs: int = 10_000) -> bool:
-        return self.loader.wait(msecs)
-
     # -- results ----------------------------------------------------------------------------------
     def _on_loaded(self, study_id: int, chart: dict) -> None:
         if study_id != self.study_id:

@@ -192,7 +192,5 @@ def _settle(app, window, timeout: float = 15.0) -> None:
     app.processEvents()
     # the panels load off the GUI thread: a picture taken before they delivered leaves them out
     for panel in window.panels:
-        loader = getattr(panel, "loader", None)
-        if loader is not None:
-            loader.wait(int(max(0.0, deadline - time.monotonic()) * 1000))
+        panel.wait(int(max(0.0, deadline - time.monotonic()) * 1000))
     app.processEvents()

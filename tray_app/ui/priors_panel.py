@@ -111,8 +111,5 @@ class PriorsPanel(study_panels.StudyPanel):
         self.window.resize(1100, 700)
         self.window.show()
 
-    def wait(self, msecs: int = 10_000) -> bool:
-        return self.loader.wait(msecs)
-
 
 study_panels.register(PriorsPanel)

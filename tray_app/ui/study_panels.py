@@ -22,6 +22,12 @@ PANEL_MODULES: tuple[str, ...] = ("analysis_panel", "chart_panel", "quality_pane
 
 
 class StudyPanel(QWidget):
+    loader: "BackgroundLoader | None" = None   # a panel that loads off the GUI thread sets it
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        """Until what the panel asked for off the GUI thread has loaded (tests, screenshots)."""
+        return self.loader.wait(msecs) if self.loader is not None else True
+
     def show_study(self, study: dict) -> None:
         """The study opened or changed (the same study again after a review action)."""
 
