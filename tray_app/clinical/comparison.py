@@ -71,10 +71,15 @@ def pixel_evidence_of(gray, prior_gray, reg):
     33081: its burnt-in date by the outline, boxed as a filling); the current's own clipped corners
     are left to the clipping rules (taking them too took crowns clipped white, where new fillings
     were then missed: 3 on seeds 9000 and 29000)."""
+    return pixels.pixel_evidence(gray, *aligned_prior(gray, prior_gray, reg))
+
+
+def aligned_prior(gray, prior_gray, reg) -> tuple[np.ndarray, np.ndarray]:
+    """(the prior aligned onto the image, the pixels both show of the mouth: see `pixel_evidence_of`)."""
     prior_aligned, seen = warp_onto(prior_gray, reg.matrix, gray.shape)
     drawn_over, _ = warp_onto(pixels.not_anatomy(prior_gray, corners=True).astype(np.uint8), reg.matrix, gray.shape)
     seen &= ~drawn_over.astype(bool) & ~pixels.not_anatomy(gray)
-    return pixels.pixel_evidence(gray, prior_aligned, seen)
+    return prior_aligned, seen
 
 
 def changed_findings(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg,
@@ -107,40 +112,55 @@ def bone_compared(now: dict, then: dict, findings: list[dict], prior_findings: l
 
 
 def compared(gray, prior_gray, findings: list[dict], prior_findings: list[dict], reg, now: dict, then: dict,
-             detector=None, kind: str | None = None) -> tuple[list[dict], list[dict]]:
+             detector=None, kind: str | None = None, check=None) -> tuple[list[dict], list[dict]]:
     """(findings' changes, bone-level rows) of an image and its prior, given both images' bone
-    levels (`bone_levels_of`): what the service stores and bench/priors_pairs.py measures."""
-    evidence = pixel_evidence_of(gray, prior_gray, reg) if reg.ok else None
+    levels (`bone_levels_of`): what the service stores and bench/priors_pairs.py measures. A
+    change the rules claim stands only where the change model (`check`, `analysis/change_model.py`)
+    also finds it likely: the rules' false claims look like real changes in every number they
+    measure (docs/model.md)."""
+    aligned = aligned_prior(gray, prior_gray, reg) if reg.ok else None
+    evidence = pixels.pixel_evidence(gray, *aligned) if aligned else None
     changes = changed_findings(gray, prior_gray, findings, prior_findings, reg, detector, kind, evidence) if reg.ok else []
     bone = bone_compared(now, then, findings, prior_findings, reg, evidence)
     thresholds = label_thresholds(detector) if detector is not None else {}
-    return bone_level.agreeing(changes, bone, now, gray.shape, lambda c: change.near_threshold(c, thresholds)), bone
+    changes = bone_level.agreeing(changes, bone, now, gray.shape, lambda c: change.near_threshold(c, thresholds))
+    if check is not None and changes:
+        changes = check.kept(changes, gray, *aligned, evidence.alike, thresholds)
+    return changes, bone
+
+
+class _OnFirstUse:
+    """A bundled model loaded on first use, once; None when it cannot be (logged): the comparison
+    goes on without what it adds."""
+
+    def __init__(self, factory: Callable | None, what: str):
+        self.factory, self.what, self.model = factory, what, None
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            if self.model is None and self.factory is not None:
+                try:
+                    self.model = self.factory()
+                except Exception:
+                    log.exception("%s could not be loaded", self.what)
+                    self.factory = None
+            return self.model
 
 
 class Comparer:
     """Compares images with their priors. `pixels(row)` gives an image's 8-bit pixels;
-    `landmarks()` the landmark model (loaded on first use; None when it is not installed);
-    `detector()` the finding model in use (None while there is none), asked about a claimed
-    change only (`DetectorDoubt`)."""
+    `landmarks()` the landmark model and `check()` the change model (each loaded on first use;
+    without one, bone levels are not measured / the rules' claims stand); `detector()` the finding
+    model in use (None while there is none), asked about a claimed change only (`DetectorDoubt`)."""
 
     def __init__(self, db: Database, pixels: Callable, landmarks: Callable | None = None,
-                 detector: Callable | None = None):
+                 detector: Callable | None = None, check: Callable | None = None):
         self.db = db
         self.pixels = pixels
         self.detector = detector or (lambda: None)
-        self._landmarks_factory = landmarks
-        self._model = None
-        self._lock = threading.Lock()
-
-    def _landmark_model(self):
-        with self._lock:
-            if self._model is None and self._landmarks_factory is not None:
-                try:
-                    self._model = self._landmarks_factory()
-                except Exception:   # no model: findings are still compared, bone levels are not
-                    log.exception("landmark model could not be loaded")
-                    self._landmarks_factory = None
-            return self._model
+        self._landmark_model = _OnFirstUse(landmarks, "landmark model")
+        self._check = _OnFirstUse(check, "change model")
 
     def _bone(self, gray, row, findings) -> dict:
         model = self._landmark_model()
@@ -164,7 +184,7 @@ class Comparer:
                   "reason": reg.reason, "changes": [], "bone": []}
         result["changes"], result["bone"] = compared(
             gray, prior_gray, findings, prior_findings, reg, self._bone(gray, row, findings),
-            self._bone(prior_gray, prior, prior_findings), self.detector(), row["kind"])
+            self._bone(prior_gray, prior, prior_findings), self.detector(), row["kind"], self._check())
         priors_repo.save(self.db, image_id, row["study_id"], prior, **result)
         return result | {"prior_image_id": prior["id"], "prior_date": match.date}
 
@@ -198,10 +218,11 @@ def step_for(db: Database, config, detector: Callable | None = None) -> Callable
     """The pipeline step the composition root adds: pixels from the image cache, the bundled
     landmark model, `detector()` the finding model in use, the summary refreshed with the
     configured thresholds."""
+    from ..analysis.change_model import ChangeModel
     from ..analysis.landmarks import LandmarkModel
     from ..intake.image_cache import pixels
     from . import study_summary
 
     cc = config.clinical
-    return after_image_step(Comparer(db, pixels, LandmarkModel, detector), lambda study_id: study_summary.refresh(
+    return after_image_step(Comparer(db, pixels, LandmarkModel, detector, ChangeModel), lambda study_id: study_summary.refresh(
         db, study_id, urgent_threshold=cc.urgent_threshold, fmx_images=cc.fmx_images))
