@@ -65,8 +65,11 @@ def test_readme_first_command_on_a_fresh_home_analyses_the_demo(tmp_path):
     headless, and within a bounded time the demo radiographs are analysed; Ctrl-C stops it."""
     env = newcomer_env(tmp_path / "newcomer")
     (tmp_path / "newcomer").mkdir()
+    # Ctrl-C as a terminal sends it: a shell without job control starts a background pytest with SIGINT
+    # ignored, and the demo would inherit that (and never see the Ctrl-C below)
     proc = subprocess.Popen([sys.executable, "-m", "tray_app", "demo"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
