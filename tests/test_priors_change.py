@@ -64,6 +64,15 @@ def test_a_finding_beyond_the_edge_of_the_prior_image_is_not_new():
     assert [(c["change"], c["tooth_fdi"]) for c in out] == [("new", 15)]
 
 
+def test_a_lesion_the_priors_edge_cut_is_not_grown_for_being_boxed_larger_now():
+    shift = [[1, 0, 100], [0, 1, 0]]      # the prior saw from x = 100 on
+    # the prior boxed the part it saw, x 100-120; now the whole lesion, x 80-140: 3× the area
+    prior = [_f("caries", (0, 100, 20, 130), 16), _f("caries", (300, 100, 320, 130), 15)]
+    current = [_f("caries", (80, 100, 140, 130), 16), _f("caries", (380, 100, 440, 130), 15)]
+    out = change.findings_change(current, prior, shift, (640, 480))
+    assert [(c["change"], c["tooth_fdi"]) for c in out] == [("grown", 15)]   # 15 grew where the prior saw it
+
+
 @pytest.fixture(scope="module")
 def detector():
     from tray_app.analysis.model import load_model

@@ -109,8 +109,10 @@ def findings_change(current: list[dict], prior: list[dict], matrix, size: tuple[
         used.add(best)
         ratio = _area(box) / max(_area(then[best][1]), 1e-6)
         # a lesion grows; a calculus deposit's box boxed larger says more about the box (no-change pair
-        # 45112: the prior's box covered half the deposit), and a cleaning removes it anyway
-        if f["label"] in PATHOLOGY_LABELS & RADIOLUCENT and ratio >= GROWN_RATIO:
+        # 45112: the prior's box covered half the deposit), and a cleaning removes it anyway. Only where
+        # the prior saw the box: a lesion its edge cut was boxed smaller there (no-change pair 217033)
+        if f["label"] in PATHOLOGY_LABELS & RADIOLUCENT and ratio >= GROWN_RATIO and \
+                _inside(_mapped_box(box, back), *(prior_size or size)) >= IN_VIEW:
             out.append(_change("grown", f, box, area_ratio=round(ratio, 2)))
         elif _away_from_edge(around := _scaled(then[best][1], 2.0), w, h) and \
                 _darker(evidence, f, around, ALIKE_EVIDENCE) and not _shape_kept(evidence, around):
