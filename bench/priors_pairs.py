@@ -1,6 +1,8 @@
 """What the prior comparison finds on generated prior/current pairs with a known change
 (tray_app/demo/pairs.py), through the product's own steps: the bundled detector and tooth
-placement on both images, ECC registration, findings change, landmark model and bone levels.
+placement on both images, ECC registration, findings change and the change model's check, landmark
+model and bone levels. The change model trained on the pairs of seeds 5000-161000: measure from
+165000 on (the default).
 
 `python -m bench.priors_pairs [--pairs 48] [--seed 5000] [--details]` prints one JSON line of
 numbers: registration success (aligned within 5 px), bone-level change error (median, mm, of

@@ -13,6 +13,7 @@ from tray_app.analysis.registration import register
 from tray_app.clinical import bone_level, change
 from tray_app.clinical.pixel_evidence import pixel_evidence
 from tray_app.clinical.change_text import comparison_lines, note_paragraph
+from tray_app.config import bundled_models_dir
 from tray_app.demo.pairs import as_samples, make_pair
 
 IDENTITY = [[1, 0, 0], [0, 1, 0]]
@@ -237,6 +238,8 @@ def test_the_service_asks_its_finding_model_before_it_claims_a_new_restoration(b
         (comp,) = priors_repo.of_study(service.db, now_study["id"])
         new = [c for c in comp["changes"] if c["change"] == "new" and c["label"] == "restoration"]
         assert new and abs(new[0]["tooth_fdi"] - pair.tooth_fdi) <= 1
+        # … and the change model (models/change) found it a change of the mouth
+        assert new[0]["odds"] >= json.loads((bundled_models_dir() / "change" / "change.json").read_text())["threshold"]
         # a new finding: was it just under threshold in the prior? At most once per image asked
         assert prior.image.shape in asked and len(asked) <= 2
     finally:
