@@ -44,6 +44,29 @@ def _overlap(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
+# the claim that reports a pair's change (tray_app/demo/pairs.py CHANGES): its label and kinds
+THE_CHANGE = {"bone_receded": ("bone_loss", ("new", "grown")), "lesion_grew": ("caries", ("grown", "new")),
+              "new_restoration": ("restoration", ("new",))}
+
+
+def changed_boxes(pair) -> list:
+    """The changed object's true boxes in the current image: a claim on them counts even when the
+    tooth was numbered wrong."""
+    return [o.box for o in pair.current_objects if o.tooth_fdi == pair.tooth_fdi
+            and o.label in ("caries", "restoration", "bone_loss")]
+
+
+def on_changed_tooth(c: dict, tooth: int | None, boxes) -> bool:
+    return c.get("tooth_fdi") == tooth or ("box" in c and any(_overlap(c["box"], b) for b in boxes))
+
+
+def is_the_change(c: dict, what: str) -> bool:
+    """A finding change of the label and kind that reports the pair's change `what` (where it lies
+    is `on_changed_tooth`)."""
+    label, kinds = THE_CHANGE[what]
+    return c.get("label") == label and c.get("change") in kinds
+
+
 def _aligned(reg, pair) -> bool:
     h, w = pair.prior.shape
     pts = np.array([[x, y] for x in (0.2 * w, 0.8 * w) for y in (0.2 * h, 0.8 * h)])
@@ -104,12 +127,10 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
         if not pair.change_drawn():   # the edit fell beyond an image's edge: there is nothing to report
             stats["change_not_drawn"] += 1
             continue
-        # the changed object's true box: a claim on it counts even when the tooth was numbered wrong
-        truth_boxes = [o.box for o in pair.current_objects if o.tooth_fdi == pair.tooth_fdi
-                       and o.label in ("caries", "restoration", "bone_loss")]
+        truth_boxes = changed_boxes(pair)
 
         def on_tooth(c):
-            return c.get("tooth_fdi") == pair.tooth_fdi or ("box" in c and any(_overlap(c["box"], b) for b in truth_boxes))
+            return on_changed_tooth(c, pair.tooth_fdi, truth_boxes)
         if what == "bone_receded":
             key = (pair.tooth_fdi, pair.surface)
             hit = next((b for b in bone if (b["tooth_fdi"], b["surface"]) == key and b["delta_mm"] is not None), None)
@@ -117,13 +138,10 @@ def run(n_pairs: int, seed: int, details: bool = False) -> dict:
             if hit is not None and not hit.get("at_least"):
                 stats["bone_errors_mm"].append(abs(hit["delta_mm"] - true_delta))
             expected = [b for b in bone if b["progressing"] and on_tooth(b)] + \
-                [c for c in changes if c["label"] == "bone_loss" and c["change"] in ("new", "grown") and on_tooth(c)]
-            found = bool(expected)
+                [c for c in changes if is_the_change(c, what) and on_tooth(c)]
         else:
-            label = "caries" if what == "lesion_grew" else "restoration"
-            kinds = ("grown", "new") if what == "lesion_grew" else ("new",)
-            expected = [c for c in changes if c["label"] == label and c["change"] in kinds and on_tooth(c)]
-            found = bool(expected)
+            expected = [c for c in changes if is_the_change(c, what) and on_tooth(c)]
+        found = bool(expected)
         stats["drawn"] += 1
         stats["reported_of_drawn"] += bool(found)
         stats["other_claims_on_change_pairs"] += len(claims) - len(expected)

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.priors_pairs import _overlap, detected_findings  # noqa: E402
+from bench.priors_pairs import changed_boxes, detected_findings, is_the_change, on_changed_tooth  # noqa: E402
 from tray_app.analysis.change_model import CHANGES, CROP, claim_input, claim_numbers  # noqa: E402
 
 RUNS = Path(__file__).resolve().parent / "runs" / "change"
@@ -50,10 +50,8 @@ def _truth(what: str, tooth: int, boxes, drawn: bool, c: dict) -> int:
     -1: on the changed tooth but of another kind, or a change not drawn (left out of training)."""
     if what == "none":
         return 0
-    on = c.get("tooth_fdi") == tooth or any(_overlap(c["box"], b) for b in boxes)
-    expected = {"bone_receded": ("bone_loss", ("new", "grown")), "lesion_grew": ("caries", ("grown", "new")),
-                "new_restoration": ("restoration", ("new",))}[what]
-    if on and drawn and c["label"] == expected[0] and c["change"] in expected[1]:
+    on = on_changed_tooth(c, tooth, boxes)
+    if on and drawn and is_the_change(c, what):
         return 1
     return -1 if (on or not drawn) else 0
 
@@ -98,8 +96,7 @@ def pair_samples(detector, landmarks, kind: str, seed: int, what: str):
     evidence = pixels.pixel_evidence(cur, aligned, seen)
     thresholds = label_thresholds(detector)
     labels = tuple(s.name for s in detector.manifest.labels if s.name != "tooth")
-    boxes = [o.box for o in pair.current_objects if o.tooth_fdi == pair.tooth_fdi
-             and o.label in ("caries", "restoration", "bone_loss")]
+    boxes = changed_boxes(pair)
     out = []
     for c, is_final in [(c, True) for c in final] + [(c, False) for c in unique.values()]:
         c = dict(c)
