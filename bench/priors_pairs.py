@@ -4,7 +4,7 @@ placement on both images, ECC registration, findings change and the change model
 model and bone levels. The change model trained on the pairs of seeds 5000-161000: measure from
 165000 on (the default).
 
-`python -m bench.priors_pairs [--pairs 48] [--seed 5000] [--details]` prints one JSON line of
+`python -m bench.priors_pairs [--pairs 48] [--seed 165000] [--details]` prints one JSON line of
 numbers: registration success (aligned within 5 px), bone-level change error (median, mm, of
 measured levels; a crest past the image edge gives a lower bound, counted apart and checked),
 share of the known new/grown findings reported, "changed" claims on pairs without change, and

@@ -41,6 +41,8 @@ def claim_input(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray
     the prior's mapped onto the current's by quantiles of the ring (the window outside the box)."""
     import cv2
 
+    from ..clinical.pixel_evidence import tone_quantiles
+
     x1, y1, x2, y2 = (float(v) for v in box)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     hw, hh = max(MIN_HALF, WINDOW * (x2 - x1) / 2), max(MIN_HALF, WINDOW * (y2 - y1) / 2)
@@ -54,10 +56,7 @@ def claim_input(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndarray
         ring = mask
     if ring.sum() < 12:
         return np.zeros((3, CROP, CROP), np.float32)
-    qs = np.linspace(0.0, 1.0, TONE_QUANTILES)
-    pq = np.maximum.accumulate(np.quantile(pri[ring], qs) + qs * 1e-3)
-    cq = np.quantile(cur[ring], qs)
-    pri = np.interp(pri, pq, cq).astype(np.float32)
+    pri = np.interp(pri, *tone_quantiles(pri[ring], cur[ring], TONE_QUANTILES)).astype(np.float32)
     mid = float(np.median(cur[ring]))
     spread = float(np.subtract(*np.quantile(cur[ring], [0.75, 0.25]))) + 8.0
     planes = [np.where(mask, (cur - mid) / spread, 0.0), np.where(mask, (pri - mid) / spread, 0.0), mask]

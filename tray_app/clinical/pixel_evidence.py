@@ -81,7 +81,7 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
         ring, box_px = seen[win] & ~inner & ~clipped, seen[win] & inner & ~fake
         if ring.sum() < 12 or box_px.sum() < max(6.0, MIN_BOX_SHARE * inner.sum()):
             return 0.0   # a few pixels of the box say nothing (a bracket both images clip: pair 33001)
-        pq, cq = _tone_quantiles(p[ring], c[ring], TONE_QUANTILES)
+        pq, cq = tone_quantiles(p[ring], c[ring], TONE_QUANTILES)
         pred = np.interp(p, pq, cq)
         # a box's prior tones beyond the ring's follow the whole image's curve on from near the
         # ring's ends (its second quantiles: the very ends are the noise's), not a flat clamp at them
@@ -131,7 +131,7 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
     return score
 
 
-def _tone_quantiles(prior_px: np.ndarray, current_px: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def tone_quantiles(prior_px: np.ndarray, current_px: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The prior's tone -> the current's as `n` matched quantiles (`np.interp(v, *pair)`); the
     prior's made strictly rising for interp."""
     qs = np.linspace(0.0, 1.0, n)
@@ -143,7 +143,7 @@ def _whole_image_tone(cur: np.ndarray, pri: np.ndarray, usable: np.ndarray):
     with too few of them no curve is known and tones stay as they are."""
     if usable.sum() < 100:
         return lambda v: np.asarray(v, np.float64)
-    pq, cq = _tone_quantiles(pri[usable], cur[usable], 65)
+    pq, cq = tone_quantiles(pri[usable], cur[usable], 65)
     return lambda v: np.interp(v, pq, cq)
 
 
