@@ -13,7 +13,7 @@ MIN_BOX_SHARE = 0.05      # of a box's pixels usable (seen, not clipped) for any
 TONE_QUANTILES = 33       # the prior's tone mapped onto the current's by matching this many quantiles around the box
 
 
-def _clipped(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def clipped(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(at the image's ceiling, at its floor): pixels an export style clipped say only that the
     true value lay beyond. A plateau counts only when it holds a noticeable share of the image."""
     out = []
@@ -31,7 +31,7 @@ def not_anatomy(img: np.ndarray, corners: bool = False) -> np.ndarray:
 
     h, w = img.shape
     out = np.zeros(img.shape, bool)
-    for plateau in _clipped(img):
+    for plateau in clipped(img):
         mask = plateau.astype(np.uint8)
         out |= (mask & ~cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))).astype(bool)
         if corners and mask.any():
@@ -47,7 +47,7 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
     to the ring around it. Both images are smoothed (noise is no change); the prior's tone is
     mapped onto the current's by matching quantiles in the ring (export styles differ by curves,
     not lines, and clip), and beyond the ring's range of tones by the whole image's curve
-    (`_whole_image_tone`); a residual inside the box counts only beyond what the prior shows within
+    (`whole_image_tone`, `mapped_prior`); a residual inside the box counts only beyond what the prior shows within
     REGISTRATION_SLACK pixels (an edge a pixel off is no change). Pixels clipped in either image are
     left out of the ring, and out of the box where clipping could fake the change's direction. A
     detector's flicker between two exposures leaves the pixels alike (≈0); a filling that was not
@@ -56,10 +56,10 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
 
     cur = cv2.GaussianBlur(current.astype(np.float32), (0, 0), SMOOTH_SIGMA)
     pri = cv2.GaussianBlur(prior_aligned.astype(np.float32), (0, 0), SMOOTH_SIGMA)
-    cur_hi, cur_lo = _clipped(current)
-    pri_hi, pri_lo = _clipped(prior_aligned)
+    cur_hi, cur_lo = clipped(current)
+    pri_hi, pri_lo = clipped(prior_aligned)
     slack = np.ones((2 * REGISTRATION_SLACK + 1,) * 2, np.uint8)
-    whole_tone = _whole_image_tone(cur, pri, seen & ~(cur_hi | cur_lo | pri_hi | pri_lo))
+    whole_tone = whole_image_tone(cur, pri, seen & ~(cur_hi | cur_lo | pri_hi | pri_lo))
 
     def score(box, sign: int = 0) -> float:
         """sign 0: any residual; +1 / -1: only the current image lighter / darker than the prior."""
@@ -81,14 +81,7 @@ def pixel_evidence(current: np.ndarray, prior_aligned: np.ndarray, seen: np.ndar
         ring, box_px = seen[win] & ~inner & ~clipped, seen[win] & inner & ~fake
         if ring.sum() < 12 or box_px.sum() < max(6.0, MIN_BOX_SHARE * inner.sum()):
             return 0.0   # a few pixels of the box say nothing (a bracket both images clip: pair 33001)
-        pq, cq = tone_quantiles(p[ring], c[ring], TONE_QUANTILES)
-        pred = np.interp(p, pq, cq)
-        # a box's prior tones beyond the ring's follow the whole image's curve on from near the
-        # ring's ends (its second quantiles: the very ends are the noise's), not a flat clamp at them
-        # (a lesion darker than all its ring)
-        whole = whole_tone(p)
-        pred = np.where(p < pq[1], cq[1] + whole - whole_tone(pq[1]), pred)
-        pred = np.where(p > pq[-2], cq[-2] + whole - whole_tone(pq[-2]), pred).astype(np.float32)
+        pred = mapped_prior(p, p[ring], c[ring], whole_tone, TONE_QUANTILES)
         d = c - np.clip(c, cv2.erode(pred, slack), cv2.dilate(pred, slack))
         r = np.abs(c - pred)
         # the larger half of the residuals: a lesion that grew changes part of its box
@@ -138,7 +131,19 @@ def tone_quantiles(prior_px: np.ndarray, current_px: np.ndarray, n: int) -> tupl
     return np.maximum.accumulate(np.quantile(prior_px, qs) + qs * 1e-3), np.quantile(current_px, qs)
 
 
-def _whole_image_tone(cur: np.ndarray, pri: np.ndarray, usable: np.ndarray):
+def mapped_prior(p: np.ndarray, ring_prior: np.ndarray, ring_current: np.ndarray, whole_tone, n: int) -> np.ndarray:
+    """The prior's tones `p` on the current's scale: by `n` quantiles matched in a ring around a box,
+    and beyond the ring's range by the whole image's curve (`whole_image_tone`) on from near the
+    ring's ends (its second quantiles: the very ends are the noise's), not a flat clamp at them (a
+    lesion darker than all its ring)."""
+    pq, cq = tone_quantiles(ring_prior, ring_current, n)
+    pred = np.interp(p, pq, cq)
+    whole = whole_tone(p)
+    pred = np.where(p < pq[1], cq[1] + whole - whole_tone(pq[1]), pred)
+    return np.where(p > pq[-2], cq[-2] + whole - whole_tone(pq[-2]), pred).astype(np.float32)
+
+
+def whole_image_tone(cur: np.ndarray, pri: np.ndarray, usable: np.ndarray):
     """The prior's tone -> the current's, by quantiles over all the pixels both show unclipped;
     with too few of them no curve is known and tones stay as they are."""
     if usable.sum() < 100:
