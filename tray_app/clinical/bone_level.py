@@ -133,7 +133,8 @@ def bone_change(now: dict, then: dict, reg=None, evidence=None) -> list[dict]:
         if row["progressing"] and evidence is not None and reg is not None and cur.get("crest") and old.get("crest"):
             x1, y1, x2, y2 = _between(cur["crest"], reg.map_points(old["crest"])[0])
             m = BONE_BOX_MARGIN
-            row["evidence"] = round(min(evidence((x1, y1, x2, y2), -1), evidence((x1 - m, y1 - m, x2 + m, y2 + m), -1)), 2)
+            row["box"] = [round(v, 1) for v in (x1 - m, y1 - m, x2 + m, y2 + m)]   # what the change check sees
+            row["evidence"] = round(min(evidence((x1, y1, x2, y2), -1), evidence(tuple(row["box"]), -1)), 2)
             if row["evidence"] < BONE_EVIDENCE:
                 row["progressing"], row["unconfirmed"] = False, True
         out.append(row)

@@ -39,7 +39,7 @@ def bone_line(b: dict) -> str:
                 f"{b['delta_pct']:+.0f} points; uncalibrated)")
     else:
         return f"{where}: bone level not measurable (uncalibrated, apex not in view)"
-    if b.get("unconfirmed"):   # the landmarks read it deeper, the pixels between the crests did not darken
+    if b.get("unconfirmed"):   # read deeper; the pixels between the crests, or the change check, did not bear it out
         return text + " — not seen in the image, not marked progressing"
     return text + (" — progressing" if b.get("progressing") else "")
 

@@ -103,10 +103,13 @@ def bone_levels_of(model, gray, findings: list[dict], spacing_mm: float | None) 
 def bone_compared(now: dict, then: dict, findings: list[dict], prior_findings: list[dict], reg, evidence=None) -> list[dict]:
     """The bone-level change between an image's levels and its prior's (`bone_levels_of`). Registered,
     the prior's teeth go by the numbers of the current teeth they lie on, and a level that deepened
-    must show in the pixels (`evidence`); not registered, the tooth numbers are all there is
-    (part of `compared`)."""
+    must show in the pixels (`evidence`); not registered, the tooth numbers are all there is, and a
+    level read deeper stays `unconfirmed`: nothing shows it in the pixels, and the panel says the
+    image was not compared (no-change pair 341073 of bench/priors_pairs.py: +1.6 mm read on a pair
+    that did not align) (part of `compared`)."""
     if not reg.ok:
-        return bone_level.bone_change(now, then)
+        return [r | {"progressing": False, "unconfirmed": True} if r["progressing"] else r
+                for r in bone_level.bone_change(now, then)]
     numbers = change.same_teeth(findings, prior_findings, reg.as_array())
     return bone_level.bone_change(now, bone_level.renumbered(then, numbers), reg, evidence)
 
@@ -115,17 +118,18 @@ def compared(gray, prior_gray, findings: list[dict], prior_findings: list[dict],
              detector=None, kind: str | None = None, check=None) -> tuple[list[dict], list[dict]]:
     """(findings' changes, bone-level rows) of an image and its prior, given both images' bone
     levels (`bone_levels_of`): what the service stores and bench/priors_pairs.py measures. A
-    change the rules claim stands only where the change model (`check`, `analysis/change_model.py`)
-    also finds it likely: the rules' false claims look like real changes in every number they
-    measure (docs/model.md)."""
+    change the rules claim, and a bone level they read as progressing, stands only where the change
+    model (`check`, `analysis/change_model.py`) also finds it likely: the rules' false claims look
+    like real changes in every number they measure (docs/model.md)."""
     aligned = aligned_prior(gray, prior_gray, reg) if reg.ok else None
     evidence = pixels.pixel_evidence(gray, *aligned) if aligned else None
     changes = changed_findings(gray, prior_gray, findings, prior_findings, reg, detector, kind, evidence) if reg.ok else []
     bone = bone_compared(now, then, findings, prior_findings, reg, evidence)
     thresholds = label_thresholds(detector) if detector is not None else {}
     changes = bone_level.agreeing(changes, bone, now, gray.shape, lambda c: change.near_threshold(c, thresholds))
-    if check is not None and changes:
+    if check is not None and aligned:
         changes = check.kept(changes, gray, *aligned, evidence.alike, thresholds)
+        bone = check.confirmed(bone, gray, *aligned, evidence.alike, thresholds)
     return changes, bone
 
 
